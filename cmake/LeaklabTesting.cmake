@@ -1,0 +1,22 @@
+# Test helpers shared by lib/, apps/, harness/ and cases/.
+
+set(LEAKLAB_MEMCHECK_RUN ${PROJECT_SOURCE_DIR}/harness/memcheck-run)
+set(LEAKLAB_SUPPRESSIONS ${PROJECT_SOURCE_DIR}/harness/valgrind.supp)
+
+# leaklab_memcheck_test(NAME name COMMAND exe args... [LABELS ...] [TIMEOUT s])
+# Runs the command under memcheck and fails on any error, any definitely,
+# indirectly or possibly lost byte, or any fd the program opened and left
+# open at exit. Registered only when Valgrind tests are on.
+function(leaklab_memcheck_test)
+  cmake_parse_arguments(MT "" "NAME;TIMEOUT" "COMMAND;LABELS" ${ARGN})
+  if(NOT LEAKLAB_VALGRIND_TESTS)
+    return()
+  endif()
+  if(NOT MT_TIMEOUT)
+    set(MT_TIMEOUT 120)
+  endif()
+  add_test(NAME ${MT_NAME}
+           COMMAND ${LEAKLAB_MEMCHECK_RUN} --suppressions ${LEAKLAB_SUPPRESSIONS} -- ${MT_COMMAND})
+  set_tests_properties(${MT_NAME} PROPERTIES TIMEOUT ${MT_TIMEOUT}
+                       LABELS "valgrind;${MT_LABELS}")
+endfunction()

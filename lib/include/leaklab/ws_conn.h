@@ -1,0 +1,147 @@
+/*
+ * leaklab/ws_conn.h - one WebSocket connection over a transport: read
+ * messages, write messages, ping/pong, and the close handshake with a
+ * deadline (Go's websocket.Conn; Node's WebSocket object).
+ *
+ * Threads: one thread reads (ll_ws_conn_recv); any number may write
+ * (send, ping, close_start) at the same time, serialised by one writer lock,
+ * as RFC 6455 frames must not interleave.
+ *
+ * Lifetime: the creator owns the connection and ends it with
+ * ll_ws_conn_destroy(), which closes the socket at once and drops the
+ * owner's reference. Other holders (a server's registry, a heartbeat timer)
+ * take their own reference with ll_ws_conn_retain() and drop it with
+ * ll_ws_conn_release(); the memory goes when the last reference does. A
+ * connection whose owner never calls destroy keeps its socket and its
+ * memory forever: that is the leak of case 01.
+ */
+#ifndef LEAKLAB_WS_CONN_H
+#define LEAKLAB_WS_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <leaklab/transport.h>
+#include <leaklab/ws_frame.h>
+
+struct ll_ws_conn;
+
+struct ll_ws_conn_opts {
+	size_t max_message;   /* largest message accepted; 0 means 16 MiB (1009 beyond) */
+	int close_timeout_ms; /* how long to wait for the peer's close reply; 0 means 2000 */
+	int write_timeout_ms; /* deadline of one send; 0 means 5000 */
+	bool recv_pongs;      /* if set, recv also returns pong frames (opcode PONG) */
+};
+
+/* A received message. data is NUL terminated beyond len; free it with ll_ws_msg_free. */
+struct ll_ws_msg {
+	uint8_t opcode; /* LL_WS_OP_TEXT, LL_WS_OP_BINARY, or LL_WS_OP_PONG with recv_pongs */
+	uint8_t *data;
+	size_t len;
+};
+
+/* Frees msg->data and zeroes msg. */
+void ll_ws_msg_free(struct ll_ws_msg *msg);
+
+/*
+ * Makes a connection whose handshake is done. Takes ownership of t (also on
+ * failure: t is destroyed). pre/pre_len are bytes already read past the
+ * handshake (frames that arrived with it); they are copied. opts may be
+ * NULL for the defaults. Returns 0, LL_ENOMEM.
+ */
+int ll_ws_conn_create(struct ll_ws_conn **out, struct ll_transport *t, enum ll_ws_role role,
+		      const struct ll_ws_conn_opts *opts, const uint8_t *pre, size_t pre_len);
+
+/*
+ * Receives the next data message into *msg (the caller owns msg->data).
+ * Blocks at most timeout_ms (< 0 forever) for a whole message. On the way
+ * it answers pings with pongs (section 5.5.2) and handles the close
+ * handshake. Returns:
+ *   0             a message;
+ *   LL_ETIMEDOUT  nothing complete in time; the connection is still fine;
+ *   LL_ECLOSED    the connection is over: the peer sent close (answered,
+ *                 code in ll_ws_conn_close_code), our own close handshake
+ *                 finished or its deadline passed, or the stream ended
+ *                 without a close frame (code 1006);
+ *   LL_EPROTO / LL_EUTF8 / LL_ETOOBIG  the peer broke the protocol; a close
+ *                 frame with 1002 / 1007 / 1009 was sent and the
+ *                 connection is shut down;
+ *   LL_EIO / LL_ETLS  the transport failed; the connection is shut down.
+ * After any error but LL_ETIMEDOUT every further recv returns LL_ECLOSED.
+ */
+int ll_ws_conn_recv(struct ll_ws_conn *c, struct ll_ws_msg *msg, int timeout_ms);
+
+/*
+ * Sends one message as a single frame (masked if we are the client).
+ * Thread-safe. Returns 0, LL_ECLOSED (a close frame was already sent or
+ * the connection is shut), LL_EINVAL (bad opcode, or text that is not
+ * UTF-8), LL_ETIMEDOUT, LL_EIO, LL_ETLS, LL_ENOMEM.
+ */
+int ll_ws_conn_send(struct ll_ws_conn *c, uint8_t opcode, const void *data, size_t len);
+
+/*
+ * Sends one raw frame: any opcode, any FIN (for fragmentation, and for
+ * tests that must send what send() would refuse). No UTF-8 check.
+ * Thread-safe; same returns as send.
+ */
+int ll_ws_conn_send_frame(struct ll_ws_conn *c, uint8_t opcode, bool fin, const void *data,
+			  size_t len);
+
+/* Sends a ping with up to 125 bytes of payload. Thread-safe. Same returns as send. */
+int ll_ws_conn_ping(struct ll_ws_conn *c, const void *data, size_t len);
+
+/*
+ * Starts the close handshake: sends a close frame with code and reason (at
+ * most 123 bytes) and arms the close deadline. Does not wait: the reader
+ * (ll_ws_conn_recv) then discards data until the peer's close arrives or
+ * the deadline passes, and returns LL_ECLOSED either way. Thread-safe;
+ * a second call does nothing. Returns 0, LL_ECLOSED, LL_EINVAL (code not
+ * sendable), or a write error (the connection is then shut down).
+ */
+int ll_ws_conn_close_start(struct ll_ws_conn *c, unsigned code, const char *reason);
+
+/*
+ * The whole close handshake on the reading thread: close_start(), then
+ * read until the peer answers or the deadline passes, then shut the socket
+ * down. Returns 0 if the peer answered, LL_ETIMEDOUT if it never did (the
+ * socket is shut down anyway), or close_start's error.
+ */
+int ll_ws_conn_close(struct ll_ws_conn *c, unsigned code, const char *reason);
+
+/*
+ * Shuts the transport down at once: a blocked recv returns, later sends
+ * fail with LL_ECLOSED. No close frame. Thread-safe, idempotent.
+ */
+void ll_ws_conn_shutdown(struct ll_ws_conn *c);
+
+/*
+ * The owner's end: closes the socket now (without a close frame if none
+ * was exchanged: call ll_ws_conn_close first for a clean close) and drops
+ * the owner's reference. The caller must not use c afterwards. NULL is a
+ * no-op.
+ */
+void ll_ws_conn_destroy(struct ll_ws_conn *c);
+
+/* Takes another reference; returns c. */
+struct ll_ws_conn *ll_ws_conn_retain(struct ll_ws_conn *c);
+/* Drops a reference taken with retain. NULL is a no-op. */
+void ll_ws_conn_release(struct ll_ws_conn *c);
+
+/* True until the connection is shut down or a close frame was sent or received. */
+bool ll_ws_conn_is_open(struct ll_ws_conn *c);
+
+/*
+ * The close code received from the peer (1005 if its close frame had none,
+ * 1006 if the stream ended with no close frame), or 0 while open.
+ */
+unsigned ll_ws_conn_close_code(struct ll_ws_conn *c);
+
+/* A process-unique id (1, 2, 3, ...) for logs and registries. */
+uint64_t ll_ws_conn_id(const struct ll_ws_conn *c);
+
+/* An opaque pointer for the application; not owned. */
+void ll_ws_conn_set_user(struct ll_ws_conn *c, void *user);
+void *ll_ws_conn_user(const struct ll_ws_conn *c);
+
+#endif

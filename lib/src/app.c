@@ -1,0 +1,2 @@
+/* app.c - not written yet. */
+#include <leaklab/error.h>

@@ -1,0 +1,2 @@
+/* cancel.c - not written yet. */
+#include <leaklab/error.h>

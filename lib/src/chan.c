@@ -1,0 +1,2 @@
+/* chan.c - not written yet. */
+#include <leaklab/error.h>

@@ -1,0 +1,2 @@
+/* group.c - not written yet. */
+#include <leaklab/error.h>

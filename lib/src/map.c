@@ -1,0 +1,2 @@
+/* map.c - not written yet. */
+#include <leaklab/error.h>

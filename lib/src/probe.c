@@ -1,0 +1,2 @@
+/* probe.c - not written yet. */
+#include <leaklab/error.h>

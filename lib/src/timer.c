@@ -1,0 +1,2 @@
+/* timer.c - not written yet. */
+#include <leaklab/error.h>

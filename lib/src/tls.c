@@ -1,0 +1,2 @@
+/* tls.c - not written yet. */
+#include <leaklab/error.h>

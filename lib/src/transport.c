@@ -1,0 +1,2 @@
+/* transport.c - not written yet. */
+#include <leaklab/error.h>

@@ -1,0 +1,2 @@
+/* ws_client.c - not written yet. */
+#include <leaklab/error.h>

@@ -1,0 +1,2 @@
+/* ws_conn.c - not written yet. */
+#include <leaklab/error.h>

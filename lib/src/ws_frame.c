@@ -1,0 +1,2 @@
+/* ws_frame.c - not written yet. */
+#include <leaklab/error.h>

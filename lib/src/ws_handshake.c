@@ -1,0 +1,2 @@
+/* ws_handshake.c - not written yet. */
+#include <leaklab/error.h>

@@ -1,0 +1,2 @@
+/* ws_server.c - not written yet. */
+#include <leaklab/error.h>
