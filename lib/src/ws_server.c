@@ -1,2 +1,435 @@
-/* ws_server.c - not written yet. */
+/*
+ * ws_server.c - accept loop, one thread per connection, opening handshake
+ * with a deadline, and a graceful stop that closes every connection with
+ * 1001 and joins every thread it started.
+ *
+ * Every accepted socket is a "slot" on the server's list from accept until
+ * its thread ends. A slot holds the transport while the handshake runs and
+ * a reference to the connection while the handler runs, so that stop can
+ * reach both. The handler owns the connection itself.
+ */
+#include <leaklab/alloc.h>
 #include <leaklab/error.h>
+#include <leaklab/group.h>
+#include <leaklab/probe.h>
+#include <leaklab/ws_handshake.h>
+#include <leaklab/ws_server.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define DEFAULT_MAX_CONNS 1024
+#define DEFAULT_HANDSHAKE_TIMEOUT_MS 5000
+/* How long an error response may take to go out before we hang up anyway. */
+#define REFUSE_TIMEOUT_MS 500
+/* The accept loop wakes this often to join connection threads that ended. */
+#define REAP_INTERVAL_MS 1000
+
+struct slot {
+	struct slot *prev, *next;
+	struct ll_ws_server *srv;
+	int fd;                 /* the accepted socket, until a transport owns it */
+	struct ll_transport *t; /* during the HTTP upgrade */
+	struct ll_ws_conn *conn; /* the server's reference while the handler runs */
+};
+
+struct ll_ws_server {
+	struct ll_ws_server_opts opts;
+	char host[64];
+	unsigned port;
+	int lfd;
+	int wake[2]; /* a byte in wake[1] tells the accept loop to stop */
+	atomic_bool stopping;
+
+	pthread_mutex_t lock; /* guards the slot list and nslots */
+	pthread_cond_t drained; /* signalled whenever a slot goes away */
+	struct slot *slots;
+	size_t nslots;
+	struct ll_group *group;
+};
+
+int ll_ws_server_create(struct ll_ws_server **out, const struct ll_ws_server_opts *opts)
+{
+	struct ll_ws_server *s;
+	pthread_condattr_t cattr;
+	int err;
+
+	*out = NULL;
+	if (!opts || !opts->handler)
+		return LL_EINVAL;
+	s = ll_calloc(1, sizeof(*s));
+	if (!s)
+		return LL_ENOMEM;
+	s->opts = *opts;
+	snprintf(s->host, sizeof(s->host), "%s", opts->host ? opts->host : "127.0.0.1");
+	s->opts.host = s->host;
+	if (!s->opts.max_conns)
+		s->opts.max_conns = DEFAULT_MAX_CONNS;
+	if (s->opts.handshake_timeout_ms <= 0)
+		s->opts.handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT_MS;
+
+	err = ll_group_create(&s->group);
+	if (err)
+		goto out_free_server;
+	if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+		err = LL_EIO;
+		goto out_destroy_group;
+	}
+	s->lfd = ll_tcp_listen(s->host, opts->port, 512, &s->port);
+	if (s->lfd < 0) {
+		err = s->lfd;
+		goto out_close_pipe;
+	}
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_init(&cattr);
+	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->drained, &cattr);
+	pthread_condattr_destroy(&cattr);
+	*out = s;
+	return 0;
+
+out_close_pipe:
+	close(s->wake[0]);
+	close(s->wake[1]);
+out_destroy_group:
+	ll_group_destroy(s->group);
+out_free_server:
+	ll_free(s);
+	return err;
+}
+
+unsigned ll_ws_server_port(const struct ll_ws_server *s)
+{
+	return s->port;
+}
+
+size_t ll_ws_server_conn_count(struct ll_ws_server *s)
+{
+	size_t n = 0;
+	struct slot *sl;
+
+	pthread_mutex_lock(&s->lock);
+	for (sl = s->slots; sl; sl = sl->next)
+		n += sl->conn != NULL;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+static void unlink_slot(struct ll_ws_server *s, struct slot *sl)
+{
+	pthread_mutex_lock(&s->lock);
+	if (sl->prev)
+		sl->prev->next = sl->next;
+	else
+		s->slots = sl->next;
+	if (sl->next)
+		sl->next->prev = sl->prev;
+	s->nslots--;
+	pthread_cond_broadcast(&s->drained);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/*
+ * Sends a complete HTTP response and hangs up gently: the write side is
+ * closed first and what the client still sends is read and dropped for a
+ * moment, so that close() does not turn into a reset that could destroy
+ * the response before the client read it.
+ */
+static void respond_and_close(struct ll_transport *t, const char *resp, size_t len)
+{
+	char sink[1024];
+	int64_t deadline = ll__now_ms() + REFUSE_TIMEOUT_MS;
+
+	if (ll_transport_write(t, resp, len, REFUSE_TIMEOUT_MS) == 0 && !ll_transport_is_tls(t)) {
+		shutdown(ll_transport_fd(t), SHUT_WR);
+		while (ll_transport_read(t, sink, sizeof(sink), ll__remaining(deadline)) > 0)
+			;
+	}
+	ll_transport_destroy(t);
+}
+
+static void respond_status(struct ll_transport *t, int status, const struct ll_http_request *req)
+{
+	char resp[512];
+	int n = ll_ws_handshake_response(status, req, resp, sizeof(resp));
+
+	if (n > 0)
+		respond_and_close(t, resp, (size_t)n);
+	else
+		ll_transport_destroy(t);
+}
+
+/* GET /metrics: the probe in Prometheus text format, then close. */
+static void respond_metrics(struct ll_transport *t)
+{
+	char body[2048];
+	char resp[2304];
+	int n = ll_probe_format_metrics(body, sizeof(body));
+
+	if (n < 0) {
+		ll_transport_destroy(t);
+		return;
+	}
+	n = snprintf(resp, sizeof(resp),
+		     "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+		     "Content-Length: %d\r\nConnection: close\r\n\r\n%s",
+		     n, body);
+	respond_and_close(t, resp, (size_t)n);
+}
+
+/*
+ * Reads and answers the HTTP upgrade (section 4.2). Returns the
+ * connection, or NULL when the client was answered with an error (or
+ * vanished) and everything it had is gone.
+ */
+static struct ll_ws_conn *upgrade(struct slot *sl, int64_t deadline)
+{
+	struct ll_ws_server *s = sl->srv;
+	struct ll_transport *t = sl->t;
+	struct ll_http_request req;
+	struct ll_ws_conn *conn;
+	char buf[LL_HTTP_MAX_HEADER + 1024];
+	size_t len = 0;
+	int status, r, n;
+
+	memset(&req, 0, sizeof(req));
+	for (;;) {
+		ssize_t got = ll_transport_read(t, buf + len, sizeof(buf) - len,
+						ll__remaining(deadline));
+
+		if (got <= 0) { /* gone, timed out or shut down by stop: nothing to answer */
+			ll_transport_destroy(t);
+			return NULL;
+		}
+		len += (size_t)got;
+		r = ll_http_request_parse(buf, len, &req);
+		if (r != LL_EAGAIN)
+			break;
+	}
+	if (r == LL_ETOOBIG) {
+		respond_status(t, 431, &req);
+		return NULL;
+	}
+	if (r < 0) {
+		respond_status(t, 400, &req);
+		return NULL;
+	}
+	if (s->opts.metrics && !req.upgrade_websocket && strcmp(req.method, "GET") == 0 &&
+	    strcmp(req.path, "/metrics") == 0) {
+		respond_metrics(t);
+		return NULL;
+	}
+	status = ll_ws_handshake_check(&req);
+	if (status != 101) {
+		respond_status(t, status, &req);
+		return NULL;
+	}
+	{
+		char resp[512];
+
+		n = ll_ws_handshake_response(101, &req, resp, sizeof(resp));
+		if (n < 0 || ll_transport_write(t, resp, (size_t)n, ll__remaining(deadline)) != 0) {
+			ll_transport_destroy(t);
+			return NULL;
+		}
+	}
+	/* Frames the client sent right behind its request belong to the connection. */
+	if (ll_ws_conn_create(&conn, t, LL_WS_SERVER, &s->opts.conn,
+			      (const uint8_t *)buf + req.header_size, len - req.header_size) != 0)
+		return NULL;
+	return conn;
+}
+
+static void conn_thread(void *arg)
+{
+	struct slot *sl = arg;
+	struct ll_ws_server *s = sl->srv;
+	int64_t deadline = ll__now_ms() + s->opts.handshake_timeout_ms;
+	struct ll_transport *t = NULL;
+	struct ll_ws_conn *conn;
+	int err;
+
+	if (s->opts.tls)
+		err = ll_transport_tls(&t, sl->fd, s->opts.tls, true, s->opts.handshake_timeout_ms);
+	else
+		err = ll_transport_plain(&t, sl->fd);
+	pthread_mutex_lock(&s->lock);
+	sl->fd = -1; /* the transport owns (or has closed) it now */
+	sl->t = err ? NULL : t;
+	if (!err && atomic_load(&s->stopping))
+		ll_transport_shutdown(t);
+	pthread_mutex_unlock(&s->lock);
+	if (err)
+		goto out_unlink;
+
+	conn = upgrade(sl, deadline);
+	pthread_mutex_lock(&s->lock);
+	sl->t = NULL;
+	if (conn) {
+		sl->conn = ll_ws_conn_retain(conn);
+		/* A stop that came during the handshake must still reach this one. */
+		if (atomic_load(&s->stopping))
+			ll_ws_conn_close_start(conn, LL_WS_CLOSE_GOING_AWAY, "server stopping");
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (!conn)
+		goto out_unlink;
+
+	/* The handler owns conn from here; the slot keeps only its own reference. */
+	s->opts.handler(conn, s->opts.arg);
+
+	pthread_mutex_lock(&s->lock);
+	conn = sl->conn;
+	sl->conn = NULL;
+	pthread_mutex_unlock(&s->lock);
+	ll_ws_conn_release(conn);
+out_unlink:
+	unlink_slot(s, sl);
+	ll_free(sl);
+}
+
+/* Answers a client over the limit with 503 straight from the accept loop. */
+static void refuse(int fd)
+{
+	struct ll_transport *t;
+
+	if (ll_transport_plain(&t, fd) == 0)
+		respond_status(t, 503, NULL);
+}
+
+static void accept_one(struct ll_ws_server *s)
+{
+	struct slot *sl;
+	int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0)
+		return; /* EAGAIN, or a client that left before we took it */
+	pthread_mutex_lock(&s->lock);
+	if (s->nslots >= s->opts.max_conns) {
+		pthread_mutex_unlock(&s->lock);
+		if (s->opts.tls)
+			close(fd); /* no TLS session yet to carry an HTTP answer */
+		else
+			refuse(fd);
+		return;
+	}
+	pthread_mutex_unlock(&s->lock);
+
+	sl = ll_calloc(1, sizeof(*sl));
+	if (!sl) {
+		close(fd);
+		return;
+	}
+	sl->srv = s;
+	sl->fd = fd;
+	pthread_mutex_lock(&s->lock);
+	sl->next = s->slots;
+	if (s->slots)
+		s->slots->prev = sl;
+	s->slots = sl;
+	s->nslots++;
+	pthread_mutex_unlock(&s->lock);
+	if (ll_group_go(s->group, conn_thread, sl) != 0) {
+		unlink_slot(s, sl);
+		close(fd);
+		ll_free(sl);
+	}
+}
+
+/*
+ * The graceful part of stopping: every connection gets a close frame with
+ * 1001 (section 7.4.1, "going away"); handlers see recv return LL_ECLOSED
+ * when the peer answers or the close deadline passes. Sockets still up
+ * after that are shut down, and then every thread is joined.
+ */
+static void shutdown_connections(struct ll_ws_server *s)
+{
+	struct timespec until;
+	int64_t deadline;
+	struct slot *sl;
+	int close_ms = s->opts.conn.close_timeout_ms > 0 ? s->opts.conn.close_timeout_ms : 2000;
+
+	pthread_mutex_lock(&s->lock);
+	for (sl = s->slots; sl; sl = sl->next) {
+		if (sl->conn)
+			ll_ws_conn_close_start(sl->conn, LL_WS_CLOSE_GOING_AWAY, "server stopping");
+		else if (sl->t)
+			ll_transport_shutdown(sl->t);
+	}
+	/* A little beyond the connections' own deadline: they enforce it themselves. */
+	deadline = ll__now_ms() + close_ms + 500;
+	until.tv_sec = deadline / 1000;
+	until.tv_nsec = (deadline % 1000) * 1000000;
+	while (s->nslots > 0 && ll__now_ms() < deadline)
+		pthread_cond_timedwait(&s->drained, &s->lock, &until);
+	for (sl = s->slots; sl; sl = sl->next) {
+		if (sl->conn)
+			ll_ws_conn_shutdown(sl->conn);
+		else if (sl->t)
+			ll_transport_shutdown(sl->t);
+	}
+	pthread_mutex_unlock(&s->lock);
+	ll_group_wait(s->group);
+}
+
+int ll_ws_server_run(struct ll_ws_server *s)
+{
+	struct pollfd pfd[2];
+	int err = 0;
+
+	pfd[0].fd = s->lfd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = s->wake[0];
+	pfd[1].events = POLLIN;
+	while (!atomic_load(&s->stopping)) {
+		int n = poll(pfd, 2, REAP_INTERVAL_MS);
+
+		if (n < 0 && errno != EINTR) {
+			err = LL_EIO;
+			break;
+		}
+		if (n > 0 && (pfd[0].revents & POLLIN))
+			accept_one(s);
+		ll_group_reap(s->group);
+	}
+	atomic_store(&s->stopping, true);
+	close(s->lfd);
+	s->lfd = -1;
+	shutdown_connections(s);
+	return err;
+}
+
+void ll_ws_server_stop(struct ll_ws_server *s)
+{
+	char one = 1;
+
+	if (atomic_exchange(&s->stopping, true))
+		return;
+	/* The pipe is non-blocking and holds at least one byte: this cannot block. */
+	if (write(s->wake[1], &one, 1) < 0) {
+		/* Nothing to do: the loop also checks the flag every REAP_INTERVAL_MS. */
+	}
+}
+
+void ll_ws_server_destroy(struct ll_ws_server *s)
+{
+	if (!s)
+		return;
+	if (s->lfd >= 0)
+		close(s->lfd);
+	close(s->wake[0]);
+	close(s->wake[1]);
+	ll_group_destroy(s->group);
+	pthread_cond_destroy(&s->drained);
+	pthread_mutex_destroy(&s->lock);
+	ll_free(s);
+}

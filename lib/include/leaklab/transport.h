@@ -45,7 +45,7 @@ void ll_tls_ctx_destroy(struct ll_tls_ctx *ctx);
 /*
  * Wraps a connected socket. The transport takes ownership of fd (it is
  * closed by ll_transport_destroy, also when this call fails). Returns 0 or
- * LL_ENOMEM / LL_EIO.
+ * LL_ENOMEM / LL_EIO / LL_EINVAL.
  */
 int ll_transport_plain(struct ll_transport **out, int fd);
 
@@ -53,7 +53,7 @@ int ll_transport_plain(struct ll_transport **out, int fd);
  * Wraps a connected socket in TLS and runs the TLS handshake (as server if
  * server is true) within timeout_ms. Takes ownership of fd as above: on
  * failure the fd is closed and every OpenSSL object freed. Returns 0,
- * LL_ETLS, LL_ETIMEDOUT, LL_ENOMEM, LL_EIO.
+ * LL_ETLS, LL_ETIMEDOUT, LL_ENOMEM, LL_EIO, LL_EINVAL.
  */
 int ll_transport_tls(struct ll_transport **out, int fd, struct ll_tls_ctx *ctx, bool server,
 		     int timeout_ms);

@@ -139,6 +139,8 @@ void ll_ws_parser_destroy(struct ll_ws_parser *p);
  *   LL_EPROTO / LL_EUTF8 / LL_ETOOBIG  the stream is broken; the close code
  *      to send is ll_ws_parser_close_code(p) (1002, 1007 or 1009) and the
  *      parser refuses further input with the same error.
+ *   LL_ENOMEM  a message buffer could not be allocated; the parser refuses
+ *      further input with it too, and the close code is 1011.
  * Protocol errors detected: RSV bits set (no extension is negotiated),
  * reserved opcodes, a control frame over 125 bytes or not final, a
  * continuation with no message started, a new data frame inside a
@@ -156,7 +158,7 @@ int ll_ws_parser_feed(struct ll_ws_parser *p, const uint8_t *data, size_t len,
  */
 uint8_t *ll_ws_parser_take(struct ll_ws_parser *p);
 
-/* The close code for the last error (1002, 1007, 1009), or 0. */
+/* The close code for the last error (1002, 1007, 1009; 1011 after LL_ENOMEM), or 0. */
 unsigned ll_ws_parser_close_code(const struct ll_ws_parser *p);
 
 #endif

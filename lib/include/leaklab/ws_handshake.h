@@ -34,7 +34,8 @@ struct ll_http_request {
  *   LL_EAGAIN    no blank line yet and len < LL_HTTP_MAX_HEADER: read more;
  *   LL_ETOOBIG   no blank line within LL_HTTP_MAX_HEADER bytes (answer 431);
  *   LL_EPROTO    malformed: bad request line, a header line without a
- *                colon, a field too long for req, not HTTP/1.1 (answer 400).
+ *                colon, a field too long for req, not HTTP/1.1 (answer 400);
+ *   LL_EINVAL    buf or req is NULL.
  */
 int ll_http_request_parse(const char *buf, size_t len, struct ll_http_request *req);
 
@@ -48,7 +49,8 @@ int ll_ws_handshake_check(const struct ll_http_request *req);
 
 /*
  * Computes Sec-WebSocket-Accept for key: base64(SHA-1(key + GUID)), with
- * OpenSSL. out gets 28 characters and a NUL. Returns 0 or LL_ETLS.
+ * OpenSSL. out gets 28 characters and a NUL. Returns 0, LL_ETLS, or
+ * LL_EINVAL if key is NULL.
  */
 int ll_ws_accept_key(const char *key, char out[29]);
 
@@ -56,7 +58,8 @@ int ll_ws_accept_key(const char *key, char out[29]);
  * Writes the complete response for status into buf: 101 with Upgrade,
  * Connection and Sec-WebSocket-Accept for req's key; 426 with
  * Sec-WebSocket-Version: 13; 400/431/503 with a short text body and
- * Connection: close. Returns the length, or LL_ETOOBIG, or LL_ETLS.
+ * Connection: close. Returns the length, or LL_ETOOBIG, or LL_ETLS, or
+ * LL_EINVAL (another status, or 101 with req NULL).
  */
 int ll_ws_handshake_response(int status, const struct ll_http_request *req, char *buf,
 			     size_t size);
@@ -64,7 +67,9 @@ int ll_ws_handshake_response(int status, const struct ll_http_request *req, char
 /*
  * Client side. Makes a random 16-byte key (RAND_bytes) in base64 into
  * key_out (25 bytes with NUL) and writes the GET request for host:port and
- * path into buf. Returns the length, LL_ETOOBIG or LL_ETLS.
+ * path into buf. Returns the length, LL_ETOOBIG, LL_ETLS, or LL_EINVAL (host
+ * or path empty or holding spaces or control characters, path not starting
+ * with '/', port above 65535).
  */
 int ll_ws_client_request(const char *host, unsigned port, const char *path, char key_out[25],
 			 char *buf, size_t size);
@@ -75,7 +80,7 @@ int ll_ws_client_request(const char *host, unsigned port, const char *path, char
  * Returns the header size (> 0, the bytes that belong to the handshake;
  * frames may follow in buf), LL_EAGAIN (incomplete), LL_ETOOBIG, or
  * LL_EPROTO (any mismatch; *status gets the HTTP status if one was read,
- * else 0).
+ * else 0), LL_EINVAL (buf or key NULL). status may be NULL.
  */
 int ll_ws_client_response_parse(const char *buf, size_t len, const char *key, int *status);
 

@@ -1,0 +1,454 @@
+/*
+ * test_ws_conn.c - a server-role and a client-role connection talking over
+ * a socketpair, and a raw peer that speaks bytes to check the wire format.
+ */
+#include <leaklab/alloc.h>
+#include <leaklab/error.h>
+#include <leaklab/ws_conn.h>
+
+#include <pthread.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A connected pair: *srv reads masked frames, *cli sends them. */
+static void make_pair(struct ll_ws_conn **srv, struct ll_ws_conn **cli,
+		      const struct ll_ws_conn_opts *opts)
+{
+	struct ll_transport *ts, *tc;
+	int sv[2];
+
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	CHECK_EQ(ll_transport_plain(&ts, sv[0]), 0);
+	CHECK_EQ(ll_transport_plain(&tc, sv[1]), 0);
+	CHECK_EQ(ll_ws_conn_create(srv, ts, LL_WS_SERVER, opts, NULL, 0), 0);
+	CHECK_EQ(ll_ws_conn_create(cli, tc, LL_WS_CLIENT, opts, NULL, 0), 0);
+}
+
+/* A server-role connection and the raw socket of its peer. */
+static struct ll_ws_conn *make_raw(int *peer, const struct ll_ws_conn_opts *opts)
+{
+	struct ll_transport *ts;
+	struct ll_ws_conn *c;
+	int sv[2];
+
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	CHECK_EQ(ll_transport_plain(&ts, sv[0]), 0);
+	CHECK_EQ(ll_ws_conn_create(&c, ts, LL_WS_SERVER, opts, NULL, 0), 0);
+	*peer = sv[1];
+	return c;
+}
+
+/* Reads exactly n bytes from a raw socket (with a generous deadline). */
+static void read_exact(int fd, uint8_t *buf, size_t n)
+{
+	struct timeval tv = {.tv_sec = 10};
+	size_t got = 0;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (got < n) {
+		ssize_t r = read(fd, buf + got, n - got);
+
+		CHECK(r > 0);
+		got += (size_t)r;
+	}
+}
+
+/*
+ * Every length encoding both ways (7-bit, 16-bit, 64-bit; section 5.2).
+ * Sizes stay under the socketpair's buffer so one thread can send then
+ * read; test_big_message covers larger ones with a concurrent reader.
+ */
+static void test_round_trip_sizes(void)
+{
+	static const size_t sizes[] = {0, 1, 125, 126, 65535, 65536, 100000};
+	struct ll_ws_conn *srv, *cli;
+	size_t i;
+
+	make_pair(&srv, &cli, NULL);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		size_t n = sizes[i], j;
+		uint8_t *data = ll_malloc(n + 1);
+		struct ll_ws_msg msg;
+
+		CHECK(data != NULL);
+		for (j = 0; j < n; j++)
+			data[j] = (uint8_t)(j * 7 + 3);
+		CHECK_EQ(ll_ws_conn_send(cli, LL_WS_OP_BINARY, data, n), 0);
+		CHECK_EQ(ll_ws_conn_recv(srv, &msg, 5000), 0);
+		CHECK_EQ(msg.opcode, LL_WS_OP_BINARY);
+		CHECK_EQ(msg.len, n);
+		CHECK(msg.data != NULL);
+		CHECK_MEM(msg.data, data, n);
+		CHECK_EQ(msg.data[n], 0);
+		ll_ws_msg_free(&msg);
+
+		/* And back: the server sends unmasked, the client reads it. */
+		CHECK_EQ(ll_ws_conn_send(srv, LL_WS_OP_BINARY, data, n), 0);
+		CHECK_EQ(ll_ws_conn_recv(cli, &msg, 5000), 0);
+		CHECK_EQ(msg.len, n);
+		CHECK_MEM(msg.data, data, n);
+		ll_ws_msg_free(&msg);
+		ll_free(data);
+	}
+	ll_ws_conn_destroy(cli);
+	ll_ws_conn_destroy(srv);
+}
+
+struct big_send {
+	struct ll_ws_conn *c;
+	const uint8_t *data;
+	size_t len;
+	int err;
+};
+
+static void *big_sender(void *arg)
+{
+	struct big_send *b = arg;
+
+	b->err = ll_ws_conn_send(b->c, LL_WS_OP_BINARY, b->data, b->len);
+	return NULL;
+}
+
+/* A 4 MiB message while the reader runs on another thread. */
+static void test_big_message(void)
+{
+	struct ll_ws_conn *srv, *cli;
+	struct ll_ws_msg msg;
+	struct big_send b;
+	pthread_t th;
+	size_t n = 4u << 20, j;
+	uint8_t *data = ll_malloc(n);
+
+	CHECK(data != NULL);
+	for (j = 0; j < n; j++)
+		data[j] = (uint8_t)(j ^ (j >> 8));
+	make_pair(&srv, &cli, NULL);
+	b = (struct big_send){cli, data, n, -99};
+	CHECK_EQ(pthread_create(&th, NULL, big_sender, &b), 0);
+	CHECK_EQ(ll_ws_conn_recv(srv, &msg, 10000), 0);
+	pthread_join(th, NULL);
+	CHECK_EQ(b.err, 0);
+	CHECK_EQ(msg.len, n);
+	CHECK_MEM(msg.data, data, n);
+	ll_ws_msg_free(&msg);
+	ll_free(data);
+	ll_ws_conn_destroy(cli);
+	ll_ws_conn_destroy(srv);
+}
+
+/* Fragments with a ping between them (section 5.4): the message still assembles, the ping is answered. */
+static void test_fragments_and_ping(void)
+{
+	struct ll_ws_conn_opts opts = {.recv_pongs = true};
+	struct ll_ws_conn *srv, *cli;
+	struct ll_ws_msg msg;
+
+	make_pair(&srv, &cli, &opts);
+	CHECK_EQ(ll_ws_conn_send_frame(cli, LL_WS_OP_TEXT, false, "Hel", 3), 0);
+	CHECK_EQ(ll_ws_conn_ping(cli, "p1", 2), 0);
+	CHECK_EQ(ll_ws_conn_send_frame(cli, LL_WS_OP_CONT, true, "lo", 2), 0);
+	CHECK_EQ(ll_ws_conn_recv(srv, &msg, 5000), 0);
+	CHECK_EQ(msg.opcode, LL_WS_OP_TEXT);
+	CHECK_EQ(msg.len, 5);
+	CHECK_STR((char *)msg.data, "Hello");
+	ll_ws_msg_free(&msg);
+	/* The server answered the ping while reading. */
+	CHECK_EQ(ll_ws_conn_recv(cli, &msg, 5000), 0);
+	CHECK_EQ(msg.opcode, LL_WS_OP_PONG);
+	CHECK_EQ(msg.len, 2);
+	CHECK_MEM(msg.data, "p1", 2);
+	ll_ws_msg_free(&msg);
+	CHECK_EQ(ll_ws_conn_ping(cli, NULL, 126), LL_EINVAL);
+	ll_ws_conn_destroy(cli);
+	ll_ws_conn_destroy(srv);
+}
+
+struct closer {
+	struct ll_ws_conn *c;
+	int err;
+};
+
+static void *close_normal(void *arg)
+{
+	struct closer *cl = arg;
+
+	cl->err = ll_ws_conn_close(cl->c, 4001, "done here");
+	return NULL;
+}
+
+/* The client closes; the server's recv answers and reports the code. */
+static void test_close_handshake(void)
+{
+	struct ll_ws_conn *srv, *cli;
+	struct ll_ws_msg msg;
+	struct closer cl;
+	pthread_t th;
+
+	make_pair(&srv, &cli, NULL);
+	cl = (struct closer){cli, -99};
+	CHECK_EQ(pthread_create(&th, NULL, close_normal, &cl), 0);
+	CHECK_EQ(ll_ws_conn_recv(srv, &msg, 5000), LL_ECLOSED);
+	pthread_join(th, NULL);
+	CHECK_EQ(cl.err, 0);
+	CHECK_EQ(ll_ws_conn_close_code(srv), 4001);
+	CHECK_EQ(ll_ws_conn_close_code(cli), 4001);
+	CHECK(!ll_ws_conn_is_open(srv));
+	CHECK_EQ(ll_ws_conn_recv(srv, &msg, 0), LL_ECLOSED);
+	CHECK_EQ(ll_ws_conn_send(srv, LL_WS_OP_TEXT, "x", 1), LL_ECLOSED);
+	CHECK_EQ(ll_ws_conn_close_start(cli, 1000, NULL), LL_ECLOSED);
+	CHECK_EQ(ll_ws_conn_close_start(srv, 1005, NULL), LL_EINVAL);
+	ll_ws_conn_destroy(cli);
+	ll_ws_conn_destroy(srv);
+}
+
+/* A peer that never answers our close cannot hold the connection past the deadline. */
+static void test_close_deadline(void)
+{
+	struct ll_ws_conn_opts opts = {.close_timeout_ms = 150};
+	struct ll_ws_msg msg;
+	struct ll_ws_conn *c;
+	uint8_t frame[4];
+	long long t0, took;
+	int peer;
+
+	c = make_raw(&peer, &opts);
+	t0 = now_ms();
+	CHECK_EQ(ll_ws_conn_close(c, 1001, NULL), LL_ETIMEDOUT);
+	took = now_ms() - t0;
+	CHECK_INT(took, >=, 140);
+	CHECK_INT(took, <, 2000);
+	/* The close frame went out as section 5.5.1 says: 88 02 03 e9 (1001, unmasked). */
+	read_exact(peer, frame, 4);
+	CHECK_EQ(frame[0], 0x88);
+	CHECK_EQ(frame[1], 0x02);
+	CHECK_EQ(frame[2], 0x03);
+	CHECK_EQ(frame[3], 0xe9);
+	CHECK_EQ(ll_ws_conn_recv(c, &msg, 0), LL_ECLOSED);
+	ll_ws_conn_destroy(c);
+	close(peer);
+}
+
+struct recv_result {
+	struct ll_ws_conn *c;
+	int err;
+	long long took;
+};
+
+static void *recv_once(void *arg)
+{
+	struct recv_result *r = arg;
+	struct ll_ws_msg msg;
+	long long t0 = now_ms();
+
+	r->err = ll_ws_conn_recv(r->c, &msg, -1);
+	r->took = now_ms() - t0;
+	if (r->err == 0)
+		ll_ws_msg_free(&msg);
+	return NULL;
+}
+
+/* close_start from another thread: the blocked reader notices the deadline by itself. */
+static void test_close_start_other_thread(void)
+{
+	struct ll_ws_conn_opts opts = {.close_timeout_ms = 100};
+	struct recv_result r;
+	pthread_t th;
+	int peer;
+
+	r.c = make_raw(&peer, &opts);
+	r.err = -99;
+	CHECK_EQ(pthread_create(&th, NULL, recv_once, &r), 0);
+	CHECK_EQ(ll_ws_conn_close_start(r.c, 1001, "bye"), 0);
+	pthread_join(th, NULL);
+	CHECK_EQ(r.err, LL_ECLOSED);
+	CHECK_INT(r.took, <, 2000);
+	CHECK_EQ(ll_ws_conn_close_code(r.c), LL_WS_CLOSE_ABNORMAL);
+	ll_ws_conn_destroy(r.c);
+	close(peer);
+}
+
+/* shutdown from another thread wakes a reader blocked with no deadline. */
+static void test_shutdown_wakes_reader(void)
+{
+	struct recv_result r;
+	pthread_t th;
+	int peer;
+
+	r.c = make_raw(&peer, NULL);
+	r.err = -99;
+	CHECK_EQ(pthread_create(&th, NULL, recv_once, &r), 0);
+	usleep(20000);
+	ll_ws_conn_shutdown(r.c);
+	pthread_join(th, NULL);
+	CHECK_EQ(r.err, LL_ECLOSED);
+	ll_ws_conn_destroy(r.c);
+	close(peer);
+}
+
+/* Each protocol error gets its close code on the wire and LL_E* from recv. */
+static void check_protocol_error(const uint8_t *bytes, size_t n, int want_err, unsigned want_code)
+{
+	struct ll_ws_conn_opts opts = {.max_message = 1000};
+	struct ll_ws_msg msg;
+	struct ll_ws_conn *c;
+	uint8_t frame[4];
+	int peer;
+
+	c = make_raw(&peer, &opts);
+	CHECK_EQ(write(peer, bytes, n), (ssize_t)n);
+	CHECK_EQ(ll_ws_conn_recv(c, &msg, 5000), want_err);
+	read_exact(peer, frame, 4);
+	CHECK_EQ(frame[0], 0x88);
+	CHECK_EQ(frame[1], 0x02);
+	CHECK_EQ((unsigned)(frame[2] << 8 | frame[3]), want_code);
+	CHECK_EQ(ll_ws_conn_recv(c, &msg, 0), LL_ECLOSED);
+	CHECK(!ll_ws_conn_is_open(c));
+	ll_ws_conn_destroy(c);
+	close(peer);
+}
+
+static void test_protocol_errors(void)
+{
+	/* An unmasked frame from a client (section 5.1). */
+	static const uint8_t unmasked[] = {0x81, 0x02, 'h', 'i'};
+	/* Masked "\xff" as text: not UTF-8 (section 8.1). */
+	static const uint8_t bad_utf8[] = {0x81, 0x81, 0, 0, 0, 0, 0xff};
+	/* 2000 bytes announced with a 1000-byte limit. */
+	static const uint8_t too_big[] = {0x82, 0xfe, 0x07, 0xd0, 0, 0, 0, 0};
+	/* A reserved opcode. */
+	static const uint8_t reserved[] = {0x83, 0x80, 0, 0, 0, 0};
+
+	check_protocol_error(unmasked, sizeof(unmasked), LL_EPROTO, 1002);
+	check_protocol_error(bad_utf8, sizeof(bad_utf8), LL_EUTF8, 1007);
+	check_protocol_error(too_big, sizeof(too_big), LL_ETOOBIG, 1009);
+	check_protocol_error(reserved, sizeof(reserved), LL_EPROTO, 1002);
+}
+
+/* A stream that ends without a close frame is 1006 (section 7.1.5). */
+static void test_abnormal_end(void)
+{
+	struct ll_ws_msg msg;
+	struct ll_ws_conn *c;
+	int peer;
+
+	c = make_raw(&peer, NULL);
+	close(peer);
+	CHECK_EQ(ll_ws_conn_recv(c, &msg, 5000), LL_ECLOSED);
+	CHECK_EQ(ll_ws_conn_close_code(c), LL_WS_CLOSE_ABNORMAL);
+	ll_ws_conn_destroy(c);
+}
+
+static void test_recv_timeout(void)
+{
+	struct ll_ws_conn *srv, *cli;
+	struct ll_ws_msg msg;
+	long long t0, took;
+
+	make_pair(&srv, &cli, NULL);
+	t0 = now_ms();
+	CHECK_EQ(ll_ws_conn_recv(srv, &msg, 60), LL_ETIMEDOUT);
+	took = now_ms() - t0;
+	CHECK_INT(took, >=, 55);
+	CHECK_INT(took, <, 2000);
+	/* Still usable afterwards. */
+	CHECK(ll_ws_conn_is_open(srv));
+	CHECK_EQ(ll_ws_conn_send(cli, LL_WS_OP_TEXT, "ok", 2), 0);
+	CHECK_EQ(ll_ws_conn_recv(srv, &msg, 5000), 0);
+	ll_ws_msg_free(&msg);
+	/* Text that is not UTF-8 is refused before it reaches the wire. */
+	CHECK_EQ(ll_ws_conn_send(cli, LL_WS_OP_TEXT, "\xc0\xaf", 2), LL_EINVAL);
+	CHECK_EQ(ll_ws_conn_send(cli, LL_WS_OP_PING, "", 0), LL_EINVAL);
+	ll_ws_conn_destroy(cli);
+	ll_ws_conn_destroy(srv);
+}
+
+/* A retained reference outlives the owner: sends fail cleanly, nothing is freed twice. */
+static void test_retain_after_destroy(void)
+{
+	struct ll_ws_conn *srv, *cli, *held;
+
+	make_pair(&srv, &cli, NULL);
+	held = ll_ws_conn_retain(srv);
+	ll_ws_conn_destroy(srv);
+	CHECK_EQ(ll_ws_conn_send(held, LL_WS_OP_TEXT, "x", 1), LL_ECLOSED);
+	CHECK_EQ(ll_ws_conn_ping(held, NULL, 0), LL_ECLOSED);
+	ll_ws_conn_release(held);
+	ll_ws_conn_destroy(cli);
+	ll_ws_conn_destroy(NULL);
+	ll_ws_conn_release(NULL);
+}
+
+/* Pre-read bytes (frames that arrived with the handshake) are parsed first. */
+static void test_pre_bytes(void)
+{
+	static const uint8_t frame[] = {0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d,
+					0x7f, 0x9f, 0x4d, 0x51, 0x58};
+	struct ll_transport *t;
+	struct ll_ws_conn *c;
+	struct ll_ws_msg msg;
+	int sv[2];
+
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	CHECK_EQ(ll_transport_plain(&t, sv[0]), 0);
+	CHECK_EQ(ll_ws_conn_create(&c, t, LL_WS_SERVER, NULL, frame, sizeof(frame)), 0);
+	CHECK_EQ(ll_ws_conn_recv(c, &msg, 1000), 0);
+	CHECK_STR((char *)msg.data, "Hello");
+	ll_ws_msg_free(&msg);
+	ll_ws_conn_destroy(c);
+	close(sv[1]);
+}
+
+/* Every allocation of create failing in turn: a clean LL_ENOMEM, the socket closed, nothing leaked. */
+static void test_create_fault_injection(void)
+{
+	long n;
+
+	for (n = 1;; n++) {
+		struct ll_transport *t;
+		struct ll_ws_conn *c = NULL;
+		int sv[2], r;
+
+		CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+		CHECK_EQ(ll_transport_plain(&t, sv[0]), 0);
+		ll_alloc_fail_after(n);
+		r = ll_ws_conn_create(&c, t, LL_WS_SERVER, NULL, NULL, 0);
+		ll_alloc_fail_after(0);
+		close(sv[1]);
+		if (r == 0) {
+			ll_ws_conn_destroy(c);
+			break;
+		}
+		CHECK_EQ(r, LL_ENOMEM);
+		CHECK(c == NULL);
+		CHECK_INT(n, <, 50);
+	}
+}
+
+int main(void)
+{
+	RUN(test_round_trip_sizes);
+	RUN(test_big_message);
+	RUN(test_fragments_and_ping);
+	RUN(test_close_handshake);
+	RUN(test_close_deadline);
+	RUN(test_close_start_other_thread);
+	RUN(test_shutdown_wakes_reader);
+	RUN(test_protocol_errors);
+	RUN(test_abnormal_end);
+	RUN(test_recv_timeout);
+	RUN(test_retain_after_destroy);
+	RUN(test_pre_bytes);
+	RUN(test_create_fault_injection);
+	return 0;
+}
