@@ -15,7 +15,7 @@
 #include <stdarg.h>
 
 /* Says what went wrong; the caller then leaves through its cleanup label. */
-static void complain(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static void complain(const char *fmt, ...)
 {
 	va_list ap;
 

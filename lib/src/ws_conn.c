@@ -177,8 +177,9 @@ static int write_frame_locked(struct ll_ws_conn *c, uint8_t opcode, bool fin, co
 		size_t room = sizeof(head) - hlen;
 		size_t n = len - off < room ? len - off : room;
 
-		memcpy(head + hlen, p + off, n);
-		if (mask_ptr)
+		if (n) /* data may be NULL for an empty payload */
+			memcpy(head + hlen, p + off, n);
+		if (mask_ptr && n)
 			ll_ws_mask(head + hlen, n, mask_ptr, off);
 		err = ll_transport_write(c->t, head, hlen + n, ll__remaining(deadline));
 		off += n;
@@ -240,7 +241,8 @@ static int send_close(struct ll_ws_conn *c, unsigned code, const char *reason, s
 	if (code) {
 		payload[0] = (uint8_t)(code >> 8);
 		payload[1] = (uint8_t)code;
-		memcpy(payload + 2, reason, reason_len);
+		if (reason_len) /* memcpy from NULL is undefined even for 0 bytes */
+			memcpy(payload + 2, reason, reason_len);
 		len = 2 + reason_len;
 	}
 	atomic_store(&c->close_deadline, ll__now_ms() + timeout_ms);

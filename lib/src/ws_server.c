@@ -142,9 +142,9 @@ static void unlink_slot(struct ll_ws_server *s, struct slot *sl)
  * Sends a complete HTTP response and hangs up gently: the write side is
  * closed first and what the client still sends is read and dropped for a
  * moment, so that close() does not turn into a reset that could destroy
- * the response before the client read it.
+ * the response before the client read it. The caller destroys t.
  */
-static void respond_and_close(struct ll_transport *t, const char *resp, size_t len)
+static void respond(struct ll_transport *t, const char *resp, size_t len)
 {
 	char sink[1024];
 	int64_t deadline = ll__now_ms() + REFUSE_TIMEOUT_MS;
@@ -154,7 +154,6 @@ static void respond_and_close(struct ll_transport *t, const char *resp, size_t l
 		while (ll_transport_read(t, sink, sizeof(sink), ll__remaining(deadline)) > 0)
 			;
 	}
-	ll_transport_destroy(t);
 }
 
 static void respond_status(struct ll_transport *t, int status, const struct ll_http_request *req)
@@ -163,53 +162,45 @@ static void respond_status(struct ll_transport *t, int status, const struct ll_h
 	int n = ll_ws_handshake_response(status, req, resp, sizeof(resp));
 
 	if (n > 0)
-		respond_and_close(t, resp, (size_t)n);
-	else
-		ll_transport_destroy(t);
+		respond(t, resp, (size_t)n);
 }
 
-/* GET /metrics: the probe in Prometheus text format, then close. */
+/* GET /metrics: the probe in Prometheus text format. */
 static void respond_metrics(struct ll_transport *t)
 {
 	char body[2048];
 	char resp[2304];
 	int n = ll_probe_format_metrics(body, sizeof(body));
 
-	if (n < 0) {
-		ll_transport_destroy(t);
+	if (n < 0)
 		return;
-	}
 	n = snprintf(resp, sizeof(resp),
 		     "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
 		     "Content-Length: %d\r\nConnection: close\r\n\r\n%s",
 		     n, body);
-	respond_and_close(t, resp, (size_t)n);
+	respond(t, resp, (size_t)n);
 }
 
 /*
- * Reads and answers the HTTP upgrade (section 4.2). Returns the
- * connection, or NULL when the client was answered with an error (or
- * vanished) and everything it had is gone.
+ * Reads and answers the HTTP upgrade (section 4.2). Returns 0 when the
+ * client was answered with 101; *pre_len then counts the bytes behind the
+ * request head, already in buf. Returns -1 when the client was answered
+ * with an error, or vanished, or stop shut the socket. Either way the
+ * transport stays the caller's (the slot's), so that stop can reach it.
  */
-static struct ll_ws_conn *upgrade(struct slot *sl, int64_t deadline)
+static int upgrade(struct ll_ws_server *s, struct ll_transport *t, int64_t deadline, char *buf,
+		   size_t size, size_t *pre_off, size_t *pre_len)
 {
-	struct ll_ws_server *s = sl->srv;
-	struct ll_transport *t = sl->t;
 	struct ll_http_request req;
-	struct ll_ws_conn *conn;
-	char buf[LL_HTTP_MAX_HEADER + 1024];
 	size_t len = 0;
 	int status, r, n;
 
 	memset(&req, 0, sizeof(req));
 	for (;;) {
-		ssize_t got = ll_transport_read(t, buf + len, sizeof(buf) - len,
-						ll__remaining(deadline));
+		ssize_t got = ll_transport_read(t, buf + len, size - len, ll__remaining(deadline));
 
-		if (got <= 0) { /* gone, timed out or shut down by stop: nothing to answer */
-			ll_transport_destroy(t);
-			return NULL;
-		}
+		if (got <= 0) /* gone, timed out or shut down by stop: nothing to answer */
+			return -1;
 		len += (size_t)got;
 		r = ll_http_request_parse(buf, len, &req);
 		if (r != LL_EAGAIN)
@@ -217,36 +208,33 @@ static struct ll_ws_conn *upgrade(struct slot *sl, int64_t deadline)
 	}
 	if (r == LL_ETOOBIG) {
 		respond_status(t, 431, &req);
-		return NULL;
+		return -1;
 	}
 	if (r < 0) {
 		respond_status(t, 400, &req);
-		return NULL;
+		return -1;
 	}
 	if (s->opts.metrics && !req.upgrade_websocket && strcmp(req.method, "GET") == 0 &&
 	    strcmp(req.path, "/metrics") == 0) {
 		respond_metrics(t);
-		return NULL;
+		return -1;
 	}
 	status = ll_ws_handshake_check(&req);
 	if (status != 101) {
 		respond_status(t, status, &req);
-		return NULL;
+		return -1;
 	}
 	{
 		char resp[512];
 
 		n = ll_ws_handshake_response(101, &req, resp, sizeof(resp));
-		if (n < 0 || ll_transport_write(t, resp, (size_t)n, ll__remaining(deadline)) != 0) {
-			ll_transport_destroy(t);
-			return NULL;
-		}
+		if (n < 0 || ll_transport_write(t, resp, (size_t)n, ll__remaining(deadline)) != 0)
+			return -1;
 	}
 	/* Frames the client sent right behind its request belong to the connection. */
-	if (ll_ws_conn_create(&conn, t, LL_WS_SERVER, &s->opts.conn,
-			      (const uint8_t *)buf + req.header_size, len - req.header_size) != 0)
-		return NULL;
-	return conn;
+	*pre_off = req.header_size;
+	*pre_len = len - req.header_size;
+	return 0;
 }
 
 static void conn_thread(void *arg)
@@ -256,6 +244,9 @@ static void conn_thread(void *arg)
 	int64_t deadline = ll__now_ms() + s->opts.handshake_timeout_ms;
 	struct ll_transport *t = NULL;
 	struct ll_ws_conn *conn;
+	char buf[LL_HTTP_MAX_HEADER + 1024];
+	size_t pre_off = 0, pre_len = 0;
+	bool ok;
 	int err;
 
 	if (s->opts.tls)
@@ -271,18 +262,25 @@ static void conn_thread(void *arg)
 	if (err)
 		goto out_unlink;
 
-	conn = upgrade(sl, deadline);
+	ok = upgrade(s, t, deadline, buf, sizeof(buf), &pre_off, &pre_len) == 0;
+	/* Unhook the transport before anything can free it: stop may be looking at it. */
 	pthread_mutex_lock(&s->lock);
 	sl->t = NULL;
-	if (conn) {
-		sl->conn = ll_ws_conn_retain(conn);
-		/* A stop that came during the handshake must still reach this one. */
-		if (atomic_load(&s->stopping))
-			ll_ws_conn_close_start(conn, LL_WS_CLOSE_GOING_AWAY, "server stopping");
-	}
 	pthread_mutex_unlock(&s->lock);
-	if (!conn)
+	if (!ok) {
+		ll_transport_destroy(t);
 		goto out_unlink;
+	}
+	/* The connection takes the transport, and destroys it itself if this fails. */
+	if (ll_ws_conn_create(&conn, t, LL_WS_SERVER, &s->opts.conn, (const uint8_t *)buf + pre_off,
+			      pre_len) != 0)
+		goto out_unlink;
+	pthread_mutex_lock(&s->lock);
+	sl->conn = ll_ws_conn_retain(conn);
+	/* A stop that came during the handshake must still reach this one. */
+	if (atomic_load(&s->stopping))
+		ll_ws_conn_close_start(conn, LL_WS_CLOSE_GOING_AWAY, "server stopping");
+	pthread_mutex_unlock(&s->lock);
 
 	/* The handler owns conn from here; the slot keeps only its own reference. */
 	s->opts.handler(conn, s->opts.arg);
@@ -302,8 +300,10 @@ static void refuse(int fd)
 {
 	struct ll_transport *t;
 
-	if (ll_transport_plain(&t, fd) == 0)
+	if (ll_transport_plain(&t, fd) == 0) {
 		respond_status(t, 503, NULL);
+		ll_transport_destroy(t);
+	}
 }
 
 static void accept_one(struct ll_ws_server *s)

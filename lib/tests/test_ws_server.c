@@ -187,6 +187,15 @@ static void test_metrics(void)
 	stop(&r);
 }
 
+static void echo_once(struct ll_ws_conn *c)
+{
+	struct ll_ws_msg msg;
+
+	CHECK_EQ(ll_ws_conn_send(c, LL_WS_OP_TEXT, "x", 1), 0);
+	CHECK_EQ(ll_ws_conn_recv(c, &msg, 5000), 0);
+	ll_ws_msg_free(&msg);
+}
+
 static void test_max_conns(void)
 {
 	struct ll_ws_server_opts opts = {.max_conns = 2};
@@ -199,6 +208,9 @@ static void test_max_conns(void)
 	CHECK_EQ(ll_ws_client_connect(&b, "127.0.0.1", r.port, NULL, NULL), 0);
 	CHECK_EQ(ll_ws_client_connect(&c, "127.0.0.1", r.port, NULL, &status), LL_EPROTO);
 	CHECK_EQ(status, 503);
+	/* The 101 goes out just before the handler starts: an echo proves both run. */
+	echo_once(a);
+	echo_once(b);
 	CHECK_EQ(ll_ws_server_conn_count(r.srv), 2);
 	/* A slot frees up once a client leaves (its thread ends asynchronously). */
 	CHECK_EQ(ll_ws_conn_close(a, 1000, NULL), 0);
@@ -261,11 +273,8 @@ static void test_graceful_stop(void)
 	for (i = 0; i < 8; i++)
 		CHECK_EQ(ll_ws_client_connect(&c[i], "127.0.0.1", r.port, NULL, NULL), 0);
 	/* Make sure every handler runs before stopping. */
-	for (i = 0; i < 8; i++) {
-		CHECK_EQ(ll_ws_conn_send(c[i], LL_WS_OP_TEXT, "x", 1), 0);
-		CHECK_EQ(ll_ws_conn_recv(c[i], &msg, 5000), 0);
-		ll_ws_msg_free(&msg);
-	}
+	for (i = 0; i < 8; i++)
+		echo_once(c[i]);
 	CHECK_EQ(ll_ws_server_conn_count(r.srv), 8);
 	t0 = now_ms();
 	ll_ws_server_stop(r.srv);

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <leaklab/error.h>
 #include <leaklab/transport.h>
 #include <leaklab/ws_frame.h>
 
