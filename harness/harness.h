@@ -1,0 +1,73 @@
+/*
+ * harness.h - the types leaklab-check's modules share.
+ *
+ * leaklab-check is a program, not a library, so its internal names carry
+ * their own prefix, lc_ (leaklab-check), apart from libleaklab's ll_.
+ *
+ * The measurement model: a run samples the program at three load points,
+ * the baseline (after a warm-up), after N clients and after 2N clients.
+ * Every number is taken from outside the process: threads and fds from
+ * /proc, heap from the program's GET /metrics (natively) or from memcheck
+ * itself (under Valgrind), lost bytes from memcheck.
+ */
+#ifndef LEAKLAB_HARNESS_H
+#define LEAKLAB_HARNESS_H
+
+#include <stdbool.h>
+
+enum lc_signal {
+	LC_THREADS,
+	LC_FDS,
+	LC_HEAP,
+	LC_LOST,
+	LC_NSIGNALS,
+};
+
+#define LC_SIG_BIT(s) (1u << (s))
+
+enum lc_variant { LC_LEAK, LC_FIXED };
+enum lc_mode { LC_NATIVE, LC_MEMCHECK };
+
+/* The three load points of a run. */
+enum { LC_P_BASE, LC_P_N, LC_P_2N, LC_NPOINTS };
+
+/* One sample at a load point. A value of -1 means "not measured". */
+struct lc_point {
+	long load;	  /* clients driven so far (not counting the warm-up) */
+	long threads;	  /* /proc/PID/status Threads: */
+	long fds;	  /* entries of /proc/PID/fd */
+	long rss_kib;	  /* /proc/PID/status VmRSS:, for the cross-check */
+	long long heap;	  /* bytes in use: probe (native) or memcheck (reachable + lost) */
+	long long lost;	  /* memcheck definitely + indirectly + possibly lost, now */
+	int settle_tries; /* samples taken while settling */
+	long settle_ms;	  /* how long settling took */
+	bool settled;	  /* the counts stopped moving before the retries ran out */
+};
+
+/* What memcheck said at exit (from its XML and its text log). */
+struct lc_memcheck {
+	bool parsed;	       /* the XML was read */
+	bool finished;	       /* the XML says the run FINISHED (it is complete) */
+	int valgrind_version;  /* from the preamble: 3.19.0 is 31900; 0 if not found */
+	long errors;	       /* non-leak errors (invalid read/write, uninitialised, ...) */
+	char first_error[256]; /* "InvalidRead: Invalid read of size 4 at f (x.c:12)" */
+	long long definitely;  /* bytes */
+	long long indirectly;
+	long long possibly;
+	long long reachable;
+	long leak_blocks; /* definitely + indirectly + possibly lost blocks */
+	/* fds the program opened and left open (not 0-2, not inherited); -1 unknown */
+	long fds_open;
+	char first_fd[256]; /* the first of them, as Valgrind describes it */
+};
+
+/* The per-load heap numbers memcheck's gdbserver reports (vgdb leak_check). */
+struct lc_leak_summary {
+	long long definitely;
+	long long indirectly;
+	long long possibly;
+	long long reachable;
+	long long suppressed;
+};
+
+#endif

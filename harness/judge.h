@@ -1,0 +1,64 @@
+/*
+ * judge.h - the verdict: does the leak reproduce, is the fix clean?
+ *
+ * Pure logic over the numbers a run measured; no I/O, so the unit tests can
+ * feed it any situation.
+ */
+#ifndef LEAKLAB_HARNESS_JUDGE_H
+#define LEAKLAB_HARNESS_JUDGE_H
+
+#include "harness.h"
+
+/* A leaking signal grows at least this much per client at load N... */
+#define LC_MIN_PER_CLIENT_COUNT 0.5   /* threads, fds */
+#define LC_MIN_PER_CLIENT_HEAP	256.0 /* bytes */
+/* ...and growth at 2N is about twice the growth at N. */
+#define LC_RATIO_MIN 1.5
+#define LC_RATIO_MAX 2.6
+/* A fixed program's heap may wobble by less than this per client. */
+#define LC_MAX_PER_CLIENT_HEAP_FIXED 64.0
+
+enum lc_status {
+	LC_ST_NA,      /* not measured in this mode (lost natively) */
+	LC_ST_UNKNOWN, /* needed but could not be measured */
+	LC_ST_LEAKS,   /* leak variant, expected: reproduced */
+	LC_ST_MISSING, /* leak variant, expected: not reproduced */
+	LC_ST_FLAT,    /* flat (clean for the fixed variant, info for the leak one) */
+	LC_ST_GROWS,   /* grows: a failure for the fixed variant, info for the leak one */
+};
+
+struct lc_signal_result {
+	bool measured;
+	bool expected; /* named by --expect (leak variant) */
+	double base, at_n, at_2n;
+	double per_client; /* growth at 2N / 2N */
+	double ratio;	   /* growth at 2N / growth at N; 0 when growth at N is 0 */
+	enum lc_status status;
+	char note[160]; /* why, in a few words, when it matters */
+};
+
+struct lc_judge_in {
+	enum lc_variant variant;
+	enum lc_mode mode;
+	unsigned expect; /* LC_SIG_BIT mask */
+	long load;	 /* N */
+	struct lc_point points[LC_NPOINTS];
+	const struct lc_memcheck *mc; /* NULL natively */
+};
+
+struct lc_verdict {
+	struct lc_signal_result sig[LC_NSIGNALS];
+	bool passed;
+	int exit_code;	/* 0 passed, 1 failed, 2 could not judge */
+	char line[512]; /* the one line a student reads */
+};
+
+/* Judges one run. Never fails; in->mc must be set when mode is LC_MEMCHECK. */
+void lc_judge(const struct lc_judge_in *in, struct lc_verdict *out);
+
+const char *lc_signal_name(enum lc_signal s);
+/* Parses "threads,fds heap" (commas or spaces) into a mask; -1 on an unknown name. */
+long lc_parse_signals(const char *s);
+const char *lc_status_text(enum lc_status st);
+
+#endif

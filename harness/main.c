@@ -1,0 +1,592 @@
+/*
+ * leaklab-check - drives a case's server with real clients, measures it
+ * from outside (/proc, its /metrics, Valgrind memcheck) and judges it: the
+ * leak variant must show the leak its case names, the fixed variant must
+ * be clean.
+ *
+ * Exit status: 0 the verdict passed, 1 it failed, 2 no verdict (a bad
+ * argument, no ready line in time, a crash, a hang on SIGTERM, clients
+ * that could not connect). A crash or a timeout is never a "leak found".
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <leaklab/alloc.h>
+#include <leaklab/error.h>
+
+#include "judge.h"
+#include "manifest.h"
+#include "report.h"
+#include "run.h"
+#include "scenario.h"
+
+#ifndef LEAKLAB_VALGRIND
+#define LEAKLAB_VALGRIND "valgrind"
+#endif
+#ifndef LEAKLAB_VGDB
+#define LEAKLAB_VGDB "vgdb"
+#endif
+#ifndef LEAKLAB_SUPPRESSIONS
+#define LEAKLAB_SUPPRESSIONS NULL
+#endif
+
+#define DEFAULT_CONCURRENCY 8
+#define MAX_PROGRAM_ARGS    64
+#define MAX_LOAD	    100000
+
+static void usage(FILE *f)
+{
+	fprintf(
+	    f,
+	    "usage: leaklab-check --case NN-slug [--variant leak|fixed] [options]\n"
+	    "       leaklab-check --program PATH --variant leak|fixed --scenario NAME\n"
+	    "                     --load N --expect SIGNALS [options]\n"
+	    "\n"
+	    "Starts the program, drives N then N more clients, measures threads, fds and\n"
+	    "heap from outside after each step, and judges: the leak variant must show\n"
+	    "every expected signal growing with the load, the fixed variant must return\n"
+	    "to its baseline (and, under memcheck, have no error, no lost byte and no fd\n"
+	    "left open).\n"
+	    "\n"
+	    "  --tour               every built case, leak beside fix, natively and under\n"
+	    "                       memcheck (--native or --memcheck for one mode), then one\n"
+	    "                       summary table\n"
+	    "  --case NAME          read the case's manifest (BUILD/cases/NAME.manifest);\n"
+	    "                       without --variant both variants run\n"
+	    "  --manifest FILE      read this manifest instead\n"
+	    "  --program PATH       the server to check\n"
+	    "  --variant leak|fixed\n"
+	    "  --scenario NAME      connect-close, connect-drop, silent-peer, no-close-reply,\n"
+	    "                       burst, bad-handshake, request\n"
+	    "  --load N             clients per step (messages for burst)\n"
+	    "  --expect SIGNALS     what the leak shows: threads,fds,heap,lost\n"
+	    "  --memcheck-expect SIGNALS  the same under memcheck (default: --expect)\n"
+	    "  --request TEXT       the message of the request scenario\n"
+	    "  --program-arg ARG    an argument for the program (repeatable)\n"
+	    "  --native             run natively (the default)\n"
+	    "  --memcheck           run under Valgrind memcheck (with --native: both)\n"
+	    "  --json FILE          write every number and the verdict as JSON\n"
+	    "  --csv FILE           write the time series (t_ms, phase, threads, fds, heap, rss)\n"
+	    "  --warmup N           clients before the baseline (default min(load, 8))\n"
+	    "  --settle-ms N        how long counts must hold still to count as settled\n"
+	    "  --concurrency N      clients at once (default 8)\n"
+	    "  --valgrind PATH, --vgdb PATH, --suppressions FILE\n"
+	    "  --keep               keep the logs and memcheck XML (kept anyway on failure)\n"
+	    "  --quiet              no progress lines on stderr\n"
+	    "\n"
+	    "Exit status: 0 verdict passed, 1 verdict failed, 2 no verdict (bad arguments,\n"
+	    "no ready line, crash, hang, clients could not connect).\n");
+}
+
+enum {
+	OPT_CASE = 256,
+	OPT_MANIFEST,
+	OPT_PROGRAM,
+	OPT_VARIANT,
+	OPT_SCENARIO,
+	OPT_LOAD,
+	OPT_EXPECT,
+	OPT_MEMCHECK_EXPECT,
+	OPT_REQUEST,
+	OPT_PROGRAM_ARG,
+	OPT_NATIVE,
+	OPT_MEMCHECK,
+	OPT_JSON,
+	OPT_CSV,
+	OPT_WARMUP,
+	OPT_SETTLE,
+	OPT_CONCURRENCY,
+	OPT_VALGRIND,
+	OPT_VGDB,
+	OPT_SUPPRESSIONS,
+	OPT_KEEP,
+	OPT_QUIET,
+	OPT_TOUR,
+	OPT_HELP,
+};
+
+static const struct option long_opts[] = {
+    {"case", required_argument, NULL, OPT_CASE},
+    {"manifest", required_argument, NULL, OPT_MANIFEST},
+    {"program", required_argument, NULL, OPT_PROGRAM},
+    {"variant", required_argument, NULL, OPT_VARIANT},
+    {"scenario", required_argument, NULL, OPT_SCENARIO},
+    {"load", required_argument, NULL, OPT_LOAD},
+    {"expect", required_argument, NULL, OPT_EXPECT},
+    {"memcheck-expect", required_argument, NULL, OPT_MEMCHECK_EXPECT},
+    {"request", required_argument, NULL, OPT_REQUEST},
+    {"program-arg", required_argument, NULL, OPT_PROGRAM_ARG},
+    {"native", no_argument, NULL, OPT_NATIVE},
+    {"memcheck", no_argument, NULL, OPT_MEMCHECK},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"csv", required_argument, NULL, OPT_CSV},
+    {"warmup", required_argument, NULL, OPT_WARMUP},
+    {"settle-ms", required_argument, NULL, OPT_SETTLE},
+    {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
+    {"valgrind", required_argument, NULL, OPT_VALGRIND},
+    {"vgdb", required_argument, NULL, OPT_VGDB},
+    {"suppressions", required_argument, NULL, OPT_SUPPRESSIONS},
+    {"keep", no_argument, NULL, OPT_KEEP},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {"tour", no_argument, NULL, OPT_TOUR},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+/* What the command line said, before the manifest fills the gaps. */
+struct cli {
+	bool tour;
+	const char *case_name, *manifest, *program, *variant, *scenario, *load, *expect;
+	const char *memcheck_expect, *request, *warmup, *settle, *concurrency;
+	const char *args[MAX_PROGRAM_ARGS];
+	size_t nargs;
+};
+
+/* Says what is wrong with the command line; returns the exit code 2. */
+__attribute__((format(printf, 1, 2))) static int bad(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "leaklab-check: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(see leaklab-check --help)\n");
+	return 2;
+}
+
+static bool parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Fills cfg from the command line and the manifest; returns 0 or the exit code 2. */
+static int configure(const struct cli *cli, const struct lc_manifest *m, struct lc_config *cfg)
+{
+	const char *scenario = cli->scenario ? cli->scenario : m->scenario;
+	const char *load = cli->load ? cli->load : m->load;
+	const char *expect = cli->expect ? cli->expect : m->expect;
+	const char *mexpect = cli->memcheck_expect ? cli->memcheck_expect : m->memcheck_expect;
+	long v, mask;
+
+	cfg->request = cli->request ? cli->request : m->request;
+	cfg->summary = m->summary;
+	if (cli->nargs > 0 || !m->name) {
+		cfg->program_args = cli->args;
+		cfg->nprogram_args = cli->nargs;
+	} else {
+		cfg->program_args = (const char *const *)m->program_args;
+		cfg->nprogram_args = m->nprogram_args;
+	}
+
+	if (cli->variant) {
+		if (strcmp(cli->variant, "leak") == 0)
+			cfg->variants[LC_LEAK] = true;
+		else if (strcmp(cli->variant, "fixed") == 0)
+			cfg->variants[LC_FIXED] = true;
+		else
+			return bad("--variant must be leak or fixed, not \"%s\"", cli->variant);
+	} else if (cli->case_name || cli->manifest) {
+		cfg->variants[LC_LEAK] = cfg->variants[LC_FIXED] = true;
+	} else {
+		return bad("--variant is required with --program");
+	}
+
+	if (cli->program) {
+		if (cfg->variants[LC_LEAK] && cfg->variants[LC_FIXED])
+			return bad("--program checks one program: give --variant");
+		cfg->leak_program = cfg->fixed_program = cli->program;
+	} else if (m->name) {
+		cfg->leak_program = m->leak;
+		cfg->fixed_program = m->fixed;
+		if ((cfg->variants[LC_LEAK] && !m->leak) || (cfg->variants[LC_FIXED] && !m->fixed))
+			return bad("the manifest names no program for that variant");
+	} else {
+		return bad("give --case NAME or --program PATH");
+	}
+
+	if (!scenario)
+		return bad("--scenario is required");
+	if (lc_scenario_parse(scenario, &cfg->scenario))
+		return bad("unknown scenario \"%s\"", scenario);
+	if (cfg->scenario == LC_SC_REQUEST && !cfg->request)
+		return bad("the request scenario needs --request TEXT");
+	if (!load)
+		return bad("--load is required");
+	if (!parse_long(load, 1, MAX_LOAD, &cfg->load))
+		return bad("--load must be a number from 1 to 100000, not \"%s\"", load);
+
+	if (expect) {
+		mask = lc_parse_signals(expect);
+		if (mask < 0)
+			return bad("unknown signal in \"%s\" (threads, fds, heap, lost)", expect);
+		cfg->expect = (unsigned)mask;
+	}
+	cfg->memcheck_expect = cfg->expect;
+	if (mexpect) {
+		mask = lc_parse_signals(mexpect);
+		if (mask < 0)
+			return bad("unknown signal in \"%s\" (threads, fds, heap, lost)", mexpect);
+		cfg->memcheck_expect = (unsigned)mask;
+	}
+	if (cfg->variants[LC_LEAK] && cfg->expect == 0 && cfg->memcheck_expect == 0)
+		return bad("the leak variant needs --expect SIGNALS");
+
+	cfg->warmup = -1;
+	if (cli->warmup) {
+		if (!parse_long(cli->warmup, 0, MAX_LOAD, &v))
+			return bad("bad --warmup \"%s\"", cli->warmup);
+		cfg->warmup = v;
+	}
+	if (cli->settle) {
+		if (!parse_long(cli->settle, 1, 60000, &v))
+			return bad("bad --settle-ms \"%s\"", cli->settle);
+		cfg->settle_ms = (int)v;
+	}
+	cfg->concurrency = DEFAULT_CONCURRENCY;
+	if (cli->concurrency) {
+		if (!parse_long(cli->concurrency, 1, 64, &v))
+			return bad("bad --concurrency \"%s\" (1 to 64)", cli->concurrency);
+		cfg->concurrency = (int)v;
+	}
+	if (!cfg->native && !cfg->memcheck)
+		cfg->native = true;
+	return 0;
+}
+
+static int parse_cli(int argc, char **argv, struct cli *cli, struct lc_config *cfg)
+{
+	int opt;
+
+	cfg->valgrind = LEAKLAB_VALGRIND;
+	cfg->vgdb = LEAKLAB_VGDB;
+	cfg->suppressions = LEAKLAB_SUPPRESSIONS;
+	while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_CASE: cli->case_name = optarg; break;
+		case OPT_MANIFEST: cli->manifest = optarg; break;
+		case OPT_PROGRAM: cli->program = optarg; break;
+		case OPT_VARIANT: cli->variant = optarg; break;
+		case OPT_SCENARIO: cli->scenario = optarg; break;
+		case OPT_LOAD: cli->load = optarg; break;
+		case OPT_EXPECT: cli->expect = optarg; break;
+		case OPT_MEMCHECK_EXPECT: cli->memcheck_expect = optarg; break;
+		case OPT_REQUEST: cli->request = optarg; break;
+		case OPT_PROGRAM_ARG:
+			if (cli->nargs == MAX_PROGRAM_ARGS)
+				return bad("too many --program-arg");
+			cli->args[cli->nargs++] = optarg;
+			break;
+		case OPT_NATIVE: cfg->native = true; break;
+		case OPT_MEMCHECK: cfg->memcheck = true; break;
+		case OPT_JSON: cfg->json_path = optarg; break;
+		case OPT_CSV: cfg->csv_path = optarg; break;
+		case OPT_WARMUP: cli->warmup = optarg; break;
+		case OPT_SETTLE: cli->settle = optarg; break;
+		case OPT_CONCURRENCY: cli->concurrency = optarg; break;
+		case OPT_VALGRIND: cfg->valgrind = optarg; break;
+		case OPT_VGDB: cfg->vgdb = optarg; break;
+		case OPT_SUPPRESSIONS: cfg->suppressions = optarg; break;
+		case OPT_KEEP: cfg->keep = true; break;
+		case OPT_QUIET: cfg->quiet = true; break;
+		case OPT_TOUR: cli->tour = true; break;
+		case OPT_HELP:
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc)
+		return bad("unexpected argument \"%s\"", argv[optind]);
+	return 0;
+}
+
+static int load_manifest(const struct cli *cli, struct lc_manifest *m)
+{
+	char path[4096];
+	const char *file = cli->manifest;
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	if (!cli->case_name && !cli->manifest)
+		return 0;
+	if (!file) {
+		if (lc_manifest_path(cli->case_name, path, sizeof(path)))
+			return bad("cannot locate the case manifests");
+		file = path;
+	}
+	err = lc_manifest_read(file, m);
+	if (err == LL_EIO)
+		return bad("no manifest %s: is the case built? (cmake --build build)", file);
+	if (err)
+		return bad("cannot read manifest %s", file);
+	if (!m->name)
+		return bad("manifest %s has no name=", file);
+	return 0;
+}
+
+/* ----- the tour: every case, leak beside fix, one table ----- */
+
+static int is_manifest(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return n > 9 && strcmp(d->d_name + n - 9, ".manifest") == 0;
+}
+
+/* "+1.00/client 2.0x" for counts, "+16946 B/client 2.0x" for bytes. */
+static void growth_text(char *buf, size_t size, const struct lc_signal_result *r, bool bytes,
+			bool with_ratio)
+{
+	int n;
+
+	if (!r->measured) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	if (bytes)
+		n = snprintf(buf, size, "%+.0f B/client", r->per_client);
+	else
+		n = snprintf(buf, size, "%+.2f/client", r->per_client);
+	if (with_ratio && r->ratio > 0 && n > 0 && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, " (%.1fx)", r->ratio);
+}
+
+static void memcheck_text(char *buf, size_t size, const struct lc_run *run)
+{
+	const struct lc_memcheck *mc = &run->mc;
+
+	if (run->exit_code == 2 || !mc->parsed) {
+		snprintf(buf, size, "no verdict");
+		return;
+	}
+	snprintf(buf, size, "%5ld %10lld %10lld %4ld", mc->errors,
+		 mc->definitely + mc->indirectly + mc->possibly, mc->reachable,
+		 mc->fds_open < 0 ? 0 : mc->fds_open);
+}
+
+struct tour_case {
+	char name[64];
+	unsigned signals;         /* union of what the leak shows in both modes, without lost */
+	struct lc_run runs[2][2]; /* [variant][mode] */
+	bool ran[2][2];
+};
+
+/* Growth per client under load, leak beside fix, one row per signal. */
+static void tour_growth_table(struct tour_case *tc, size_t n, enum lc_mode md)
+{
+	size_t i;
+	int s;
+
+	printf("\ngrowth under load (%s): per client, and how it scales from N to 2N\n",
+	       lc_mode_name(md));
+	printf("%-24s %-8s %-24s %-16s\n", "case", "signal", "leak", "fixed");
+	for (i = 0; i < n; i++) {
+		bool first = true;
+
+		for (s = 0; s < LC_NSIGNALS; s++) {
+			char lg[40], fg[40];
+
+			if (!(tc[i].signals & LC_SIG_BIT(s)) || !tc[i].ran[LC_LEAK][md])
+				continue;
+			growth_text(lg, sizeof(lg), &tc[i].runs[LC_LEAK][md].verdict.sig[s],
+				    s == LC_HEAP, true);
+			growth_text(fg, sizeof(fg), &tc[i].runs[LC_FIXED][md].verdict.sig[s],
+				    s == LC_HEAP, false);
+			printf("%-24s %-8s %-24s %-16s\n", first ? tc[i].name : "",
+			       lc_signal_name((enum lc_signal)s), lg, fg);
+			first = false;
+		}
+	}
+}
+
+/* What memcheck found at exit, leak beside fix. */
+static void tour_memcheck_table(struct tour_case *tc, size_t n)
+{
+	size_t i;
+
+	printf("\nmemcheck at exit: errors, lost bytes (definitely + indirectly + possibly),\n"
+	       "still reachable bytes, fds left open\n");
+	printf("%-24s %-6s %5s %10s %10s %4s\n", "case", "", "err", "lost", "reachable", "fds");
+	for (i = 0; i < n; i++) {
+		char text[64];
+		int v;
+
+		for (v = LC_LEAK; v <= LC_FIXED; v++) {
+			if (!tc[i].ran[v][LC_MEMCHECK])
+				continue;
+			memcheck_text(text, sizeof(text), &tc[i].runs[v][LC_MEMCHECK]);
+			printf("%-24s %-6s %s\n", v == LC_LEAK ? tc[i].name : "",
+			       lc_variant_name((enum lc_variant)v), text);
+		}
+	}
+}
+
+static int tour(const struct cli *cli, struct lc_config *base)
+{
+	char dir[4096];
+	struct dirent **names = NULL;
+	struct tour_case *tc = NULL;
+	int count, i, v, md, worst = 0, failures = 0;
+	bool native = base->native, memcheck = base->memcheck;
+	char *slash;
+
+	if (!native && !memcheck)
+		native = memcheck = true;
+	if (lc_manifest_path("x", dir, sizeof(dir)))
+		return bad("cannot locate the case manifests");
+	slash = strrchr(dir, '/');
+	*slash = '\0';
+	count = scandir(dir, &names, is_manifest, alphasort);
+	if (count <= 0) {
+		fprintf(stderr, "leaklab-check: no cases built in %s\n", dir);
+		return 2;
+	}
+	tc = ll_calloc((size_t)count, sizeof(*tc));
+	if (!tc) {
+		worst = 2;
+		goto out_free_names;
+	}
+	printf("leaklab tour: %d cases, each leak beside its fix%s\n", count,
+	       native && memcheck ? ", natively and under memcheck" : "");
+	for (i = 0; i < count; i++) {
+		struct lc_config cfg = *base;
+		struct cli one = *cli;
+		struct lc_manifest m;
+		char path[sizeof(dir) + 260];
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+		one.tour = false;
+		one.manifest = path;
+		one.case_name = NULL;
+		one.variant = NULL;
+		if (load_manifest(&one, &m) || configure(&one, &m, &cfg)) {
+			lc_manifest_free(&m);
+			worst = 2;
+			continue;
+		}
+		cfg.case_name = m.name;
+		cfg.quiet = true;
+		snprintf(tc[i].name, sizeof(tc[i].name), "%s", m.name);
+		tc[i].signals = (cfg.expect | cfg.memcheck_expect) & ~LC_SIG_BIT(LC_LOST);
+		printf("\n%s: %s\n", m.name, m.summary ? m.summary : "");
+		for (md = LC_NATIVE; md <= LC_MEMCHECK; md++) {
+			if ((md == LC_NATIVE && !native) || (md == LC_MEMCHECK && !memcheck))
+				continue;
+			for (v = LC_LEAK; v <= LC_FIXED; v++) {
+				struct lc_run *run = &tc[i].runs[v][md];
+
+				printf("  %-5s %-8s driving %ld + %ld clients (%s)... ",
+				       lc_variant_name((enum lc_variant)v),
+				       lc_mode_name((enum lc_mode)md), cfg.load, cfg.load,
+				       lc_scenario_name(cfg.scenario));
+				fflush(stdout);
+				cfg.program = v == LC_LEAK ? cfg.leak_program : cfg.fixed_program;
+				lc_run_check(&cfg, (enum lc_variant)v, (enum lc_mode)md, run);
+				tc[i].ran[v][md] = true;
+				printf("%s (%.1f s)\n",
+				       run->exit_code == 2 ? run->error : run->verdict.line,
+				       run->duration_ms / 1000.0);
+				if (run->exit_code > worst)
+					worst = run->exit_code;
+				failures += run->exit_code != 0;
+			}
+		}
+		lc_manifest_free(&m);
+	}
+	tour_growth_table(tc, (size_t)count, native ? LC_NATIVE : LC_MEMCHECK);
+	if (memcheck)
+		tour_memcheck_table(tc, (size_t)count);
+	if (failures == 0)
+		printf("\nevery leak reproduced, every fix clean (%d cases)\n", count);
+	else
+		printf("\n%d check(s) did not pass: run ./leaklab check NN for the details\n",
+		       failures);
+	for (i = 0; i < count; i++)
+		for (v = 0; v < 2; v++)
+			for (md = 0; md < 2; md++)
+				if (tc[i].ran[v][md])
+					lc_run_free(&tc[i].runs[v][md]);
+	ll_free(tc);
+out_free_names:
+	for (i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
+	return worst;
+}
+
+int main(int argc, char **argv)
+{
+	struct lc_config cfg = {0};
+	struct cli cli = {0};
+	struct lc_manifest m;
+	struct lc_run runs[4];
+	size_t nruns = 0, i;
+	int rc, worst = 0, v, md;
+
+	/* A server that resets a connection must not kill the harness. */
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = parse_cli(argc, argv, &cli, &cfg);
+	if (rc)
+		return rc;
+	if (cli.tour)
+		return tour(&cli, &cfg);
+	rc = load_manifest(&cli, &m);
+	if (rc)
+		goto out_free_manifest;
+	cfg.case_name = m.name ? m.name : NULL;
+	rc = configure(&cli, &m, &cfg);
+	if (rc)
+		goto out_free_manifest;
+
+	for (v = LC_LEAK; v <= LC_FIXED; v++) {
+		if (!cfg.variants[v])
+			continue;
+		for (md = LC_NATIVE; md <= LC_MEMCHECK; md++) {
+			struct lc_run *run = &runs[nruns];
+
+			if ((md == LC_NATIVE && !cfg.native) ||
+			    (md == LC_MEMCHECK && !cfg.memcheck))
+				continue;
+			cfg.program = v == LC_LEAK ? cfg.leak_program : cfg.fixed_program;
+			lc_run_check(&cfg, (enum lc_variant)v, (enum lc_mode)md, run);
+			nruns++;
+			lc_report_table(stdout, &cfg, run);
+			fflush(stdout);
+			if (run->exit_code > worst)
+				worst = run->exit_code;
+		}
+	}
+
+	if (cfg.json_path && lc_report_json(cfg.json_path, &cfg, runs, nruns, worst)) {
+		fprintf(stderr, "leaklab-check: cannot write %s: %s\n", cfg.json_path,
+			strerror(errno));
+		worst = 2;
+	}
+	if (cfg.csv_path && lc_report_csv(cfg.csv_path, runs, nruns)) {
+		fprintf(stderr, "leaklab-check: cannot write %s: %s\n", cfg.csv_path,
+			strerror(errno));
+		worst = 2;
+	}
+	for (i = 0; i < nruns; i++)
+		lc_run_free(&runs[i]);
+	rc = worst;
+out_free_manifest:
+	lc_manifest_free(&m);
+	return rc;
+}

@@ -1,0 +1,147 @@
+/*
+ * manifest.c - reads the key=value file leaklab_case() generates. The
+ * format is CMake's to write and ours to read; nothing else parses it.
+ */
+#include "manifest.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <leaklab/alloc.h>
+#include <leaklab/error.h>
+
+void lc_manifest_free(struct lc_manifest *m)
+{
+	size_t i;
+
+	ll_free(m->name);
+	ll_free(m->summary);
+	ll_free(m->scenario);
+	ll_free(m->load);
+	ll_free(m->expect);
+	ll_free(m->memcheck_expect);
+	ll_free(m->request);
+	ll_free(m->leak);
+	ll_free(m->fixed);
+	for (i = 0; i < m->nprogram_args; i++)
+		ll_free(m->program_args[i]);
+	ll_free(m->program_args);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Stores a copy of value in *slot, replacing an earlier one. */
+static int set(char **slot, const char *value, size_t len)
+{
+	char *copy = ll_malloc(len + 1);
+
+	if (!copy)
+		return LL_ENOMEM;
+	memcpy(copy, value, len);
+	copy[len] = '\0';
+	ll_free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+static int add_arg(struct lc_manifest *m, const char *value, size_t len)
+{
+	char **bigger = ll_realloc(m->program_args, (m->nprogram_args + 1) * sizeof(*bigger));
+
+	if (!bigger)
+		return LL_ENOMEM;
+	m->program_args = bigger;
+	m->program_args[m->nprogram_args] = NULL;
+	if (set(&m->program_args[m->nprogram_args], value, len))
+		return LL_ENOMEM;
+	m->nprogram_args++;
+	return 0;
+}
+
+static int parse_line(struct lc_manifest *m, const char *line, size_t len)
+{
+	const char *eq = memchr(line, '=', len);
+	const char *value;
+	size_t klen, vlen;
+	struct {
+		const char *key;
+		char **slot;
+	} keys[] = {
+	    {"name", &m->name},		{"summary", &m->summary},
+	    {"scenario", &m->scenario}, {"load", &m->load},
+	    {"expect", &m->expect},	{"memcheck_expect", &m->memcheck_expect},
+	    {"request", &m->request},	{"leak", &m->leak},
+	    {"fixed", &m->fixed},
+	};
+	size_t i;
+
+	if (len && line[len - 1] == '\r')
+		len--;
+	if (len == 0 || line[0] == '#')
+		return 0;
+	if (!eq)
+		return LL_EPROTO;
+	klen = (size_t)(eq - line);
+	value = eq + 1;
+	vlen = len - klen - 1;
+	if (klen == 11 && memcmp(line, "program_arg", 11) == 0)
+		return add_arg(m, value, vlen);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strlen(keys[i].key) == klen && memcmp(line, keys[i].key, klen) == 0)
+			return set(keys[i].slot, value, vlen);
+	return 0;
+}
+
+int lc_manifest_parse(const char *text, struct lc_manifest *m)
+{
+	memset(m, 0, sizeof(*m));
+	while (*text) {
+		const char *nl = strchr(text, '\n');
+		size_t len = nl ? (size_t)(nl - text) : strlen(text);
+		int err = parse_line(m, text, len);
+
+		if (err) {
+			lc_manifest_free(m);
+			return err;
+		}
+		text += len + (nl ? 1 : 0);
+	}
+	return 0;
+}
+
+int lc_manifest_read(const char *path, struct lc_manifest *m)
+{
+	char buf[16384];
+	size_t n;
+	FILE *f = fopen(path, "re");
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	if (!f)
+		return LL_EIO;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	err = ferror(f) ? LL_EIO : !feof(f) ? LL_ETOOBIG : 0;
+	fclose(f);
+	if (err)
+		return err;
+	buf[n] = '\0';
+	return lc_manifest_parse(buf, m);
+}
+
+int lc_manifest_path(const char *name, char *out, size_t size)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+	int len;
+
+	if (n <= 0)
+		return LL_EIO;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return LL_EIO;
+	*slash = '\0';
+	len = snprintf(out, size, "%s/../cases/%s.manifest", exe, name);
+	return len < 0 || (size_t)len >= size ? LL_ETOOBIG : 0;
+}

@@ -1,0 +1,46 @@
+/*
+ * manifest.h - a case's manifest, as leaklab_case() (cmake/LeaklabCase.cmake)
+ * writes it to BUILD/cases/NN-slug.manifest: one "key=value" per line, the
+ * value running to the end of the line; "#" starts a comment line.
+ *
+ *   name=01-unclosed-connection
+ *   summary=handler returns on EOF without closing the socket
+ *   scenario=connect-drop
+ *   load=20
+ *   expect=fds heap
+ *   memcheck_expect=fds heap lost
+ *   request=...              (optional)
+ *   program_arg=--knob       (repeated, in order)
+ *   leak=/abs/path/build/bin/01-unclosed-connection-leak
+ *   fixed=/abs/path/build/bin/01-unclosed-connection-fixed
+ */
+#ifndef LEAKLAB_HARNESS_MANIFEST_H
+#define LEAKLAB_HARNESS_MANIFEST_H
+
+#include <stddef.h>
+
+struct lc_manifest {
+	char *name, *summary, *scenario, *load, *expect, *memcheck_expect, *request;
+	char *leak, *fixed;
+	char **program_args;
+	size_t nprogram_args;
+};
+
+/*
+ * Reads path into *m (zeroed first; strings are ll_malloc'ed and freed by
+ * lc_manifest_free). Unknown keys are ignored, so newer manifests still
+ * load. Returns 0, LL_EIO (unreadable), LL_EPROTO (a line without "="),
+ * LL_ENOMEM.
+ */
+int lc_manifest_read(const char *path, struct lc_manifest *m);
+int lc_manifest_parse(const char *text, struct lc_manifest *m);
+void lc_manifest_free(struct lc_manifest *m);
+
+/*
+ * The manifest path of a case, found relative to this executable:
+ * dirname(/proc/self/exe)/../cases/NAME.manifest. Returns 0 or LL_EIO /
+ * LL_ETOOBIG.
+ */
+int lc_manifest_path(const char *name, char *out, size_t size);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * memcheck.h - running a program under Valgrind memcheck and reading what
+ * it says: the XML report (errors and leaks, parsed with libexpat), the
+ * text log (open file descriptors: Valgrind 3.19 reports those only there)
+ * and the gdbserver's interim leak summary (vgdb leak_check).
+ */
+#ifndef LEAKLAB_HARNESS_MEMCHECK_H
+#define LEAKLAB_HARNESS_MEMCHECK_H
+
+#include <stddef.h>
+
+#include "harness.h"
+
+/* The exit code memcheck is told to use when it found errors or leaks. */
+#define LC_MEMCHECK_ERROR_EXIT 99
+
+struct lc_valgrind_opts {
+	const char *valgrind;	  /* the valgrind executable */
+	const char *suppressions; /* NULL or a suppressions file */
+	const char *xml_file;
+	const char *log_file;
+	const char *vgdb_prefix; /* NULL or where the gdbserver puts its FIFOs */
+};
+
+/*
+ * Builds the argv that runs prog_argv (NULL terminated) under memcheck.
+ * The result is one ll_malloc'ed array whose strings it owns; free it with
+ * lc_valgrind_argv_free. Returns NULL when out of memory.
+ */
+char **lc_valgrind_argv(const struct lc_valgrind_opts *o, char *const prog_argv[]);
+void lc_valgrind_argv_free(char **argv);
+
+/*
+ * Reads memcheck's XML file into *mc (which it zeroes first): error count
+ * and first error, lost and reachable bytes. fds_open is left at -1.
+ * Returns 0, or LL_EIO (unreadable) / LL_EPROTO (not well-formed XML, e.g.
+ * cut short by a crash; what was read before is kept, finished stays false).
+ */
+int lc_memcheck_parse_xml(const char *path, struct lc_memcheck *mc);
+/* The same from memory, for the tests. */
+int lc_memcheck_parse_xml_buf(const char *buf, size_t len, struct lc_memcheck *mc);
+
+/*
+ * Reads memcheck's text log for the fds open at exit ("Open file
+ * descriptor N: ..." / "Open AF_INET socket N: ..." blocks). Counts those
+ * the program opened itself: not 0, 1, 2 and not "<inherited from
+ * parent>". Sets mc->fds_open and mc->first_fd. Returns 0, or LL_EIO.
+ * Leaves fds_open at -1 if the log has no "FILE DESCRIPTORS:" line (no
+ * --track-fds, or the program never exited normally) -- unless the XML
+ * came from Valgrind 3.23 or later, whose XML carries the fd errors
+ * itself: then none there means none open.
+ */
+int lc_memcheck_parse_log(const char *path, struct lc_memcheck *mc);
+int lc_memcheck_parse_log_buf(const char *buf, struct lc_memcheck *mc);
+
+/*
+ * Parses the output of `vgdb --pid=P leak_check summary any`: the
+ * "LEAK SUMMARY" lines (numbers may carry thousands separators), or
+ * "All heap blocks were freed" (all zero). Returns 0 or LL_EPROTO.
+ */
+int lc_leak_summary_parse(const char *text, struct lc_leak_summary *out);
+
+#endif

@@ -1,0 +1,343 @@
+/*
+ * report.c - the table, the JSON document and the CSV time series.
+ */
+#include "report.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <leaklab/error.h>
+
+#include "judge.h"
+
+/* A value for the table: "-" when it was not measured. */
+static void cell(char *buf, size_t size, double v, bool measured)
+{
+	if (!measured || v < 0)
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, "%.0f", v);
+}
+
+static void table_row(FILE *out, const char *label, double b, double n, double n2, bool measured,
+		      double per_client, int per_client_decimals, const char *verdict)
+{
+	char cb[24], cn[24], cn2[24], pc[24];
+
+	cell(cb, sizeof(cb), b, measured);
+	cell(cn, sizeof(cn), n, measured);
+	cell(cn2, sizeof(cn2), n2, measured);
+	if (measured)
+		snprintf(pc, sizeof(pc), "%+.*f", per_client_decimals, per_client);
+	else
+		snprintf(pc, sizeof(pc), "-");
+	fprintf(out, "%-14s %12s %12s %12s %11s  %s\n", label, cb, cn, cn2, pc, verdict);
+}
+
+static const char *status_for_table(const struct lc_run *run, enum lc_signal s,
+				    const struct lc_signal_result *r, char *buf, size_t size)
+{
+	/* Lost bytes while running are only a trend; the verdict is the count at exit. */
+	if (s == LC_LOST && run->mode == LC_MEMCHECK && run->mc.parsed) {
+		long long at_exit = run->mc.definitely + run->mc.indirectly + run->mc.possibly;
+		const char *what =
+		    run->variant == LC_FIXED
+			? (at_exit == 0 ? "clean" : "NOT CLEAN")
+			: (r->expected ? lc_status_text(r->status) : "(not checked)");
+
+		snprintf(buf, size, "%s, %lld at exit", what, at_exit);
+		return buf;
+	}
+	/* For the leak variant, signals the lesson is not about are information only. */
+	if (run->variant == LC_LEAK && !r->expected && r->status != LC_ST_NA)
+		return r->status == LC_ST_GROWS ? "grows (not checked)" : "flat (not checked)";
+	if (run->variant == LC_FIXED && r->status == LC_ST_FLAT)
+		return "clean";
+	if (run->variant == LC_FIXED && r->status == LC_ST_GROWS)
+		return "NOT CLEAN";
+	return lc_status_text(r->status);
+}
+
+void lc_report_table(FILE *out, const struct lc_config *cfg, const struct lc_run *run)
+{
+	static const char *const labels[LC_NSIGNALS] = {
+	    [LC_THREADS] = "threads",
+	    [LC_FDS] = "fds",
+	    [LC_HEAP] = "heap (bytes)",
+	    [LC_LOST] = "lost (bytes)",
+	};
+	const struct lc_point *p = run->points;
+	char head[64], status[64];
+	int s;
+
+	fprintf(out, "\n== %s: %s variant, %s, scenario %s, load %ld ==\n",
+		cfg->case_name ? cfg->case_name : run->program, lc_variant_name(run->variant),
+		lc_mode_name(run->mode), lc_scenario_name(cfg->scenario), run->load);
+	if (!run->judged) {
+		fprintf(out, "error: %s\n", run->error);
+		if (run->log_tail[0])
+			fprintf(out, "the program's last output:\n%s%s", run->log_tail,
+				run->log_tail[strlen(run->log_tail) - 1] == '\n' ? "" : "\n");
+		if (run->tmpdir[0])
+			fprintf(out, "logs kept in %s\n", run->tmpdir);
+		fprintf(out, "verdict: NO VERDICT (exit 2)\n");
+		return;
+	}
+
+	snprintf(head, sizeof(head), "at %ld", run->load);
+	fprintf(out, "%-14s %12s %12s ", "signal", "baseline", head);
+	snprintf(head, sizeof(head), "at %ld", 2 * run->load);
+	fprintf(out, "%12s %11s  %s\n", head, "per client", "verdict");
+	for (s = 0; s < LC_NSIGNALS; s++) {
+		const struct lc_signal_result *r = &run->verdict.sig[s];
+
+		if (s == LC_LOST && run->mode == LC_NATIVE)
+			continue; /* memcheck only */
+		table_row(out, labels[s], r->base, r->at_n, r->at_2n, r->measured, r->per_client,
+			  s == LC_HEAP || s == LC_LOST ? 0 : 2,
+			  status_for_table(run, (enum lc_signal)s, r, status, sizeof(status)));
+	}
+	if (p[0].rss_kib >= 0 && p[1].rss_kib >= 0 && p[2].rss_kib >= 0)
+		table_row(out, "rss (KiB)", (double)p[0].rss_kib, (double)p[1].rss_kib,
+			  (double)p[2].rss_kib, true,
+			  run->load
+			      ? (double)(p[2].rss_kib - p[0].rss_kib) / (2.0 * (double)run->load)
+			      : 0,
+			  2, "cross-check only");
+
+	fprintf(out,
+		"settled: base %s (%d samples, %ld ms), N %s (%d, %ld ms), 2N %s (%d, %ld ms)\n",
+		p[0].settled ? "yes" : "NO", p[0].settle_tries, p[0].settle_ms,
+		p[1].settled ? "yes" : "NO", p[1].settle_tries, p[1].settle_ms,
+		p[2].settled ? "yes" : "NO", p[2].settle_tries, p[2].settle_ms);
+	if (run->mode == LC_NATIVE && run->probe_threads[LC_P_2N] >= 0)
+		fprintf(out,
+			"the program's own view at 2N (GET /metrics, during that request): "
+			"threads %ld, fds %ld\n",
+			run->probe_threads[LC_P_2N], run->probe_fds[LC_P_2N]);
+	if (run->heap_note[0])
+		fprintf(out, "note: %s\n", run->heap_note);
+	if (run->mode == LC_MEMCHECK) {
+		const struct lc_memcheck *mc = &run->mc;
+
+		fprintf(out,
+			"memcheck at exit: %ld error(s); lost %lld bytes in %ld blocks "
+			"(definitely %lld, indirectly %lld, possibly %lld); still reachable %lld; "
+			"fds left open %ld\n",
+			mc->errors, mc->definitely + mc->indirectly + mc->possibly, mc->leak_blocks,
+			mc->definitely, mc->indirectly, mc->possibly, mc->reachable, mc->fds_open);
+		if (mc->errors > 0)
+			fprintf(out, "first error: %s\n", mc->first_error);
+		if (mc->fds_open > 0)
+			fprintf(out, "first fd left open: %s\n", mc->first_fd);
+	}
+	if (run->sanitizer_leaks)
+		fprintf(out, "LeakSanitizer reported leaks at exit (the program's log)\n");
+	if (run->drive.failed > 0)
+		fprintf(out, "warning: %ld client(s) failed: %s\n", run->drive.failed,
+			run->drive.first_error);
+	if (run->tmpdir[0])
+		fprintf(out, "logs kept in %s\n", run->tmpdir);
+	fprintf(out, "verdict: %s\n", run->verdict.line);
+}
+
+/* ----- JSON ----- */
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch == '\n')
+			fputs("\\n", f);
+		else if (ch == '\t')
+			fputs("\\t", f);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+/* A number, or null when it was not measured. */
+static void json_num(FILE *f, long long v)
+{
+	if (v < 0)
+		fputs("null", f);
+	else
+		fprintf(f, "%lld", v);
+}
+
+static void json_signals(FILE *f, unsigned mask)
+{
+	bool first = true;
+	int s;
+
+	fputc('[', f);
+	for (s = 0; s < LC_NSIGNALS; s++) {
+		if (!(mask & LC_SIG_BIT(s)))
+			continue;
+		if (!first)
+			fputc(',', f);
+		json_str(f, lc_signal_name((enum lc_signal)s));
+		first = false;
+	}
+	fputc(']', f);
+}
+
+static void json_run(FILE *f, const struct lc_config *cfg, const struct lc_run *run)
+{
+	static const char *const names[LC_NPOINTS] = {"base", "n", "2n"};
+	int i, s;
+
+	fprintf(f, "    {\n      \"variant\": ");
+	json_str(f, lc_variant_name(run->variant));
+	fprintf(f, ",\n      \"mode\": ");
+	json_str(f, lc_mode_name(run->mode));
+	fprintf(f, ",\n      \"program\": ");
+	json_str(f, run->program);
+	fprintf(f, ",\n      \"scenario\": ");
+	json_str(f, lc_scenario_name(cfg->scenario));
+	fprintf(f, ",\n      \"load\": %ld,\n      \"warmup\": %ld,\n      \"expect\": ", run->load,
+		run->warmup);
+	json_signals(f, run->variant == LC_LEAK ? run->expect : 0);
+	fprintf(f,
+		",\n      \"port\": %u,\n      \"startup_ms\": %ld,\n      \"duration_ms\": %ld,\n",
+		run->port, run->startup_ms, run->duration_ms);
+	fprintf(f, "      \"exit\": ");
+	json_str(f, run->exit_desc);
+	fprintf(f, ",\n      \"killed\": %s,\n      \"sanitizer_leaks\": %s,\n",
+		run->killed ? "true" : "false", run->sanitizer_leaks ? "true" : "false");
+	fprintf(f,
+		"      \"clients\": {\"ok\": %ld, \"failed\": %ld, \"connect_failed\": %ld, "
+		"\"held_at_end\": %ld, \"first_error\": ",
+		run->drive.ok, run->drive.failed, run->drive.connect_failed, run->held_at_end);
+	json_str(f, run->drive.first_error);
+	fprintf(f, "},\n      \"heap_source\": ");
+	json_str(f, run->heap_source);
+	fprintf(f, ",\n      \"heap_note\": ");
+	json_str(f, run->heap_note);
+	fprintf(f, ",\n      \"points\": {\n");
+	for (i = 0; i < LC_NPOINTS; i++) {
+		const struct lc_point *p = &run->points[i];
+
+		fprintf(f, "        \"%s\": {\"load\": %ld, \"threads\": ", names[i], p->load);
+		json_num(f, run->judged ? p->threads : -1);
+		fprintf(f, ", \"fds\": ");
+		json_num(f, run->judged ? p->fds : -1);
+		fprintf(f, ", \"heap\": ");
+		json_num(f, run->judged ? p->heap : -1);
+		fprintf(f, ", \"lost\": ");
+		json_num(f, run->judged ? p->lost : -1);
+		fprintf(f, ", \"rss_kib\": ");
+		json_num(f, run->judged ? p->rss_kib : -1);
+		fprintf(f, ", \"probe_threads\": ");
+		json_num(f, run->judged ? run->probe_threads[i] : -1);
+		fprintf(f, ", \"probe_fds\": ");
+		json_num(f, run->judged ? run->probe_fds[i] : -1);
+		fprintf(f, ", \"settled\": %s, \"settle_tries\": %d, \"settle_ms\": %ld}%s\n",
+			p->settled ? "true" : "false", p->settle_tries, p->settle_ms,
+			i + 1 < LC_NPOINTS ? "," : "");
+	}
+	fprintf(f, "      },\n      \"signals\": {\n");
+	for (s = 0; s < LC_NSIGNALS; s++) {
+		const struct lc_signal_result *r = &run->verdict.sig[s];
+
+		fprintf(f, "        ");
+		json_str(f, lc_signal_name((enum lc_signal)s));
+		fprintf(f, ": {\"measured\": %s, \"expected\": %s, ",
+			r->measured ? "true" : "false", r->expected ? "true" : "false");
+		if (r->measured)
+			fprintf(f,
+				"\"base\": %.0f, \"at_n\": %.0f, \"at_2n\": %.0f, "
+				"\"per_client\": %.4f, \"ratio\": %.4f, ",
+				r->base, r->at_n, r->at_2n, r->per_client, r->ratio);
+		fprintf(f, "\"status\": ");
+		json_str(f, run->judged ? lc_status_text(r->status) : "");
+		fprintf(f, ", \"note\": ");
+		json_str(f, r->note);
+		fprintf(f, "}%s\n", s + 1 < LC_NSIGNALS ? "," : "");
+	}
+	fprintf(f, "      },\n");
+	if (run->mode == LC_MEMCHECK) {
+		const struct lc_memcheck *mc = &run->mc;
+
+		fprintf(f,
+			"      \"memcheck\": {\"parsed\": %s, \"errors\": %ld, \"first_error\": ",
+			mc->parsed ? "true" : "false", mc->errors);
+		json_str(f, mc->first_error);
+		fprintf(f,
+			", \"definitely_lost\": %lld, \"indirectly_lost\": %lld, "
+			"\"possibly_lost\": %lld, \"still_reachable\": %lld, \"lost_blocks\": %ld, "
+			"\"fds_open_at_exit\": ",
+			mc->definitely, mc->indirectly, mc->possibly, mc->reachable,
+			mc->leak_blocks);
+		json_num(f, mc->fds_open);
+		fprintf(f, ", \"first_fd\": ");
+		json_str(f, mc->first_fd);
+		fprintf(f, "},\n");
+	}
+	fprintf(f, "      \"passed\": %s,\n      \"exit_code\": %d,\n      \"verdict\": ",
+		run->exit_code == 0 ? "true" : "false", run->exit_code);
+	json_str(f, run->judged ? run->verdict.line : "");
+	fprintf(f, ",\n      \"error\": ");
+	json_str(f, run->error);
+	fprintf(f, ",\n      \"logs\": ");
+	json_str(f, run->tmpdir);
+	fprintf(f, "\n    }");
+}
+
+int lc_report_json(const char *path, const struct lc_config *cfg, const struct lc_run *runs,
+		   size_t nruns, int exit_code)
+{
+	FILE *f = fopen(path, "we");
+	size_t i;
+
+	if (!f)
+		return LL_EIO;
+	fprintf(f, "{\n  \"tool\": \"leaklab-check\",\n  \"case\": ");
+	if (cfg->case_name)
+		json_str(f, cfg->case_name);
+	else
+		fputs("null", f);
+	fprintf(f, ",\n  \"summary\": ");
+	json_str(f, cfg->summary);
+	fprintf(f, ",\n  \"exit_code\": %d,\n  \"runs\": [\n", exit_code);
+	for (i = 0; i < nruns; i++) {
+		json_run(f, cfg, &runs[i]);
+		fprintf(f, "%s\n", i + 1 < nruns ? "," : "");
+	}
+	fprintf(f, "  ]\n}\n");
+	return fclose(f) == 0 ? 0 : LL_EIO;
+}
+
+int lc_report_csv(const char *path, const struct lc_run *runs, size_t nruns)
+{
+	FILE *f = fopen(path, "we");
+	size_t i, j;
+
+	if (!f)
+		return LL_EIO;
+	fprintf(f, "variant,mode,t_ms,phase,threads,fds,heap,rss\n");
+	for (i = 0; i < nruns; i++) {
+		const struct lc_run *run = &runs[i];
+
+		for (j = 0; j < run->nrows; j++) {
+			const struct lc_row *r = &run->rows[j];
+
+			fprintf(f, "%s,%s,%ld,%s,%ld,%ld,", lc_variant_name(run->variant),
+				lc_mode_name(run->mode), r->t_ms, r->phase, r->threads, r->fds);
+			if (r->heap >= 0)
+				fprintf(f, "%lld", r->heap);
+			fprintf(f, ",");
+			if (r->rss_kib >= 0)
+				fprintf(f, "%lld", (long long)r->rss_kib * 1024);
+			fprintf(f, "\n");
+		}
+	}
+	return fclose(f) == 0 ? 0 : LL_EIO;
+}

@@ -1,0 +1,706 @@
+/*
+ * run.c - one check, start to verdict.
+ *
+ *   start -> ready line -> warm-up -> settle, sample (baseline)
+ *         -> drive N -> settle, sample -> drive N more -> settle, sample
+ *         -> release held clients -> SIGTERM -> wait -> read memcheck -> judge
+ *
+ * The warm-up runs the scenario a few times before the baseline, so
+ * one-off costs (lazy initialisation, allocator arenas, glibc's cache of
+ * thread stacks sized by the peak concurrency) are paid before anything is
+ * measured and are not mistaken for growth.
+ *
+ * Settling: after clients leave, a server needs a moment to notice and
+ * clean up, so counts are polled with bounded exponential backoff (1 ms,
+ * doubling, capped at 100 ms) instead of a fixed sleep, as goleak retries.
+ * A sample is final as soon as it equals the target (the baseline: the
+ * usual case of a fix), or once it has held still for a window (a leak
+ * stays put); the window is long enough for a case's own short deadlines.
+ */
+#include "run.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <leaklab/alloc.h>
+#include <leaklab/error.h>
+
+#include "memcheck.h"
+#include "proc.h"
+
+/* Limits per mode: Valgrind runs a program some 20 to 50 times slower. */
+struct limits {
+	int ready_ms;	   /* the ready line must come within this */
+	int op_ms;	   /* one client operation */
+	int window_ms;	   /* counts holding still this long are settled */
+	int settle_max_ms; /* settling gives up after this */
+	int tick_ms;	   /* time-series sampling while clients run */
+	int stop_ms;	   /* SIGTERM to exit, then SIGKILL */
+	int vgdb_ms;	   /* one vgdb leak_check */
+};
+
+static const struct limits native_limits = {10000, 5000, 250, 3000, 20, 10000, 0};
+static const struct limits memcheck_limits = {60000, 30000, 1000, 10000, 100, 60000, 30000};
+
+#define MAX_BACKOFF_MS 100
+#define DEFAULT_WARMUP 8
+
+const char *lc_variant_name(enum lc_variant v)
+{
+	return v == LC_LEAK ? "leak" : "fixed";
+}
+
+const char *lc_mode_name(enum lc_mode m)
+{
+	return m == LC_NATIVE ? "native" : "memcheck";
+}
+
+struct ctx {
+	const struct lc_config *cfg;
+	struct lc_run *run;
+	struct limits lim;
+	struct lc_proc proc;
+	struct lc_scenario sc;
+	struct lc_held held;
+	const char *phase; /* for the rows taken by tick() */
+	char log_path[320], xml_path[320], vglog_path[320], vgdb_prefix[320];
+};
+
+__attribute__((format(printf, 2, 3))) static void progress(const struct ctx *c, const char *fmt,
+							   ...)
+{
+	va_list ap;
+
+	if (c->cfg->quiet)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fflush(stderr);
+}
+
+__attribute__((format(printf, 2, 3))) static int run_error(struct lc_run *run, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(run->error, sizeof(run->error), fmt, ap);
+	va_end(ap);
+	run->exit_code = 2;
+	return -1;
+}
+
+static void add_row(struct lc_run *run, const char *phase, const struct lc_point *pt,
+		    long long heap)
+{
+	struct lc_row *r;
+
+	if (run->nrows == run->caprows) {
+		size_t cap = run->caprows ? run->caprows * 2 : 256;
+		struct lc_row *bigger = ll_realloc(run->rows, cap * sizeof(*bigger));
+
+		if (!bigger)
+			return; /* the time series is a nicety: drop the row */
+		run->rows = bigger;
+		run->caprows = cap;
+	}
+	r = &run->rows[run->nrows++];
+	r->t_ms = lc_now_ms() - run->t0;
+	r->phase = phase;
+	r->threads = pt->threads;
+	r->fds = pt->fds;
+	r->rss_kib = pt->rss_kib;
+	r->heap = heap;
+}
+
+static int sample(struct ctx *c, const char *phase, struct lc_point *pt)
+{
+	if (lc_proc_sample(c->proc.pid, pt) != 0)
+		return LL_ECLOSED;
+	add_row(c->run, phase, pt, -1);
+	return 0;
+}
+
+static void tick(void *arg)
+{
+	struct ctx *c = arg;
+	struct lc_point pt;
+
+	sample(c, c->phase, &pt);
+}
+
+static bool same_counts(const struct lc_point *a, const struct lc_point *b)
+{
+	return a->threads == b->threads && a->fds == b->fds;
+}
+
+/*
+ * Polls threads and fds until they equal target (if not NULL) or hold
+ * still for the window; gives up after settle_max_ms. pt gets the last
+ * sample and how the settling went.
+ */
+static int settle(struct ctx *c, const char *phase, const struct lc_point *target,
+		  struct lc_point *pt)
+{
+	int window = c->cfg->settle_ms > 0 ? c->cfg->settle_ms : c->lim.window_ms;
+	long start = lc_now_ms(), changed;
+	long nap = 1;
+	struct lc_point prev;
+	int tries = 1;
+
+	if (sample(c, phase, &prev))
+		return LL_ECLOSED;
+	changed = lc_now_ms();
+	for (;;) {
+		long now = lc_now_ms();
+
+		if (target && same_counts(&prev, target)) {
+			prev.settled = true;
+			break;
+		}
+		if (now - changed >= window) {
+			prev.settled = true;
+			break;
+		}
+		if (now - start >= window + c->lim.settle_max_ms) {
+			prev.settled = false;
+			break;
+		}
+		lc_sleep_ms(nap);
+		nap = nap * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : nap * 2;
+		if (sample(c, phase, pt))
+			return LL_ECLOSED;
+		tries++;
+		if (!same_counts(pt, &prev))
+			changed = lc_now_ms();
+		prev.threads = pt->threads;
+		prev.fds = pt->fds;
+		prev.rss_kib = pt->rss_kib;
+	}
+	pt->threads = prev.threads;
+	pt->fds = prev.fds;
+	pt->rss_kib = prev.rss_kib;
+	pt->settled = prev.settled;
+	pt->settle_tries = tries;
+	pt->settle_ms = lc_now_ms() - start;
+	return 0;
+}
+
+/*
+ * The program's own view, GET /metrics: its heap (mallinfo2) is the native
+ * heap signal. The request is also a connection, which lets a server run
+ * its housekeeping (ws_server joins finished threads when it accepts), so
+ * under memcheck too it is made before each measurement, the same way at
+ * every load point.
+ */
+static void fetch_metrics(struct ctx *c, int idx, struct lc_point *pt)
+{
+	struct lc_run *run = c->run;
+	long long heap = -1;
+	int err;
+
+	run->probe_threads[idx] = -1;
+	run->probe_fds[idx] = -1;
+	err = lc_fetch_metrics(c->sc.host, c->sc.port, c->lim.op_ms, &heap,
+			       &run->probe_threads[idx], &run->probe_fds[idx]);
+	if (run->mode == LC_NATIVE) {
+		pt->heap = heap;
+		if (err && !run->heap_note[0])
+			snprintf(run->heap_note, sizeof(run->heap_note),
+				 "GET /metrics failed (%s): no leaklab_heap_bytes",
+				 ll_strerror(err));
+	}
+}
+
+/*
+ * Heap under memcheck: memcheck's own count of the bytes in use (reachable
+ * plus lost), asked from outside through its gdbserver, which vgdb wakes
+ * with ptrace even when every thread is blocked in a system call.
+ */
+static void memcheck_heap(struct ctx *c, struct lc_point *pt)
+{
+	struct lc_run *run = c->run;
+	char pid_opt[32], prefix_opt[352];
+	char *argv[] = {
+	    (char *)c->cfg->vgdb, prefix_opt, pid_opt, "leak_check", "summary", "any", NULL};
+	struct lc_leak_summary sum;
+	char out[4096];
+	int status = 0, err;
+
+	snprintf(pid_opt, sizeof(pid_opt), "--pid=%d", (int)c->proc.pid);
+	snprintf(prefix_opt, sizeof(prefix_opt), "--vgdb-prefix=%s", c->vgdb_prefix);
+	err = lc_run_capture(argv, c->lim.vgdb_ms, out, sizeof(out), &status);
+	if (err == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		err = lc_leak_summary_parse(out, &sum);
+	else if (err == 0)
+		err = LL_EIO;
+	if (err) {
+		if (!run->heap_note[0])
+			snprintf(
+			    run->heap_note, sizeof(run->heap_note),
+			    "vgdb leak_check failed (%s): heap not measured, lost at exit only",
+			    ll_strerror(err));
+		return;
+	}
+	pt->lost = sum.definitely + sum.indirectly + sum.possibly;
+	pt->heap = pt->lost + sum.reachable;
+}
+
+/*
+ * Settle, ask for /metrics, settle again (the request's own thread and
+ * socket must be gone), then under memcheck ask memcheck for the heap.
+ */
+static int sample_point(struct ctx *c, int idx, long load)
+{
+	static const char *const settle_phase[LC_NPOINTS] = {"settle-base", "settle-N",
+							     "settle-2N"};
+	static const char *const point_phase[LC_NPOINTS] = {"base", "N", "2N"};
+	struct lc_run *run = c->run;
+	struct lc_point *pt = &run->points[idx];
+	struct lc_point first, again;
+	const struct lc_point *target = idx == LC_P_BASE ? NULL : &run->points[LC_P_BASE];
+
+	memset(pt, 0, sizeof(*pt));
+	if (settle(c, settle_phase[idx], target, &first))
+		return LL_ECLOSED;
+	first.heap = -1;
+	first.lost = -1;
+	fetch_metrics(c, idx, &first);
+	if (settle(c, settle_phase[idx], &first, &again))
+		return LL_ECLOSED;
+	again.heap = first.heap;
+	again.lost = -1;
+	if (run->mode == LC_MEMCHECK)
+		memcheck_heap(c, &again);
+	again.load = load;
+	again.settled = first.settled && again.settled;
+	again.settle_tries += first.settle_tries;
+	again.settle_ms += first.settle_ms;
+	*pt = again;
+	add_row(run, point_phase[idx], pt, pt->heap);
+	return 0;
+}
+
+/* The last bytes of the program's log, for the report of a failed run. */
+static void read_log_tail(const char *path, char *out, size_t size)
+{
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	out[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && st.st_size > (off_t)(size - 1))
+		lseek(fd, st.st_size - (off_t)(size - 1), SEEK_SET);
+	n = read(fd, out, size - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+}
+
+/* The program died or would not stop: say how, for exit code 2. */
+static void describe_death(struct ctx *c, const char *when)
+{
+	struct lc_run *run = c->run;
+
+	if (c->proc.exited)
+		lc_describe_status(c->proc.status, run->exit_desc, sizeof(run->exit_desc));
+	else
+		snprintf(run->exit_desc, sizeof(run->exit_desc), "still running");
+	if (c->proc.exited && WIFEXITED(c->proc.status) && WEXITSTATUS(c->proc.status) == 127)
+		run_error(run, "the program %s (exit status 127: %s not found or not executable?)",
+			  when, run->mode == LC_MEMCHECK ? c->cfg->valgrind : run->program);
+	else
+		run_error(run, "the program %s (%s): no verdict", when, run->exit_desc);
+	read_log_tail(c->log_path, run->log_tail, sizeof(run->log_tail));
+}
+
+static int drive(struct ctx *c, const char *phase, long load)
+{
+	struct lc_run *run = c->run;
+	long connect_failed = run->drive.connect_failed;
+	int err;
+
+	c->phase = phase;
+	err = lc_drive(&c->sc, load, &c->held, tick, c, c->lim.tick_ms, &run->drive);
+	if (err)
+		return run_error(run, "could not start client threads: %s", ll_strerror(err));
+	if (!lc_proc_running(&c->proc)) {
+		describe_death(c, "died while clients were connected");
+		return -1;
+	}
+	if (run->drive.connect_failed > connect_failed)
+		return run_error(run, "the scenario could not connect: %s", run->drive.first_error);
+	return 0;
+}
+
+static char **program_argv(const struct ctx *c)
+{
+	const struct lc_config *cfg = c->cfg;
+	char **argv = ll_calloc(cfg->nprogram_args + 2, sizeof(*argv));
+	size_t i;
+
+	if (!argv)
+		return NULL;
+	argv[0] = (char *)c->run->program;
+	for (i = 0; i < cfg->nprogram_args; i++)
+		argv[i + 1] = (char *)cfg->program_args[i];
+	return argv;
+}
+
+/*
+ * The program's environment: the harness's own, with glibc told to keep
+ * one malloc arena, no per-thread cache and no cache of thread stacks. A
+ * thread-per-connection server otherwise grows new arenas (a few KiB of
+ * bookkeeping each, never returned) whenever more threads contend, tcache
+ * holds freed chunks that mallinfo2 counts as in use, and cached stacks
+ * keep their TLS blocks allocated: steps of kilobytes that follow the peak
+ * concurrency, not the number of clients, and would hide a small leak or
+ * fake one. The program behaves the same, a little slower. Under Valgrind
+ * memcheck replaces malloc (the malloc tunables do nothing) but the stack
+ * cache still matters.
+ */
+static char **program_env(void)
+{
+	static const char tunables[] = "glibc.malloc.arena_max=1:glibc.malloc.tcache_count=0:"
+				       "glibc.pthread.stack_cache_size=0";
+	const char *old = getenv("GLIBC_TUNABLES");
+	size_t n = 0, i, j = 0, len;
+	char **env;
+	char *t;
+
+	while (environ[n])
+		n++;
+	env = ll_calloc(n + 2, sizeof(*env));
+	if (!env)
+		return NULL;
+	len = strlen("GLIBC_TUNABLES=") + (old ? strlen(old) + 1 : 0) + sizeof(tunables);
+	t = ll_malloc(len);
+	if (!t) {
+		ll_free(env);
+		return NULL;
+	}
+	snprintf(t, len, "GLIBC_TUNABLES=%s%s%s", old ? old : "", old ? ":" : "", tunables);
+	for (i = 0; i < n; i++)
+		if (strncmp(environ[i], "GLIBC_TUNABLES=", 15) != 0)
+			env[j++] = environ[i];
+	env[j++] = t; /* the last entry: freed by free_env */
+	env[j] = NULL;
+	return env;
+}
+
+static void free_env(char **env)
+{
+	size_t n = 0;
+
+	if (!env)
+		return;
+	while (env[n])
+		n++;
+	if (n > 0)
+		ll_free(env[n - 1]);
+	ll_free(env);
+}
+
+static int start(struct ctx *c)
+{
+	struct lc_run *run = c->run;
+	char **prog = program_argv(c);
+	char **vg = NULL, **env = NULL;
+	int err;
+
+	if (!prog)
+		return run_error(run, "out of memory");
+	if (run->mode == LC_MEMCHECK) {
+		struct lc_valgrind_opts o = {
+		    .valgrind = c->cfg->valgrind,
+		    .suppressions = c->cfg->suppressions,
+		    .xml_file = c->xml_path,
+		    .log_file = c->vglog_path,
+		    .vgdb_prefix = c->vgdb_prefix,
+		};
+
+		vg = lc_valgrind_argv(&o, prog);
+		if (!vg) {
+			ll_free(prog);
+			return run_error(run, "out of memory");
+		}
+	}
+	env = program_env();
+	if (!env) {
+		lc_valgrind_argv_free(vg);
+		ll_free(prog);
+		return run_error(run, "out of memory");
+	}
+	err = lc_proc_start(&c->proc, vg ? vg : prog, env, c->log_path);
+	free_env(env);
+	lc_valgrind_argv_free(vg);
+	ll_free(prog);
+	if (err)
+		return run_error(run, "could not start %s: %s", run->program, strerror(errno));
+
+	err = lc_proc_wait_ready(&c->proc, c->lim.ready_ms, &run->port);
+	if (err == LL_ETIMEDOUT) {
+		read_log_tail(c->log_path, run->log_tail, sizeof(run->log_tail));
+		return run_error(run,
+				 "no ready line (\"leaklab: listening on HOST:PORT\") "
+				 "within %d s: no verdict",
+				 c->lim.ready_ms / 1000);
+	}
+	if (err == LL_EPROTO) {
+		return run_error(run, "malformed ready line \"%s\"", c->proc.ready);
+	}
+	if (err) {
+		describe_death(c, "exited before its ready line");
+		return -1;
+	}
+	run->startup_ms = lc_now_ms() - run->t0;
+	c->sc.port = run->port;
+	return 0;
+}
+
+/* True if the program's log has line (a sanitizer's report header). */
+static bool log_has(const char *path, const char *needle)
+{
+	char line[512];
+	bool found = false;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, needle) != NULL;
+	fclose(f);
+	return found;
+}
+
+/* SIGTERM, bounded wait, exit status. A crash or a hang is never a verdict. */
+static int stop(struct ctx *c)
+{
+	struct lc_run *run = c->run;
+	int st;
+
+	lc_proc_stop(&c->proc, c->lim.stop_ms, &run->killed);
+	st = c->proc.status;
+	lc_describe_status(st, run->exit_desc, sizeof(run->exit_desc));
+	if (run->killed) {
+		read_log_tail(c->log_path, run->log_tail, sizeof(run->log_tail));
+		return run_error(run,
+				 "the program did not exit within %d s of SIGTERM (killed): "
+				 "no verdict",
+				 c->lim.stop_ms / 1000);
+	}
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == LC_MEMCHECK_ERROR_EXIT && run->mode == LC_MEMCHECK)
+		return 0; /* memcheck's own "found something": the XML says what */
+	/*
+	 * In an ASan build LeakSanitizer fails the exit of a program that
+	 * leaks: evidence for the judge (a leak variant may, a fix may not),
+	 * not a crash.
+	 */
+	if (WIFEXITED(st) && run->mode == LC_NATIVE &&
+	    log_has(c->log_path, "ERROR: LeakSanitizer: detected memory leaks")) {
+		run->sanitizer_leaks = true;
+		return 0;
+	}
+	describe_death(c, WIFSIGNALED(st) ? "crashed" : "failed on SIGTERM");
+	return -1;
+}
+
+static int read_memcheck(struct ctx *c)
+{
+	struct lc_run *run = c->run;
+	int err;
+
+	err = lc_memcheck_parse_xml(c->xml_path, &run->mc);
+	if (err || !run->mc.finished)
+		return run_error(run, "memcheck's XML report is %s (%s): no verdict",
+				 err == LL_EIO ? "missing" : "incomplete", c->xml_path);
+	err = lc_memcheck_parse_log(c->vglog_path, &run->mc);
+	if (err)
+		return run_error(run, "memcheck's log %s is missing", c->vglog_path);
+	return 0;
+}
+
+static void judge(struct ctx *c)
+{
+	struct lc_run *run = c->run;
+	struct lc_judge_in in = {
+	    .variant = run->variant,
+	    .mode = run->mode,
+	    .expect = run->expect,
+	    .load = run->load,
+	    .mc = run->mode == LC_MEMCHECK ? &run->mc : NULL,
+	};
+
+	memcpy(in.points, run->points, sizeof(in.points));
+	lc_judge(&in, &run->verdict);
+	run->judged = true;
+	run->exit_code = run->verdict.exit_code;
+	if (run->variant == LC_FIXED && run->sanitizer_leaks && run->exit_code == 0) {
+		run->verdict.passed = false;
+		run->exit_code = run->verdict.exit_code = 1;
+		snprintf(run->verdict.line, sizeof(run->verdict.line),
+			 "NOT clean: LeakSanitizer reported leaks at exit (see %s)", c->log_path);
+	}
+	/* A fix that breaks the protocol is not a fix. */
+	if (run->variant == LC_FIXED && run->drive.failed > 0 && run->exit_code == 0) {
+		run->verdict.passed = false;
+		run->exit_code = run->verdict.exit_code = 1;
+		snprintf(run->verdict.line, sizeof(run->verdict.line),
+			 "NOT clean: %ld client(s) failed: %s", run->drive.failed,
+			 run->drive.first_error);
+	}
+}
+
+static int make_tmpdir(struct ctx *c)
+{
+	const char *base = getenv("TMPDIR");
+	struct lc_run *run = c->run;
+
+	if (!base || !base[0] || strlen(base) > 200)
+		base = "/tmp";
+	snprintf(run->tmpdir, sizeof(run->tmpdir), "%s/leaklab-check.XXXXXX", base);
+	if (!mkdtemp(run->tmpdir))
+		return run_error(run, "mkdtemp %s: %s", run->tmpdir, strerror(errno));
+	snprintf(c->log_path, sizeof(c->log_path), "%s/program.log", run->tmpdir);
+	snprintf(c->xml_path, sizeof(c->xml_path), "%s/memcheck.xml", run->tmpdir);
+	snprintf(c->vglog_path, sizeof(c->vglog_path), "%s/memcheck.log", run->tmpdir);
+	snprintf(c->vgdb_prefix, sizeof(c->vgdb_prefix), "%s/vgdb", run->tmpdir);
+	return 0;
+}
+
+static void remove_tmpdir(struct lc_run *run)
+{
+	struct dirent *de;
+	DIR *d = opendir(run->tmpdir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+	rmdir(run->tmpdir);
+	run->tmpdir[0] = '\0';
+}
+
+static int do_run(struct ctx *c)
+{
+	const struct lc_config *cfg = c->cfg;
+	struct lc_run *run = c->run;
+	const char *sc_name = lc_scenario_name(cfg->scenario);
+	const char *unit = cfg->scenario == LC_SC_BURST		  ? "messages"
+			   : cfg->scenario == LC_SC_BAD_HANDSHAKE ? "bad handshakes"
+								  : "clients";
+
+	if (make_tmpdir(c))
+		return -1;
+	progress(c, "leaklab-check: %s (%s, %s): starting %s\n",
+		 cfg->case_name ? cfg->case_name : run->program, lc_variant_name(run->variant),
+		 lc_mode_name(run->mode), run->program);
+	if (start(c))
+		return -1;
+
+	if (run->warmup > 0) {
+		progress(c, "warming up with %ld %s (%s)...\n", run->warmup, unit, sc_name);
+		if (drive(c, "warmup", run->warmup))
+			return -1;
+	}
+	if (sample_point(c, LC_P_BASE, 0))
+		goto out_died;
+	progress(c, "driving %ld %s (%s)...\n", run->load, unit, sc_name);
+	if (drive(c, "drive-N", run->load))
+		return -1;
+	if (sample_point(c, LC_P_N, run->load))
+		goto out_died;
+	progress(c, "driving %ld more %s (%s)...\n", run->load, unit, sc_name);
+	if (drive(c, "drive-2N", run->load))
+		return -1;
+	if (sample_point(c, LC_P_2N, 2 * run->load))
+		goto out_died;
+
+	/* Held clients leave now; a fixed server must still exit cleanly. */
+	run->held_at_end = (long)lc_held_count(&c->held);
+	lc_held_close_all(&c->held);
+	progress(c, "stopping (SIGTERM)...\n");
+	if (stop(c))
+		return -1;
+	if (run->mode == LC_MEMCHECK && read_memcheck(c))
+		return -1;
+	judge(c);
+	return 0;
+
+out_died:
+	lc_proc_running(&c->proc);
+	describe_death(c, "exited during the run");
+	return -1;
+}
+
+int lc_run_check(const struct lc_config *cfg, enum lc_variant variant, enum lc_mode mode,
+		 struct lc_run *run)
+{
+	struct ctx *c;
+	int rc;
+
+	memset(run, 0, sizeof(*run));
+	run->variant = variant;
+	run->mode = mode;
+	run->program = cfg->program;
+	run->load = cfg->load;
+	run->warmup = cfg->warmup >= 0 ? cfg->warmup
+				       : (cfg->load < DEFAULT_WARMUP ? cfg->load : DEFAULT_WARMUP);
+	run->expect = mode == LC_MEMCHECK ? cfg->memcheck_expect : cfg->expect;
+	run->t0 = lc_now_ms();
+	run->mc.fds_open = -1;
+	snprintf(run->heap_source, sizeof(run->heap_source), "%s",
+		 mode == LC_NATIVE ? "GET /metrics (the program's probe)"
+				   : "memcheck leak_check via vgdb");
+
+	c = ll_calloc(1, sizeof(*c));
+	if (!c) {
+		run_error(run, "out of memory");
+		return LL_ENOMEM;
+	}
+	c->cfg = cfg;
+	c->run = run;
+	c->lim = mode == LC_NATIVE ? native_limits : memcheck_limits;
+	c->proc.pid = -1;
+	c->proc.out_fd = -1;
+	c->proc.log_fd = -1;
+	c->sc.kind = cfg->scenario;
+	c->sc.host = "127.0.0.1";
+	c->sc.request = cfg->request;
+	c->sc.timeout_ms = c->lim.op_ms;
+	c->sc.concurrency = cfg->concurrency;
+	lc_held_init(&c->held);
+
+	rc = do_run(c);
+	lc_held_destroy(&c->held);
+	lc_proc_cleanup(&c->proc);
+	run->duration_ms = lc_now_ms() - run->t0;
+	/* A failed run keeps its logs and XML for whoever investigates. */
+	if (rc == 0 && run->exit_code == 0 && !cfg->keep && run->tmpdir[0])
+		remove_tmpdir(run);
+	ll_free(c);
+	return 0;
+}
+
+void lc_run_free(struct lc_run *run)
+{
+	ll_free(run->rows);
+	run->rows = NULL;
+	run->nrows = run->caprows = 0;
+}

@@ -1,0 +1,80 @@
+/*
+ * scenario.h - the clients that drive a case: what a peer does to the
+ * server (close cleanly, vanish, stop reading, never answer a close, send
+ * a burst, send a broken handshake, send one request), run a few at a
+ * time on threads, each operation with a deadline so the harness never
+ * hangs on a misbehaving server.
+ */
+#ifndef LEAKLAB_HARNESS_SCENARIO_H
+#define LEAKLAB_HARNESS_SCENARIO_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+enum lc_scenario_kind {
+	LC_SC_CONNECT_CLOSE,
+	LC_SC_CONNECT_DROP,
+	LC_SC_SILENT_PEER,
+	LC_SC_NO_CLOSE_REPLY,
+	LC_SC_BURST,
+	LC_SC_BAD_HANDSHAKE,
+	LC_SC_REQUEST,
+};
+
+struct lc_scenario {
+	enum lc_scenario_kind kind;
+	const char *host;
+	unsigned port;
+	const char *request; /* LC_SC_REQUEST: the message to send */
+	int timeout_ms;	     /* deadline of every client operation */
+	int concurrency;     /* clients at once (1 to 64) */
+};
+
+/* Connections kept open until the end of the run (silent-peer, no-close-reply). */
+struct lc_held {
+	pthread_mutex_t lock;
+	struct ll_ws_conn **conns;
+	size_t len, cap;
+};
+
+struct lc_drive_result {
+	long ok;
+	long failed;	     /* clients whose scenario went wrong after connecting */
+	long connect_failed; /* clients that could not connect or were refused */
+	char first_error[256];
+};
+
+/* Called from the driving thread every tick_ms while clients run. */
+typedef void (*lc_tick_fn)(void *arg);
+
+/* Parses a scenario name; returns 0 or LL_EINVAL. */
+int lc_scenario_parse(const char *name, enum lc_scenario_kind *out);
+const char *lc_scenario_name(enum lc_scenario_kind k);
+
+void lc_held_init(struct lc_held *h);
+/* Drops every held connection (no close frame: the peer just goes away). */
+void lc_held_close_all(struct lc_held *h);
+void lc_held_destroy(struct lc_held *h);
+size_t lc_held_count(struct lc_held *h);
+
+/*
+ * Runs the scenario for load units (connections; messages on one
+ * connection for burst; attempts for bad-handshake), sc->concurrency at a
+ * time, calling tick every tick_ms meanwhile (tick may be NULL).
+ * Connections that must stay open go into held. Adds to *res (which the
+ * caller zeroes). Returns 0, or LL_ENOMEM / LL_EIO if the workers could
+ * not be started.
+ */
+int lc_drive(const struct lc_scenario *sc, long load, struct lc_held *held, lc_tick_fn tick,
+	     void *tick_arg, int tick_ms, struct lc_drive_result *res);
+
+/*
+ * GET /metrics from the program: its own view of threads, fds and heap
+ * (the probe's Prometheus text). Values not present are set to -1.
+ * Returns 0, or a negative ll_err (connect, timeout, no 200 reply).
+ */
+int lc_fetch_metrics(const char *host, unsigned port, int timeout_ms, long long *heap,
+		     long *threads, long *fds);
+
+#endif

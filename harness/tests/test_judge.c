@@ -1,0 +1,298 @@
+/*
+ * test_judge.c - the verdict logic on made-up measurements: leaks that
+ * reproduce, leaks that do not (too small, not scaling), fixes that are
+ * clean and fixes that are not, memcheck's findings, and the signal names.
+ */
+#include <string.h>
+
+#include "check.h"
+#include "judge.h"
+
+#define N 20
+
+/* Three points with the given growth per client for threads, fds, heap. */
+static void make_points(struct lc_judge_in *in, double threads_pc, double fds_pc, double heap_pc)
+{
+	static const long loads[LC_NPOINTS] = {0, N, 2 * N};
+	int i;
+
+	for (i = 0; i < LC_NPOINTS; i++) {
+		struct lc_point *p = &in->points[i];
+
+		memset(p, 0, sizeof(*p));
+		p->load = loads[i];
+		p->threads = 3 + (long)(threads_pc * (double)loads[i]);
+		p->fds = 7 + (long)(fds_pc * (double)loads[i]);
+		p->heap = 70000 + (long long)(heap_pc * (double)loads[i]);
+		p->lost = -1;
+		p->rss_kib = 4000;
+		p->settled = true;
+	}
+}
+
+static void init(struct lc_judge_in *in, enum lc_variant v, enum lc_mode m, unsigned expect)
+{
+	memset(in, 0, sizeof(*in));
+	in->variant = v;
+	in->mode = m;
+	in->expect = expect;
+	in->load = N;
+}
+
+static void test_signal_names(void)
+{
+	CHECK_EQ(lc_parse_signals("threads"), LC_SIG_BIT(LC_THREADS));
+	CHECK_EQ(lc_parse_signals("fds,heap"), LC_SIG_BIT(LC_FDS) | LC_SIG_BIT(LC_HEAP));
+	CHECK_EQ(lc_parse_signals("fds heap;lost"),
+		 LC_SIG_BIT(LC_FDS) | LC_SIG_BIT(LC_HEAP) | LC_SIG_BIT(LC_LOST));
+	CHECK_EQ(lc_parse_signals(""), 0);
+	CHECK_EQ(lc_parse_signals("fds,memory"), -1);
+	CHECK_EQ(lc_parse_signals("thread"), -1);
+	CHECK_STR(lc_signal_name(LC_LOST), "lost");
+}
+
+static void test_leak_reproduced(void)
+{
+	struct lc_judge_in in;
+	struct lc_verdict v;
+
+	init(&in, LC_LEAK, LC_NATIVE, LC_SIG_BIT(LC_FDS) | LC_SIG_BIT(LC_HEAP));
+	make_points(&in, 0, 1, 1000);
+	lc_judge(&in, &v);
+	CHECK(v.passed);
+	CHECK_EQ(v.exit_code, 0);
+	CHECK_EQ(v.sig[LC_FDS].status, LC_ST_LEAKS);
+	CHECK_EQ(v.sig[LC_HEAP].status, LC_ST_LEAKS);
+	CHECK_EQ(v.sig[LC_THREADS].status, LC_ST_FLAT); /* not expected: information */
+	CHECK_EQ(v.sig[LC_LOST].status, LC_ST_NA);
+	CHECK(v.sig[LC_FDS].per_client > 0.99 && v.sig[LC_FDS].per_client < 1.01);
+	CHECK(v.sig[LC_FDS].ratio > 1.99 && v.sig[LC_FDS].ratio < 2.01);
+	CHECK_STR(v.line, "leak reproduced: fds +1.00/client, scales 2.0x; heap +1000 "
+			  "bytes/client, scales 2.0x");
+}
+
+/* Half a thread per client is the minimum; less is not a reproduced leak. */
+static void test_leak_too_small(void)
+{
+	struct lc_judge_in in;
+	struct lc_verdict v;
+
+	init(&in, LC_LEAK, LC_NATIVE, LC_SIG_BIT(LC_THREADS));
+	make_points(&in, 0.5, 0, 0);
+	lc_judge(&in, &v);
+	CHECK(v.passed);
+
+	make_points(&in, 0.25, 0, 0);
+	lc_judge(&in, &v);
+	CHECK(!v.passed);
+	CHECK_EQ(v.exit_code, 1);
+	CHECK_EQ(v.sig[LC_THREADS].status, LC_ST_MISSING);
+	CHECK(strstr(v.line, "leak NOT reproduced: threads +0.25/client at 20") != NULL);
+
+	/* A heap leak needs 256 bytes per client. */
+	init(&in, LC_LEAK, LC_NATIVE, LC_SIG_BIT(LC_HEAP));
+	make_points(&in, 0, 0, 100);
+	lc_judge(&in, &v);
+	CHECK(!v.passed);
+	CHECK_EQ(v.sig[LC_HEAP].status, LC_ST_MISSING);
+}
+
+/* Growth that does not double at 2N is a cache filling up, not a leak. */
+static void test_leak_must_scale(void)
+{
+	struct lc_judge_in in;
+	struct lc_verdict v;
+
+	init(&in, LC_LEAK, LC_NATIVE, LC_SIG_BIT(LC_FDS));
+	make_points(&in, 0, 1, 0);
+	in.points[LC_P_2N].fds = in.points[LC_P_N].fds; /* one-off: flat after N */
+	lc_judge(&in, &v);
+	CHECK(!v.passed);
+	CHECK_EQ(v.exit_code, 1);
+	CHECK(strstr(v.line, "does not scale") != NULL);
+
+	in.points[LC_P_2N].fds = in.points[LC_P_BASE].fds + 3 * N; /* 3x: too much */
+	lc_judge(&in, &v);
+	CHECK(!v.passed);
+
+	in.points[LC_P_2N].fds = in.points[LC_P_BASE].fds + 2 * N - 4; /* 1.8x: fine */
+	lc_judge(&in, &v);
+	CHECK(v.passed);
+}
+
+/* An expected signal that was never measured is "no verdict", not "no leak". */
+static void test_leak_unmeasured(void)
+{
+	struct lc_judge_in in;
+	struct lc_verdict v;
+
+	init(&in, LC_LEAK, LC_NATIVE, LC_SIG_BIT(LC_HEAP));
+	make_points(&in, 0, 0, 1000);
+	in.points[LC_P_N].heap = -1;
+	lc_judge(&in, &v);
+	CHECK(!v.passed);
+	CHECK_EQ(v.exit_code, 2);
+	CHECK_EQ(v.sig[LC_HEAP].status, LC_ST_UNKNOWN);
+
+	/* "lost" alone cannot be checked natively. */
+	init(&in, LC_LEAK, LC_NATIVE, LC_SIG_BIT(LC_LOST));
+	make_points(&in, 0, 0, 0);
+	lc_judge(&in, &v);
+	CHECK_EQ(v.exit_code, 2);
+}
+
+static void test_leak_memcheck(void)
+{
+	struct lc_memcheck mc = {.parsed = true, .finished = true, .possibly = 272 * 2 * N};
+	struct lc_judge_in in;
+	struct lc_verdict v;
+	int i;
+
+	init(&in, LC_LEAK, LC_MEMCHECK, LC_SIG_BIT(LC_THREADS) | LC_SIG_BIT(LC_LOST));
+	in.mc = &mc;
+	make_points(&in, 1, 0, 0);
+	for (i = 0; i < LC_NPOINTS; i++)
+		in.points[i].lost = 272 * in.points[i].load;
+	lc_judge(&in, &v);
+	CHECK(v.passed);
+	CHECK_EQ(v.sig[LC_LOST].status, LC_ST_LEAKS);
+	CHECK(strstr(v.line, "lost 10880 bytes at exit") != NULL);
+
+	/* Lost bytes that do not grow per load: not this leak. */
+	in.points[LC_P_2N].lost = in.points[LC_P_N].lost;
+	lc_judge(&in, &v);
+	CHECK(!v.passed);
+	CHECK_EQ(v.sig[LC_LOST].status, LC_ST_MISSING);
+
+	/* Without per-load numbers (vgdb failed), lost at exit is enough. */
+	for (i = 0; i < LC_NPOINTS; i++)
+		in.points[i].lost = -1;
+	lc_judge(&in, &v);
+	CHECK(v.passed);
+
+	/* Nothing lost at exit. */
+	mc.possibly = 0;
+	lc_judge(&in, &v);
+	CHECK(!v.passed);
+	CHECK(strstr(v.line, "no lost bytes") != NULL);
+
+	/* A leak lesson must not be a crash: an invalid read fails it. */
+	mc.possibly = 272 * 2 * N;
+	mc.errors = 2;
+	strcpy(mc.first_error, "InvalidRead: Invalid read of size 8 at handler (leak.c:40)");
+	lc_judge(&in, &v);
+	CHECK(!v.passed);
+	CHECK_EQ(v.exit_code, 1);
+	CHECK(strstr(v.line, "memcheck found 2 error(s)") != NULL);
+}
+
+static void test_fixed_clean(void)
+{
+	struct lc_judge_in in;
+	struct lc_verdict v;
+
+	init(&in, LC_FIXED, LC_NATIVE, 0);
+	make_points(&in, 0, 0, 0);
+	/* Allocator noise: a few hundred bytes, not per client. */
+	in.points[LC_P_N].heap += 400;
+	in.points[LC_P_2N].heap -= 96;
+	lc_judge(&in, &v);
+	CHECK(v.passed);
+	CHECK_EQ(v.exit_code, 0);
+	CHECK_STR(v.line, "clean: back to baseline");
+	CHECK_EQ(v.sig[LC_THREADS].status, LC_ST_FLAT);
+	CHECK_EQ(v.sig[LC_HEAP].status, LC_ST_FLAT);
+	CHECK_EQ(v.sig[LC_LOST].status, LC_ST_NA);
+}
+
+static void test_fixed_not_clean(void)
+{
+	struct lc_judge_in in;
+	struct lc_verdict v;
+
+	/* One thread more at 2N is not back to baseline: counts must be exact. */
+	init(&in, LC_FIXED, LC_NATIVE, 0);
+	make_points(&in, 0, 0, 0);
+	in.points[LC_P_2N].threads += 1;
+	lc_judge(&in, &v);
+	CHECK(!v.passed);
+	CHECK_EQ(v.exit_code, 1);
+	CHECK_EQ(v.sig[LC_THREADS].status, LC_ST_GROWS);
+	CHECK(strstr(v.line, "threads +0 at N, +1 at 2N") != NULL);
+
+	/* 64 bytes per client of heap is a leak, even for a fix. */
+	make_points(&in, 0, 0, 64);
+	lc_judge(&in, &v);
+	CHECK(!v.passed);
+	CHECK_EQ(v.sig[LC_HEAP].status, LC_ST_GROWS);
+
+	/* The fixed variant is judged on every signal, whatever --expect says. */
+	make_points(&in, 0, 1, 0);
+	lc_judge(&in, &v);
+	CHECK(!v.passed);
+	CHECK_EQ(v.sig[LC_FDS].status, LC_ST_GROWS);
+
+	/* Heap not measured (no /metrics): no verdict. */
+	make_points(&in, 0, 0, 0);
+	in.points[LC_P_BASE].heap = -1;
+	lc_judge(&in, &v);
+	CHECK_EQ(v.exit_code, 2);
+}
+
+static void test_fixed_memcheck(void)
+{
+	struct lc_memcheck mc = {.parsed = true, .finished = true, .reachable = 4096};
+	struct lc_judge_in in;
+	struct lc_verdict v;
+
+	init(&in, LC_FIXED, LC_MEMCHECK, 0);
+	in.mc = &mc;
+	make_points(&in, 0, 0, 0);
+	lc_judge(&in, &v);
+	CHECK(v.passed);
+	CHECK(strstr(v.line, "memcheck 0 errors 0 lost") != NULL);
+
+	/* Still reachable is allowed; possibly lost is not. */
+	mc.possibly = 272;
+	lc_judge(&in, &v);
+	CHECK(!v.passed);
+	CHECK_EQ(v.sig[LC_LOST].status, LC_ST_GROWS);
+	mc.possibly = 0;
+
+	mc.fds_open = 1;
+	strcpy(mc.first_fd, "Open AF_INET socket 6: 127.0.0.1:4000 <-> 127.0.0.1:5000");
+	lc_judge(&in, &v);
+	CHECK(!v.passed);
+	CHECK(strstr(v.line, "1 fd(s) left open at exit") != NULL);
+	mc.fds_open = 0;
+
+	mc.errors = 1;
+	lc_judge(&in, &v);
+	CHECK(!v.passed);
+	mc.errors = 0;
+
+	/* No fd information (no log): no verdict rather than a false "clean". */
+	mc.fds_open = -1;
+	lc_judge(&in, &v);
+	CHECK_EQ(v.exit_code, 2);
+	mc.fds_open = 0;
+
+	/* An unreadable XML: no verdict. */
+	mc.parsed = false;
+	lc_judge(&in, &v);
+	CHECK_EQ(v.exit_code, 2);
+}
+
+int main(void)
+{
+	RUN(test_signal_names);
+	RUN(test_leak_reproduced);
+	RUN(test_leak_too_small);
+	RUN(test_leak_must_scale);
+	RUN(test_leak_unmeasured);
+	RUN(test_leak_memcheck);
+	RUN(test_fixed_clean);
+	RUN(test_fixed_not_clean);
+	RUN(test_fixed_memcheck);
+	return 0;
+}
