@@ -1,0 +1,52 @@
+/*
+ * 01-unclosed-connection, leaking variant.
+ *
+ * What leaks: every client that disappears without a close handshake (its
+ * TCP connection just drops) leaves its socket open and its connection
+ * object allocated: one file descriptor and about 18 KiB of heap each.
+ *
+ * Why: the handler treats "the peer vanished" as nothing left to clean up
+ * and returns early. But the handler owns the connection (as a Go handler
+ * owns the *websocket.Conn its upgrader returned): nobody else will close
+ * the socket or free the memory, and once the handler returns nothing
+ * points to them any more.
+ *
+ * The fix (fixed.c): one exit path, taken by every way out of the loop,
+ * that destroys the connection.
+ *
+ * Signals: fds grow by one per dropped client; heap grows per client; at
+ * exit memcheck reports the connections as definitely lost.
+ */
+#include <leaklab/app.h>
+
+static void handle(struct ll_ws_conn *conn, void *arg)
+{
+	struct ll_ws_msg msg;
+	int err;
+
+	(void)arg;
+	for (;;) {
+		err = ll_ws_conn_recv(conn, &msg, -1);
+		/* LEAK: a vanished peer returns without destroying conn: its fd and memory stay. */
+		if (err == LL_ECLOSED && ll_ws_conn_close_code(conn) == LL_WS_CLOSE_ABNORMAL)
+			return;
+		if (err)
+			break;
+		err = ll_ws_conn_send(conn, msg.opcode, msg.data, msg.len);
+		ll_ws_msg_free(&msg);
+		if (err)
+			break;
+	}
+	ll_ws_conn_destroy(conn);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct ll_app app = {
+		.name = "01-unclosed-connection-leak",
+		.summary = "Echo server that leaks the connection of every client that drops.",
+		.handler = handle,
+	};
+
+	return ll_app_main(&app, argc, argv);
+}
