@@ -6,7 +6,7 @@
  * who the client is, when it came, and the last messages it sent, so that
  * other parts of a server (an admin page, a broadcast) can find them.
  *
- * What leaked (leak.c): every connection added a session of about 1.2 KiB
+ * What leaked (leak.c): every connection added a session of about 1.1 KiB
  * that was never removed, so the registry grew with every client that
  * ever connected. The memory stayed reachable from the global registry,
  * so a leak check at exit did not call it lost.
