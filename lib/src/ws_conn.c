@@ -317,7 +317,15 @@ static int handle_event(struct ll_ws_conn *c, struct ll_ws_event *ev, struct ll_
 	case LL_WS_EV_PONG:
 		if (!c->opts.recv_pongs)
 			return 0;
-		return copy_control(msg, ev) == 0 ? 1 : LL_ENOMEM;
+		/*
+		 * A pong we cannot hand over ends the connection, as a failed
+		 * allocation in the parser does: recv promises that after any
+		 * error but LL_ETIMEDOUT the connection is over. Returning
+		 * LL_ENOMEM alone left it open (found by test_fault).
+		 */
+		if (copy_control(msg, ev) != 0)
+			return finish(c, LL_WS_CLOSE_ABNORMAL, LL_ENOMEM);
+		return 1;
 	case LL_WS_EV_CLOSE:
 		atomic_store(&c->close_received, true);
 		atomic_store(&c->close_code, ev->close_code);
@@ -331,7 +339,14 @@ static int handle_event(struct ll_ws_conn *c, struct ll_ws_event *ev, struct ll_
 
 			send_close(c, code, NULL, 0, c->opts.close_timeout_ms);
 		}
-		return finish(c, ev->close_code, LL_ECLOSED);
+		/*
+		 * A clean end: recv says closed from now on, but the socket is
+		 * left up for the owner's ll_ws_conn_destroy(), whose orderly
+		 * teardown sends TLS close_notify (RFC 8446 section 6.1) before
+		 * the TCP close. Shutting it down here would skip that.
+		 */
+		c->done = true;
+		return LL_ECLOSED;
 	}
 	return 0;
 }
@@ -401,9 +416,9 @@ int ll_ws_conn_close(struct ll_ws_conn *c, unsigned code, const char *reason)
 	if (err)
 		return err;
 	/* recv discards data after our close and returns once the peer answers or time is up. */
+	/* recv has shut the socket down on every way out but a clean one (see handle_event). */
 	while ((err = ll_ws_conn_recv(c, &msg, -1)) == 0)
 		ll_ws_msg_free(&msg);
-	ll_ws_conn_shutdown(c);
 	return atomic_load(&c->close_received) ? 0 : LL_ETIMEDOUT;
 }
 

@@ -31,6 +31,8 @@
 #define DEFAULT_HANDSHAKE_TIMEOUT_MS 5000
 /* How long an error response may take to go out before we hang up anyway. */
 #define REFUSE_TIMEOUT_MS 500
+/* Clients over the limit answered with 503 at once; more are just closed. */
+#define MAX_REFUSERS 8
 /* The accept loop wakes this often to join connection threads that ended. */
 #define REAP_INTERVAL_MS 1000
 
@@ -49,6 +51,7 @@ struct ll_ws_server {
 	int lfd;
 	int wake[2]; /* a byte in wake[1] tells the accept loop to stop */
 	atomic_bool stopping;
+	atomic_int refusing; /* 503 answers under way */
 
 	pthread_mutex_t lock; /* guards the slot list and nslots */
 	pthread_cond_t drained; /* signalled whenever a slot goes away */
@@ -295,15 +298,52 @@ out_unlink:
 	ll_free(sl);
 }
 
-/* Answers a client over the limit with 503 straight from the accept loop. */
-static void refuse(int fd)
+struct refusal {
+	struct ll_ws_server *srv;
+	int fd;
+};
+
+/* Answers a client over the limit with 503, on its own short-lived thread. */
+static void refuse_thread(void *arg)
 {
+	struct refusal *r = arg;
 	struct ll_transport *t;
 
-	if (ll_transport_plain(&t, fd) == 0) {
+	if (ll_transport_plain(&t, r->fd) == 0) {
 		respond_status(t, 503, NULL);
 		ll_transport_destroy(t);
 	}
+	atomic_fetch_sub(&r->srv->refusing, 1);
+	ll_free(r);
+}
+
+/*
+ * A refusal can take up to REFUSE_TIMEOUT_MS (the gentle hang-up), so it
+ * must not run on the accept loop: a few clients that never hang up would
+ * stall every accept behind them. At most MAX_REFUSERS run at once; past
+ * that, a flood is simply closed.
+ */
+static void refuse(struct ll_ws_server *s, int fd)
+{
+	struct refusal *r;
+
+	/* Over TLS there is no session yet to carry an HTTP answer. */
+	if (s->opts.tls)
+		goto out_close;
+	if (atomic_fetch_add(&s->refusing, 1) >= MAX_REFUSERS)
+		goto out_uncount;
+	r = ll_malloc(sizeof(*r));
+	if (!r)
+		goto out_uncount;
+	r->srv = s;
+	r->fd = fd;
+	if (ll_group_go(s->group, refuse_thread, r) == 0)
+		return;
+	ll_free(r);
+out_uncount:
+	atomic_fetch_sub(&s->refusing, 1);
+out_close:
+	close(fd);
 }
 
 static void accept_one(struct ll_ws_server *s)
@@ -316,10 +356,7 @@ static void accept_one(struct ll_ws_server *s)
 	pthread_mutex_lock(&s->lock);
 	if (s->nslots >= s->opts.max_conns) {
 		pthread_mutex_unlock(&s->lock);
-		if (s->opts.tls)
-			close(fd); /* no TLS session yet to carry an HTTP answer */
-		else
-			refuse(fd);
+		refuse(s, fd);
 		return;
 	}
 	pthread_mutex_unlock(&s->lock);
