@@ -17,10 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* An hour: the timeouts are ints of milliseconds in the library. */
+#define MAX_TIMEOUT_MS 3600000L
+
 struct options {
 	const char *host;
 	long port;
 	long max_conns;
+	long handshake_timeout_ms; /* 0: the server's default */
+	long write_timeout_ms;	   /* 0: the app's own, else the connection's */
 	int tls;
 	int metrics;
 };
@@ -33,8 +38,13 @@ static void usage(const struct ll_app *app, FILE *f)
 	fprintf(f, "  --host ADDR       address to listen on (default 127.0.0.1)\n"
 		   "  --port N          port, 0 for any free one (default 0)\n"
 		   "  --tls             serve wss with a fresh self-signed certificate\n"
-		   "  --max-conns N     connections served at once; more get 503 (default 1024)\n"
-		   "  --no-metrics      do not serve GET /metrics\n"
+		   "  --max-conns N     connections served at once; more get 503 (default 1024)\n");
+	/* How long a slow handshake, or a peer that never reads, may hold a thread. */
+	fprintf(f,
+		"  --handshake-timeout-ms N  time for TLS and the HTTP upgrade (default 5000)\n");
+	fprintf(f, "  --write-timeout-ms N      time to send one message (default %d)\n",
+		app->conn.write_timeout_ms > 0 ? app->conn.write_timeout_ms : 5000);
+	fprintf(f, "  --no-metrics      do not serve GET /metrics\n"
 		   "  --help            this text\n");
 	for (k = app->knobs; k && k->name; k++)
 		fprintf(f, "  --%-16s %s (default %ld)\n", k->name, k->help, *k->value);
@@ -91,6 +101,14 @@ static int parse_args(const struct ll_app *app, int argc, char **argv, struct op
 			target = &o->max_conns;
 			min = 1;
 			max = 1000000;
+		} else if (strcmp(a, "--handshake-timeout-ms") == 0) {
+			target = &o->handshake_timeout_ms;
+			min = 1;
+			max = MAX_TIMEOUT_MS;
+		} else if (strcmp(a, "--write-timeout-ms") == 0) {
+			target = &o->write_timeout_ms;
+			min = 1;
+			max = MAX_TIMEOUT_MS;
 		} else if (strncmp(a, "--", 2) == 0) {
 			for (k = app->knobs; k && k->name; k++)
 				if (strcmp(a + 2, k->name) == 0)
@@ -165,7 +183,10 @@ int ll_app_main(const struct ll_app *app, int argc, char **argv)
 	so.tls = tls;
 	so.max_conns = (unsigned)o.max_conns;
 	so.metrics = o.metrics;
+	so.handshake_timeout_ms = (int)o.handshake_timeout_ms;
 	so.conn = app->conn;
+	if (o.write_timeout_ms)
+		so.conn.write_timeout_ms = (int)o.write_timeout_ms;
 	so.handler = app->handler;
 	so.arg = app->arg;
 	r = ll_ws_server_create(&server, &so);

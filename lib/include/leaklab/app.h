@@ -4,7 +4,9 @@
  * ll_app_main(), so leak.c and fixed.c differ only where the lesson is.
  *
  * Common options: --host H (127.0.0.1), --port N (0), --tls, --max-conns N,
- * --no-metrics, --help. Each knob adds "--NAME N".
+ * --handshake-timeout-ms N (ll_ws_server_opts.handshake_timeout_ms),
+ * --write-timeout-ms N (overrides conn.write_timeout_ms), --no-metrics,
+ * --help. Each knob adds "--NAME N".
  *
  * Once listening it prints "leaklab: listening on HOST:PORT" to stdout and
  * flushes. SIGINT and SIGTERM stop the server gracefully (they are blocked
