@@ -4,9 +4,9 @@
  * machine (and most of its current load).
  *
  * decode: ll_ws_parser_feed on a buffer of masked binary frames, as a
- *         server receives them: header decode, one copy into the message
- *         buffer, unmask in place.
- * encode: ll_ws_frame_header_encode + copy + ll_ws_mask, what a client's
+ *         server receives them: header decode, then the payload copied
+ *         into the message buffer and unmasked in the same pass.
+ * encode: ll_ws_frame_header_encode + ll_ws_mask_copy, what a client's
  *         send does before its write.
  * memcpy: the same payload bytes copied message by message, the floor any
  *         codec that copies once has to stand on.
@@ -139,8 +139,7 @@ static void encode_pass(struct codec_cell *c)
 		size_t h =
 		    ll_ws_frame_header_encode(c->dst, true, LL_WS_OP_BINARY, c->payload, c->mask);
 
-		copy_fn(c->dst + h, c->plain, c->payload);
-		ll_ws_mask(c->dst + h, c->payload, c->mask, 0);
+		ll_ws_mask_copy(c->dst + h, c->plain, c->payload, c->mask, 0);
 	}
 }
 

@@ -489,7 +489,8 @@ int lc_memcheck_parse_log_buf(const char *buf, struct lc_memcheck *mc)
 			mc->fds_open = 0;
 		fd = open_fd_number(text);
 		if (fd > 2) {
-			snprintf(pending, sizeof(pending), "%s", text);
+			/* A description longer than pending is cut: it is only shown. */
+			snprintf(pending, sizeof(pending), "%.*s", (int)sizeof(pending) - 1, text);
 			have_pending = true;
 		}
 		line = eol ? eol + 1 : line + strlen(line);

@@ -83,7 +83,8 @@ def wait_for(pred, timeout, what, interval=0.05):
 
 class Server:
     def __init__(self, command):
-        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE)
+        # A session of its own, so kill() can reach valgrind under memcheck-run too.
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, start_new_session=True)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline()
@@ -112,7 +113,12 @@ class Server:
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                # The whole session: a server left behind would hold
+                # ctest's output pipe until the test's timeout.
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
                 self.proc.wait()
 
 

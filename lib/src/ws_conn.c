@@ -177,10 +177,11 @@ static int write_frame_locked(struct ll_ws_conn *c, uint8_t opcode, bool fin, co
 		size_t room = sizeof(head) - hlen;
 		size_t n = len - off < room ? len - off : room;
 
-		if (n) /* data may be NULL for an empty payload */
+		/* data may be NULL for an empty payload; a client's is masked as it is copied */
+		if (n && mask_ptr)
+			ll_ws_mask_copy(head + hlen, p + off, n, mask_ptr, off);
+		else if (n)
 			memcpy(head + hlen, p + off, n);
-		if (mask_ptr && n)
-			ll_ws_mask(head + hlen, n, mask_ptr, off);
 		err = ll_transport_write(c->t, head, hlen + n, ll__remaining(deadline));
 		off += n;
 		hlen = 0;

@@ -61,9 +61,11 @@ static void put_frame(struct bytes *b, bool fin, uint8_t op, const void *payload
 		      const uint8_t *mask)
 {
 	uint8_t hdr[LL_WS_MAX_HEADER];
-	size_t at;
+	size_t at, hlen = ll_ws_frame_header_encode(hdr, fin, op, len, mask);
 
-	put(b, hdr, ll_ws_frame_header_encode(hdr, fin, op, len, mask));
+	/* Also tells an optimising compiler the bound it cannot see through encode. */
+	CHECK(hlen <= sizeof(hdr));
+	put(b, hdr, hlen);
 	at = b->n;
 	put(b, payload, len);
 	if (mask)

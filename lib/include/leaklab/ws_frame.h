@@ -79,6 +79,14 @@ size_t ll_ws_frame_header_encode(uint8_t *out, bool fin, uint8_t opcode, uint64_
 void ll_ws_mask(uint8_t *buf, size_t len, const uint8_t mask[4], uint64_t offset);
 
 /*
+ * The same, from src into dst (len bytes each; they may be the same buffer
+ * but must not otherwise overlap): a copy and a mask in one pass over the
+ * bytes, which is what receiving and sending a masked frame need.
+ */
+void ll_ws_mask_copy(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t mask[4],
+		     uint64_t offset);
+
+/*
  * Incremental UTF-8 validation (RFC 3629: no overlongs, no surrogates,
  * nothing above U+10FFFF). Start with state 0 (LL_UTF8_ACCEPT), feed
  * pieces; a message is valid when the final state is LL_UTF8_ACCEPT.
