@@ -24,21 +24,7 @@
 #endif
 
 #include "check.h"
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
+#include "testutil.h"
 
 /* Waits (bounded) until *v reaches want; returns the last value seen. */
 static int wait_for(atomic_int *v, int want)

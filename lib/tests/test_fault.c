@@ -34,6 +34,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "testserver.h"
+#include "testutil.h"
 
 /* No operation here needs nearly this many allocations; reaching it is a failure. */
 #define MAX_N 200
@@ -45,21 +47,6 @@
 #define IO_TIMEOUT_MS 5000
 /* How long a server thread may take to go away after its client is done. */
 #define QUIESCE_TIMEOUT_MS 10000
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-
-	nanosleep(&ts, NULL);
-}
 
 /*
  * What an injected failure may turn into: the allocation error itself, or
@@ -136,37 +123,6 @@ static void echo(struct ll_ws_conn *conn, void *arg)
 	}
 	ll_ws_conn_destroy(conn);
 	atomic_fetch_add(&handlers_done, 1);
-}
-
-struct running {
-	struct ll_ws_server *srv;
-	pthread_t thread;
-	unsigned port;
-	int run_result;
-};
-
-static void *run_server(void *arg)
-{
-	struct running *r = arg;
-
-	r->run_result = ll_ws_server_run(r->srv);
-	return NULL;
-}
-
-static void start(struct running *r, struct ll_ws_server_opts *opts)
-{
-	CHECK_EQ(ll_ws_server_create(&r->srv, opts), 0);
-	r->port = ll_ws_server_port(r->srv);
-	r->run_result = -99;
-	CHECK_EQ(pthread_create(&r->thread, NULL, run_server, r), 0);
-}
-
-static void stop(struct running *r)
-{
-	ll_ws_server_stop(r->srv);
-	pthread_join(r->thread, NULL);
-	CHECK_EQ(r->run_result, 0);
-	ll_ws_server_destroy(r->srv);
 }
 
 static const struct ll_ws_server_opts server_opts = {
@@ -462,7 +418,7 @@ static int server_life(void)
 	}
 	r.port = ll_ws_server_port(r.srv);
 	r.run_result = -99;
-	CHECK_EQ(pthread_create(&r.thread, NULL, run_server, &r), 0);
+	CHECK_EQ(pthread_create(&r.thread, NULL, running_main, &r), 0);
 
 	rc = ll_tls_client_ctx_create(&cctx, NULL);
 	if (rc)

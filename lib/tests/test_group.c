@@ -17,65 +17,7 @@
 #include <time.h>
 
 #include "check.h"
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
-
-static int task_count(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	int n = 0;
-
-	CHECK(d != NULL);
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
-static void *noop_main(void *arg)
-{
-	return arg;
-}
-
-/*
- * Starts and joins one thread before any baseline is taken: some runtimes
- * (TSan's background thread) add a thread of their own on the first
- * pthread_create(), which would otherwise count against the baseline.
- */
-static void warm_up(void)
-{
-	pthread_t th;
-
-	CHECK_EQ(pthread_create(&th, NULL, noop_main, NULL), 0);
-	CHECK_EQ(pthread_join(th, NULL), 0);
-}
-
-/* Bounded settling: an exited thread may linger in /proc for a moment. */
-static int settle_tasks(int want)
-{
-	int i, n = task_count();
-
-	for (i = 0; i < 100 && n != want; i++) {
-		sleep_ms(5);
-		n = task_count();
-	}
-	return n;
-}
+#include "testutil.h"
 
 /* A gate threads wait at until the test opens it. */
 struct gate {

@@ -11,13 +11,7 @@
 #include <unistd.h>
 
 #include "check.h"
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
+#include "testutil.h"
 
 /* Samples until pred holds, for up to about a second; a thread's exit settles asynchronously. */
 static long settled_threads(long want)

@@ -13,69 +13,7 @@
 #include <time.h>
 
 #include "check.h"
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
-
-/* Threads of this process, from /proc/self/task. */
-static int task_count(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	int n = 0;
-
-	CHECK(d != NULL);
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
-static void *noop_main(void *arg)
-{
-	return arg;
-}
-
-/*
- * Starts and joins one thread before any baseline is taken: some runtimes
- * (TSan's background thread) add a thread of their own on the first
- * pthread_create(), which would otherwise count against the baseline.
- */
-static void warm_up(void)
-{
-	pthread_t th;
-
-	CHECK_EQ(pthread_create(&th, NULL, noop_main, NULL), 0);
-	CHECK_EQ(pthread_join(th, NULL), 0);
-}
-
-/*
- * Waits (bounded, like goleak's settling) for the thread count to reach
- * want: a joined thread may linger in /proc for a moment after the join.
- */
-static int settle_tasks(int want)
-{
-	int i, n = task_count();
-
-	for (i = 0; i < 100 && n != want; i++) {
-		sleep_ms(5);
-		n = task_count();
-	}
-	return n;
-}
+#include "testutil.h"
 
 static void count_fn(void *arg)
 {

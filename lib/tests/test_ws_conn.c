@@ -12,14 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "testutil.h"
 
 /* A connected pair: *srv reads masked frames, *cli sends them. */
 static void make_pair(struct ll_ws_conn **srv, struct ll_ws_conn **cli,

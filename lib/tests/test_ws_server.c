@@ -15,14 +15,8 @@
 #include <unistd.h>
 
 #include "check.h"
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "testserver.h"
+#include "testutil.h"
 
 static atomic_int handlers_done;
 
@@ -40,40 +34,6 @@ static void echo(struct ll_ws_conn *conn, void *arg)
 	}
 	ll_ws_conn_destroy(conn);
 	atomic_fetch_add(&handlers_done, 1);
-}
-
-struct running {
-	struct ll_ws_server *srv;
-	pthread_t thread;
-	unsigned port;
-	int run_result;
-};
-
-static void *run_server(void *arg)
-{
-	struct running *r = arg;
-
-	r->run_result = ll_ws_server_run(r->srv);
-	return NULL;
-}
-
-static void start(struct running *r, struct ll_ws_server_opts *opts)
-{
-	if (!opts->handler)
-		opts->handler = echo;
-	CHECK_EQ(ll_ws_server_create(&r->srv, opts), 0);
-	r->port = ll_ws_server_port(r->srv);
-	CHECK(r->port > 0);
-	r->run_result = -99;
-	CHECK_EQ(pthread_create(&r->thread, NULL, run_server, r), 0);
-}
-
-static void stop(struct running *r)
-{
-	ll_ws_server_stop(r->srv);
-	pthread_join(r->thread, NULL);
-	CHECK_EQ(r->run_result, 0);
-	ll_ws_server_destroy(r->srv);
 }
 
 /* Sends raw bytes over TCP and returns the whole reply (until the server hangs up). */
@@ -102,7 +62,7 @@ static size_t raw_exchange(unsigned port, const char *req, size_t req_len, char 
 static void test_echo_round_trips(void)
 {
 	static const size_t sizes[] = {0, 5, 125, 126, 65535, 65536, 300000};
-	struct ll_ws_server_opts opts = {0};
+	struct ll_ws_server_opts opts = {.handler = echo};
 	struct ll_ws_conn *c;
 	struct running r;
 	size_t i;
@@ -139,7 +99,7 @@ static void test_refused_handshakes(void)
 					  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
 					  "Sec-WebSocket-Version: 8\r\n\r\n";
 	static const char garbage[] = "HELLO\r\n\r\n";
-	struct ll_ws_server_opts opts = {0};
+	struct ll_ws_server_opts opts = {.handler = echo};
 	struct running r;
 	char reply[4096];
 	char *huge;
@@ -168,7 +128,7 @@ static void test_refused_handshakes(void)
 static void test_metrics(void)
 {
 	static const char get[] = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
-	struct ll_ws_server_opts opts = {.metrics = true};
+	struct ll_ws_server_opts opts = {.metrics = true, .handler = echo};
 	struct running r;
 	char reply[4096];
 
@@ -198,7 +158,7 @@ static void echo_once(struct ll_ws_conn *c)
 
 static void test_max_conns(void)
 {
-	struct ll_ws_server_opts opts = {.max_conns = 2};
+	struct ll_ws_server_opts opts = {.max_conns = 2, .handler = echo};
 	struct ll_ws_conn *a, *b, *c;
 	struct running r;
 	int status = 0, tries;
@@ -228,7 +188,7 @@ static void test_max_conns(void)
 
 static void test_tls(void)
 {
-	struct ll_ws_server_opts opts = {0};
+	struct ll_ws_server_opts opts = {.handler = echo};
 	struct ll_ws_client_opts copts = {0};
 	struct ll_tls_ctx *sctx, *cctx;
 	struct ll_ws_conn *c;
@@ -259,7 +219,7 @@ static void test_tls(void)
 /* Stop closes live connections with 1001 and joins every thread. */
 static void test_graceful_stop(void)
 {
-	struct ll_ws_server_opts opts = {.conn = {.close_timeout_ms = 300}};
+	struct ll_ws_server_opts opts = {.conn = {.close_timeout_ms = 300}, .handler = echo};
 	struct ll_ws_conn *c[8];
 	struct ll_probe_sample before, after;
 	struct ll_ws_msg msg;
@@ -329,7 +289,7 @@ out:
 static void test_concurrent_clients(void)
 {
 	enum { N = 32 };
-	struct ll_ws_server_opts opts = {0};
+	struct ll_ws_server_opts opts = {.handler = echo};
 	struct client_job jobs[N];
 	pthread_t th[N];
 	struct running r;
