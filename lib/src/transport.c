@@ -307,14 +307,10 @@ int ll_transport_tls(struct ll_transport **out, int fd, struct ll_tls_ctx *ctx, 
 		return LL_EINVAL;
 	}
 	*out = NULL;
-	rc = prepare_fd(fd);
+	/* A plain transport first: it prepares fd and owns it (closed if this fails). */
+	rc = ll_transport_plain(&t, fd);
 	if (rc)
-		goto out_close_fd;
-	t = transport_new(fd);
-	if (!t) {
-		rc = LL_ENOMEM;
-		goto out_close_fd;
-	}
+		return rc;
 	if (pthread_mutex_init(&t->lock, NULL) != 0) {
 		rc = LL_ENOMEM;
 		goto out_free_t;
@@ -352,7 +348,6 @@ out_destroy_lock:
 	pthread_mutex_destroy(&t->lock);
 out_free_t:
 	ll_free(t);
-out_close_fd:
 	close(fd);
 	return rc;
 }
