@@ -45,6 +45,7 @@ struct ll_transport {
 	SSL *ssl;	      /* NULL for a plain socket */
 	pthread_mutex_t lock; /* guards ssl and broken; TLS only */
 	bool broken;	      /* a fatal TLS or socket error: no close_notify */
+	bool drained;	      /* the last plain read emptied the socket; reader only */
 };
 
 /* --- deadlines ---------------------------------------------------------- */
@@ -360,16 +361,29 @@ static ssize_t plain_read(struct ll_transport *t, void *buf, size_t len, long lo
 
 		if (atomic_load(&t->shut))
 			return 0;
+		/*
+		 * A read that got less than it asked for most likely emptied the
+		 * socket, so the next one waits first: a recv() that could only
+		 * say EAGAIN would cost a system call per message for nothing.
+		 * A wrong guess costs a poll() that returns at once.
+		 */
+		if (t->drained) {
+			t->drained = false;
+			rc = wait_fd(t->fd, POLLIN, deadline);
+			if (rc)
+				return rc;
+			continue;
+		}
 		n = recv(t->fd, buf, len, 0);
-		if (n >= 0)
+		if (n >= 0) {
+			t->drained = n > 0 && (size_t)n < len;
 			return n;
+		}
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return LL_EIO;
-		rc = wait_fd(t->fd, POLLIN, deadline);
-		if (rc)
-			return rc;
+		t->drained = true;
 	}
 }
 
