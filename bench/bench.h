@@ -16,6 +16,7 @@ struct bench_opts {
 	bool smoke;	  /* tiny run for CTest: check, do not measure */
 	int codec_ms;	  /* one codec repetition */
 	int reps;	  /* codec repetitions; the median is reported */
+	int rounds;	  /* echo rounds, every peer in turn; medians reported */
 	int cell_ms;	  /* one echo cell, after its warm-up */
 	int conns[8];	  /* connection counts of the echo cells */
 	int nconns;
@@ -30,6 +31,8 @@ struct bench_opts {
 	const char *peers_dir; /* bench/peers, where the node and python peers live */
 	bool verbose;	       /* keep the peers' stderr */
 };
+
+#define BENCH_MAX_ROUNDS 9
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t bench_now_ns(void);

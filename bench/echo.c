@@ -13,9 +13,9 @@
  * so the client does not swamp two cores with a thousand threads of its
  * own and every server sees the same offered load: M messages in flight.
  *
- * Each server runs alone, started fresh, with nothing else of ours
- * running; CPU is its utime + stime from /proc/PID/stat over the measured
- * window, memory its VmRSS from /proc/PID/status.
+ * Each server runs alone, started fresh for each round, with nothing else
+ * of ours running; CPU is its utime + stime from /proc/PID/stat over the
+ * measured window, memory its VmRSS from /proc/PID/status.
  */
 #include "bench.h"
 
@@ -439,13 +439,17 @@ static void build_argv(const struct bench_opts *o, int p, char *argv[4], char *s
 	}
 }
 
-/* Everything for one peer, on a fresh server of its own. Returns -1 if the peer failed. */
-static int run_peer(const struct bench_opts *o, int p, struct peer_run *pr)
+/*
+ * One round for one peer, on a fresh server of its own: the memory
+ * measurement with nidle connections (none: skip it), then every cell.
+ * Returns -1 if the peer failed.
+ */
+static int run_peer(const struct bench_opts *o, int p, int nidle, struct peer_run *pr)
 {
 	char script[PATH_MAX], *argv[4];
 	struct ll_ws_conn **idle = NULL;
 	struct server s;
-	int nidle = o->idle_conns, rc = -1;
+	int rc = -1;
 
 	build_argv(o, p, argv, script, sizeof(script));
 	if (start_server(argv, o->verbose, &s) != 0) {
@@ -529,10 +533,73 @@ static void raise_nofile(void)
 	}
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median of v[0..n-1] (n > 0); sorts v. */
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* One cell of one peer over every round that measured it (n of them). */
+struct summary {
+	double msgs_per_s, p50_us, p99_us, cpu_s_per_m;
+	double ratio, ratio_lo, ratio_hi;
+	int n;
+	bool implausible; /* for --smoke: a round with no messages or p99 < p50 */
+};
+
+/*
+ * The median of each figure, and the median, lowest and highest of the
+ * peer's ratio to our server measured in the same round.
+ */
+static void summarise(const struct bench_opts *o, struct peer_run runs[][NPEERS], int p, int si,
+		      int ci, struct summary *sm)
+{
+	double rate[BENCH_MAX_ROUNDS], p50[BENCH_MAX_ROUNDS], p99[BENCH_MAX_ROUNDS];
+	double cpu[BENCH_MAX_ROUNDS], ratio[BENCH_MAX_ROUNDS];
+	int nr = 0;
+
+	memset(sm, 0, sizeof(*sm));
+	for (int round = 0; round < o->rounds; round++) {
+		const struct result *r = &runs[round][p].res[si][ci];
+		const struct result *ours = &runs[round][PEER_OURS].res[si][ci];
+
+		if (!r->done)
+			continue;
+		if (r->msgs == 0 || r->p50_us <= 0 || r->p99_us < r->p50_us)
+			sm->implausible = true;
+		rate[sm->n] = r->msgs_per_s;
+		p50[sm->n] = r->p50_us;
+		p99[sm->n] = r->p99_us;
+		cpu[sm->n] = r->cpu_s_per_m;
+		sm->n++;
+		if (ours->done && ours->msgs_per_s > 0)
+			ratio[nr++] = r->msgs_per_s / ours->msgs_per_s;
+	}
+	if (sm->n == 0)
+		return;
+	sm->msgs_per_s = median(rate, sm->n);
+	sm->p50_us = median(p50, sm->n);
+	sm->p99_us = median(p99, sm->n);
+	sm->cpu_s_per_m = median(cpu, sm->n);
+	if (nr > 0) {
+		sm->ratio = median(ratio, nr); /* sorted now */
+		sm->ratio_lo = ratio[0];
+		sm->ratio_hi = ratio[nr - 1];
+	}
+}
+
 int bench_echo(const struct bench_opts *o, FILE *csv)
 {
-	static struct peer_run runs[NPEERS];
-	const char *peers = o->peers;
+	static struct peer_run runs[BENCH_MAX_ROUNDS][NPEERS];
+	const char *peers = o->peers, *skipped[NPEERS] = {0};
 	int failed = 0;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -540,59 +607,74 @@ int bench_echo(const struct bench_opts *o, FILE *csv)
 	if (o->smoke && strcmp(peers, "ours,lws,node,python") == 0)
 		peers = "ours"; /* the smoke test must not depend on other servers */
 	memset(runs, 0, sizeof(runs));
-	for (int p = 0; p < NPEERS; p++) {
-		if (!in_list(peers, peer_keys[p]))
-			continue;
-		if (p == PEER_LWS && !o->lws) {
-			runs[p].skipped =
-			    "not built: libwebsockets-dev was not found by pkg-config";
-			continue;
-		}
-		fprintf(stderr, "leaklab-bench: echo against %s...\n", peer_labels[p]);
-		if (run_peer(o, p, &runs[p]) != 0) {
-			if (!runs[p].skipped)
-				runs[p].skipped = "failed part-way (see above)";
-			if (p == PEER_OURS)
-				failed = 1;
+	/*
+	 * Rounds, not one long run per peer: every peer takes its turn in each
+	 * round, so a burst of load from elsewhere lands on one round of
+	 * several peers rather than on every cell of one of them, and the
+	 * ratio of each round compares servers measured seconds apart.
+	 */
+	for (int round = 0; round < o->rounds; round++) {
+		for (int p = 0; p < NPEERS; p++) {
+			struct peer_run *pr = &runs[round][p];
+
+			if (!in_list(peers, peer_keys[p]) || skipped[p])
+				continue;
+			if (p == PEER_LWS && !o->lws) {
+				skipped[p] = "not built: libwebsockets-dev was not found by pkg-config";
+				continue;
+			}
+			fprintf(stderr, "leaklab-bench: echo round %d of %d against %s...\n",
+				round + 1, o->rounds, peer_labels[p]);
+			/* Memory is measured once, in the first round. */
+			if (run_peer(o, p, round == 0 ? o->idle_conns : 0, pr) != 0) {
+				skipped[p] = pr->skipped ? pr->skipped : "failed part-way (see above)";
+				if (p == PEER_OURS)
+					failed = 1;
+			}
 		}
 	}
 
 	printf("\necho: closed loop over loopback, one %s message in flight per connection, "
-	       "%d ms per cell\n",
-	       "binary", o->cell_ms);
-	printf("%-8s %5s  %-18s %10s %6s %9s %9s %9s\n", "payload", "conns", "server", "msgs/s",
-	       "ratio", "p50 us", "p99 us", "cpu s/M");
+	       "%d ms per cell;\n"
+	       "median of %d round%s; the ratio to echo-server is taken within each round\n",
+	       "binary", o->cell_ms, o->rounds, o->rounds == 1 ? "" : "s");
+	printf("%-8s %5s  %-18s %10s %6s %11s %9s %9s %9s\n", "payload", "conns", "server", "msgs/s",
+	       "ratio", "range", "p50 us", "p99 us", "cpu s/M");
 	for (int si = 0; si < o->nsizes; si++) {
 		for (int ci = 0; ci < o->nconns; ci++) {
-			const struct result *ours = &runs[PEER_OURS].res[si][ci];
 			char name[32];
 
 			bench_size_name(name, sizeof(name), o->sizes[si]);
 			for (int p = 0; p < NPEERS; p++) {
-				const struct result *r = &runs[p].res[si][ci];
-				double ratio = ours->done && ours->msgs_per_s > 0
-						   ? r->msgs_per_s / ours->msgs_per_s
-						   : 0;
 				size_t sz = o->sizes[si];
 				int m = o->conns[ci];
+				struct summary sm;
+				char range[32] = "-";
 
-				if (!r->done)
+				summarise(o, runs, p, si, ci, &sm);
+				if (sm.n == 0)
 					continue;
-				printf("%-8s %5d  %-18s %10.0f %5.2fx %9.1f %9.1f %9.2f\n", name, m,
-				       peer_labels[p], r->msgs_per_s, ratio, r->p50_us, r->p99_us,
-				       r->cpu_s_per_m);
+				if (p != PEER_OURS && sm.ratio_hi > sm.ratio_lo)
+					snprintf(range, sizeof(range), "%.2f-%.2f", sm.ratio_lo,
+						 sm.ratio_hi);
+				printf("%-8s %5d  %-18s %10.0f %5.2fx %11s %9.1f %9.1f %9.2f\n", name,
+				       m, peer_labels[p], sm.msgs_per_s, sm.ratio, range, sm.p50_us,
+				       sm.p99_us, sm.cpu_s_per_m);
 				bench_csv(csv, "echo", peer_keys[p], sz, m, "msgs_per_s",
-					  r->msgs_per_s, "msg/s");
-				bench_csv(csv, "echo", peer_keys[p], sz, m, "ratio_to_ours", ratio,
+					  sm.msgs_per_s, "msg/s");
+				bench_csv(csv, "echo", peer_keys[p], sz, m, "ratio_to_ours", sm.ratio,
 					  "x");
-				bench_csv(csv, "echo", peer_keys[p], sz, m, "p50_rtt", r->p50_us,
+				bench_csv(csv, "echo", peer_keys[p], sz, m, "ratio_to_ours_min",
+					  sm.ratio_lo, "x");
+				bench_csv(csv, "echo", peer_keys[p], sz, m, "ratio_to_ours_max",
+					  sm.ratio_hi, "x");
+				bench_csv(csv, "echo", peer_keys[p], sz, m, "p50_rtt", sm.p50_us,
 					  "us");
-				bench_csv(csv, "echo", peer_keys[p], sz, m, "p99_rtt", r->p99_us,
+				bench_csv(csv, "echo", peer_keys[p], sz, m, "p99_rtt", sm.p99_us,
 					  "us");
 				bench_csv(csv, "echo", peer_keys[p], sz, m, "cpu_per_million",
-					  r->cpu_s_per_m, "s");
-				if (o->smoke &&
-				    (r->msgs == 0 || r->p50_us <= 0 || r->p99_us < r->p50_us))
+					  sm.cpu_s_per_m, "s");
+				if (o->smoke && sm.implausible)
 					failed = 1;
 			}
 		}
@@ -602,7 +684,7 @@ int bench_echo(const struct bench_opts *o, FILE *csv)
 		       o->idle_conns);
 		printf("%-18s %10s %10s %12s\n", "server", "before", "after", "per conn");
 		for (int p = 0; p < NPEERS; p++) {
-			const struct peer_run *pr = &runs[p];
+			const struct peer_run *pr = &runs[0][p];
 
 			if (!pr->mem_done)
 				continue;
@@ -616,11 +698,11 @@ int bench_echo(const struct bench_opts *o, FILE *csv)
 			if (o->smoke && pr->rss_after <= 0)
 				failed = 1;
 		}
-		if (o->smoke && !runs[PEER_OURS].mem_done)
+		if (o->smoke && !runs[0][PEER_OURS].mem_done)
 			failed = 1;
 	}
 	for (int p = 0; p < NPEERS; p++)
-		if (in_list(peers, peer_keys[p]) && runs[p].skipped)
-			printf("skipped %s: %s\n", peer_labels[p], runs[p].skipped);
+		if (in_list(peers, peer_keys[p]) && skipped[p])
+			printf("skipped %s: %s\n", peer_labels[p], skipped[p]);
 	return failed;
 }

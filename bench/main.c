@@ -69,6 +69,7 @@ static void usage(FILE *f)
 	    "  --idle-conns N     connections for the memory measurement (default 1000; 0 skips)\n"
 	    "  --codec-ms N       one codec repetition (default 300)\n"
 	    "  --reps N           codec repetitions, median reported (default 5)\n"
+	    "  --rounds N         echo rounds, every peer in turn; medians reported (default 3)\n"
 	    "  --server PATH      our echo-server (default: next to this program)\n"
 	    "  --lws PATH         the libwebsockets peer (default: lws-echo next to this program)\n"
 	    "  --node PATH        node (default: node on PATH)\n"
@@ -139,6 +140,7 @@ int main(int argc, char **argv)
 	    {"idle-conns", required_argument, NULL, 'i'},
 	    {"codec-ms", required_argument, NULL, 'm'},
 	    {"reps", required_argument, NULL, 'r'},
+	    {"rounds", required_argument, NULL, 'R'},
 	    {"server", required_argument, NULL, 'S'},
 	    {"lws", required_argument, NULL, 'L'},
 	    {"node", required_argument, NULL, 'N'},
@@ -155,6 +157,7 @@ int main(int argc, char **argv)
 	    .echo = true,
 	    .codec_ms = 300,
 	    .reps = 5,
+	    .rounds = 3,
 	    .cell_ms = 2000,
 	    .conns = {1, 100, 1000},
 	    .nconns = 3,
@@ -207,13 +210,16 @@ int main(int argc, char **argv)
 		case 'C':
 		case 'i':
 		case 'm':
-		case 'r': {
+		case 'r':
+		case 'R': {
 			int *dst = c == 'C'   ? &o.cell_ms
 				   : c == 'i' ? &o.idle_conns
 				   : c == 'm' ? &o.codec_ms
-					      : &o.reps;
+				   : c == 'r' ? &o.reps
+					      : &o.rounds;
 
-			if (parse_int(optarg, c == 'i' ? 0 : 1, 1000000, dst) != 0) {
+			if (parse_int(optarg, c == 'i' ? 0 : 1, c == 'R' ? BENCH_MAX_ROUNDS : 1000000,
+				      dst) != 0) {
 				fprintf(stderr, "leaklab-bench: bad number \"%s\"\n", optarg);
 				return 2;
 			}
@@ -243,6 +249,7 @@ int main(int argc, char **argv)
 		 */
 		o.codec_ms = 20;
 		o.reps = 1;
+		o.rounds = 1;
 		if (!cell_set)
 			o.cell_ms = 100;
 		if (!conns_set) {
