@@ -44,6 +44,9 @@ uint64_t bench_now_ns(void);
 void bench_csv(FILE *f, const char *section, const char *peer, size_t payload, int conns,
 	       const char *metric, double value, const char *unit);
 
+/* The median of v[0..n-1], n > 0. Sorts v. */
+double bench_median(double *v, int n);
+
 /* "64 B", "4 KiB", "1 MiB" into buf. */
 const char *bench_size_name(char *buf, size_t len, size_t bytes);
 

@@ -169,19 +169,6 @@ static double time_op(struct codec_cell *c, enum op op, int ms)
 	       (double)(now - start);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 int bench_codec(const struct bench_opts *o, FILE *csv)
 {
 	static const size_t full[] = {64, 1024, 65536, 1 << 20};
@@ -218,7 +205,7 @@ int bench_codec(const struct bench_opts *o, FILE *csv)
 			for (int op = 0; op < NOPS; op++)
 				v[op][r] = time_op(&c, (enum op)op, o->codec_ms);
 		for (int op = 0; op < NOPS; op++) {
-			med[op] = median(v[op], reps);
+			med[op] = bench_median(v[op], reps);
 			if (!(med[op] > 0))
 				failed = 1;
 		}

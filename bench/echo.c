@@ -533,20 +533,6 @@ static void raise_nofile(void)
 	}
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* The median of v[0..n-1] (n > 0); sorts v. */
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* One cell of one peer over every round that measured it (n of them). */
 struct summary {
 	double msgs_per_s, p50_us, p99_us, cpu_s_per_m;
@@ -585,12 +571,12 @@ static void summarise(const struct bench_opts *o, struct peer_run runs[][NPEERS]
 	}
 	if (sm->n == 0)
 		return;
-	sm->msgs_per_s = median(rate, sm->n);
-	sm->p50_us = median(p50, sm->n);
-	sm->p99_us = median(p99, sm->n);
-	sm->cpu_s_per_m = median(cpu, sm->n);
+	sm->msgs_per_s = bench_median(rate, sm->n);
+	sm->p50_us = bench_median(p50, sm->n);
+	sm->p99_us = bench_median(p99, sm->n);
+	sm->cpu_s_per_m = bench_median(cpu, sm->n);
 	if (nr > 0) {
-		sm->ratio = median(ratio, nr); /* sorted now */
+		sm->ratio = bench_median(ratio, nr); /* sorted now */
 		sm->ratio_lo = ratio[0];
 		sm->ratio_hi = ratio[nr - 1];
 	}

@@ -37,6 +37,19 @@ void bench_csv(FILE *f, const char *section, const char *peer, size_t payload, i
 	fflush(f);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+double bench_median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 const char *bench_size_name(char *buf, size_t len, size_t bytes)
 {
 	if (bytes >= (1u << 20) && bytes % (1u << 20) == 0)
