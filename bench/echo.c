@@ -416,7 +416,7 @@ static long long settled_rss(pid_t pid)
 struct peer_run {
 	struct result res[8][8]; /* [size][conns] */
 	double rss_before, rss_after, rss_per_conn;
-	bool ran, mem_done;
+	bool mem_done;
 	const char *skipped;
 };
 
@@ -456,7 +456,6 @@ static int run_peer(const struct bench_opts *o, int p, int nidle, struct peer_ru
 		pr->skipped = "did not start (run with --verbose to see why)";
 		return -1;
 	}
-	pr->ran = true;
 	if (nidle > 0) {
 		idle = calloc((size_t)nidle, sizeof(*idle));
 		pr->rss_before = (double)settled_rss(s.pid);
