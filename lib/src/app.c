@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
+
 /* An hour: the timeouts are ints of milliseconds in the library. */
 #define MAX_TIMEOUT_MS 3600000L
 
@@ -200,7 +202,7 @@ int ll_app_main(const struct ll_app *app, int argc, char **argv)
 		goto out_destroy_server;
 	}
 	w.server = server;
-	if (pthread_create(&waiter, NULL, wait_for_signal, &w) != 0) {
+	if (ll__thread_create(&waiter, wait_for_signal, &w) != 0) {
 		fprintf(stderr, "%s: cannot start the signal thread\n", app->name);
 		goto out_teardown;
 	}

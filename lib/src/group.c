@@ -20,6 +20,8 @@
 #include <errno.h>
 #include <pthread.h>
 
+#include "internal.h"
+
 struct gthread {
 	struct gthread *prev, *next;
 	struct ll_group *g;
@@ -148,7 +150,7 @@ int ll_group_go(struct ll_group *g, ll_group_fn fn, void *arg)
 	pthread_mutex_lock(&g->lock);
 	list_push(&g->running, t);
 	g->nrunning++;
-	rc = pthread_create(&t->tid, NULL, gthread_main, t);
+	rc = ll__thread_create(&t->tid, gthread_main, t);
 	if (rc != 0) {
 		list_unlink(&g->running, t);
 		g->nrunning--;

@@ -23,6 +23,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "internal.h"
+
 #define NSEC_PER_SEC  1000000000LL
 #define NSEC_PER_MSEC 1000000LL
 
@@ -128,7 +130,7 @@ int ll_timer_start(struct ll_timer **out, unsigned delay_ms, unsigned period_ms,
 
 	pthread_mutex_lock(&t->lock);
 	t->first_ns = now_ns() + (int64_t)delay_ms * NSEC_PER_MSEC;
-	rc = pthread_create(&t->thread, NULL, timer_main, t);
+	rc = ll__thread_create(&t->thread, timer_main, t);
 	pthread_mutex_unlock(&t->lock);
 	if (rc != 0) {
 		errno = rc;

@@ -2,7 +2,8 @@
  * test_group.c - ll_group with real threads: every function runs exactly
  * once, the running count, reaping finished threads while a long one still
  * runs, starting threads from inside the group, destroy waiting for the
- * group, and the process's thread count back at its baseline afterwards.
+ * group, the threads' small stacks, and the process's thread count back at
+ * its baseline afterwards.
  * The memcheck run proves every thread was joined (an unjoined one shows
  * as "possibly lost" TLS).
  */
@@ -236,6 +237,37 @@ static void test_destroy_waits(void)
 	CHECK_EQ(settle_tasks(base), base);
 }
 
+/* What a thread sees as its own stack size. */
+static void stack_fn(void *arg)
+{
+	pthread_attr_t attr;
+	size_t size = 0;
+
+	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+		pthread_attr_getstacksize(&attr, &size);
+		pthread_attr_destroy(&attr);
+	}
+	*(size_t *)arg = size;
+}
+
+/*
+ * A group's threads get the library's small fixed stack, not glibc's
+ * default of the stack rlimit (8 MiB): a thread per connection must not
+ * reserve 8 MiB each, nor give memcheck 8 MiB each to scan.
+ */
+static void test_stack_size(void)
+{
+	struct ll_group *g;
+	size_t size = 0;
+
+	CHECK_EQ(ll_group_create(&g), 0);
+	CHECK_EQ(ll_group_go(g, stack_fn, &size), 0);
+	ll_group_wait(g);
+	ll_group_destroy(g);
+	CHECK(size >= 64 * 1024);
+	CHECK(size <= 1024 * 1024);
+}
+
 static void test_nomem(void)
 {
 	struct ll_group *g = (struct ll_group *)&g;
@@ -263,6 +295,7 @@ int main(void)
 	RUN(test_reap);
 	RUN(test_go_from_inside);
 	RUN(test_destroy_waits);
+	RUN(test_stack_size);
 	RUN(test_nomem);
 	return 0;
 }
