@@ -365,13 +365,14 @@ static ssize_t plain_read(struct ll_transport *t, void *buf, size_t len, long lo
 		 * A read that got less than it asked for most likely emptied the
 		 * socket, so the next one waits first: a recv() that could only
 		 * say EAGAIN would cost a system call per message for nothing.
-		 * A wrong guess costs a poll() that returns at once.
+		 * A wrong guess costs a poll() that returns at once. A wait that
+		 * times out leaves the guess standing for the next read.
 		 */
 		if (t->drained) {
-			t->drained = false;
 			rc = wait_fd(t->fd, POLLIN, deadline);
 			if (rc)
 				return rc;
+			t->drained = false;
 			continue;
 		}
 		n = recv(t->fd, buf, len, 0);

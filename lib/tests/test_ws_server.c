@@ -256,6 +256,13 @@ static void test_graceful_stop(void)
 	CHECK_EQ(after.fds, before.fds);
 }
 
+/*
+ * test_concurrent_clients checks that every client is served, not how
+ * fast: under Valgrind's DRD, beside other tests, 32 handshakes at once can
+ * take longer than the default 5 s, so its deadlines are long.
+ */
+enum { SLOW_MS = 60000 };
+
 struct client_job {
 	unsigned port;
 	int ok;
@@ -269,19 +276,14 @@ static void *client_worker(void *arg)
 	char text[32];
 	int i, n;
 
-	/*
-	 * What this test checks is that every client is served, not how fast:
-	 * under Valgrind's DRD, beside other tests, 32 handshakes at once can
-	 * take longer than the default 5 s, so the deadlines here are long.
-	 */
-	struct ll_ws_client_opts copts = {.timeout_ms = 60000};
+	struct ll_ws_client_opts copts = {.timeout_ms = SLOW_MS};
 
 	if (ll_ws_client_connect(&c, "127.0.0.1", j->port, &copts, NULL) != 0)
 		return NULL;
 	for (i = 0; i < 5; i++) {
 		n = snprintf(text, sizeof(text), "message %d", i);
 		if (ll_ws_conn_send(c, LL_WS_OP_TEXT, text, (size_t)n) != 0 ||
-		    ll_ws_conn_recv(c, &msg, 60000) != 0)
+		    ll_ws_conn_recv(c, &msg, SLOW_MS) != 0)
 			goto out;
 		if (msg.len == (size_t)n && memcmp(msg.data, text, (size_t)n) == 0)
 			j->ok++;
@@ -296,7 +298,7 @@ out:
 static void test_concurrent_clients(void)
 {
 	enum { N = 32 };
-	struct ll_ws_server_opts opts = {.handler = echo, .handshake_timeout_ms = 60000};
+	struct ll_ws_server_opts opts = {.handler = echo, .handshake_timeout_ms = SLOW_MS};
 	struct client_job jobs[N];
 	pthread_t th[N];
 	struct running r;
