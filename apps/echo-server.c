@@ -10,7 +10,9 @@ static void echo(struct ll_ws_conn *conn, void *arg)
 	struct ll_ws_msg msg;
 
 	(void)arg;
-	/* recv answers pings and the close handshake itself; it fails once the connection is over. */
+	/*
+	 * recv answers pings and the close handshake itself; it fails once the connection is over.
+	 */
 	while (ll_ws_conn_recv(conn, &msg, -1) == 0) {
 		int err = ll_ws_conn_send(conn, msg.opcode, msg.data, msg.len);
 
@@ -24,9 +26,9 @@ static void echo(struct ll_ws_conn *conn, void *arg)
 int main(int argc, char **argv)
 {
 	static const struct ll_app app = {
-		.name = "echo-server",
-		.summary = "Echoes every WebSocket message back to its sender.",
-		.handler = echo,
+	    .name = "echo-server",
+	    .summary = "Echoes every WebSocket message back to its sender.",
+	    .handler = echo,
 	};
 
 	return ll_app_main(&app, argc, argv);

@@ -37,7 +37,8 @@ int main(int argc, char **argv)
 	port = (unsigned)strtoul(argv[i + 1], NULL, 10);
 	r = ll_ws_client_connect(&conn, host, port, &opts, NULL);
 	if (r) {
-		fprintf(stderr, "ws-send: cannot connect to %s:%u: %s\n", host, port, ll_strerror(r));
+		fprintf(stderr, "ws-send: cannot connect to %s:%u: %s\n", host, port,
+			ll_strerror(r));
 		goto out_free_tls;
 	}
 	for (i += 2; i < argc; i++) {

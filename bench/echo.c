@@ -524,7 +524,8 @@ static void raise_nofile(void)
 {
 	struct rlimit rl;
 
-	/* A thousand connections need a thousand fds here, and as many in the server (inherited).
+	/*
+	 * A thousand connections need a thousand fds here, and as many in the server (inherited).
 	 */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? 65536 : rl.rlim_max;
@@ -605,14 +606,16 @@ int bench_echo(const struct bench_opts *o, FILE *csv)
 			if (!in_list(peers, peer_keys[p]) || skipped[p])
 				continue;
 			if (p == PEER_LWS && !o->lws) {
-				skipped[p] = "not built: libwebsockets-dev was not found by pkg-config";
+				skipped[p] =
+				    "not built: libwebsockets-dev was not found by pkg-config";
 				continue;
 			}
 			fprintf(stderr, "leaklab-bench: echo round %d of %d against %s...\n",
 				round + 1, o->rounds, peer_labels[p]);
 			/* Memory is measured once, in the first round. */
 			if (run_peer(o, p, round == 0 ? o->idle_conns : 0, pr) != 0) {
-				skipped[p] = pr->skipped ? pr->skipped : "failed part-way (see above)";
+				skipped[p] =
+				    pr->skipped ? pr->skipped : "failed part-way (see above)";
 				if (p == PEER_OURS)
 					failed = 1;
 			}
@@ -623,8 +626,8 @@ int bench_echo(const struct bench_opts *o, FILE *csv)
 	       "%d ms per cell;\n"
 	       "median of %d round%s; the ratio to echo-server is taken within each round\n",
 	       "binary", o->cell_ms, o->rounds, o->rounds == 1 ? "" : "s");
-	printf("%-8s %5s  %-18s %10s %6s %11s %9s %9s %9s\n", "payload", "conns", "server", "msgs/s",
-	       "ratio", "range", "p50 us", "p99 us", "cpu s/M");
+	printf("%-8s %5s  %-18s %10s %6s %11s %9s %9s %9s\n", "payload", "conns", "server",
+	       "msgs/s", "ratio", "range", "p50 us", "p99 us", "cpu s/M");
 	for (int si = 0; si < o->nsizes; si++) {
 		for (int ci = 0; ci < o->nconns; ci++) {
 			char name[32];
@@ -642,13 +645,13 @@ int bench_echo(const struct bench_opts *o, FILE *csv)
 				if (p != PEER_OURS && sm.ratio_hi > sm.ratio_lo)
 					snprintf(range, sizeof(range), "%.2f-%.2f", sm.ratio_lo,
 						 sm.ratio_hi);
-				printf("%-8s %5d  %-18s %10.0f %5.2fx %11s %9.1f %9.1f %9.2f\n", name,
-				       m, peer_labels[p], sm.msgs_per_s, sm.ratio, range, sm.p50_us,
-				       sm.p99_us, sm.cpu_s_per_m);
+				printf("%-8s %5d  %-18s %10.0f %5.2fx %11s %9.1f %9.1f %9.2f\n",
+				       name, m, peer_labels[p], sm.msgs_per_s, sm.ratio, range,
+				       sm.p50_us, sm.p99_us, sm.cpu_s_per_m);
 				bench_csv(csv, "echo", peer_keys[p], sz, m, "msgs_per_s",
 					  sm.msgs_per_s, "msg/s");
-				bench_csv(csv, "echo", peer_keys[p], sz, m, "ratio_to_ours", sm.ratio,
-					  "x");
+				bench_csv(csv, "echo", peer_keys[p], sz, m, "ratio_to_ours",
+					  sm.ratio, "x");
 				bench_csv(csv, "echo", peer_keys[p], sz, m, "ratio_to_ours_min",
 					  sm.ratio_lo, "x");
 				bench_csv(csv, "echo", peer_keys[p], sz, m, "ratio_to_ours_max",

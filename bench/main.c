@@ -231,8 +231,8 @@ int main(int argc, char **argv)
 				   : c == 'r' ? &o.reps
 					      : &o.rounds;
 
-			if (parse_int(optarg, c == 'i' ? 0 : 1, c == 'R' ? BENCH_MAX_ROUNDS : 1000000,
-				      dst) != 0) {
+			if (parse_int(optarg, c == 'i' ? 0 : 1,
+				      c == 'R' ? BENCH_MAX_ROUNDS : 1000000, dst) != 0) {
 				fprintf(stderr, "leaklab-bench: bad number \"%s\"\n", optarg);
 				return 2;
 			}
@@ -258,7 +258,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (o.smoke) {
-		/* About a second in all: enough to run every path once, too little to judge speed.
+		/*
+		 * About a second in all: enough to run every path once, too little to judge speed.
 		 */
 		o.codec_ms = 20;
 		o.reps = 1;

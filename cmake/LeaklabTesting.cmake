@@ -20,3 +20,13 @@ function(leaklab_memcheck_test)
   set_tests_properties(${MT_NAME} PROPERTIES TIMEOUT ${MT_TIMEOUT}
                        LABELS "valgrind;${MT_LABELS}")
 endfunction()
+
+# The style check (label quick): fails when clang-format would change any C
+# file in the repository, skipped (exit 77) where clang-format is missing.
+find_program(LEAKLAB_CLANG_FORMAT NAMES clang-format-14 clang-format)
+if(LEAKLAB_CLANG_FORMAT)
+  add_test(NAME style/clang-format
+           COMMAND env CLANG_FORMAT=${LEAKLAB_CLANG_FORMAT} sh ${PROJECT_SOURCE_DIR}/cmake/check-format.sh)
+  set_tests_properties(style/clang-format PROPERTIES TIMEOUT 60 LABELS "style;quick"
+                       SKIP_RETURN_CODE 77)
+endif()

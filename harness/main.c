@@ -43,47 +43,46 @@
 
 static void usage(FILE *f)
 {
-	fprintf(
-	    f,
-	    "usage: leaklab-check --case NN-slug [--variant leak|fixed] [options]\n"
-	    "       leaklab-check --program PATH --variant leak|fixed --scenario NAME\n"
-	    "                     --load N --expect SIGNALS [options]\n"
-	    "\n"
-	    "Starts the program, drives N then N more clients, measures threads, fds and\n"
-	    "heap from outside after each step, and judges: the leak variant must show\n"
-	    "every expected signal growing with the load, the fixed variant must return\n"
-	    "to its baseline (and, under memcheck, have no error, no lost byte and no fd\n"
-	    "left open).\n"
-	    "\n"
-	    "  --tour               every built case, leak beside fix, natively and under\n"
-	    "                       memcheck (--native or --memcheck for one mode), then a\n"
-	    "                       growth table and a memcheck-at-exit table\n"
-	    "  --case NAME          read the case's manifest (BUILD/cases/NAME.manifest);\n"
-	    "                       without --variant both variants run\n"
-	    "  --manifest FILE      read this manifest instead\n"
-	    "  --program PATH       the server to check\n"
-	    "  --variant leak|fixed\n"
-	    "  --scenario NAME      connect-close, connect-drop, silent-peer, no-close-reply,\n"
-	    "                       burst, bad-handshake, request\n"
-	    "  --load N             clients per step (messages for burst)\n"
-	    "  --expect SIGNALS     what the leak shows: threads,fds,heap,lost\n"
-	    "  --memcheck-expect SIGNALS  the same under memcheck (default: --expect)\n"
-	    "  --request TEXT       the message of the request scenario\n"
-	    "  --program-arg ARG    an argument for the program (repeatable)\n"
-	    "  --native             run natively (the default)\n"
-	    "  --memcheck           run under Valgrind memcheck (with --native: both)\n"
-	    "  --json FILE          write every number and the verdict as JSON\n"
-	    "  --csv FILE           write the time series (variant, mode, t_ms, phase,\n"
-	    "                       threads, fds, heap and rss in bytes; heap at base/N/2N)\n"
-	    "  --warmup N           clients before the baseline (default min(load, 8))\n"
-	    "  --settle-ms N        how long counts must hold still to count as settled\n"
-	    "  --concurrency N      clients at once (default 8)\n"
-	    "  --valgrind PATH, --vgdb PATH, --suppressions FILE\n"
-	    "  --keep               keep the logs and memcheck XML (kept anyway on failure)\n"
-	    "  --quiet              no progress lines on stderr\n"
-	    "\n"
-	    "Exit status: 0 verdict passed, 1 verdict failed, 2 no verdict (bad arguments,\n"
-	    "no ready line, crash, hang, clients could not connect).\n");
+	fprintf(f,
+		"usage: leaklab-check --case NN-slug [--variant leak|fixed] [options]\n"
+		"       leaklab-check --program PATH --variant leak|fixed --scenario NAME\n"
+		"                     --load N --expect SIGNALS [options]\n"
+		"\n"
+		"Starts the program, drives N then N more clients, measures threads, fds and\n"
+		"heap from outside after each step, and judges: the leak variant must show\n"
+		"every expected signal growing with the load, the fixed variant must return\n"
+		"to its baseline (and, under memcheck, have no error, no lost byte and no fd\n"
+		"left open).\n"
+		"\n"
+		"  --tour               every built case, leak beside fix, natively and under\n"
+		"                       memcheck (--native or --memcheck for one mode), then a\n"
+		"                       growth table and a memcheck-at-exit table\n"
+		"  --case NAME          read the case's manifest (BUILD/cases/NAME.manifest);\n"
+		"                       without --variant both variants run\n"
+		"  --manifest FILE      read this manifest instead\n"
+		"  --program PATH       the server to check\n"
+		"  --variant leak|fixed\n"
+		"  --scenario NAME      connect-close, connect-drop, silent-peer, no-close-reply,\n"
+		"                       burst, bad-handshake, request\n"
+		"  --load N             clients per step (messages for burst)\n"
+		"  --expect SIGNALS     what the leak shows: threads,fds,heap,lost\n"
+		"  --memcheck-expect SIGNALS  the same under memcheck (default: --expect)\n"
+		"  --request TEXT       the message of the request scenario\n"
+		"  --program-arg ARG    an argument for the program (repeatable)\n"
+		"  --native             run natively (the default)\n"
+		"  --memcheck           run under Valgrind memcheck (with --native: both)\n"
+		"  --json FILE          write every number and the verdict as JSON\n"
+		"  --csv FILE           write the time series (variant, mode, t_ms, phase,\n"
+		"                       threads, fds, heap and rss in bytes; heap at base/N/2N)\n"
+		"  --warmup N           clients before the baseline (default min(load, 8))\n"
+		"  --settle-ms N        how long counts must hold still to count as settled\n"
+		"  --concurrency N      clients at once (default 8)\n"
+		"  --valgrind PATH, --vgdb PATH, --suppressions FILE\n"
+		"  --keep               keep the logs and memcheck XML (kept anyway on failure)\n"
+		"  --quiet              no progress lines on stderr\n"
+		"\n"
+		"Exit status: 0 verdict passed, 1 verdict failed, 2 no verdict (bad arguments,\n"
+		"no ready line, crash, hang, clients could not connect).\n");
 }
 
 enum {
@@ -382,7 +381,7 @@ static void memcheck_text(char *buf, size_t size, const struct lc_run *run)
 
 struct tour_case {
 	char name[64];
-	unsigned signals;         /* union of what the leak shows in both modes, without lost */
+	unsigned signals;	  /* union of what the leak shows in both modes, without lost */
 	struct lc_run runs[2][2]; /* [variant][mode] */
 	bool ran[2][2];
 };

@@ -23,7 +23,8 @@ static void handle(struct ll_ws_conn *conn, void *arg)
 	(void)arg;
 	for (;;) {
 		err = ll_ws_conn_recv(conn, &msg, -1);
-		/* FIX: a vanished peer is one more way out of the loop, not a way around the cleanup. */
+		/* FIX: a vanished peer is one more way out of the loop, not a way around the
+		 * cleanup. */
 		if (err)
 			break;
 		err = ll_ws_conn_send(conn, msg.opcode, msg.data, msg.len);
@@ -37,9 +38,9 @@ static void handle(struct ll_ws_conn *conn, void *arg)
 int main(int argc, char **argv)
 {
 	static const struct ll_app app = {
-		.name = "01-unclosed-connection-fixed",
-		.summary = "Echo server that closes every connection, however it ends.",
-		.handler = handle,
+	    .name = "01-unclosed-connection-fixed",
+	    .summary = "Echo server that closes every connection, however it ends.",
+	    .handler = handle,
 	};
 
 	return ll_app_main(&app, argc, argv);

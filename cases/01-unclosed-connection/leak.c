@@ -44,9 +44,9 @@ static void handle(struct ll_ws_conn *conn, void *arg)
 int main(int argc, char **argv)
 {
 	static const struct ll_app app = {
-		.name = "01-unclosed-connection-leak",
-		.summary = "Echo server that leaks the connection of every client that drops.",
-		.handler = handle,
+	    .name = "01-unclosed-connection-leak",
+	    .summary = "Echo server that leaks the connection of every client that drops.",
+	    .handler = handle,
 	};
 
 	return ll_app_main(&app, argc, argv);

@@ -40,7 +40,7 @@ static const char *check_recipient(const char *text)
 static const char *check_amount(const char *text)
 {
 	return strspn(text + strcspn(text, "0123456789"), "0123456789") <= 6 ? NULL
-									      : "amount too large";
+									     : "amount too large";
 }
 
 static const char *check_length(const char *text)
@@ -49,9 +49,9 @@ static const char *check_length(const char *text)
 }
 
 static const char *(*const checks[CHECKERS])(const char *) = {
-	check_recipient,
-	check_amount,
-	check_length,
+    check_recipient,
+    check_amount,
+    check_length,
 };
 
 struct request;
@@ -63,7 +63,8 @@ struct checker {
 
 struct request {
 	char *text;
-	struct ll_chan *verdicts[CHECKERS]; /* checker i sends "" (pass) or why not on verdicts[i] */
+	struct ll_chan
+	    *verdicts[CHECKERS]; /* checker i sends "" (pass) or why not on verdicts[i] */
 	struct ll_group *checkers;
 	struct checker jobs[CHECKERS];
 };
@@ -133,7 +134,9 @@ static int vet(struct ll_ws_conn *conn, const struct ll_ws_msg *msg)
 		ll_chan_recv(req->verdicts[i], &why, -1);
 		if (*(const char *)why) {
 			snprintf(answer, sizeof(answer), "rejected: %s", (const char *)why);
-			/* FIX: stop reading, but leave through the cleanup that joins the checkers. */
+			/*
+			 * FIX: stop reading, but leave through the cleanup that joins the checkers.
+			 */
 			break;
 		}
 	}
@@ -159,10 +162,10 @@ static void handle(struct ll_ws_conn *conn, void *arg)
 int main(int argc, char **argv)
 {
 	static const struct ll_app app = {
-		.name = "02-blocked-queue-fixed",
-		.summary = "Vets each request with three checker threads, "
-			   "and joins them all, rejected or not.",
-		.handler = handle,
+	    .name = "02-blocked-queue-fixed",
+	    .summary = "Vets each request with three checker threads, "
+		       "and joins them all, rejected or not.",
+	    .handler = handle,
 	};
 
 	return ll_app_main(&app, argc, argv);

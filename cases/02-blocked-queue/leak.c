@@ -47,7 +47,7 @@ static const char *check_recipient(const char *text)
 static const char *check_amount(const char *text)
 {
 	return strspn(text + strcspn(text, "0123456789"), "0123456789") <= 6 ? NULL
-									      : "amount too large";
+									     : "amount too large";
 }
 
 static const char *check_length(const char *text)
@@ -56,9 +56,9 @@ static const char *check_length(const char *text)
 }
 
 static const char *(*const checks[CHECKERS])(const char *) = {
-	check_recipient,
-	check_amount,
-	check_length,
+    check_recipient,
+    check_amount,
+    check_length,
 };
 
 struct request;
@@ -70,7 +70,8 @@ struct checker {
 
 struct request {
 	char *text;
-	struct ll_chan *verdicts[CHECKERS]; /* checker i sends "" (pass) or why not on verdicts[i] */
+	struct ll_chan
+	    *verdicts[CHECKERS]; /* checker i sends "" (pass) or why not on verdicts[i] */
 	struct ll_group *checkers;
 	struct checker jobs[CHECKERS];
 };
@@ -140,7 +141,8 @@ static int vet(struct ll_ws_conn *conn, const struct ll_ws_msg *msg)
 		ll_chan_recv(req->verdicts[i], &why, -1);
 		if (*(const char *)why) {
 			snprintf(answer, sizeof(answer), "rejected: %s", (const char *)why);
-			/* LEAK: returns at the first failure; the checkers not yet read block forever. */
+			/* LEAK: returns at the first failure; the checkers not yet read block
+			 * forever. */
 			return ll_ws_conn_send(conn, LL_WS_OP_TEXT, answer, strlen(answer));
 		}
 	}
@@ -166,10 +168,10 @@ static void handle(struct ll_ws_conn *conn, void *arg)
 int main(int argc, char **argv)
 {
 	static const struct ll_app app = {
-		.name = "02-blocked-queue-leak",
-		.summary = "Vets each request with three checker threads; "
-			   "a rejected request strands the rest.",
-		.handler = handle,
+	    .name = "02-blocked-queue-leak",
+	    .summary = "Vets each request with three checker threads; "
+		       "a rejected request strands the rest.",
+	    .handler = handle,
 	};
 
 	return ll_app_main(&app, argc, argv);

@@ -33,7 +33,8 @@ static void beat(void *arg)
 {
 	struct heartbeat *hb = arg;
 
-	/* After the connection closed this fails with LL_ECLOSED; a heartbeat has nothing to say about it. */
+	/* After the connection closed this fails with LL_ECLOSED; a heartbeat has nothing to say
+	 * about it. */
 	ll_ws_conn_ping(hb->conn, "hb", 2);
 }
 
@@ -83,14 +84,14 @@ static void handle(struct ll_ws_conn *conn, void *arg)
 int main(int argc, char **argv)
 {
 	static const struct ll_app_knob knobs[] = {
-		{"heartbeat-ms", &heartbeat_ms, "milliseconds between pings"},
-		{0},
+	    {"heartbeat-ms", &heartbeat_ms, "milliseconds between pings"},
+	    {0},
 	};
 	static const struct ll_app app = {
-		.name = "03-uncleared-timer-fixed",
-		.summary = "Echo server with a heartbeat per connection, stopped when it closes.",
-		.handler = handle,
-		.knobs = knobs,
+	    .name = "03-uncleared-timer-fixed",
+	    .summary = "Echo server with a heartbeat per connection, stopped when it closes.",
+	    .handler = handle,
+	    .knobs = knobs,
 	};
 
 	return ll_app_main(&app, argc, argv);

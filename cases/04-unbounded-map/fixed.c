@@ -94,10 +94,10 @@ static int setup(void *arg)
 int main(int argc, char **argv)
 {
 	static const struct ll_app app = {
-		.name = "04-unbounded-map-fixed",
-		.summary = "Echo server with a session registry that forgets each client as it leaves.",
-		.handler = handle,
-		.setup = setup,
+	    .name = "04-unbounded-map-fixed",
+	    .summary = "Echo server with a session registry that forgets each client as it leaves.",
+	    .handler = handle,
+	    .setup = setup,
 	};
 
 	return ll_app_main(&app, argc, argv);

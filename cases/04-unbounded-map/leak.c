@@ -96,10 +96,10 @@ static int setup(void *arg)
 int main(int argc, char **argv)
 {
 	static const struct ll_app app = {
-		.name = "04-unbounded-map-leak",
-		.summary = "Echo server with a session registry that never forgets a client.",
-		.handler = handle,
-		.setup = setup,
+	    .name = "04-unbounded-map-leak",
+	    .summary = "Echo server with a session registry that never forgets a client.",
+	    .handler = handle,
+	    .setup = setup,
 	};
 
 	return ll_app_main(&app, argc, argv);

@@ -52,8 +52,8 @@ int ll_ws_client_connect(struct ll_ws_conn **out, const char *host, unsigned por
 	if (r)
 		goto out_destroy_transport;
 	for (;;) {
-		ssize_t got = ll_transport_read(t, buf + len, sizeof(buf) - len,
-						ll__remaining(deadline));
+		ssize_t got =
+		    ll_transport_read(t, buf + len, sizeof(buf) - len, ll__remaining(deadline));
 
 		if (got == 0) {
 			r = LL_EPROTO; /* the server hung up without an answer */

@@ -23,8 +23,8 @@
 
 #include "internal.h"
 
-#define READ_BUF_SIZE (16 * 1024)
-#define DEFAULT_MAX_MESSAGE (16u * 1024 * 1024)
+#define READ_BUF_SIZE		 (16 * 1024)
+#define DEFAULT_MAX_MESSAGE	 (16u * 1024 * 1024)
 #define DEFAULT_CLOSE_TIMEOUT_MS 2000
 #define DEFAULT_WRITE_TIMEOUT_MS 5000
 /*
@@ -42,8 +42,8 @@ struct ll_ws_conn {
 	enum ll_ws_role role;
 	struct ll_ws_conn_opts opts;
 
-	pthread_mutex_t wlock; /* one frame at a time; guards close_sent */
-	pthread_mutex_t tlock; /* guards the pointer t */
+	pthread_mutex_t wlock;	/* one frame at a time; guards close_sent */
+	pthread_mutex_t tlock;	/* guards the pointer t */
 	struct ll_transport *t; /* NULL once the owner destroyed the connection */
 
 	/* Reader state: owner thread only. */
@@ -52,11 +52,11 @@ struct ll_ws_conn {
 	size_t rstart, rend;
 	bool done; /* every further recv returns LL_ECLOSED */
 
-	atomic_bool shut;           /* the transport was shut down */
-	atomic_bool close_sent;     /* we sent a close frame */
-	atomic_bool close_received; /* the peer sent one */
+	atomic_bool shut;		/* the transport was shut down */
+	atomic_bool close_sent;		/* we sent a close frame */
+	atomic_bool close_received;	/* the peer sent one */
 	_Atomic int64_t close_deadline; /* when we stop waiting for the peer's close */
-	atomic_uint close_code;     /* the peer's code, 1005 or 1006 */
+	atomic_uint close_code;		/* the peer's code, 1005 or 1006 */
 	void *user;
 };
 
@@ -336,7 +336,8 @@ static int handle_event(struct ll_ws_conn *c, struct ll_ws_event *ev, struct ll_
 		 * closes the TCP connection first (section 7.1.1).
 		 */
 		if (!atomic_load(&c->close_sent)) {
-			unsigned code = ev->close_code == LL_WS_CLOSE_NO_STATUS ? 0 : ev->close_code;
+			unsigned code =
+			    ev->close_code == LL_WS_CLOSE_NO_STATUS ? 0 : ev->close_code;
 
 			send_close(c, code, NULL, 0, c->opts.close_timeout_ms);
 		}

@@ -203,7 +203,7 @@ struct ll_ws_parser {
 	uint8_t *msg;	   /* cap bytes, NULL until the first data frame */
 	size_t msg_len;
 	size_t msg_cap;
-	size_t frame_end; /* msg_len once the current data frame is complete, + 1 for the NUL */
+	size_t frame_end;   /* msg_len once the current data frame is complete, + 1 for the NUL */
 	bool msg_delivered; /* the last event returned was this message */
 
 	/*

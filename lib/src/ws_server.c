@@ -27,7 +27,7 @@
 
 #include "internal.h"
 
-#define DEFAULT_MAX_CONNS 1024
+#define DEFAULT_MAX_CONNS	     1024
 #define DEFAULT_HANDSHAKE_TIMEOUT_MS 5000
 /* How long an error response may take to go out before we hang up anyway. */
 #define REFUSE_TIMEOUT_MS 500
@@ -39,8 +39,8 @@
 struct slot {
 	struct slot *prev, *next;
 	struct ll_ws_server *srv;
-	int fd;                 /* the accepted socket, until a transport owns it */
-	struct ll_transport *t; /* during the HTTP upgrade */
+	int fd;			 /* the accepted socket, until a transport owns it */
+	struct ll_transport *t;	 /* during the HTTP upgrade */
 	struct ll_ws_conn *conn; /* the server's reference while the handler runs */
 };
 
@@ -53,7 +53,7 @@ struct ll_ws_server {
 	atomic_bool stopping;
 	atomic_int refusing; /* 503 answers under way */
 
-	pthread_mutex_t lock; /* guards the slot list and nslots */
+	pthread_mutex_t lock;	/* guards the slot list and nslots */
 	pthread_cond_t drained; /* signalled whenever a slot goes away */
 	struct slot *slots;
 	size_t nslots;

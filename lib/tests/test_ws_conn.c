@@ -140,7 +140,8 @@ static void test_big_message(void)
 	ll_ws_conn_destroy(srv);
 }
 
-/* Fragments with a ping between them (section 5.4): the message still assembles, the ping is answered. */
+/* Fragments with a ping between them (section 5.4): the message still assembles, the ping is
+ * answered. */
 static void test_fragments_and_ping(void)
 {
 	struct ll_ws_conn_opts opts = {.recv_pongs = true};
@@ -402,7 +403,9 @@ static void test_pre_bytes(void)
 	close(sv[1]);
 }
 
-/* Every allocation of create failing in turn: a clean LL_ENOMEM, the socket closed, nothing leaked. */
+/*
+ * Every allocation of create failing in turn: a clean LL_ENOMEM, the socket closed, nothing leaked.
+ */
 static void test_create_fault_injection(void)
 {
 	long n;

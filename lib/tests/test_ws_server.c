@@ -37,8 +37,7 @@ static void echo(struct ll_ws_conn *conn, void *arg)
 }
 
 /* Sends raw bytes over TCP and returns the whole reply (until the server hangs up). */
-static size_t raw_exchange(unsigned port, const char *req, size_t req_len, char *reply,
-			  size_t size)
+static size_t raw_exchange(unsigned port, const char *req, size_t req_len, char *reply, size_t size)
 {
 	struct ll_transport *t;
 	size_t len = 0;

@@ -19,14 +19,14 @@
 #include <leaklab/ws_server.h>
 
 struct ll_app_knob {
-	const char *name;  /* without dashes: "heartbeat-ms" */
-	long *value;       /* holds the default; set from the command line */
+	const char *name; /* without dashes: "heartbeat-ms" */
+	long *value;	  /* holds the default; set from the command line */
 	const char *help;
 };
 
 struct ll_app {
-	const char *name;     /* program name for --help */
-	const char *summary;  /* one line for --help */
+	const char *name;    /* program name for --help */
+	const char *summary; /* one line for --help */
 	ll_ws_handler_fn handler;
 	/*
 	 * Optional. setup runs after options are parsed and before the server
@@ -35,7 +35,7 @@ struct ll_app {
 	 */
 	int (*setup)(void *arg);
 	void (*teardown)(void *arg);
-	void *arg;                       /* passed to handler, setup, teardown */
+	void *arg;			 /* passed to handler, setup, teardown */
 	const struct ll_app_knob *knobs; /* terminated by an entry with name NULL; may be NULL */
 	struct ll_ws_conn_opts conn;
 };

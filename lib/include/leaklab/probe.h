@@ -12,10 +12,10 @@
 #include <sys/types.h>
 
 struct ll_probe_sample {
-	long threads;     /* /proc/PID/status Threads: */
-	long fds;         /* entries of /proc/PID/fd */
-	long rss_kib;     /* /proc/PID/status VmRSS: */
-	long heap_bytes;  /* bytes in use by malloc (mallinfo2), or -1 for another process */
+	long threads;	 /* /proc/PID/status Threads: */
+	long fds;	 /* entries of /proc/PID/fd */
+	long rss_kib;	 /* /proc/PID/status VmRSS: */
+	long heap_bytes; /* bytes in use by malloc (mallinfo2), or -1 for another process */
 };
 
 /*

@@ -22,8 +22,8 @@ typedef void (*ll_timer_fn)(void *arg);
  * bursting. arg is not owned by the timer.
  * Returns 0, LL_EINVAL (fn NULL), LL_ENOMEM or LL_EIO (thread creation).
  */
-int ll_timer_start(struct ll_timer **out, unsigned delay_ms, unsigned period_ms,
-		   ll_timer_fn fn, void *arg);
+int ll_timer_start(struct ll_timer **out, unsigned delay_ms, unsigned period_ms, ll_timer_fn fn,
+		   void *arg);
 
 /*
  * Stops the timer, joins its thread and frees it. When it returns, fn is

@@ -10,9 +10,9 @@
 #include <leaklab/ws_conn.h>
 
 struct ll_ws_client_opts {
-	const char *path;        /* NULL means "/" */
-	struct ll_tls_ctx *tls;  /* NULL: ws; else wss (not owned) */
-	int timeout_ms;          /* connect + handshake; 0 means 5000 */
+	const char *path;	/* NULL means "/" */
+	struct ll_tls_ctx *tls; /* NULL: ws; else wss (not owned) */
+	int timeout_ms;		/* connect + handshake; 0 means 5000 */
 	struct ll_ws_conn_opts conn;
 };
 

@@ -29,8 +29,8 @@ enum ll_ws_close_code {
 	LL_WS_CLOSE_GOING_AWAY = 1001,
 	LL_WS_CLOSE_PROTOCOL_ERROR = 1002,
 	LL_WS_CLOSE_UNSUPPORTED = 1003,
-	LL_WS_CLOSE_NO_STATUS = 1005,   /* never sent: no code in the close frame */
-	LL_WS_CLOSE_ABNORMAL = 1006,    /* never sent: closed without a close frame */
+	LL_WS_CLOSE_NO_STATUS = 1005, /* never sent: no code in the close frame */
+	LL_WS_CLOSE_ABNORMAL = 1006,  /* never sent: closed without a close frame */
 	LL_WS_CLOSE_INVALID_DATA = 1007,
 	LL_WS_CLOSE_POLICY = 1008,
 	LL_WS_CLOSE_TOO_BIG = 1009,
@@ -47,12 +47,12 @@ enum ll_ws_role { LL_WS_SERVER, LL_WS_CLIENT };
 
 struct ll_ws_frame_header {
 	bool fin;
-	uint8_t rsv;      /* the three RSV bits, as bits 2..0 */
+	uint8_t rsv; /* the three RSV bits, as bits 2..0 */
 	uint8_t opcode;
 	bool masked;
 	uint8_t mask[4];
-	uint64_t length;  /* payload length */
-	size_t size;      /* bytes the header itself took (2 to 14) */
+	uint64_t length; /* payload length */
+	size_t size;	 /* bytes the header itself took (2 to 14) */
 };
 
 /*
@@ -113,16 +113,17 @@ enum ll_ws_event_type {
 	LL_WS_EV_MESSAGE, /* a complete text or binary message */
 	LL_WS_EV_PING,
 	LL_WS_EV_PONG,
-	LL_WS_EV_CLOSE,   /* close frame; code/reason decoded (1005 if no code) */
+	LL_WS_EV_CLOSE, /* close frame; code/reason decoded (1005 if no code) */
 };
 
 struct ll_ws_event {
 	enum ll_ws_event_type type;
-	uint8_t opcode;         /* TEXT/BINARY for messages, the control opcode otherwise */
-	uint8_t *data;          /* payload, unmasked; see ownership below */
+	uint8_t opcode; /* TEXT/BINARY for messages, the control opcode otherwise */
+	uint8_t *data;	/* payload, unmasked; see ownership below */
 	size_t len;
-	unsigned close_code;    /* LL_WS_EV_CLOSE only */
-	const char *reason;     /* LL_WS_EV_CLOSE only: points into data, NUL terminated, len - 2 bytes */
+	unsigned close_code; /* LL_WS_EV_CLOSE only */
+	const char
+	    *reason; /* LL_WS_EV_CLOSE only: points into data, NUL terminated, len - 2 bytes */
 };
 
 /*
@@ -156,8 +157,8 @@ void ll_ws_parser_destroy(struct ll_ws_parser *p);
  * an invalid close code, a close reason or text message that is not UTF-8
  * (checked across fragments as they arrive: 1007).
  */
-int ll_ws_parser_feed(struct ll_ws_parser *p, const uint8_t *data, size_t len,
-		      size_t *consumed, struct ll_ws_event *ev);
+int ll_ws_parser_feed(struct ll_ws_parser *p, const uint8_t *data, size_t len, size_t *consumed,
+		      struct ll_ws_event *ev);
 
 /*
  * Hands the buffer of the message event just returned to the caller, who

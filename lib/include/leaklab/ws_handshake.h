@@ -19,11 +19,11 @@ struct ll_http_request {
 	char method[16];
 	char path[256];
 	char host[256];
-	char key[64];           /* Sec-WebSocket-Key, "" if absent */
-	int version;            /* Sec-WebSocket-Version, -1 if absent */
-	bool upgrade_websocket; /* Upgrade: websocket (case-insensitive token) */
-	bool connection_upgrade;/* Connection: contains the token "upgrade" */
-	size_t header_size;     /* bytes up to and including the blank line */
+	char key[64];		 /* Sec-WebSocket-Key, "" if absent */
+	int version;		 /* Sec-WebSocket-Version, -1 if absent */
+	bool upgrade_websocket;	 /* Upgrade: websocket (case-insensitive token) */
+	bool connection_upgrade; /* Connection: contains the token "upgrade" */
+	size_t header_size;	 /* bytes up to and including the blank line */
 };
 
 /*
@@ -61,8 +61,7 @@ int ll_ws_accept_key(const char *key, char out[29]);
  * Connection: close. Returns the length, or LL_ETOOBIG, or LL_ETLS, or
  * LL_EINVAL (another status, or 101 with req NULL).
  */
-int ll_ws_handshake_response(int status, const struct ll_http_request *req, char *buf,
-			     size_t size);
+int ll_ws_handshake_response(int status, const struct ll_http_request *req, char *buf, size_t size);
 
 /*
  * Client side. Makes a random 16-byte key (RAND_bytes) in base64 into

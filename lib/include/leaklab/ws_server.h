@@ -27,14 +27,14 @@ struct ll_ws_server;
 typedef void (*ll_ws_handler_fn)(struct ll_ws_conn *conn, void *arg);
 
 struct ll_ws_server_opts {
-	const char *host;          /* NULL means 127.0.0.1 */
-	unsigned port;             /* 0 means the kernel picks a free one */
-	struct ll_tls_ctx *tls;    /* NULL: plain ws; else wss (not owned) */
-	unsigned max_conns;        /* 0 means 1024; beyond it a client gets 503 */
-	int handshake_timeout_ms;  /* 0 means 5000: TLS and HTTP upgrade together */
-	bool metrics;              /* serve GET /metrics */
+	const char *host;	  /* NULL means 127.0.0.1 */
+	unsigned port;		  /* 0 means the kernel picks a free one */
+	struct ll_tls_ctx *tls;	  /* NULL: plain ws; else wss (not owned) */
+	unsigned max_conns;	  /* 0 means 1024; beyond it a client gets 503 */
+	int handshake_timeout_ms; /* 0 means 5000: TLS and HTTP upgrade together */
+	bool metrics;		  /* serve GET /metrics */
 	struct ll_ws_conn_opts conn;
-	ll_ws_handler_fn handler;  /* required */
+	ll_ws_handler_fn handler; /* required */
 	void *arg;
 };
 
