@@ -381,4 +381,16 @@ void lc_judge(const struct lc_judge_in *in, struct lc_verdict *out)
 		verdict_leak(in, out);
 	else
 		verdict_fixed(in, out);
+	/*
+	 * A program that lost its feature proves nothing either way: a fix
+	 * that deletes the heartbeat does not leak it, and a leak variant
+	 * that cannot echo is not the lesson.
+	 */
+	if (in->behaviour_failure && out->exit_code == 0) {
+		out->passed = false;
+		out->exit_code = 1;
+		snprintf(out->line, sizeof(out->line), "%s: the feature is broken: %s",
+			 in->variant == LC_LEAK ? "leak NOT reproduced" : "NOT clean",
+			 in->behaviour_failure);
+	}
 }

@@ -44,6 +44,8 @@ struct lc_judge_in {
 	long load;	 /* N */
 	struct lc_point points[LC_NPOINTS];
 	const struct lc_memcheck *mc; /* NULL natively */
+	/* Why the case's feature does not work (the behaviour check), or NULL. */
+	const char *behaviour_failure;
 };
 
 struct lc_verdict {

@@ -26,6 +26,7 @@
 #include "report.h"
 #include "run.h"
 #include "scenario.h"
+#include "teach.h"
 
 #ifndef LEAKLAB_VALGRIND
 #define LEAKLAB_VALGRIND "valgrind"
@@ -109,6 +110,9 @@ enum {
 	OPT_KEEP,
 	OPT_QUIET,
 	OPT_TOUR,
+	OPT_BEHAVIOUR,
+	OPT_VERIFY,
+	OPT_SOURCE,
 	OPT_HELP,
 };
 
@@ -136,13 +140,19 @@ static const struct option long_opts[] = {
     {"keep", no_argument, NULL, OPT_KEEP},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"tour", no_argument, NULL, OPT_TOUR},
+    {"behaviour", required_argument, NULL, OPT_BEHAVIOUR},
+    {"verify", no_argument, NULL, OPT_VERIFY},
+    {"source", required_argument, NULL, OPT_SOURCE},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
 
 /* What the command line said, before the manifest fills the gaps. */
 struct cli {
-	bool tour;
+	bool tour, verify;
+	const char *source;
+	const char *behaviours[LC_MAX_BEHAVIOURS];
+	size_t nbehaviours;
 	const char *case_name, *manifest, *program, *variant, *scenario, *load, *expect;
 	const char *memcheck_expect, *request, *warmup, *settle, *concurrency;
 	const char *args[MAX_PROGRAM_ARGS];
@@ -175,6 +185,31 @@ static bool parse_long(const char *s, long min, long max, long *out)
 	return true;
 }
 
+/* "connect-close,connect-drop" or "connect-close connect-drop" into a list. */
+static int parse_scenarios(const char *text, enum lc_scenario_kind *out, size_t *n)
+{
+	char name[64];
+
+	*n = 0;
+	while (*text) {
+		size_t len;
+
+		text += strspn(text, ", ");
+		len = strcspn(text, ", ");
+		if (len == 0)
+			break;
+		if (len >= sizeof(name) || *n == LC_MAX_SCENARIOS)
+			return LL_EINVAL;
+		memcpy(name, text, len);
+		name[len] = '\0';
+		if (lc_scenario_parse(name, &out[*n]))
+			return LL_EINVAL;
+		(*n)++;
+		text += len;
+	}
+	return *n > 0 ? 0 : LL_EINVAL;
+}
+
 /* Fills cfg from the command line and the manifest; returns 0 or the exit code 2. */
 static int configure(const struct cli *cli, const struct lc_manifest *m, struct lc_config *cfg)
 {
@@ -183,6 +218,7 @@ static int configure(const struct cli *cli, const struct lc_manifest *m, struct 
 	const char *expect = cli->expect ? cli->expect : m->expect;
 	const char *mexpect = cli->memcheck_expect ? cli->memcheck_expect : m->memcheck_expect;
 	long v, mask;
+	size_t i;
 
 	cfg->request = cli->request ? cli->request : m->request;
 	cfg->summary = m->summary;
@@ -194,7 +230,17 @@ static int configure(const struct cli *cli, const struct lc_manifest *m, struct 
 		cfg->nprogram_args = m->nprogram_args;
 	}
 
-	if (cli->variant) {
+	if (cli->verify) {
+		if (cli->variant && strcmp(cli->variant, "fixed") != 0)
+			return bad("--verify judges a fix: --variant fixed or none");
+		if (!m->name)
+			return bad("--verify needs --case NAME");
+		cfg->variants[LC_FIXED] = true;
+		cfg->leak_program = m->leak;
+		cfg->fixed_program = cli->program ? cli->program : m->exercise;
+		if (!cfg->fixed_program)
+			return bad("the manifest names no exercise program: rebuild the case");
+	} else if (cli->variant) {
 		if (strcmp(cli->variant, "leak") == 0)
 			cfg->variants[LC_LEAK] = true;
 		else if (strcmp(cli->variant, "fixed") == 0)
@@ -207,7 +253,9 @@ static int configure(const struct cli *cli, const struct lc_manifest *m, struct 
 		return bad("--variant is required with --program");
 	}
 
-	if (cli->program) {
+	if (cli->verify) {
+		/* chosen above */
+	} else if (cli->program) {
 		if (cfg->variants[LC_LEAK] && cfg->variants[LC_FIXED])
 			return bad("--program checks one program: give --variant");
 		cfg->leak_program = cfg->fixed_program = cli->program;
@@ -222,8 +270,34 @@ static int configure(const struct cli *cli, const struct lc_manifest *m, struct 
 
 	if (!scenario)
 		return bad("--scenario is required");
-	if (lc_scenario_parse(scenario, &cfg->scenario))
-		return bad("unknown scenario \"%s\"", scenario);
+	if (parse_scenarios(scenario, cfg->scenarios, &cfg->nscenarios))
+		return bad("bad scenario list \"%s\" (names from --help, at most %d)", scenario,
+			   LC_MAX_SCENARIOS);
+	cfg->scenario = cfg->scenarios[0];
+	if (!cli->scenario && m->verify &&
+	    parse_scenarios(m->verify, cfg->fixed_scenarios, &cfg->nfixed_scenarios))
+		return bad("the manifest's verify= list \"%s\" is bad", m->verify);
+	if (cli->verify) {
+		/* The student's program is judged as a fix: on every exit path. */
+		if (cfg->nfixed_scenarios > 0) {
+			memcpy(cfg->scenarios, cfg->fixed_scenarios, sizeof(cfg->scenarios));
+			cfg->nscenarios = cfg->nfixed_scenarios;
+			cfg->scenario = cfg->scenarios[0];
+		}
+		cfg->verify = true;
+	}
+	cfg->source = cli->source;
+	cfg->nbehaviours = 0;
+	for (i = 0; i < (cli->nbehaviours ? cli->nbehaviours : m->nbehaviours); i++) {
+		const char *text = cli->nbehaviours ? cli->behaviours[i] : m->behaviours[i];
+		char why[256];
+
+		if (i == LC_MAX_BEHAVIOURS)
+			return bad("too many behaviour checks (at most %d)", LC_MAX_BEHAVIOURS);
+		if (lc_behaviour_parse(text, &cfg->behaviours[i], why, sizeof(why)))
+			return bad("%s", why);
+		cfg->nbehaviours = i + 1;
+	}
 	if (cfg->scenario == LC_SC_REQUEST && !cfg->request)
 		return bad("the request scenario needs --request TEXT");
 	if (!load)
@@ -305,6 +379,13 @@ static int parse_cli(int argc, char **argv, struct cli *cli, struct lc_config *c
 		case OPT_KEEP: cfg->keep = true; break;
 		case OPT_QUIET: cfg->quiet = true; break;
 		case OPT_TOUR: cli->tour = true; break;
+		case OPT_VERIFY: cli->verify = true; break;
+		case OPT_SOURCE: cli->source = optarg; break;
+		case OPT_BEHAVIOUR:
+			if (cli->nbehaviours == LC_MAX_BEHAVIOURS)
+				return bad("too many --behaviour");
+			cli->behaviours[cli->nbehaviours++] = optarg;
+			break;
 		case OPT_HELP:
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return 2;
@@ -574,7 +655,12 @@ int main(int argc, char **argv)
 			cfg.program = v == LC_LEAK ? cfg.leak_program : cfg.fixed_program;
 			lc_run_check(&cfg, (enum lc_variant)v, (enum lc_mode)md, run);
 			nruns++;
-			lc_report_table(stdout, &cfg, run);
+			if (cfg.verify) {
+				lc_teach_report(stdout, &cfg, run);
+				run->exit_code = lc_teach_exit_code(run);
+			} else {
+				lc_report_table(stdout, &cfg, run);
+			}
 			fflush(stdout);
 			if (run->exit_code > worst)
 				worst = run->exit_code;

@@ -11,6 +11,10 @@
  *   memcheck_expect=fds heap lost
  *   request=...              (optional)
  *   program_arg=--knob       (repeated, in order)
+ *   behaviour=echo           (repeated: the case's behaviour checks)
+ *   verify=connect-drop connect-close burst bad-handshake
+ *   source=/abs/path/cases/01-unclosed-connection
+ *   exercise=/abs/path/build/bin/01-unclosed-connection-exercise
  *   leak=/abs/path/build/bin/01-unclosed-connection-leak
  *   fixed=/abs/path/build/bin/01-unclosed-connection-fixed
  */
@@ -22,8 +26,13 @@
 struct lc_manifest {
 	char *name, *summary, *scenario, *load, *expect, *memcheck_expect, *request;
 	char *leak, *fixed;
+	char *verify;	/* the exit paths a fix must be clean on, space-separated */
+	char *source;	/* the case's folder */
+	char *exercise; /* the course's build of the student's file */
 	char **program_args;
 	size_t nprogram_args;
+	char **behaviours;
+	size_t nbehaviours;
 };
 
 /*

@@ -37,7 +37,10 @@ void lc_valgrind_argv_free(char **argv);
  * cut short by a crash; what was read before is kept, finished stays false).
  */
 int lc_memcheck_parse_xml(const char *path, struct lc_memcheck *mc);
-/* The same from memory, for the tests. */
+/*
+ * The same from memory, for the tests. Both keep mc->own_file (set it
+ * first) and fill first_error_at, lost_at and reachable_at from it.
+ */
 int lc_memcheck_parse_xml_buf(const char *buf, size_t len, struct lc_memcheck *mc);
 
 /*

@@ -207,10 +207,13 @@ static void fetch_metrics(struct ctx *c, int idx, struct lc_point *pt)
 	long long heap = -1;
 	int err;
 
-	run->probe_threads[idx] = -1;
-	run->probe_fds[idx] = -1;
-	err = lc_fetch_metrics(c->sc.host, c->sc.port, c->lim.op_ms, &heap,
-			       &run->probe_threads[idx], &run->probe_fds[idx]);
+	long threads = -1, fds = -1;
+
+	err = lc_fetch_metrics(c->sc.host, c->sc.port, c->lim.op_ms, &heap, &threads, &fds);
+	if (idx >= 0) {
+		run->probe_threads[idx] = threads;
+		run->probe_fds[idx] = fds;
+	}
 	if (run->mode == LC_NATIVE) {
 		pt->heap = heap;
 		if (err && !run->heap_note[0])
@@ -289,6 +292,69 @@ static int sample_point(struct ctx *c, int idx, long load)
 	return 0;
 }
 
+static void describe_death(struct ctx *c, const char *when);
+
+/*
+ * One exit path's share of a step, when several are driven: settle (to
+ * the baseline, where a clean program is at once), then natively the heap
+ * from /metrics and a settle after that request. Under memcheck the heap
+ * is asked for only at the load points: a leak check takes a second.
+ */
+static int sample_path(struct ctx *c, int round, size_t k)
+{
+	struct lc_path_sample *ps = &c->run->path[round][k];
+	struct lc_point first, again;
+
+	if (settle(c, "settle-path", &c->run->points[LC_P_BASE], &first))
+		return LL_ECLOSED;
+	first.heap = -1;
+	if (c->run->mode == LC_NATIVE) {
+		fetch_metrics(c, -1, &first);
+		if (settle(c, "settle-path", &first, &again))
+			return LL_ECLOSED;
+		first.threads = again.threads;
+		first.fds = again.fds;
+	}
+	ps->threads = first.threads;
+	ps->fds = first.fds;
+	ps->heap = first.heap;
+	return 0;
+}
+
+/*
+ * The case's feature, before anything is measured (behaviour.h). A check
+ * that fails is a finding for the verdict; one that cannot even connect
+ * is no verdict.
+ */
+static int check_behaviour(struct ctx *c)
+{
+	const struct lc_config *cfg = c->cfg;
+	struct lc_run *run = c->run;
+	int slow = run->mode == LC_MEMCHECK ? 5 : 1;
+	size_t i;
+
+	for (i = 0; i < cfg->nbehaviours; i++) {
+		struct lc_behaviour_result *r = &run->behaviour[i];
+		int rc;
+
+		lc_behaviour_describe(&cfg->behaviours[i], r->what, sizeof(r->what));
+		progress(c, "behaviour check: %s...\n", r->what);
+		rc = lc_behaviour_run(&cfg->behaviours[i], c->sc.host, c->sc.port, slow, r->why,
+				      sizeof(r->why));
+		run->nbehaviour = i + 1;
+		if (rc == LL_EIO)
+			return run_error(run, "the behaviour check could not run: %s", r->why);
+		if (!lc_proc_running(&c->proc)) {
+			describe_death(c, "died during the behaviour check");
+			return -1;
+		}
+		r->ok = rc == 0;
+		if (!r->ok)
+			run->behaviour_failed = true;
+	}
+	return 0;
+}
+
 /* The last bytes of the program's log, for the report of a failed run. */
 static void read_log_tail(const char *path, char *out, size_t size)
 {
@@ -312,10 +378,13 @@ static void describe_death(struct ctx *c, const char *when)
 {
 	struct lc_run *run = c->run;
 
-	if (c->proc.exited)
+	if (c->proc.exited) {
 		lc_describe_status(c->proc.status, run->exit_desc, sizeof(run->exit_desc));
-	else
+		run->crashed = true;
+		run->crash_signal = WIFSIGNALED(c->proc.status) ? WTERMSIG(c->proc.status) : 0;
+	} else {
 		snprintf(run->exit_desc, sizeof(run->exit_desc), "still running");
+	}
 	if (c->proc.exited && WIFEXITED(c->proc.status) && WEXITSTATUS(c->proc.status) == 127)
 		run_error(run, "the program %s (exit status 127: %s not found or not executable?)",
 			  when, run->mode == LC_MEMCHECK ? c->cfg->valgrind : run->program);
@@ -520,8 +589,13 @@ static int stop(struct ctx *c)
 static int read_memcheck(struct ctx *c)
 {
 	struct lc_run *run = c->run;
+	const char *own = c->cfg->source ? strrchr(c->cfg->source, '/') : NULL;
 	int err;
 
+	own = own ? own + 1 : c->cfg->source;
+	if (!own)
+		own = run->variant == LC_LEAK ? "leak.c" : "fixed.c";
+	snprintf(run->mc.own_file, sizeof(run->mc.own_file), "%s", own);
 	err = lc_memcheck_parse_xml(c->xml_path, &run->mc);
 	if (err || !run->mc.finished)
 		return run_error(run, "memcheck's XML report is %s (%s): no verdict",
@@ -539,10 +613,16 @@ static void judge(struct ctx *c)
 	    .variant = run->variant,
 	    .mode = run->mode,
 	    .expect = run->expect,
-	    .load = run->load,
+	    /* Clients served per step: load of each exit path driven. */
+	    .load = run->load * (long)run->nscenarios,
 	    .mc = run->mode == LC_MEMCHECK ? &run->mc : NULL,
 	};
 
+	size_t i;
+
+	for (i = 0; i < run->nbehaviour && !in.behaviour_failure; i++)
+		if (!run->behaviour[i].ok)
+			in.behaviour_failure = run->behaviour[i].why;
 	memcpy(in.points, run->points, sizeof(in.points));
 	lc_judge(&in, &run->verdict);
 	run->judged = true;
@@ -597,14 +677,55 @@ static void remove_tmpdir(struct lc_run *run)
 	run->tmpdir[0] = '\0';
 }
 
+static const char *unit_of(enum lc_scenario_kind k)
+{
+	return k == LC_SC_BURST		  ? "messages"
+	       : k == LC_SC_BAD_HANDSHAKE ? "bad handshakes"
+					  : "clients";
+}
+
+/*
+ * One step of the load: every scenario in turn, load units each. With
+ * several (a fix checked on every exit path) each one's share is sampled,
+ * so a verdict can say which path leaks.
+ */
+static int drive_step(struct ctx *c, int round, const char *phase)
+{
+	const struct lc_config *cfg = c->cfg;
+	struct lc_run *run = c->run;
+	size_t k;
+
+	for (k = 0; k < cfg->nscenarios; k++) {
+		c->sc.kind = cfg->scenarios[k];
+		progress(c, "driving %ld %s%s (%s)...\n", run->load, round ? "more " : "",
+			 unit_of(c->sc.kind), lc_scenario_name(c->sc.kind));
+		if (drive(c, phase, run->load))
+			return -1;
+		if (cfg->nscenarios > 1 && k + 1 < cfg->nscenarios && sample_path(c, round, k))
+			return LL_ECLOSED;
+	}
+	return 0;
+}
+
+/* The last exit path's share is the load point itself. */
+static void last_path_sample(struct ctx *c, int round, const struct lc_point *pt)
+{
+	struct lc_path_sample *ps;
+
+	if (c->cfg->nscenarios < 2)
+		return;
+	ps = &c->run->path[round][c->cfg->nscenarios - 1];
+	ps->threads = pt->threads;
+	ps->fds = pt->fds;
+	ps->heap = c->run->mode == LC_NATIVE ? pt->heap : -1;
+}
+
 static int do_run(struct ctx *c)
 {
 	const struct lc_config *cfg = c->cfg;
 	struct lc_run *run = c->run;
-	const char *sc_name = lc_scenario_name(cfg->scenario);
-	const char *unit = cfg->scenario == LC_SC_BURST		  ? "messages"
-			   : cfg->scenario == LC_SC_BAD_HANDSHAKE ? "bad handshakes"
-								  : "clients";
+	size_t k;
+	int err;
 
 	if (make_tmpdir(c))
 		return -1;
@@ -613,24 +734,34 @@ static int do_run(struct ctx *c)
 		 lc_mode_name(run->mode), run->program);
 	if (start(c))
 		return -1;
+	if (check_behaviour(c))
+		return -1;
 
-	if (run->warmup > 0) {
-		progress(c, "warming up with %ld %s (%s)...\n", run->warmup, unit, sc_name);
+	for (k = 0; k < cfg->nscenarios && run->warmup > 0; k++) {
+		c->sc.kind = cfg->scenarios[k];
+		progress(c, "warming up with %ld %s (%s)...\n", run->warmup, unit_of(c->sc.kind),
+			 lc_scenario_name(c->sc.kind));
 		if (drive(c, "warmup", run->warmup))
 			return -1;
 	}
 	if (sample_point(c, LC_P_BASE, 0))
 		goto out_died;
-	progress(c, "driving %ld %s (%s)...\n", run->load, unit, sc_name);
-	if (drive(c, "drive-N", run->load))
+	err = drive_step(c, 0, "drive-N");
+	if (err == LL_ECLOSED)
+		goto out_died;
+	if (err)
 		return -1;
 	if (sample_point(c, LC_P_N, run->load))
 		goto out_died;
-	progress(c, "driving %ld more %s (%s)...\n", run->load, unit, sc_name);
-	if (drive(c, "drive-2N", run->load))
+	last_path_sample(c, 0, &run->points[LC_P_N]);
+	err = drive_step(c, 1, "drive-2N");
+	if (err == LL_ECLOSED)
+		goto out_died;
+	if (err)
 		return -1;
 	if (sample_point(c, LC_P_2N, 2 * run->load))
 		goto out_died;
+	last_path_sample(c, 1, &run->points[LC_P_2N]);
 
 	/* Held clients leave now; a fixed server must still exit cleanly. */
 	run->held_at_end = (long)lc_held_count(&c->held);
@@ -649,11 +780,23 @@ out_died:
 	return -1;
 }
 
-int lc_run_check(const struct lc_config *cfg, enum lc_variant variant, enum lc_mode mode,
+int lc_run_check(const struct lc_config *given, enum lc_variant variant, enum lc_mode mode,
 		 struct lc_run *run)
 {
+	struct lc_config local = *given, *cfg = &local;
 	struct ctx *c;
 	int rc;
+
+	/* A fix is driven through every exit path it must be clean on. */
+	if (variant == LC_FIXED && given->nfixed_scenarios > 0) {
+		memcpy(local.scenarios, given->fixed_scenarios, sizeof(local.scenarios));
+		local.nscenarios = given->nfixed_scenarios;
+		local.scenario = local.scenarios[0];
+	}
+	if (local.nscenarios == 0) {
+		local.scenarios[0] = local.scenario;
+		local.nscenarios = 1;
+	}
 
 	memset(run, 0, sizeof(*run));
 	run->variant = variant;
@@ -674,6 +817,8 @@ int lc_run_check(const struct lc_config *cfg, enum lc_variant variant, enum lc_m
 		run_error(run, "out of memory");
 		return LL_ENOMEM;
 	}
+	memcpy(run->scenarios, cfg->scenarios, sizeof(run->scenarios));
+	run->nscenarios = cfg->nscenarios;
 	c->cfg = cfg;
 	c->run = run;
 	c->lim = mode == LC_NATIVE ? native_limits : memcheck_limits;
@@ -690,6 +835,15 @@ int lc_run_check(const struct lc_config *cfg, enum lc_variant variant, enum lc_m
 	rc = do_run(c);
 	lc_held_destroy(&c->held);
 	lc_proc_cleanup(&c->proc);
+	/* After a crash under memcheck, what it saw before is the explanation. */
+	if (run->crashed && mode == LC_MEMCHECK && !run->mc.parsed) {
+		char why[sizeof(run->error)];
+
+		memcpy(why, run->error, sizeof(why));
+		read_memcheck(c);
+		memcpy(run->error, why, sizeof(why));
+		run->exit_code = 2;
+	}
 	run->duration_ms = lc_now_ms() - run->t0;
 	/* A failed run keeps its logs and XML for whoever investigates. */
 	if (rc == 0 && run->exit_code == 0 && !cfg->keep && run->tmpdir[0])

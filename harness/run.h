@@ -8,9 +8,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "behaviour.h"
 #include "harness.h"
 #include "judge.h"
 #include "scenario.h"
+
+#define LC_MAX_SCENARIOS  8
+#define LC_MAX_BEHAVIOURS 8
 
 struct lc_config {
 	const char *case_name;	  /* NULL without --case */
@@ -18,7 +22,20 @@ struct lc_config {
 	const char *program;	  /* set per run when --case chooses it */
 	const char *leak_program; /* from the manifest */
 	const char *fixed_program;
-	enum lc_scenario_kind scenario;
+	enum lc_scenario_kind scenario; /* the first of scenarios */
+	/*
+	 * What every step of the load drives, in turn: the case's scenario, or
+	 * for a fix every exit path it must be clean on (VERIFY), load each.
+	 */
+	enum lc_scenario_kind scenarios[LC_MAX_SCENARIOS];
+	size_t nscenarios;
+	/* The fixed variant's list, when it differs (the case's VERIFY); else 0. */
+	enum lc_scenario_kind fixed_scenarios[LC_MAX_SCENARIOS];
+	size_t nfixed_scenarios;
+	struct lc_behaviour behaviours[LC_MAX_BEHAVIOURS]; /* checked before the load */
+	size_t nbehaviours;
+	bool verify;	    /* the course's verify: the student's program, a teaching report */
+	const char *source; /* the program's own source file, for memcheck's frames */
 	long load;
 	long warmup;		  /* -1: min(load, 8) */
 	unsigned expect;	  /* signals the leak variant must show natively */
@@ -44,6 +61,23 @@ struct lc_row {
 	long long heap; /* -1 except at the sample points */
 };
 
+/* One behaviour check's outcome. */
+struct lc_behaviour_result {
+	char what[200];
+	bool ok;
+	char why[256];
+};
+
+/*
+ * One exit path's share of a step: the counts after its clients left.
+ * Its growth is the difference from the sample before it (the baseline,
+ * or the exit path driven just before it).
+ */
+struct lc_path_sample {
+	long threads, fds;
+	long long heap; /* natively; -1 under memcheck (one leak check per load point) */
+};
+
 struct lc_run {
 	enum lc_variant variant;
 	enum lc_mode mode;
@@ -59,6 +93,15 @@ struct lc_run {
 	char heap_source[64]; /* "GET /metrics (mallinfo2)" / "memcheck via vgdb" */
 	char heap_note[160];  /* why heap is missing, if it is */
 	struct lc_drive_result drive;
+	struct lc_behaviour_result behaviour[LC_MAX_BEHAVIOURS];
+	size_t nbehaviour;
+	bool behaviour_failed;
+	enum lc_scenario_kind scenarios[LC_MAX_SCENARIOS]; /* what this run drove */
+	size_t nscenarios;
+	/* [round 0 = N, 1 = 2N][scenario index], when more than one is driven */
+	struct lc_path_sample path[2][LC_MAX_SCENARIOS];
+	bool crashed;	  /* the program died of a signal or exited on its own */
+	int crash_signal; /* the signal, or 0 */
 	long held_at_end; /* connections the client still held before the stop */
 
 	struct lc_row *rows;

@@ -141,8 +141,10 @@ static int vet(struct ll_ws_conn *conn, const struct ll_ws_msg *msg)
 		ll_chan_recv(req->verdicts[i], &why, -1);
 		if (*(const char *)why) {
 			snprintf(answer, sizeof(answer), "rejected: %s", (const char *)why);
-			/* LEAK: returns at the first failure; the checkers not yet read block
-			 * forever. */
+			/*
+			 * LEAK: returns at the first failure; the checkers not yet
+			 * read block forever.
+			 */
 			return ll_ws_conn_send(conn, LL_WS_OP_TEXT, answer, strlen(answer));
 		}
 	}

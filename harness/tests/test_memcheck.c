@@ -37,6 +37,29 @@ static void test_leaky_xml(void)
 	CHECK_EQ(mc.valgrind_version, 31900);
 }
 
+/* The first frame in the program's own file, for the course's verdict. */
+static void test_own_frames(void)
+{
+	struct lc_memcheck mc;
+
+	memset(&mc, 0, sizeof(mc));
+	snprintf(mc.own_file, sizeof(mc.own_file), "leaky.c");
+	CHECK_EQ(lc_memcheck_parse_xml(FIXTURE("leaky.xml"), &mc), 0);
+	CHECK_STR(mc.own_file, "leaky.c"); /* kept by the parse */
+	CHECK_STR(mc.first_error_at, "main (leaky.c:50)");
+	CHECK_STR(mc.reachable_at, "main (leaky.c:40)");
+	CHECK_EQ(mc.reachable_at_bytes, 100);
+	/* The definitely lost record (64 bytes with its indirect part) beats the TLS. */
+	CHECK_STR(mc.lost_at, "main (leaky.c:45)");
+	CHECK_EQ(mc.lost_at_bytes, 64);
+
+	/* Without own_file nothing is attributed. */
+	memset(&mc, 0, sizeof(mc));
+	CHECK_EQ(lc_memcheck_parse_xml(FIXTURE("leaky.xml"), &mc), 0);
+	CHECK_STR(mc.first_error_at, "");
+	CHECK_STR(mc.lost_at, "");
+}
+
 static void test_clean_xml(void)
 {
 	struct lc_memcheck mc;
@@ -212,6 +235,7 @@ static void test_valgrind_argv(void)
 int main(void)
 {
 	RUN(test_leaky_xml);
+	RUN(test_own_frames);
 	RUN(test_clean_xml);
 	RUN(test_truncated_xml);
 	RUN(test_fd_errors_in_xml);
