@@ -65,6 +65,11 @@ const char *lc_status_text(enum lc_status st)
 	return "?";
 }
 
+double lc_round_shown(double v)
+{
+	return (double)(long long)(v < 0 ? v - 0.5 : v + 0.5);
+}
+
 /* The value of signal s at a point, or -1 if it was not measured. */
 static double point_value(const struct lc_point *p, enum lc_signal s)
 {
@@ -185,7 +190,8 @@ static void judge_fixed_heap(struct lc_signal_result *r)
 	r->status = LC_ST_GROWS;
 	snprintf(r->note, sizeof(r->note),
 		 "heap %+.0f bytes/client at 2N (%+.0f at N), must stay under %g at N or 2N",
-		 r->per_client, r->per_client_n, LC_MAX_PER_CLIENT_HEAP_FIXED);
+		 lc_round_shown(r->per_client), lc_round_shown(r->per_client_n),
+		 LC_MAX_PER_CLIENT_HEAP_FIXED);
 }
 
 /* Appends to a line, keeping it NUL terminated when it fills up. */
@@ -318,7 +324,7 @@ static void verdict_leak(const struct lc_judge_in *in, struct lc_verdict *v)
 		}
 		if (s == LC_HEAP)
 			appendf(v->line, sizeof(v->line), " heap %+.0f bytes/client, scales %.1fx;",
-				r->per_client, r->ratio);
+				lc_round_shown(r->per_client), r->ratio);
 		else
 			appendf(v->line, sizeof(v->line), " %s %+.2f/client, scales %.1fx;",
 				lc_signal_name(s), r->per_client, r->ratio);
@@ -340,9 +346,10 @@ static void clean_line(const struct lc_judge_in *in, struct lc_verdict *v)
 		snprintf(v->line, sizeof(v->line), "clean: back to baseline");
 	else
 		snprintf(v->line, sizeof(v->line),
-			 "clean: threads and fds back to baseline, heap %+.0f bytes/client "
-			 "(under %g)",
-			 h->per_client, LC_MAX_PER_CLIENT_HEAP_FIXED);
+			 "clean: threads and fds back to baseline, heap %+.0f bytes at 2N "
+			 "(%+.0f/client, under %g)",
+			 h->at_2n - h->base, lc_round_shown(h->per_client),
+			 LC_MAX_PER_CLIENT_HEAP_FIXED);
 	if (in->mc)
 		appendf(v->line, sizeof(v->line), ", memcheck 0 errors 0 lost, no fd left open");
 }

@@ -74,6 +74,12 @@ struct lc_verdict {
  */
 void lc_judge(const struct lc_judge_in *in, struct lc_verdict *out);
 
+/*
+ * v rounded to a whole number the way the table and the verdict print it
+ * (half away from zero), and never -0: both quote the same figure.
+ */
+double lc_round_shown(double v);
+
 const char *lc_signal_name(enum lc_signal s);
 /* Parses "threads,fds heap" (commas or spaces) into a mask; -1 on an unknown name. */
 long lc_parse_signals(const char *s);

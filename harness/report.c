@@ -35,7 +35,9 @@ static void table_row(FILE *out, const char *label, double b, double n, double n
 	cell(cb, sizeof(cb), b, measured);
 	cell(cn, sizeof(cn), n, measured);
 	cell(cn2, sizeof(cn2), n2, measured);
-	if (measured)
+	if (measured && per_client_decimals == 0)
+		snprintf(pc, sizeof(pc), "%+.0f", lc_round_shown(per_client));
+	else if (measured)
 		snprintf(pc, sizeof(pc), "%+.*f", per_client_decimals, per_client);
 	else
 		snprintf(pc, sizeof(pc), "-");
@@ -162,7 +164,7 @@ static void growth_text(char *buf, size_t size, const struct lc_signal_result *r
 		return;
 	}
 	if (bytes)
-		n = snprintf(buf, size, "%+.0f B/client", r->per_client);
+		n = snprintf(buf, size, "%+.0f B/client", lc_round_shown(r->per_client));
 	else
 		n = snprintf(buf, size, "%+.2f/client", r->per_client);
 	if (with_ratio && r->ratio > 0 && n > 0 && (size_t)n < size)

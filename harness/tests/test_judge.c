@@ -210,8 +210,16 @@ static void test_fixed_clean(void)
 	lc_judge(&in, &v);
 	CHECK(v.passed);
 	CHECK_EQ(v.sig[LC_HEAP].status, LC_ST_FLAT);
-	CHECK_STR(v.line, "clean: threads and fds back to baseline, heap -2 bytes/client "
-			  "(under 16)");
+	CHECK_STR(v.line, "clean: threads and fds back to baseline, heap -96 bytes at 2N "
+			  "(-2/client, under 16)");
+
+	/* A step too small to show per client is still not "back to baseline", nor "-0". */
+	make_points(&in, 0, 0, 0);
+	in.points[LC_P_BASE].heap += 16;
+	lc_judge(&in, &v);
+	CHECK(v.passed);
+	CHECK_STR(v.line, "clean: threads and fds back to baseline, heap -16 bytes at 2N "
+			  "(+0/client, under 16)");
 }
 
 /*
@@ -257,8 +265,8 @@ static void test_fixed_heap_limit(void)
 	make_points(&in, 0, 0, 15);
 	lc_judge(&in, &v);
 	CHECK(v.passed);
-	CHECK_STR(v.line, "clean: threads and fds back to baseline, heap +15 bytes/client "
-			  "(under 16)");
+	CHECK_STR(v.line, "clean: threads and fds back to baseline, heap +600 bytes at 2N "
+			  "(+15/client, under 16)");
 
 	/* Growth at one point only is a step, not a leak. */
 	make_points(&in, 0, 0, 0);
