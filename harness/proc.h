@@ -54,7 +54,7 @@ int lc_proc_start(struct lc_proc *p, char *const argv[], char *const envp[], con
  * the log (so the program never blocks on a full pipe). Returns 0,
  * LL_ETIMEDOUT, LL_ECLOSED (stdout closed: the program exited or crashed;
  * p->exited and p->status tell how if it was reaped), LL_EPROTO (a
- * malformed ready line).
+ * malformed ready line), LL_EIO (poll failed).
  */
 int lc_proc_wait_ready(struct lc_proc *p, int timeout_ms, unsigned *port);
 
