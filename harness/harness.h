@@ -62,11 +62,9 @@ struct lc_memcheck {
 
 	/*
 	 * Where in the program's own source file memcheck saw things: the
-	 * first frame of a stack that lies in own_file (a base name, such as
-	 * "03-uncleared-timer.c"; set it before parsing, the parse keeps it).
-	 * "" when no such frame was seen.
+	 * first frame of a stack that lies in the file the parse was given (a
+	 * base name, such as "03-uncleared-timer.c"). "" when none was seen.
 	 */
-	char own_file[128];
 	char first_error_at[256]; /* the first error: "beat (03-uncleared-timer.c:40)" */
 	char lost_at[256];	  /* the biggest lost record with such a frame */
 	long long lost_at_bytes;

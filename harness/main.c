@@ -10,6 +10,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -80,6 +81,8 @@ static void usage(FILE *f)
 		"  --concurrency N      clients at once (default 8)\n"
 		"  --valgrind PATH, --vgdb PATH, --suppressions FILE\n"
 		"  --keep               keep the logs and memcheck XML (kept anyway on failure)\n"
+		"  --logs DIR           where each run's log folder goes (default BUILD/logs;\n"
+		"                       the 20 newest folders are kept)\n"
 		"  --quiet              no progress lines on stderr\n"
 		"\n"
 		"Exit status: 0 verdict passed, 1 verdict failed, 2 no verdict (bad arguments,\n"
@@ -108,6 +111,7 @@ enum {
 	OPT_VGDB,
 	OPT_SUPPRESSIONS,
 	OPT_KEEP,
+	OPT_LOGS,
 	OPT_QUIET,
 	OPT_TOUR,
 	OPT_BEHAVIOUR,
@@ -138,6 +142,7 @@ static const struct option long_opts[] = {
     {"vgdb", required_argument, NULL, OPT_VGDB},
     {"suppressions", required_argument, NULL, OPT_SUPPRESSIONS},
     {"keep", no_argument, NULL, OPT_KEEP},
+    {"logs", required_argument, NULL, OPT_LOGS},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"tour", no_argument, NULL, OPT_TOUR},
     {"behaviour", required_argument, NULL, OPT_BEHAVIOUR},
@@ -271,7 +276,7 @@ static int configure(const struct cli *cli, const struct lc_manifest *m, struct 
 	if (!scenario)
 		return bad("--scenario is required");
 	if (parse_scenarios(scenario, cfg->scenarios, &cfg->nscenarios))
-		return bad("bad scenario list \"%s\" (names from --help, at most %d)", scenario,
+		return bad("unknown scenario in \"%s\" (names from --help, at most %d)", scenario,
 			   LC_MAX_SCENARIOS);
 	cfg->scenario = cfg->scenarios[0];
 	if (!cli->scenario && m->verify &&
@@ -377,6 +382,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli, struct lc_config *c
 		case OPT_VGDB: cfg->vgdb = optarg; break;
 		case OPT_SUPPRESSIONS: cfg->suppressions = optarg; break;
 		case OPT_KEEP: cfg->keep = true; break;
+		case OPT_LOGS: cfg->logs_dir = optarg; break;
 		case OPT_QUIET: cfg->quiet = true; break;
 		case OPT_TOUR: cli->tour = true; break;
 		case OPT_VERIFY: cli->verify = true; break;
@@ -396,6 +402,51 @@ static int parse_cli(int argc, char **argv, struct cli *cli, struct lc_config *c
 	return 0;
 }
 
+static int is_manifest(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return n > 9 && strcmp(d->d_name + n - 9, ".manifest") == 0;
+}
+
+/* The folder of the case manifests (BUILD/cases), found from this executable. */
+static int manifest_dir(char *dir, size_t size)
+{
+	char *slash;
+
+	if (lc_manifest_path("x", dir, size))
+		return LL_EIO;
+	slash = strrchr(dir, '/');
+	*slash = '\0';
+	return 0;
+}
+
+/* Says that a case does not exist and which ones do; returns the exit code 2. */
+static int no_such_case(const char *name)
+{
+	char dir[4096];
+	struct dirent **names = NULL;
+	int count = -1, i;
+
+	fprintf(stderr, "leaklab-check: no case \"%s\"", name);
+	if (manifest_dir(dir, sizeof(dir)) == 0)
+		count = scandir(dir, &names, is_manifest, alphasort);
+	if (count <= 0) {
+		fprintf(stderr, " (and no case is built: cmake --build build)\n");
+		free(names);
+		return 2;
+	}
+	fprintf(stderr, "; the cases are:\n");
+	for (i = 0; i < count; i++) {
+		size_t n = strlen(names[i]->d_name) - 9;
+
+		fprintf(stderr, "  %.*s\n", (int)n, names[i]->d_name);
+		free(names[i]);
+	}
+	free(names);
+	return 2;
+}
+
 static int load_manifest(const struct cli *cli, struct lc_manifest *m)
 {
 	char path[4096];
@@ -411,6 +462,8 @@ static int load_manifest(const struct cli *cli, struct lc_manifest *m)
 		file = path;
 	}
 	err = lc_manifest_read(file, m);
+	if (err == LL_EIO && !cli->manifest && access(file, F_OK) != 0)
+		return no_such_case(cli->case_name);
 	if (err == LL_EIO)
 		return bad("no manifest %s: is the case built? (cmake --build build)", file);
 	if (err)
@@ -422,116 +475,18 @@ static int load_manifest(const struct cli *cli, struct lc_manifest *m)
 
 /* ----- the tour: every case, leak beside fix, one table ----- */
 
-static int is_manifest(const struct dirent *d)
-{
-	size_t n = strlen(d->d_name);
-
-	return n > 9 && strcmp(d->d_name + n - 9, ".manifest") == 0;
-}
-
-/* "+1.00/client 2.0x" for counts, "+16946 B/client 2.0x" for bytes. */
-static void growth_text(char *buf, size_t size, const struct lc_signal_result *r, bool bytes,
-			bool with_ratio)
-{
-	int n;
-
-	if (!r->measured) {
-		snprintf(buf, size, "-");
-		return;
-	}
-	if (bytes)
-		n = snprintf(buf, size, "%+.0f B/client", r->per_client);
-	else
-		n = snprintf(buf, size, "%+.2f/client", r->per_client);
-	if (with_ratio && r->ratio > 0 && n > 0 && (size_t)n < size)
-		snprintf(buf + n, size - (size_t)n, " (%.1fx)", r->ratio);
-}
-
-static void memcheck_text(char *buf, size_t size, const struct lc_run *run)
-{
-	const struct lc_memcheck *mc = &run->mc;
-
-	if (run->exit_code == 2 || !mc->parsed) {
-		snprintf(buf, size, "no verdict");
-		return;
-	}
-	snprintf(buf, size, "%5ld %10lld %10lld %4ld", mc->errors,
-		 mc->definitely + mc->indirectly + mc->possibly, mc->reachable,
-		 mc->fds_open < 0 ? 0 : mc->fds_open);
-}
-
-struct tour_case {
-	char name[64];
-	unsigned signals;	  /* union of what the leak shows in both modes, without lost */
-	struct lc_run runs[2][2]; /* [variant][mode] */
-	bool ran[2][2];
-};
-
-/* Growth per client under load, leak beside fix, one row per signal. */
-static void tour_growth_table(struct tour_case *tc, size_t n, enum lc_mode md)
-{
-	size_t i;
-	int s;
-
-	printf("\ngrowth under load (%s): per client, and how it scales from N to 2N\n",
-	       lc_mode_name(md));
-	printf("%-24s %-8s %-24s %-16s\n", "case", "signal", "leak", "fixed");
-	for (i = 0; i < n; i++) {
-		bool first = true;
-
-		for (s = 0; s < LC_NSIGNALS; s++) {
-			char lg[40], fg[40];
-
-			if (!(tc[i].signals & LC_SIG_BIT(s)) || !tc[i].ran[LC_LEAK][md])
-				continue;
-			growth_text(lg, sizeof(lg), &tc[i].runs[LC_LEAK][md].verdict.sig[s],
-				    s == LC_HEAP, true);
-			growth_text(fg, sizeof(fg), &tc[i].runs[LC_FIXED][md].verdict.sig[s],
-				    s == LC_HEAP, false);
-			printf("%-24s %-8s %-24s %-16s\n", first ? tc[i].name : "",
-			       lc_signal_name((enum lc_signal)s), lg, fg);
-			first = false;
-		}
-	}
-}
-
-/* What memcheck found at exit, leak beside fix. */
-static void tour_memcheck_table(struct tour_case *tc, size_t n)
-{
-	size_t i;
-
-	printf("\nmemcheck at exit: errors, lost bytes (definitely + indirectly + possibly),\n"
-	       "still reachable bytes, fds left open\n");
-	printf("%-24s %-6s %5s %10s %10s %4s\n", "case", "", "err", "lost", "reachable", "fds");
-	for (i = 0; i < n; i++) {
-		char text[64];
-		int v;
-
-		for (v = LC_LEAK; v <= LC_FIXED; v++) {
-			if (!tc[i].ran[v][LC_MEMCHECK])
-				continue;
-			memcheck_text(text, sizeof(text), &tc[i].runs[v][LC_MEMCHECK]);
-			printf("%-24s %-6s %s\n", v == LC_LEAK ? tc[i].name : "",
-			       lc_variant_name((enum lc_variant)v), text);
-		}
-	}
-}
-
 static int tour(const struct cli *cli, struct lc_config *base)
 {
 	char dir[4096];
 	struct dirent **names = NULL;
-	struct tour_case *tc = NULL;
+	struct lc_tour_case *tc = NULL;
 	int count, i, v, md, worst = 0, failures = 0;
 	bool native = base->native, memcheck = base->memcheck;
-	char *slash;
 
 	if (!native && !memcheck)
 		native = memcheck = true;
-	if (lc_manifest_path("x", dir, sizeof(dir)))
+	if (manifest_dir(dir, sizeof(dir)))
 		return bad("cannot locate the case manifests");
-	slash = strrchr(dir, '/');
-	*slash = '\0';
 	count = scandir(dir, &names, is_manifest, alphasort);
 	if (count <= 0) {
 		fprintf(stderr, "leaklab-check: no cases built in %s\n", dir);
@@ -589,9 +544,9 @@ static int tour(const struct cli *cli, struct lc_config *base)
 		}
 		lc_manifest_free(&m);
 	}
-	tour_growth_table(tc, (size_t)count, native ? LC_NATIVE : LC_MEMCHECK);
+	lc_report_tour_growth(stdout, tc, (size_t)count, native ? LC_NATIVE : LC_MEMCHECK);
 	if (memcheck)
-		tour_memcheck_table(tc, (size_t)count);
+		lc_report_tour_memcheck(stdout, tc, (size_t)count);
 	if (failures == 0)
 		printf("\nevery leak reproduced, every fix clean (%d cases)\n", count);
 	else
@@ -610,6 +565,26 @@ out_free_names:
 	return worst;
 }
 
+/*
+ * Started with stdin, stdout or stderr closed (`<&-`), the harness would
+ * hand that number to the next file or socket it opens, and then its
+ * progress or its table would go into the program's log or a client's
+ * connection. Each closed one is opened on /dev/null instead (open takes
+ * the lowest free descriptor). Returns 0 or 2 (no /dev/null).
+ */
+static int open_std_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			return 2;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct lc_config cfg = {0};
@@ -619,6 +594,8 @@ int main(int argc, char **argv)
 	size_t nruns = 0, i;
 	int rc, worst = 0, v, md;
 
+	if (open_std_fds())
+		return 2;
 	/* A server that resets a connection must not kill the harness. */
 	signal(SIGPIPE, SIG_IGN);
 	/*

@@ -38,8 +38,8 @@ struct lc_manifest {
 /*
  * Reads path into *m (zeroed first; strings are ll_malloc'ed and freed by
  * lc_manifest_free). Unknown keys are ignored, so newer manifests still
- * load. Returns 0, LL_EIO (unreadable), LL_EPROTO (a line without "="),
- * LL_ENOMEM.
+ * load. Returns 0, LL_EIO (unreadable), LL_ETOOBIG (over 16 KiB),
+ * LL_EPROTO (a line without "="), LL_ENOMEM.
  */
 int lc_manifest_read(const char *path, struct lc_manifest *m);
 int lc_manifest_parse(const char *text, struct lc_manifest *m);

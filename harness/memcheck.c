@@ -129,6 +129,7 @@ struct xml_state {
 	int frames; /* <frame> elements seen in its first stack */
 	/* The frame being read, and the first one in the program's own file. */
 	char frame_fn[128], frame_file[128], frame_line[16];
+	const char *own_file; /* the program's own source file (a base name), or NULL */
 	char own_at[256];
 
 	/* Non-leak errors, by unique id, to add up their <errorcounts>. */
@@ -308,8 +309,7 @@ static void XMLCALL on_end(void *data, const XML_Char *name)
 				copy_text(st->frame_line, sizeof(st->frame_line), st);
 		}
 		if (d == 3 && in(st, 2, "stack") && strcmp(name, "frame") == 0 && st->stacks == 1 &&
-		    !st->own_at[0] && st->mc->own_file[0] &&
-		    strcmp(st->frame_file, st->mc->own_file) == 0)
+		    !st->own_at[0] && st->own_file && strcmp(st->frame_file, st->own_file) == 0)
 			format_into(st->own_at, sizeof(st->own_at), "%s (%s:%s)", st->frame_fn,
 				    st->frame_file, st->frame_line);
 		if (d == 2 && strcmp(name, "kind") == 0)
@@ -356,22 +356,20 @@ static void XMLCALL on_end(void *data, const XML_Char *name)
 	st->text_len = 0;
 }
 
-int lc_memcheck_parse_xml_buf(const char *buf, size_t len, struct lc_memcheck *mc)
+int lc_memcheck_parse_xml_buf(const char *buf, size_t len, const char *own_file,
+			      struct lc_memcheck *mc)
 {
 	XML_Parser parser;
 	struct xml_state *st;
 	int err = 0;
 
-	char own[sizeof(mc->own_file)];
-
-	memcpy(own, mc->own_file, sizeof(own));
 	memset(mc, 0, sizeof(*mc));
-	memcpy(mc->own_file, own, sizeof(own));
 	mc->fds_open = -1;
 	st = ll_calloc(1, sizeof(*st));
 	if (!st)
 		return LL_ENOMEM;
 	st->mc = mc;
+	st->own_file = own_file;
 	parser = XML_ParserCreate(NULL);
 	if (!parser) {
 		err = LL_ENOMEM;
@@ -434,21 +432,18 @@ out_close:
 	return err;
 }
 
-int lc_memcheck_parse_xml(const char *path, struct lc_memcheck *mc)
+int lc_memcheck_parse_xml(const char *path, const char *own_file, struct lc_memcheck *mc)
 {
 	char *buf;
 	size_t len;
-	char own[sizeof(mc->own_file)];
 	int err;
 
-	memcpy(own, mc->own_file, sizeof(own));
 	memset(mc, 0, sizeof(*mc));
-	memcpy(mc->own_file, own, sizeof(own));
 	mc->fds_open = -1;
 	err = read_file(path, &buf, &len);
 	if (err)
 		return err;
-	err = lc_memcheck_parse_xml_buf(buf, len, mc);
+	err = lc_memcheck_parse_xml_buf(buf, len, own_file, mc);
 	ll_free(buf);
 	return err;
 }

@@ -22,17 +22,21 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <leaklab/alloc.h>
 #include <leaklab/error.h>
 
+#include "http.h"
 #include "memcheck.h"
 #include "proc.h"
 
@@ -52,6 +56,8 @@ static const struct limits memcheck_limits = {60000, 30000, 1000, 10000, 100, 60
 
 #define MAX_BACKOFF_MS 100
 #define DEFAULT_WARMUP 8
+/* Log folders are named LOG_PREFIX + DATE-TIME.PID.XXXXXX, so they sort by age. */
+#define LOG_PREFIX "leaklab-check."
 
 const char *lc_variant_name(enum lc_variant v)
 {
@@ -71,7 +77,7 @@ struct ctx {
 	struct lc_scenario sc;
 	struct lc_held held;
 	const char *phase; /* for the rows taken by tick() */
-	char log_path[320], xml_path[320], vglog_path[320], vgdb_prefix[320];
+	char log_path[600], xml_path[600], vglog_path[600], vgdb_prefix[600];
 };
 
 __attribute__((format(printf, 2, 3))) static void progress(const struct ctx *c, const char *fmt,
@@ -87,7 +93,9 @@ __attribute__((format(printf, 2, 3))) static void progress(const struct ctx *c, 
 	fflush(stderr);
 }
 
-__attribute__((format(printf, 2, 3))) static int run_error(struct lc_run *run, const char *fmt, ...)
+/* Records why the run has no verdict (exit code 2); returns err, an LL_E* code. */
+__attribute__((format(printf, 3, 4))) static int run_error(struct lc_run *run, int err,
+							   const char *fmt, ...)
 {
 	va_list ap;
 
@@ -95,7 +103,7 @@ __attribute__((format(printf, 2, 3))) static int run_error(struct lc_run *run, c
 	vsnprintf(run->error, sizeof(run->error), fmt, ap);
 	va_end(ap);
 	run->exit_code = 2;
-	return -1;
+	return err;
 }
 
 static void add_row(struct lc_run *run, const char *phase, const struct lc_point *pt,
@@ -231,7 +239,7 @@ static void fetch_metrics(struct ctx *c, int idx, struct lc_point *pt)
 static void memcheck_heap(struct ctx *c, struct lc_point *pt)
 {
 	struct lc_run *run = c->run;
-	char pid_opt[32], prefix_opt[352];
+	char pid_opt[32], prefix_opt[640];
 	char *argv[] = {
 	    (char *)c->cfg->vgdb, prefix_opt, pid_opt, "leak_check", "summary", "any", NULL};
 	struct lc_leak_summary sum;
@@ -292,7 +300,7 @@ static int sample_point(struct ctx *c, int idx, long load)
 	return 0;
 }
 
-static void describe_death(struct ctx *c, const char *when);
+static int describe_death(struct ctx *c, const char *when);
 
 /*
  * One exit path's share of a step, when several are driven: settle (to
@@ -343,11 +351,10 @@ static int check_behaviour(struct ctx *c)
 				      sizeof(r->why));
 		run->nbehaviour = i + 1;
 		if (rc == LL_EIO)
-			return run_error(run, "the behaviour check could not run: %s", r->why);
-		if (!lc_proc_running(&c->proc)) {
-			describe_death(c, "died during the behaviour check");
-			return -1;
-		}
+			return run_error(run, LL_EIO, "the behaviour check could not run: %s",
+					 r->why);
+		if (!lc_proc_running(&c->proc))
+			return describe_death(c, "died during the behaviour check");
 		r->ok = rc == 0;
 		if (!r->ok)
 			run->behaviour_failed = true;
@@ -373,11 +380,12 @@ static void read_log_tail(const char *path, char *out, size_t size)
 	close(fd);
 }
 
-/* The program died or would not stop: say how, for exit code 2. */
-static void describe_death(struct ctx *c, const char *when)
+/* The program died or would not stop: say how, for exit code 2. Returns LL_ECLOSED. */
+static int describe_death(struct ctx *c, const char *when)
 {
 	struct lc_run *run = c->run;
 
+	lc_proc_running(&c->proc); /* reaps it, if it has ended */
 	if (c->proc.exited) {
 		lc_describe_status(c->proc.status, run->exit_desc, sizeof(run->exit_desc));
 		run->crashed = true;
@@ -385,12 +393,13 @@ static void describe_death(struct ctx *c, const char *when)
 	} else {
 		snprintf(run->exit_desc, sizeof(run->exit_desc), "still running");
 	}
-	if (c->proc.exited && WIFEXITED(c->proc.status) && WEXITSTATUS(c->proc.status) == 127)
-		run_error(run, "the program %s (exit status 127: %s not found or not executable?)",
-			  when, run->mode == LC_MEMCHECK ? c->cfg->valgrind : run->program);
-	else
-		run_error(run, "the program %s (%s): no verdict", when, run->exit_desc);
 	read_log_tail(c->log_path, run->log_tail, sizeof(run->log_tail));
+	if (c->proc.exited && WIFEXITED(c->proc.status) && WEXITSTATUS(c->proc.status) == 127)
+		return run_error(
+		    run, LL_ECLOSED,
+		    "the program %s (exit status 127: %s not found or not executable?)", when,
+		    run->mode == LC_MEMCHECK ? c->cfg->valgrind : run->program);
+	return run_error(run, LL_ECLOSED, "the program %s (%s): no verdict", when, run->exit_desc);
 }
 
 static int drive(struct ctx *c, const char *phase, long load)
@@ -402,13 +411,12 @@ static int drive(struct ctx *c, const char *phase, long load)
 	c->phase = phase;
 	err = lc_drive(&c->sc, load, &c->held, tick, c, c->lim.tick_ms, &run->drive);
 	if (err)
-		return run_error(run, "could not start client threads: %s", ll_strerror(err));
-	if (!lc_proc_running(&c->proc)) {
-		describe_death(c, "died while clients were connected");
-		return -1;
-	}
+		return run_error(run, err, "could not start client threads: %s", ll_strerror(err));
+	if (!lc_proc_running(&c->proc))
+		return describe_death(c, "died while clients were connected");
 	if (run->drive.connect_failed > connect_failed)
-		return run_error(run, "the scenario could not connect: %s", run->drive.first_error);
+		return run_error(run, LL_ECLOSED, "the scenario could not connect: %s",
+				 run->drive.first_error);
 	return 0;
 }
 
@@ -480,15 +488,19 @@ static void free_env(char **env)
 	ll_free(env);
 }
 
+/*
+ * Starts the program (under Valgrind in memcheck mode) and waits for its
+ * ready line. Returns 0 or an LL_E* code with run->error set.
+ */
 static int start(struct ctx *c)
 {
 	struct lc_run *run = c->run;
-	char **prog = program_argv(c);
-	char **vg = NULL, **env = NULL;
+	char **prog, **vg = NULL, **env;
 	int err;
 
+	prog = program_argv(c);
 	if (!prog)
-		return run_error(run, "out of memory");
+		return run_error(run, LL_ENOMEM, "out of memory");
 	if (run->mode == LC_MEMCHECK) {
 		struct lc_valgrind_opts o = {
 		    .valgrind = c->cfg->valgrind,
@@ -500,38 +512,38 @@ static int start(struct ctx *c)
 
 		vg = lc_valgrind_argv(&o, prog);
 		if (!vg) {
-			ll_free(prog);
-			return run_error(run, "out of memory");
+			err = run_error(run, LL_ENOMEM, "out of memory");
+			goto out_free_prog;
 		}
 	}
 	env = program_env();
 	if (!env) {
-		lc_valgrind_argv_free(vg);
-		ll_free(prog);
-		return run_error(run, "out of memory");
+		err = run_error(run, LL_ENOMEM, "out of memory");
+		goto out_free_vg;
 	}
 	err = lc_proc_start(&c->proc, vg ? vg : prog, env, c->log_path);
+	if (err)
+		err = run_error(run, err, "could not start %s: %s", run->program, strerror(errno));
 	free_env(env);
+out_free_vg:
 	lc_valgrind_argv_free(vg);
+out_free_prog:
 	ll_free(prog);
 	if (err)
-		return run_error(run, "could not start %s: %s", run->program, strerror(errno));
+		return err;
 
 	err = lc_proc_wait_ready(&c->proc, c->lim.ready_ms, &run->port);
 	if (err == LL_ETIMEDOUT) {
 		read_log_tail(c->log_path, run->log_tail, sizeof(run->log_tail));
-		return run_error(run,
+		return run_error(run, err,
 				 "no ready line (\"leaklab: listening on HOST:PORT\") "
 				 "within %d s: no verdict",
 				 c->lim.ready_ms / 1000);
 	}
-	if (err == LL_EPROTO) {
-		return run_error(run, "malformed ready line \"%s\"", c->proc.ready);
-	}
-	if (err) {
-		describe_death(c, "exited before its ready line");
-		return -1;
-	}
+	if (err == LL_EPROTO)
+		return run_error(run, err, "malformed ready line \"%s\"", c->proc.ready);
+	if (err)
+		return describe_death(c, "exited before its ready line");
 	run->startup_ms = lc_now_ms() - run->t0;
 	c->sc.port = run->port;
 	return 0;
@@ -552,7 +564,11 @@ static bool log_has(const char *path, const char *needle)
 	return found;
 }
 
-/* SIGTERM, bounded wait, exit status. A crash or a hang is never a verdict. */
+/*
+ * SIGTERM, bounded wait, exit status. A crash or a hang is never a
+ * verdict: returns 0, LL_ETIMEDOUT (killed after the wait) or LL_ECLOSED
+ * (crashed, or a failing exit status).
+ */
 static int stop(struct ctx *c)
 {
 	struct lc_run *run = c->run;
@@ -563,7 +579,7 @@ static int stop(struct ctx *c)
 	lc_describe_status(st, run->exit_desc, sizeof(run->exit_desc));
 	if (run->killed) {
 		read_log_tail(c->log_path, run->log_tail, sizeof(run->log_tail));
-		return run_error(run,
+		return run_error(run, LL_ETIMEDOUT,
 				 "the program did not exit within %d s of SIGTERM (killed): "
 				 "no verdict",
 				 c->lim.stop_ms / 1000);
@@ -582,8 +598,7 @@ static int stop(struct ctx *c)
 		run->sanitizer_leaks = true;
 		return 0;
 	}
-	describe_death(c, WIFSIGNALED(st) ? "crashed" : "failed on SIGTERM");
-	return -1;
+	return describe_death(c, WIFSIGNALED(st) ? "crashed" : "failed on SIGTERM");
 }
 
 static int read_memcheck(struct ctx *c)
@@ -595,14 +610,14 @@ static int read_memcheck(struct ctx *c)
 	own = own ? own + 1 : c->cfg->source;
 	if (!own)
 		own = run->variant == LC_LEAK ? "leak.c" : "fixed.c";
-	snprintf(run->mc.own_file, sizeof(run->mc.own_file), "%s", own);
-	err = lc_memcheck_parse_xml(c->xml_path, &run->mc);
+	err = lc_memcheck_parse_xml(c->xml_path, own, &run->mc);
 	if (err || !run->mc.finished)
-		return run_error(run, "memcheck's XML report is %s (%s): no verdict",
+		return run_error(run, err ? err : LL_EPROTO,
+				 "memcheck's XML report is %s (%s): no verdict",
 				 err == LL_EIO ? "missing" : "incomplete", c->xml_path);
 	err = lc_memcheck_parse_log(c->vglog_path, &run->mc);
 	if (err)
-		return run_error(run, "memcheck's log %s is missing", c->vglog_path);
+		return run_error(run, err, "memcheck's log %s is missing", c->vglog_path);
 	return 0;
 }
 
@@ -616,8 +631,10 @@ static void judge(struct ctx *c)
 	    /* Clients served per step: load of each exit path driven. */
 	    .load = run->load * (long)run->nscenarios,
 	    .mc = run->mode == LC_MEMCHECK ? &run->mc : NULL,
+	    .sanitizer_leaks = run->sanitizer_leaks,
+	    .clients_failed = run->drive.failed,
+	    .client_error = run->drive.first_error,
 	};
-
 	size_t i;
 
 	for (i = 0; i < run->nbehaviour && !in.behaviour_failure; i++)
@@ -627,43 +644,13 @@ static void judge(struct ctx *c)
 	lc_judge(&in, &run->verdict);
 	run->judged = true;
 	run->exit_code = run->verdict.exit_code;
-	if (run->variant == LC_FIXED && run->sanitizer_leaks && run->exit_code == 0) {
-		run->verdict.passed = false;
-		run->exit_code = run->verdict.exit_code = 1;
-		snprintf(run->verdict.line, sizeof(run->verdict.line),
-			 "NOT clean: LeakSanitizer reported leaks at exit (see %s)", c->log_path);
-	}
-	/* A fix that breaks the protocol is not a fix. */
-	if (run->variant == LC_FIXED && run->drive.failed > 0 && run->exit_code == 0) {
-		run->verdict.passed = false;
-		run->exit_code = run->verdict.exit_code = 1;
-		snprintf(run->verdict.line, sizeof(run->verdict.line),
-			 "NOT clean: %ld client(s) failed: %s", run->drive.failed,
-			 run->drive.first_error);
-	}
 }
 
-static int make_tmpdir(struct ctx *c)
-{
-	const char *base = getenv("TMPDIR");
-	struct lc_run *run = c->run;
-
-	if (!base || !base[0] || strlen(base) > 200)
-		base = "/tmp";
-	snprintf(run->tmpdir, sizeof(run->tmpdir), "%s/leaklab-check.XXXXXX", base);
-	if (!mkdtemp(run->tmpdir))
-		return run_error(run, "mkdtemp %s: %s", run->tmpdir, strerror(errno));
-	snprintf(c->log_path, sizeof(c->log_path), "%s/program.log", run->tmpdir);
-	snprintf(c->xml_path, sizeof(c->xml_path), "%s/memcheck.xml", run->tmpdir);
-	snprintf(c->vglog_path, sizeof(c->vglog_path), "%s/memcheck.log", run->tmpdir);
-	snprintf(c->vgdb_prefix, sizeof(c->vgdb_prefix), "%s/vgdb", run->tmpdir);
-	return 0;
-}
-
-static void remove_tmpdir(struct lc_run *run)
+/* Removes a log folder and the files in it (it holds no subfolders). */
+static void remove_dir(const char *path)
 {
 	struct dirent *de;
-	DIR *d = opendir(run->tmpdir);
+	DIR *d = opendir(path);
 
 	if (!d)
 		return;
@@ -673,9 +660,121 @@ static void remove_tmpdir(struct lc_run *run)
 		unlinkat(dirfd(d), de->d_name, 0);
 	}
 	closedir(d);
-	rmdir(run->tmpdir);
-	run->tmpdir[0] = '\0';
+	rmdir(path);
 }
+
+static int is_log_folder(const struct dirent *d)
+{
+	return strncmp(d->d_name, LOG_PREFIX, strlen(LOG_PREFIX)) == 0;
+}
+
+/*
+ * True while the check that made the folder named
+ * leaklab-check.DATE-TIME.PID.XXXXXX may still be running: its PID is
+ * alive (a reused PID only keeps a folder a little longer).
+ */
+static bool log_folder_in_use(const char *name)
+{
+	const char *p = strchr(name + strlen(LOG_PREFIX), '.');
+	long pid;
+
+	if (!p)
+		return false;
+	pid = strtol(p + 1, NULL, 10);
+	if (pid <= 0 || pid == (long)getpid())
+		return pid == (long)getpid();
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+/*
+ * Makes room for one more log folder in dir: keeps the LC_LOGS_KEEP - 1
+ * newest (their names sort by the time they were made) and removes the
+ * older ones, except those of a check still running. Failures only leave
+ * folders behind.
+ */
+static void prune_logs(const char *dir)
+{
+	struct dirent **names = NULL;
+	char path[PATH_MAX];
+	int n, i;
+
+	n = scandir(dir, &names, is_log_folder, alphasort);
+	if (n < 0)
+		return;
+	for (i = 0; i < n; i++) {
+		if (i + LC_LOGS_KEEP - 1 < n && !log_folder_in_use(names[i]->d_name) &&
+		    snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name) <
+			(int)sizeof(path))
+			remove_dir(path);
+		free(names[i]);
+	}
+	free(names);
+}
+
+/*
+ * The folder for log folders: cfg->logs_dir, or BUILD/logs beside the
+ * BUILD/cases where the manifests are (found from this executable, at
+ * BUILD/bin), made if missing; canonical, so the path printed on failure
+ * is one a person can paste.
+ */
+static int logs_base(const struct lc_config *cfg, char *out, size_t size)
+{
+	char exe[PATH_MAX], want[PATH_MAX + 16];
+	char *slash;
+	ssize_t n;
+
+	if (cfg->logs_dir) {
+		if (snprintf(want, sizeof(want), "%s", cfg->logs_dir) >= (int)sizeof(want))
+			return LL_ETOOBIG;
+	} else {
+		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (n <= 0)
+			return LL_EIO;
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (!slash)
+			return LL_EIO;
+		*slash = '\0';
+		snprintf(want, sizeof(want), "%s/../logs", exe);
+	}
+	if (mkdir(want, 0755) != 0 && errno != EEXIST)
+		return LL_EIO;
+	if (!realpath(want, exe))
+		return LL_EIO;
+	if (snprintf(out, size, "%s", exe) >= (int)size)
+		return LL_ETOOBIG;
+	return 0;
+}
+
+static int make_logdir(struct ctx *c)
+{
+	struct lc_run *run = c->run;
+	char base[PATH_MAX], stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int err;
+
+	err = logs_base(c->cfg, base, sizeof(base));
+	if (err)
+		return run_error(run, err, "cannot make the log folder %s: %s",
+				 c->cfg->logs_dir ? c->cfg->logs_dir : "BUILD/logs",
+				 err == LL_EIO ? strerror(errno) : ll_strerror(err));
+	prune_logs(base);
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	if (snprintf(run->tmpdir, sizeof(run->tmpdir), "%s/%s%s.%d.XXXXXX", base, LOG_PREFIX, stamp,
+		     (int)getpid()) >= (int)sizeof(run->tmpdir) - 32)
+		return run_error(run, LL_ETOOBIG, "the log folder's path %s is too long", base);
+	if (!mkdtemp(run->tmpdir))
+		return run_error(run, LL_EIO, "mkdtemp %s: %s", run->tmpdir, strerror(errno));
+	snprintf(c->log_path, sizeof(c->log_path), "%s/program.log", run->tmpdir);
+	snprintf(c->xml_path, sizeof(c->xml_path), "%s/memcheck.xml", run->tmpdir);
+	snprintf(c->vglog_path, sizeof(c->vglog_path), "%s/memcheck.log", run->tmpdir);
+	snprintf(c->vgdb_prefix, sizeof(c->vgdb_prefix), "%s/vgdb", run->tmpdir);
+	return 0;
+}
+
+/* The whole check; returns 0 once judged, or the LL_E* code that stopped it. */
 
 static const char *unit_of(enum lc_scenario_kind k)
 {
@@ -694,15 +793,17 @@ static int drive_step(struct ctx *c, int round, const char *phase)
 	const struct lc_config *cfg = c->cfg;
 	struct lc_run *run = c->run;
 	size_t k;
+	int err;
 
 	for (k = 0; k < cfg->nscenarios; k++) {
 		c->sc.kind = cfg->scenarios[k];
 		progress(c, "driving %ld %s%s (%s)...\n", run->load, round ? "more " : "",
 			 unit_of(c->sc.kind), lc_scenario_name(c->sc.kind));
-		if (drive(c, phase, run->load))
-			return -1;
+		err = drive(c, phase, run->load);
+		if (err)
+			return err;
 		if (cfg->nscenarios > 1 && k + 1 < cfg->nscenarios && sample_path(c, round, k))
-			return LL_ECLOSED;
+			return describe_death(c, "exited during the run");
 	}
 	return 0;
 }
@@ -727,57 +828,56 @@ static int do_run(struct ctx *c)
 	size_t k;
 	int err;
 
-	if (make_tmpdir(c))
-		return -1;
+	err = make_logdir(c);
+	if (err)
+		return err;
 	progress(c, "leaklab-check: %s (%s, %s): starting %s\n",
 		 cfg->case_name ? cfg->case_name : run->program, lc_variant_name(run->variant),
 		 lc_mode_name(run->mode), run->program);
-	if (start(c))
-		return -1;
-	if (check_behaviour(c))
-		return -1;
+	err = start(c);
+	if (err)
+		return err;
+	err = check_behaviour(c);
+	if (err)
+		return err;
 
 	for (k = 0; k < cfg->nscenarios && run->warmup > 0; k++) {
 		c->sc.kind = cfg->scenarios[k];
 		progress(c, "warming up with %ld %s (%s)...\n", run->warmup, unit_of(c->sc.kind),
 			 lc_scenario_name(c->sc.kind));
-		if (drive(c, "warmup", run->warmup))
-			return -1;
+		err = drive(c, "warmup", run->warmup);
+		if (err)
+			return err;
 	}
 	if (sample_point(c, LC_P_BASE, 0))
-		goto out_died;
+		return describe_death(c, "exited during the run");
 	err = drive_step(c, 0, "drive-N");
-	if (err == LL_ECLOSED)
-		goto out_died;
 	if (err)
-		return -1;
+		return err;
 	if (sample_point(c, LC_P_N, run->load))
-		goto out_died;
+		return describe_death(c, "exited during the run");
 	last_path_sample(c, 0, &run->points[LC_P_N]);
 	err = drive_step(c, 1, "drive-2N");
-	if (err == LL_ECLOSED)
-		goto out_died;
 	if (err)
-		return -1;
+		return err;
 	if (sample_point(c, LC_P_2N, 2 * run->load))
-		goto out_died;
+		return describe_death(c, "exited during the run");
 	last_path_sample(c, 1, &run->points[LC_P_2N]);
 
 	/* Held clients leave now; a fixed server must still exit cleanly. */
 	run->held_at_end = (long)lc_held_count(&c->held);
 	lc_held_close_all(&c->held);
 	progress(c, "stopping (SIGTERM)...\n");
-	if (stop(c))
-		return -1;
-	if (run->mode == LC_MEMCHECK && read_memcheck(c))
-		return -1;
+	err = stop(c);
+	if (err)
+		return err;
+	if (run->mode == LC_MEMCHECK) {
+		err = read_memcheck(c);
+		if (err)
+			return err;
+	}
 	judge(c);
 	return 0;
-
-out_died:
-	lc_proc_running(&c->proc);
-	describe_death(c, "exited during the run");
-	return -1;
 }
 
 int lc_run_check(const struct lc_config *given, enum lc_variant variant, enum lc_mode mode,
@@ -785,7 +885,7 @@ int lc_run_check(const struct lc_config *given, enum lc_variant variant, enum lc
 {
 	struct lc_config local = *given, *cfg = &local;
 	struct ctx *c;
-	int rc;
+	int err;
 
 	/* A fix is driven through every exit path it must be clean on. */
 	if (variant == LC_FIXED && given->nfixed_scenarios > 0) {
@@ -813,10 +913,8 @@ int lc_run_check(const struct lc_config *given, enum lc_variant variant, enum lc
 				   : "memcheck leak_check via vgdb");
 
 	c = ll_calloc(1, sizeof(*c));
-	if (!c) {
-		run_error(run, "out of memory");
-		return LL_ENOMEM;
-	}
+	if (!c)
+		return run_error(run, LL_ENOMEM, "out of memory");
 	memcpy(run->scenarios, cfg->scenarios, sizeof(run->scenarios));
 	run->nscenarios = cfg->nscenarios;
 	c->cfg = cfg;
@@ -830,9 +928,13 @@ int lc_run_check(const struct lc_config *given, enum lc_variant variant, enum lc
 	c->sc.request = cfg->request;
 	c->sc.timeout_ms = c->lim.op_ms;
 	c->sc.concurrency = cfg->concurrency;
-	lc_held_init(&c->held);
+	err = lc_held_init(&c->held);
+	if (err) {
+		run_error(run, err, "cannot make the held-connections lock");
+		goto out_free_ctx;
+	}
 
-	rc = do_run(c);
+	err = do_run(c);
 	lc_held_destroy(&c->held);
 	lc_proc_cleanup(&c->proc);
 	/* After a crash under memcheck, what it saw before is the explanation. */
@@ -846,10 +948,13 @@ int lc_run_check(const struct lc_config *given, enum lc_variant variant, enum lc
 	}
 	run->duration_ms = lc_now_ms() - run->t0;
 	/* A failed run keeps its logs and XML for whoever investigates. */
-	if (rc == 0 && run->exit_code == 0 && !cfg->keep && run->tmpdir[0])
-		remove_tmpdir(run);
+	if (err == 0 && run->exit_code == 0 && !cfg->keep && run->tmpdir[0]) {
+		remove_dir(run->tmpdir);
+		run->tmpdir[0] = '\0';
+	}
+out_free_ctx:
 	ll_free(c);
-	return 0;
+	return err;
 }
 
 void lc_run_free(struct lc_run *run)

@@ -47,7 +47,8 @@ struct lc_config {
 	bool native, memcheck;
 	const char *json_path, *csv_path;
 	bool quiet;
-	bool keep; /* keep the temporary directory (logs, XML) */
+	bool keep;	      /* keep the log folder even when the check passed */
+	const char *logs_dir; /* where log folders go; NULL: BUILD/logs */
 	const char *valgrind, *vgdb, *suppressions;
 	int settle_ms; /* how long counts must hold still; 0: by mode */
 	int concurrency;
@@ -117,14 +118,33 @@ struct lc_run {
 	int exit_code;	     /* 0, 1, 2 */
 	char error[512];     /* why the run could not be judged (exit 2) */
 	char log_tail[1024]; /* the program's last words when it failed */
-	char tmpdir[256];
+	char tmpdir[512];    /* this run's log folder; "" once removed */
 };
 
+/* Log folders kept in the logs folder: older ones are removed as new ones are made. */
+#define LC_LOGS_KEEP 20
+
 /*
- * Runs one check. Fills *run (which it zeroes first); run->exit_code is
- * the outcome. Progress goes to stderr unless cfg->quiet. Returns 0, or
- * LL_ENOMEM / LL_EIO when the harness itself could not work (run->error
- * says why, exit_code is 2).
+ * Runs one check, blocking until the program has been stopped (or killed)
+ * and reaped. Fills *run (which it zeroes first; lc_run_free releases its
+ * time series). Progress goes to stderr unless cfg->quiet. The run's log
+ * folder (the program's output, memcheck's XML and log) is made under
+ * cfg->logs_dir or BUILD/logs, where only the LC_LOGS_KEEP newest stay; it
+ * is removed when the check passes (unless cfg->keep) and kept otherwise,
+ * in run->tmpdir.
+ *
+ * Returns 0 when the run was judged: run->verdict holds the verdict and
+ * run->exit_code its exit code (0 passed, 1 failed, 2 a signal the verdict
+ * needs could not be measured). Otherwise there is no verdict,
+ * run->exit_code is 2, run->error says why, and the return value is:
+ *   LL_ENOMEM    the harness ran out of memory;
+ *   LL_EIO       the log folder, the program or memcheck's report could not
+ *                be made or read, or a client thread could not start;
+ *   LL_ETOOBIG   the log folder's path is too long;
+ *   LL_ETIMEDOUT no ready line in time, or no exit after SIGTERM (killed);
+ *   LL_EPROTO    a malformed ready line, or memcheck's XML is incomplete;
+ *   LL_ECLOSED   the program exited or crashed before the verdict, failed
+ *                its exit, or its clients could not connect.
  */
 int lc_run_check(const struct lc_config *cfg, enum lc_variant variant, enum lc_mode mode,
 		 struct lc_run *run);
