@@ -14,7 +14,7 @@
 #   solution NN   after a pass: diff -u leak.c fixed.c
 #   new-case NN-slug   an instructor's skeleton of a new case
 #
-# Expects from ./leaklab: $root, $bin, say, die, configure. The exercises
+# Expects from ./leaklab: $root, $build_dir, $bin, $jobs, say, die, deps, configure. The exercises
 # live in $LEAKLAB_EXERCISES (default: exercises/ in the checkout,
 # git-ignored); progress in its .progress file, one line a case:
 #   NN-slug <TAB> state <TAB> hints used <TAB> last verdict
@@ -169,6 +169,7 @@ cmd_start() {
 		say "(./leaklab reset ${name%%-*} starts it over)"
 		exit 2
 	fi
+	deps kit
 	mkdir -p "$exercises"
 	derive_start "$name" >"$file"
 	progress_set "$name" started "" ""
@@ -312,6 +313,7 @@ cmd_verify() {
 	rel=${file#"$root"/}
 	[ -f "$file" ] || die "no $rel: ./leaklab start ${name%%-*} makes it"
 	[ -n "$modes" ] || modes="--native --memcheck"
+	deps kit
 	if ! build_exercise "$name" "$file"; then
 		progress_set "$name" started "" "does not build"
 		echo "verdict: $name: your file does not build (exit 1)"
