@@ -122,7 +122,7 @@ static void report_crash(FILE *out, const struct lc_run *run)
 			run->error);
 	if (run->mode == LC_MEMCHECK && mc->errors > 0) {
 		fprintf(out, "  memcheck saw %s\n", mc->first_error);
-		if (mc->first_error_at[0])
+		if (mc->first_error_at[0] && !strstr(mc->first_error, mc->first_error_at))
 			fprintf(out, "  in your file: %s\n", mc->first_error_at);
 	} else if (run->mode == LC_NATIVE) {
 		fprintf(
@@ -230,7 +230,12 @@ void lc_teach_report(FILE *out, const struct lc_config *cfg, const struct lc_run
 		if (mc->errors > 0) {
 			bad++;
 			fprintf(out, "              %s\n", mc->first_error);
-			if (mc->first_error_at[0])
+			fprintf(out, "              %s\n",
+				strstr(mc->first_error, "Invalid")
+				    ? "memory used after it was freed (a use-after-free?) or "
+				      "outside its block"
+				    : "see memcheck's log for the whole stack");
+			if (mc->first_error_at[0] && !strstr(mc->first_error, mc->first_error_at))
 				fprintf(out, "              in your file at %s\n",
 					mc->first_error_at);
 		}
