@@ -176,8 +176,9 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
 		   strcmp(name, "stack") == 0) {
 		st->stacks++;
 	} else if (st->depth == 4 && in(st, 1, "error") && in(st, 2, "stack") &&
-		   strcmp(name, "frame") == 0 && st->stacks == 1) {
-		st->frames++;
+		   strcmp(name, "frame") == 0) {
+		if (st->stacks == 1)
+			st->frames++;
 		st->frame_fn[0] = st->frame_file[0] = st->frame_line[0] = '\0';
 	} else if (st->depth == 3 && in(st, 1, "errorcounts") && strcmp(name, "pair") == 0) {
 		st->pair_unique = 0;
@@ -300,7 +301,7 @@ static void XMLCALL on_end(void *data, const XML_Char *name)
 	if (d == 1 && in(st, 1, "error")) {
 		end_error(st);
 	} else if (d >= 2 && in(st, 1, "error")) {
-		if (d == 4 && in(st, 2, "stack") && st->stacks == 1) {
+		if (d == 4 && in(st, 2, "stack")) {
 			if (strcmp(name, "fn") == 0)
 				copy_text(st->frame_fn, sizeof(st->frame_fn), st);
 			else if (strcmp(name, "file") == 0)
@@ -308,10 +309,18 @@ static void XMLCALL on_end(void *data, const XML_Char *name)
 			else if (strcmp(name, "line") == 0)
 				copy_text(st->frame_line, sizeof(st->frame_line), st);
 		}
-		if (d == 3 && in(st, 2, "stack") && strcmp(name, "frame") == 0 && st->stacks == 1 &&
-		    !st->own_at[0] && st->own_file && strcmp(st->frame_file, st->own_file) == 0)
-			format_into(st->own_at, sizeof(st->own_at), "%s (%s:%s)", st->frame_fn,
-				    st->frame_file, st->frame_line);
+		/*
+		 * The first frame in the program's own file: in the error's own
+		 * stack, or else in the next ones (for an invalid access, where
+		 * the block was freed, then where it was allocated).
+		 */
+		if (d == 3 && in(st, 2, "stack") && strcmp(name, "frame") == 0 && !st->own_at[0] &&
+		    st->own_file && strcmp(st->frame_file, st->own_file) == 0)
+			format_into(st->own_at, sizeof(st->own_at), "%s (%s:%s)%s", st->frame_fn,
+				    st->frame_file, st->frame_line,
+				    st->stacks == 1   ? ""
+				    : st->stacks == 2 ? ", where the block was freed"
+						      : ", where the block was allocated");
 		if (d == 2 && strcmp(name, "kind") == 0)
 			copy_text(st->kind, sizeof(st->kind), st);
 		else if (d == 2 && strcmp(name, "what") == 0)
