@@ -5,6 +5,7 @@
 #
 #   new-case.sh ROOT
 set -eu
+unset LEAKLAB_BUILD LEAKLAB_EXERCISES
 root=$1
 work=$(mktemp -d "${TMPDIR:-/tmp}/leaklab-new-case.XXXXXX")
 trap 'rm -rf "$work"' EXIT
