@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "judge.h"
 
@@ -27,6 +28,18 @@ const char *lc_teach_signal_hint(int sig)
 	case SIGKILL: return "killed from outside, or it would not stop on SIGTERM";
 	default: return "see the program's output below";
 	}
+}
+
+/* A path as a person in the current directory would type it. */
+static const char *shown(const char *path)
+{
+	static char cwd[4096];
+	size_t n;
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		return path;
+	n = strlen(cwd);
+	return strncmp(path, cwd, n) == 0 && path[n] == '/' ? path + n + 1 : path;
 }
 
 /* Why a signal that grew leaks, in the words of its kind of resource. */
@@ -182,7 +195,7 @@ void lc_teach_report(FILE *out, const struct lc_config *cfg, const struct lc_run
 			fprintf(out, "verdict: NO VERDICT: the check could not run (exit 2)\n");
 		}
 		if (run->tmpdir[0])
-			fprintf(out, "  logs kept in %s\n", run->tmpdir);
+			fprintf(out, "  logs kept in %s\n", shown(run->tmpdir));
 		return;
 	}
 	for (s = LC_THREADS; s <= LC_HEAP; s++) {
@@ -259,7 +272,7 @@ void lc_teach_report(FILE *out, const struct lc_config *cfg, const struct lc_run
 			run->drive.first_error);
 	}
 	if (run->tmpdir[0] && run->exit_code != 0)
-		fprintf(out, "  logs kept in %s\n", run->tmpdir);
+		fprintf(out, "  logs kept in %s\n", shown(run->tmpdir));
 	fprintf(out, "verdict: %s (%d row%s not ok; %.1f s)\n", run->verdict.line, bad,
 		bad == 1 ? "" : "s", (double)run->duration_ms / 1000.0);
 }
