@@ -126,8 +126,8 @@ def make_handler(run, port_box):
 
         def allowed(self):
             """Host must name this server (127.0.0.1 or localhost with its
-            port), and Origin, when a browser sends one, must be this
-            server's own origin. Anything else is a page from elsewhere,
+            port), and Origin and Sec-Fetch-Site, when a browser sends
+            them, must say the request comes from this server's own page. Anything else is a page from elsewhere,
             or a DNS name rebound to 127.0.0.1, and gets 403."""
             port = port_box[0]
             hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
@@ -138,6 +138,12 @@ def make_handler(run, port_box):
             if len(origin) > 1:
                 return False
             if origin and origin[0].strip().lower() not in {f"http://{h}" for h in hosts}:
+                return False
+            # A browser says where a request comes from; a page of another
+            # site may still load our files without an Origin (an <img> or
+            # a <script>), so that is refused too.
+            site = self.headers.get("Sec-Fetch-Site")
+            if site is not None and site.strip().lower() not in ("same-origin", "none"):
                 return False
             return True
 
