@@ -297,8 +297,9 @@ def run_browser(chromium, url, tmp):
     stop_group(proc)
     with open(log_path, "rb") as f:
         tail = f.read().decode(errors="replace")[-1500:]
-    skip(f"Chromium did not start within {CHROMIUM_START_SECONDS} s "
-         f"({'still running' if status is None else f'exited {status}'}): {tail}")
+    if status is None:
+        skip(f"Chromium opened no DevTools port within {CHROMIUM_START_SECONDS} s: {tail}")
+    skip(f"Chromium will not start: {chromium} exited with status {status}: {tail}")
 
 
 def main():

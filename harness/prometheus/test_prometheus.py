@@ -200,14 +200,14 @@ def main():
     started = time.monotonic()
     programs = {}
     prom = None
-    try:
-        for variant in ("leak", "fixed"):
-            programs[variant] = drive.Program(manifest[variant], manifest["program_args"]).start()
-        # The first client pays one-off costs (lazy initialisation,
-        # allocator arenas): before the baseline, not in it.
-        for p in programs.values():
-            drive.run_client(manifest, p.port)
-        with tempfile.TemporaryDirectory(prefix="leaklab-prometheus-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="leaklab-prometheus-") as tmp:
+        try:
+            for variant in ("leak", "fixed"):
+                programs[variant] = drive.Program(manifest[variant], manifest["program_args"]).start()
+            # The first client pays one-off costs (lazy initialisation,
+            # allocator arenas): before the baseline, not in it.
+            for p in programs.values():
+                drive.run_client(manifest, p.port)
             config = os.path.join(tmp, "prometheus.yml")
             write_config(config, manifest, programs)
             prom, port = start_prometheus(prometheus, config, tmp)
@@ -255,15 +255,16 @@ def main():
             prom = None
             if status != 0:
                 fail(f"prometheus exited with status {status} on SIGTERM")
-    except (OSError, drive.DriveError) as e:
-        fail(str(e))
-    finally:
-        if prom is not None:
-            stop_group(prom)
-        for v, p in programs.items():
-            rc = p.stop()
-            if rc != 0:
-                fail(f"{p.label} exited with status {rc} after SIGTERM, expected 0")
+        except (OSError, drive.DriveError) as e:
+            fail(str(e))
+        finally:
+            # Before the data directory goes: prometheus writes to it.
+            if prom is not None:
+                stop_group(prom)
+            for p in programs.values():
+                rc = p.stop()
+                if rc != 0:
+                    fail(f"{p.label} exited with status {rc} after SIGTERM, expected 0")
     print(f"ok: prometheus saw the leak grow and the fix stay flat "
           f"({time.monotonic() - started:.1f} s in all)", flush=True)
 
