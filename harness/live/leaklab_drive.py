@@ -34,6 +34,8 @@ METRICS = {
     "fds": "leaklab_open_fds",
     "heap": "leaklab_heap_bytes",
 }
+# The scenarios run_client() drives (harness/scenario.c knows more).
+SCENARIOS = ("connect-close", "connect-drop", "request")
 READY = re.compile(rb"^leaklab: listening on ([0-9.]+):([0-9]+)$")
 # RFC 6455 section 1.3: the GUID the server appends to Sec-WebSocket-Key.
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"

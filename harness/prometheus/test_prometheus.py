@@ -1,12 +1,14 @@
 """A real Prometheus scraping a case: Debian's prometheus on 127.0.0.1.
 
-    test_prometheus.py MANIFEST [--load-seconds S] [--rate R]
+    test_prometheus.py MANIFEST|DIR... [--load-seconds S] [--rate R]
 
-Starts the case's leak and fixed programs, writes a Prometheus config that
-scrapes both every second (labels variant="leak" and variant="fixed") and
+Starts the leak and fixed programs of each case given (a directory stands
+for every NN-slug.manifest in it), writes a Prometheus
+config that scrapes them all every second (labels case="NN-slug" and
+variant="leak" or "fixed") and
 loads the kit's alert rules (leaklab.rules.yml beside this file), starts
 prometheus on a free 127.0.0.1 port with a fresh data directory, waits
-until both targets are up, drives R clients a second into each for S
+until every target is up, drives R clients a second into each for S
 seconds, lets the programs settle, and then asks Prometheus's HTTP API:
 
 - for every signal the case's leak shows, PromQL
@@ -21,6 +23,7 @@ Exit 0 pass, 1 fail, 77 skipped with the reason (prometheus not installed,
 no free port). Every wait is bounded.
 """
 import argparse
+import glob
 import json
 import math
 import os
@@ -74,10 +77,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-def write_config(path, manifest, programs):
-    # JSON is YAML, so the config needs no YAML writer.
-    targets = [{"targets": [f"127.0.0.1:{p.port}"],
-                "labels": {"case": manifest["name"], "variant": v}} for v, p in programs.items()]
+def write_config(path, programs):
+    """programs: {(case, variant): Program}. JSON is YAML, so the config
+    needs no YAML writer."""
+    targets = [{"targets": [f"127.0.0.1:{p.port}"], "labels": {"case": c, "variant": v}}
+               for (c, v), p in programs.items()]
     config = {
         "global": {"scrape_interval": f"{SCRAPE_SECONDS}s", "scrape_timeout": f"{SCRAPE_SECONDS}s",
                    "evaluation_interval": f"{SCRAPE_SECONDS}s"},
@@ -157,19 +161,20 @@ def stop_group(proc, seconds=10):
     return proc.wait()
 
 
-def wait_scraped(port, at_least, seconds):
+def wait_scraped(port, targets, at_least, seconds):
     """Waits until Prometheus holds a sample at or after Unix time
-    at_least from both targets (scrapes run every second: bounded)."""
+    at_least from every one of its targets (scrapes run every second:
+    bounded)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         rows = query(port, 'timestamp(up{job="leaklab"} == 1)', time.time())
-        if len(rows) == 2 and all(v >= at_least for _, v in rows):
+        if len(rows) == targets and all(v >= at_least for _, v in rows):
             return
         time.sleep(0.5)
-    fail(f"prometheus did not scrape both programs within {seconds} s: {rows}")
+    fail(f"prometheus did not scrape all {targets} programs within {seconds} s: {rows}")
 
 
-def check_rules(port, expect):
+def check_rules(port, manifests):
     groups = api(port, "/api/v1/rules")["groups"]
     rules = {r["name"]: r for g in groups for r in g["rules"]}
     for name in ALERTS.values():
@@ -177,80 +182,103 @@ def check_rules(port, expect):
             fail(f"rule {name} is not loaded (loaded: {sorted(rules)})")
         if rules[name]["health"] != "ok":
             fail(f"rule {name}: health {rules[name]['health']}: {rules[name].get('lastError')}")
-    for signal_name in expect:
-        name = ALERTS[signal_name]
-        states = {a["labels"].get("variant"): a["state"] for a in rules[name]["alerts"]}
-        if states.get("leak") not in ("pending", "firing"):
-            fail(f"{name} is not pending for the leak ({states or 'no alerts'})")
-        print(f"ok: rule {name} is {states['leak']} for the leak"
-              f"{'' if 'fixed' not in states else ', ' + states['fixed'] + ' for the fix'}", flush=True)
+    for m in manifests:
+        for signal_name in m["expect"]:
+            name = ALERTS[signal_name]
+            states = {a["labels"].get("variant"): a["state"] for a in rules[name]["alerts"]
+                      if a["labels"].get("case") == m["name"]}
+            if states.get("leak") not in ("pending", "firing"):
+                fail(f"{name} is not pending for {m['name']}'s leak ({states or 'no alerts'})")
+            fix = "" if "fixed" not in states else f", {states['fixed']} for the fix"
+            print(f"ok: {m['name']}: rule {name} is {states['leak']} for the leak{fix}", flush=True)
     print(f"ok: the {len(ALERTS)} rules of leaklab.rules.yml are loaded and healthy", flush=True)
+
+
+def check_growth(port, m, rate, window, at):
+    """The PromQL verdict on one case: every signal its leak shows must
+    have a slope above the limit for the leak and not for the fix."""
+    for signal_name in m["expect"]:
+        metric = drive.METRICS[signal_name]
+        limit = LIMIT_PER_CLIENT[signal_name] * rate
+        sel = {v: f'{metric}{{case="{m["name"]}",variant="{v}"}}' for v in ("leak", "fixed")}
+        slopes = {}
+        for v in ("leak", "fixed"):
+            rows = query(port, f"deriv({sel[v]}[{window}s])", at)
+            slopes[v] = rows[0][1] if rows else None
+        leak_q = f"deriv({sel['leak']}[{window}s]) > {limit:g}"
+        fixed_q = f"deriv({sel['fixed']}[{window}s]) > {limit:g}"
+        leak_rows, fixed_rows = query(port, leak_q, at), query(port, fixed_q, at)
+        if len(leak_rows) != 1:
+            fail(f"{leak_q} returned {leak_rows}, expected the leak's series (slopes: {slopes})")
+        if fixed_rows:
+            fail(f"{fixed_q} returned {fixed_rows}, expected nothing (slopes: {slopes})")
+        print(f"ok: {leak_q} -> {slopes['leak']:.4g}/s; for the fix nothing "
+              f"(its slope {slopes['fixed']:.4g}/s)", flush=True)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("manifest")
+    ap.add_argument("manifests", nargs="+", metavar="MANIFEST")
     ap.add_argument("--load-seconds", type=float, default=15)
     ap.add_argument("--rate", type=float, default=5)
     args = ap.parse_args()
     prometheus = os.environ.get("LEAKLAB_PROMETHEUS") or shutil.which("prometheus")
     if not prometheus:
         skip("prometheus not found (Debian package: prometheus; ./leaklab deps installs it)")
-    manifest = drive.read_manifest(args.manifest)
+    manifests = []
+    for path in args.manifests:
+        paths = sorted(glob.glob(os.path.join(path, "*.manifest"))) if os.path.isdir(path) else [path]
+        for m in map(drive.read_manifest, paths):
+            # A case whose scenario the Python client does not drive (a
+            # silent peer, a burst) is judged by leaklab-check alone.
+            if m["scenario"] not in drive.SCENARIOS:
+                print(f"note: {m['name']}: scenario {m['scenario']} is not driven here", flush=True)
+                continue
+            m["expect"] = [s for s in m["expect"] if s in drive.METRICS]
+            manifests.append(m)
+    if not manifests:
+        fail(f"no case to drive in {args.manifests}")
     started = time.monotonic()
     programs = {}
     prom = None
     with tempfile.TemporaryDirectory(prefix="leaklab-prometheus-") as tmp:
         try:
-            for variant in ("leak", "fixed"):
-                programs[variant] = drive.Program(manifest[variant], manifest["program_args"]).start()
+            for m in manifests:
+                for v in ("leak", "fixed"):
+                    programs[m["name"], v] = drive.Program(m[v], m["program_args"]).start()
             # The first client pays one-off costs (lazy initialisation,
             # allocator arenas): before the baseline, not in it.
-            for p in programs.values():
-                drive.run_client(manifest, p.port)
+            for (name, _), p in programs.items():
+                drive.run_client(next(m for m in manifests if m["name"] == name), p.port)
             config = os.path.join(tmp, "prometheus.yml")
-            write_config(config, manifest, programs)
+            write_config(config, programs)
             prom, port = start_prometheus(prometheus, config, tmp)
             version = api(port, "/api/v1/status/buildinfo").get("version", "?")
-            print(f"prometheus {version} on 127.0.0.1:{port}, scraping "
-                  f"{manifest['name']} leak :{programs['leak'].port} and fixed "
-                  f":{programs['fixed'].port} every {SCRAPE_SECONDS} s", flush=True)
-            wait_scraped(port, time.time(), 20)
+            print(f"prometheus {version} on 127.0.0.1:{port}, scraping every "
+                  f"{SCRAPE_SECONDS} s: " + ", ".join(f"{c} {v} :{p.port}"
+                                                      for (c, v), p in programs.items()), flush=True)
+            wait_scraped(port, len(programs), time.time(), 20)
             time.sleep(BASELINE_SCRAPES * SCRAPE_SECONDS)
             window_start = time.time()
-            load = drive.Load(manifest, {v: p.port for v, p in programs.items()},
-                              rate=args.rate, seconds=args.load_seconds).start()
-            while load.running():
+            loads = [drive.Load(m, {v: programs[m["name"], v].port for v in ("leak", "fixed")},
+                                rate=args.rate, seconds=args.load_seconds).start() for m in manifests]
+            while any(load.running() for load in loads):
                 time.sleep(0.2)
-            load.stop()
-            counts = load.counts()
-            for v, c in counts.items():
-                if c["failed"]:
-                    fail(f"{c['failed']} of the {v} program's clients failed: {c['last_error']}")
+            for m, load in zip(manifests, loads):
+                load.stop()
+                for v, c in load.counts().items():
+                    if c["failed"]:
+                        fail(f"{m['name']}: {c['failed']} of the {v} program's clients failed: "
+                             f"{c['last_error']}")
             time.sleep(SETTLE_SCRAPES * SCRAPE_SECONDS)
             at = time.time()
-            wait_scraped(port, at - SCRAPE_SECONDS, 10)
+            wait_scraped(port, len(programs), at - SCRAPE_SECONDS, 10)
             window = math.ceil(at - window_start) + BASELINE_SCRAPES
-            print(f"load: {counts['leak']['served']} clients into each program over "
+            print(f"load: {loads[0].counts()['leak']['served']} clients into each program over "
                   f"{args.load_seconds:g} s; window {window} s", flush=True)
-            for signal_name in manifest["expect"]:
-                metric = drive.METRICS[signal_name]
-                limit = LIMIT_PER_CLIENT[signal_name] * args.rate
-                slopes = {}
-                for v in ("leak", "fixed"):
-                    rows = query(port, f'deriv({metric}{{variant="{v}"}}[{window}s])', at)
-                    slopes[v] = rows[0][1] if rows else None
-                leak_q = f'deriv({metric}{{variant="leak"}}[{window}s]) > {limit:g}'
-                fixed_q = f'deriv({metric}{{variant="fixed"}}[{window}s]) > {limit:g}'
-                leak_rows, fixed_rows = query(port, leak_q, at), query(port, fixed_q, at)
-                if len(leak_rows) != 1:
-                    fail(f"{leak_q} returned {leak_rows}, expected the leak's series "
-                         f"(slopes: {slopes})")
-                if fixed_rows:
-                    fail(f"{fixed_q} returned {fixed_rows}, expected nothing (slopes: {slopes})")
-                print(f"ok: {signal_name}: {leak_q} -> {slopes['leak']:.4g}/s; "
-                      f"for the fix nothing (its slope {slopes['fixed']:.4g}/s)", flush=True)
-            check_rules(port, manifest["expect"])
+            for m in manifests:
+                check_growth(port, m, args.rate, window, at)
+            check_rules(port, manifests)
             status = stop_group(prom)
             prom = None
             if status != 0:
@@ -265,7 +293,7 @@ def main():
                 rc = p.stop()
                 if rc != 0:
                     fail(f"{p.label} exited with status {rc} after SIGTERM, expected 0")
-    print(f"ok: prometheus saw the leak grow and the fix stay flat "
+    print(f"ok: prometheus saw every leak grow and every fix stay flat "
           f"({time.monotonic() - started:.1f} s in all)", flush=True)
 
 
