@@ -24,6 +24,7 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import threading
 import time
 
@@ -391,3 +392,37 @@ def scrape(port, host="127.0.0.1", timeout=2.0):
             except ValueError:
                 pass
     return values
+
+
+# ----- for the tests that use this module (test_live.py, test_prometheus.py)
+
+# Exit status CTest reads as "skipped" (SKIP_RETURN_CODE).
+SKIP = 77
+
+
+def fail(message):
+    print(f"FAIL: {message}", file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+def skip(message):
+    print(f"SKIP: {message}", flush=True)
+    sys.exit(SKIP)
+
+
+def stop_group(proc, seconds=10):
+    """SIGTERM to proc's process group, SIGKILL after seconds; the status."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(seconds)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    return proc.wait()

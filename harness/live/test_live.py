@@ -23,7 +23,6 @@ import base64
 import re
 import select
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -36,7 +35,6 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 import leaklab_drive as drive  # noqa: E402
 
-SKIP = 77
 READY = re.compile(rb"^leaklab: dashboard at (http://127\.0\.0\.1:([0-9]+)/)$")
 # Chromium's start is about 2.5 s of CPU: seconds on an idle machine, tens
 # of seconds on two cores shared with a build.
@@ -47,32 +45,10 @@ SETTLE_SAMPLES = 3
 SETTLE_SECONDS = 40
 
 
-def fail(message):
-    print(f"FAIL: {message}", file=sys.stderr, flush=True)
-    sys.exit(1)
 
 
-def skip(message):
-    print(f"SKIP: {message}", flush=True)
-    sys.exit(SKIP)
 
 
-def stop_group(proc, seconds=10):
-    """SIGTERM to proc's process group, SIGKILL after seconds; the status."""
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(seconds)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    return proc.wait()
 
 
 def find_chromium():
@@ -83,7 +59,7 @@ def find_chromium():
         path = shutil.which(name)
         if path:
             return path
-    skip("chromium not found (Debian package: chromium; ./leaklab deps installs it)")
+    drive.skip("chromium not found (Debian package: chromium; ./leaklab deps installs it)")
 
 
 def start_dashboard(manifest, load_seconds):
@@ -102,15 +78,15 @@ def start_dashboard(manifest, load_seconds):
             continue
         chunk = os.read(proc.stdout.fileno(), 4096)
         if not chunk:
-            fail(f"leaklab_live.py exited with status {proc.wait()} before printing its URL")
+            drive.fail(f"leaklab_live.py exited with status {proc.wait()} before printing its URL")
         pending += chunk
         for line in pending.split(b"\n")[:-1]:
             m = READY.match(line.strip())
             if m:
                 return proc, m.group(1).decode(), int(m.group(2))
         pending = pending.split(b"\n")[-1]
-    stop_group(proc)
-    fail("leaklab_live.py printed no URL within 30 s")
+    drive.stop_group(proc)
+    drive.fail("leaklab_live.py printed no URL within 30 s")
 
 
 def status_of(port, method="GET", path="/", headers=None):
@@ -150,7 +126,7 @@ def check_origin_rules(port):
         for path in ("/", "/state.json"):
             got = status_of(port, method, path, headers)
             if got != want:
-                fail(f"{what} ({method} {path}): status {got}, expected {want}")
+                drive.fail(f"{what} ({method} {path}): status {got}, expected {want}")
     print(f"ok: the dashboard answers its own Host and Origin and refuses a foreign "
           f"Host, Origin or site and POST ({len(cases) * 2} requests)", flush=True)
 
@@ -228,20 +204,20 @@ def judge(page, expect):
         v = page["verdicts"][name]
         line = page["lines"][name]
         if not v["rising"]:
-            fail(f"{name}: the page does not see the leak rise ({v['text']})")
+            drive.fail(f"{name}: the page does not see the leak rise ({v['text']})")
         if not v["flat"]:
-            fail(f"{name}: the page does not see the fix stay flat ({v['text']})")
+            drive.fail(f"{name}: the page does not see the fix stay flat ({v['text']})")
         if "good" not in line["verdict_class"]:
-            fail(f"{name}: the verdict is not shown as good ({line['verdict_class']})")
+            drive.fail(f"{name}: the verdict is not shown as good ({line['verdict_class']})")
         leak, fixed = line.get("leak"), line.get("fixed")
         if not leak or not fixed or leak["n"] < 10 or fixed["n"] < 10:
-            fail(f"{name}: the page drew too few points ({page['drawn'][name]})")
+            drive.fail(f"{name}: the page drew too few points ({page['drawn'][name]})")
         # SVG y grows downwards: the leak's last point is above its first,
         # the fix ends where it started (within a pixel and a half).
         if not leak["last"][1] < leak["first"][1] - 5:
-            fail(f"{name}: the leak line does not rise on screen ({leak})")
+            drive.fail(f"{name}: the leak line does not rise on screen ({leak})")
         if abs(fixed["last"][1] - fixed["first"][1]) > 1.5:
-            fail(f"{name}: the fixed line does not end where it started ({fixed})")
+            drive.fail(f"{name}: the fixed line does not end where it started ({fixed})")
         print(f"ok: {name}: {v['text']} (leak line {leak['first'][1]:.0f} -> "
               f"{leak['last'][1]:.0f} px, fixed {fixed['first'][1]:.0f} -> "
               f"{fixed['last'][1]:.0f} px, {leak['n']} points each)", flush=True)
@@ -294,12 +270,12 @@ def run_browser(chromium, url, tmp):
             pass
         time.sleep(0.2)
     status = proc.poll()
-    stop_group(proc)
+    drive.stop_group(proc)
     with open(log_path, "rb") as f:
         tail = f.read().decode(errors="replace")[-1500:]
     if status is None:
-        skip(f"Chromium opened no DevTools port within {CHROMIUM_START_SECONDS} s: {tail}")
-    skip(f"Chromium will not start: {chromium} exited with status {status}: {tail}")
+        drive.skip(f"Chromium opened no DevTools port within {CHROMIUM_START_SECONDS} s: {tail}")
+    drive.skip(f"Chromium will not start: {chromium} exited with status {status}: {tail}")
 
 
 def main():
@@ -339,7 +315,7 @@ def main():
                         break
                     time.sleep(1)
                 if not settled(page):
-                    fail(f"the page never showed the load stopped and settled: {page}")
+                    drive.fail(f"the page never showed the load stopped and settled: {page}")
                 print(f"page: {page['updates']} updates, {page['leak_samples']} samples a "
                       f"program; {page['status']}", flush=True)
                 judge(page, expect)
@@ -348,13 +324,13 @@ def main():
                 dt.close()
             finally:
                 if browser is not None:
-                    stop_group(browser)
+                    drive.stop_group(browser)
     finally:
-        status = stop_group(dash, seconds=20)
+        status = drive.stop_group(dash, seconds=20)
         # Its closing summary: each signal's first and last sample.
         sys.stdout.write(dash.stdout.read().decode(errors="replace"))
     if status != 0:
-        fail(f"leaklab_live.py exited with status {status} on SIGTERM, expected 0 "
+        drive.fail(f"leaklab_live.py exited with status {status} on SIGTERM, expected 0 "
              "(both programs must stop cleanly)")
     print(f"ok: the dashboard stopped both programs and exited 0 "
           f"({time.monotonic() - started:.1f} s in all)", flush=True)

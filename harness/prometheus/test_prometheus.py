@@ -28,7 +28,6 @@ import json
 import math
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -43,7 +42,6 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "live"))
 import leaklab_drive as drive  # noqa: E402
 
-SKIP = 77
 RULES = os.path.join(HERE, "leaklab.rules.yml")
 ALERTS = {"threads": "LeaklabThreadGrowth", "fds": "LeaklabFdGrowth", "heap": "LeaklabHeapGrowth"}
 # The slope (per second) that separates leak from fix, per client a second
@@ -57,14 +55,8 @@ SETTLE_SCRAPES = 4
 START_SECONDS = 30
 
 
-def fail(message):
-    print(f"FAIL: {message}", file=sys.stderr, flush=True)
-    sys.exit(1)
 
 
-def skip(message):
-    print(f"SKIP: {message}", flush=True)
-    sys.exit(SKIP)
 
 
 def free_port():
@@ -134,31 +126,16 @@ def start_prometheus(prometheus, config, tmp):
             except OSError:
                 pass
             time.sleep(0.2)
-        stop_group(proc)
+        drive.stop_group(proc)
         with open(log_path, "rb") as f:
             log_text = f.read().decode(errors="replace")
         if "address already in use" in log_text:
             continue
-        fail(f"prometheus did not become ready within {START_SECONDS} s "
+        drive.fail(f"prometheus did not become ready within {START_SECONDS} s "
              f"(status {proc.returncode}): {log_text[-2000:]}")
-    skip("no free port for prometheus on 127.0.0.1: three in a row were taken")
+    drive.skip("no free port for prometheus on 127.0.0.1: three in a row were taken")
 
 
-def stop_group(proc, seconds=10):
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(seconds)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    return proc.wait()
 
 
 def wait_scraped(port, targets, at_least, seconds):
@@ -171,7 +148,7 @@ def wait_scraped(port, targets, at_least, seconds):
         if len(rows) == targets and all(v >= at_least for _, v in rows):
             return
         time.sleep(0.5)
-    fail(f"prometheus did not scrape all {targets} programs within {seconds} s: {rows}")
+    drive.fail(f"prometheus did not scrape all {targets} programs within {seconds} s: {rows}")
 
 
 def check_rules(port, manifests):
@@ -179,16 +156,16 @@ def check_rules(port, manifests):
     rules = {r["name"]: r for g in groups for r in g["rules"]}
     for name in ALERTS.values():
         if name not in rules:
-            fail(f"rule {name} is not loaded (loaded: {sorted(rules)})")
+            drive.fail(f"rule {name} is not loaded (loaded: {sorted(rules)})")
         if rules[name]["health"] != "ok":
-            fail(f"rule {name}: health {rules[name]['health']}: {rules[name].get('lastError')}")
+            drive.fail(f"rule {name}: health {rules[name]['health']}: {rules[name].get('lastError')}")
     for m in manifests:
         for signal_name in m["expect"]:
             name = ALERTS[signal_name]
             states = {a["labels"].get("variant"): a["state"] for a in rules[name]["alerts"]
                       if a["labels"].get("case") == m["name"]}
             if states.get("leak") not in ("pending", "firing"):
-                fail(f"{name} is not pending for {m['name']}'s leak ({states or 'no alerts'})")
+                drive.fail(f"{name} is not pending for {m['name']}'s leak ({states or 'no alerts'})")
             fix = "" if "fixed" not in states else f", {states['fixed']} for the fix"
             print(f"ok: {m['name']}: rule {name} is {states['leak']} for the leak{fix}", flush=True)
     print(f"ok: the {len(ALERTS)} rules of leaklab.rules.yml are loaded and healthy", flush=True)
@@ -209,9 +186,9 @@ def check_growth(port, m, rate, window, at):
         fixed_q = f"deriv({sel['fixed']}[{window}s]) > {limit:g}"
         leak_rows, fixed_rows = query(port, leak_q, at), query(port, fixed_q, at)
         if len(leak_rows) != 1:
-            fail(f"{leak_q} returned {leak_rows}, expected the leak's series (slopes: {slopes})")
+            drive.fail(f"{leak_q} returned {leak_rows}, expected the leak's series (slopes: {slopes})")
         if fixed_rows:
-            fail(f"{fixed_q} returned {fixed_rows}, expected nothing (slopes: {slopes})")
+            drive.fail(f"{fixed_q} returned {fixed_rows}, expected nothing (slopes: {slopes})")
         print(f"ok: {leak_q} -> {slopes['leak']:.4g}/s; for the fix nothing "
               f"(its slope {slopes['fixed']:.4g}/s)", flush=True)
 
@@ -224,7 +201,7 @@ def main():
     args = ap.parse_args()
     prometheus = os.environ.get("LEAKLAB_PROMETHEUS") or shutil.which("prometheus")
     if not prometheus:
-        skip("prometheus not found (Debian package: prometheus; ./leaklab deps installs it)")
+        drive.skip("prometheus not found (Debian package: prometheus; ./leaklab deps installs it)")
     manifests = []
     for path in args.manifests:
         paths = sorted(glob.glob(os.path.join(path, "*.manifest"))) if os.path.isdir(path) else [path]
@@ -237,7 +214,7 @@ def main():
             m["expect"] = [s for s in m["expect"] if s in drive.METRICS]
             manifests.append(m)
     if not manifests:
-        fail(f"no case to drive in {args.manifests}")
+        drive.fail(f"no case to drive in {args.manifests}")
     started = time.monotonic()
     programs = {}
     prom = None
@@ -268,7 +245,7 @@ def main():
                 load.stop()
                 for v, c in load.counts().items():
                     if c["failed"]:
-                        fail(f"{m['name']}: {c['failed']} of the {v} program's clients failed: "
+                        drive.fail(f"{m['name']}: {c['failed']} of the {v} program's clients failed: "
                              f"{c['last_error']}")
             time.sleep(SETTLE_SCRAPES * SCRAPE_SECONDS)
             at = time.time()
@@ -279,20 +256,20 @@ def main():
             for m in manifests:
                 check_growth(port, m, args.rate, window, at)
             check_rules(port, manifests)
-            status = stop_group(prom)
+            status = drive.stop_group(prom)
             prom = None
             if status != 0:
-                fail(f"prometheus exited with status {status} on SIGTERM")
+                drive.fail(f"prometheus exited with status {status} on SIGTERM")
         except (OSError, drive.DriveError) as e:
-            fail(str(e))
+            drive.fail(str(e))
         finally:
             # Before the data directory goes: prometheus writes to it.
             if prom is not None:
-                stop_group(prom)
+                drive.stop_group(prom)
             for p in programs.values():
                 rc = p.stop()
                 if rc != 0:
-                    fail(f"{p.label} exited with status {rc} after SIGTERM, expected 0")
+                    drive.fail(f"{p.label} exited with status {rc} after SIGTERM, expected 0")
     print(f"ok: prometheus saw every leak grow and every fix stay flat "
           f"({time.monotonic() - started:.1f} s in all)", flush=True)
 
