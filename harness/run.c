@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include <leaklab/alloc.h>
+#include <leaklab/app.h>
 #include <leaklab/error.h>
 
 #include "memcheck.h"
@@ -452,7 +453,7 @@ static int start(struct ctx *c)
 	if (err == LL_ETIMEDOUT) {
 		read_log_tail(c->log_path, run->log_tail, sizeof(run->log_tail));
 		return run_error(run,
-				 "no ready line (\"leaklab: listening on HOST:PORT\") "
+				 "no ready line (\"" LL_APP_READY_PREFIX "HOST:PORT\") "
 				 "within %d s: no verdict",
 				 c->lim.ready_ms / 1000);
 	}
