@@ -84,12 +84,18 @@ static void usage(const struct ll_app *app, FILE *f)
 		app->conn.write_timeout_ms > 0 ? app->conn.write_timeout_ms : 5000);
 	fprintf(f, "  --no-metrics      do not serve GET /metrics\n"
 		   "  -h, --help        this text\n");
-	for (k = app->knobs; k && k->name; k++)
-		fprintf(f, "  --%-16s %s (default %ld)\n", k->name, k->help, *k->value);
+	if (app->knobs && app->knobs->name)
+		fprintf(f, "\nOptions of %s, each a whole number from 0 to %d:\n", app->name,
+			INT_MAX);
+	for (k = app->knobs; k && k->name; k++) {
+		char opt[64];
+
+		snprintf(opt, sizeof(opt), "--%s N", k->name);
+		fprintf(f, "  %-17s %s (default %ld)\n", opt, k->help, *k->value);
+	}
 	fprintf(f,
-		"\nA value follows its option as --port N or --port=N. Timeouts are 1 to %ld ms;\n"
-		"the options of this program, 0 to %d.\n",
-		MAX_TIMEOUT_MS, INT_MAX);
+		"\nA value follows its option as --port N or --port=N. Timeouts are 1 to %ld ms.\n",
+		MAX_TIMEOUT_MS);
 	fprintf(f, "Prints \"" LL_APP_READY_PREFIX "HOST:PORT\" when ready; "
 		   "SIGINT or SIGTERM stops it.\n");
 }

@@ -189,8 +189,9 @@ static void test_help(void)
 	    "usage: app-fixture [options]\nThe program test_app starts.\n",
 	    "  --port N ",
 	    "  --max-conns N ",
-	    "  --heartbeat-ms     milliseconds between pings (default 1000)\n",
-	    "  --burst            messages per burst (default 3)\n",
+	    "\nOptions of app-fixture, each a whole number from 0 to 2147483647:\n",
+	    "  --heartbeat-ms N  milliseconds between pings (default 1000)\n",
+	    "  --burst N         messages per burst (default 3)\n",
 	    "--port N or --port=N",
 	    "Prints \"" LL_APP_READY_PREFIX "HOST:PORT\" when ready",
 	};
