@@ -152,8 +152,13 @@ _Noreturn static inline void check_mem_failed_(const char *file, int line, const
 
 /* --- the runner ------------------------------------------------------- */
 
-/* How long a test's threads, fds and allocations get to go away after it returns. */
+/*
+ * How long a test's threads, fds and allocations get to go away after it
+ * returns. A program may define it smaller before including this header.
+ */
+#ifndef CHECK_SETTLE_MS
 #define CHECK_SETTLE_MS 1000
+#endif
 /* Tests in one program, at most; fds named in a leak report, at most. */
 #define CHECK_MAX_TESTS 256
 #define CHECK_MAX_FDS	4096
@@ -291,7 +296,7 @@ static inline void check_run_(const char *name, void (*fn)(void))
 {
 	struct check_runner *r = check_runner_();
 	struct check_state before, after;
-	long long start, until;
+	long long start, ended, until;
 	long wait_us = 100;
 
 	if (r->ntests < CHECK_MAX_TESTS)
@@ -317,8 +322,9 @@ static inline void check_run_(const char *name, void (*fn)(void))
 	fprintf(stderr, "-- %s\n", name);
 	start = check_now_ms_();
 	fn();
+	ended = check_now_ms_();
 	/* Polled with backoff from 100 us, capped at 100 ms, as goleak settles. */
-	until = check_now_ms_() + CHECK_SETTLE_MS;
+	until = ended + CHECK_SETTLE_MS;
 	for (;;) {
 		struct timespec ts;
 
@@ -332,7 +338,8 @@ static inline void check_run_(const char *name, void (*fn)(void))
 		nanosleep(&ts, NULL);
 		wait_us = wait_us * 2 > 100000 ? 100000 : wait_us * 2;
 	}
-	fprintf(stderr, "-- %s: ok, %lld ms\n", name, check_now_ms_() - start);
+	fprintf(stderr, "-- %s: ok, %lld ms, then %lld ms to settle\n", name, ended - start,
+		check_now_ms_() - ended);
 }
 
 #define RUN(fn) check_run_(#fn, fn)
