@@ -14,6 +14,11 @@
  *   pings MS                  the server pings an idle client about every MS
  *   sessions QUERY K          K clients connected at once each send QUERY and
  *                             each is answered "sessions: K"
+ *   upgrade PATH => STATUS    an upgrade to PATH is answered with HTTP STATUS
+ *                             (101: accepted, and then it echoes)
+ *
+ * Every client but upgrade's connects to lc_client's path, over wss when
+ * lc_client.tls is set (scenario.h).
  */
 #ifndef LEAKLAB_HARNESS_BEHAVIOUR_H
 #define LEAKLAB_HARNESS_BEHAVIOUR_H
@@ -26,13 +31,15 @@ enum lc_behaviour_kind {
 	LC_BH_REPLY,
 	LC_BH_PINGS,
 	LC_BH_SESSIONS,
+	LC_BH_UPGRADE,
 };
 
 struct lc_behaviour {
 	enum lc_behaviour_kind kind;
-	char text[256];	    /* reply: what to send; sessions: the query */
+	char text[256];	    /* reply: what to send; sessions: the query; upgrade: the path */
 	char expected[256]; /* reply: the start of the answer */
-	long number;	    /* pings: the interval in ms; sessions: how many clients */
+	long
+	    number; /* pings: the interval in ms; sessions: how many clients; upgrade: the status */
 };
 
 /*

@@ -22,6 +22,8 @@ void lc_manifest_free(struct lc_manifest *m)
 	ll_free(m->expect);
 	ll_free(m->memcheck_expect);
 	ll_free(m->request);
+	ll_free(m->path);
+	ll_free(m->bad_path);
 	ll_free(m->leak);
 	ll_free(m->fixed);
 	ll_free(m->verify);
@@ -80,6 +82,7 @@ static int parse_line(struct lc_manifest *m, const char *line, size_t len)
 	    {"request", &m->request},	{"leak", &m->leak},
 	    {"fixed", &m->fixed},	{"verify", &m->verify},
 	    {"source", &m->source},	{"exercise", &m->exercise},
+	    {"path", &m->path},		{"bad_path", &m->bad_path},
 	};
 	size_t i;
 

@@ -10,6 +10,8 @@
  *   expect=fds heap
  *   memcheck_expect=fds heap lost
  *   request=...              (optional)
+ *   path=/?id=...            (optional: every client's upgrade)
+ *   bad_path=/?token=...     (optional: bad-token's upgrade)
  *   program_arg=--knob       (repeated, in order)
  *   behaviour=echo           (repeated: the case's behaviour checks)
  *   verify=connect-drop connect-close burst bad-handshake
@@ -25,6 +27,7 @@
 
 struct lc_manifest {
 	char *name, *summary, *scenario, *load, *expect, *memcheck_expect, *request;
+	char *path, *bad_path;
 	char *leak, *fixed;
 	char *verify;	/* the exit paths a fix must be clean on, space-separated */
 	char *source;	/* the case's folder */

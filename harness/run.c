@@ -419,6 +419,11 @@ static int drive(struct ctx *c, const char *phase, long load)
 	if (run->drive.connect_failed > connect_failed)
 		return run_error(run, LL_ECLOSED, "the scenario could not connect: %s",
 				 run->drive.first_error);
+	if (c->sc.kind == LC_SC_FAULT_WALK && run->drive.walks > 0)
+		progress(c,
+			 "fault walk: %ld walks so far, each failed allocations 1 to %ld of the "
+			 "handshake path in turn (fewest %ld), then went through\n",
+			 run->drive.walks, run->drive.walk_max, run->drive.walk_min);
 	return 0;
 }
 
@@ -775,6 +780,9 @@ static const char *unit_of(enum lc_scenario_kind k)
 {
 	return k == LC_SC_BURST		  ? "messages"
 	       : k == LC_SC_BAD_HANDSHAKE ? "bad handshakes"
+	       : k == LC_SC_BAD_TOKEN	  ? "bad tokens"
+	       : k == LC_SC_FAULT_WALK	  ? "fault walks"
+	       : k == LC_SC_TLS_BAD	  ? "aborted TLS handshakes"
 					  : "clients";
 }
 
