@@ -5,13 +5,13 @@
  * HTTP handler that checks a JWT before it calls Upgrade, and keeps the
  * session in a sync.Map). The upgrade is "/?id=ID&token=HEX", the token
  * an HMAC-SHA256 of the id (auth.h); before the server answers 101, check()
- * copies the id, checks the token with OpenSSL's EVP_MAC and registers a
- * session. A good token gets a session ("whoami" is answered "you are
- * ID"), a bad one gets HTTP 401.
+ * makes a verifier (OpenSSL's EVP_MAC), copies the id, checks the token
+ * and registers a session. A good token gets a session ("whoami" is
+ * answered "you are ID"), a bad one gets HTTP 401.
  *
- * What leaked (leak.c): every refused upgrade left the id's copy and the
- * verifier (an EVP_MAC_CTX and its HMAC state, some 1.3 KiB) behind, and
- * an allocation that failed on the way left whatever came before it.
+ * What leaked (leak.c): every refused upgrade left the verifier (an
+ * EVP_MAC_CTX and its HMAC state, about 1 KiB) and the id's copy behind,
+ * and an allocation that failed on the way left whatever came before it.
  *
  * Why: check() returned early on each error, and only the happy path freed
  * what it made. In Go, `defer ctx.Free()` right after each acquisition

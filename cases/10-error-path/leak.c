@@ -5,12 +5,12 @@
  * HTTP handler that checks a JWT before it calls Upgrade, and keeps the
  * session in a sync.Map). The upgrade is "/?id=ID&token=HEX", the token
  * an HMAC-SHA256 of the id (auth.h); before the server answers 101, check()
- * copies the id, checks the token with OpenSSL's EVP_MAC and registers a
- * session. A good token gets a session ("whoami" is answered "you are
- * ID"), a bad one gets HTTP 401.
+ * makes a verifier (OpenSSL's EVP_MAC), copies the id, checks the token
+ * and registers a session. A good token gets a session ("whoami" is
+ * answered "you are ID"), a bad one gets HTTP 401.
  *
- * What leaks: every refused upgrade leaves the id's copy and the verifier
- * (an EVP_MAC_CTX and its HMAC state, some 1.3 KiB) behind, and an
+ * What leaks: every refused upgrade leaves the verifier (an EVP_MAC_CTX
+ * and its HMAC state, about 1 KiB) and the id's copy behind, and an
  * allocation that fails on the way leaves whatever came before it.
  *
  * Why: check() returns early on each error, and only the happy path frees
@@ -23,7 +23,7 @@
  * of the last thing it holds. The harness's fault walk fails the Nth
  * allocation of the handshake path for every N in turn to prove it.
  *
- * Signals: heap grows with every bad token (about 1.4 KiB each); under
+ * Signals: heap grows with every bad token (about 1 KiB each); under
  * memcheck the verifiers are definitely lost.
  */
 #include <leaklab/app.h>
