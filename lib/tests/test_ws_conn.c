@@ -7,6 +7,7 @@
 #include <leaklab/ws_conn.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -467,6 +468,8 @@ static struct ll_ws_conn *make_tcp(int *peer, const struct ll_ws_conn_opts *opts
 	CHECK(lfd >= 0);
 	*peer = ll_tcp_connect("127.0.0.1", port, 5000);
 	CHECK(*peer >= 0);
+	/* ll_tcp_connect's socket is non-blocking; read_exact wants to wait. */
+	CHECK_EQ(fcntl(*peer, F_SETFL, fcntl(*peer, F_GETFL) & ~O_NONBLOCK), 0);
 	for (fd = -1; fd < 0; fd = accept(lfd, NULL, NULL))
 		sleep_ms(1);
 	close(lfd);
