@@ -609,10 +609,22 @@ struct ll_ws_conn *ll_ws_conn_retain(struct ll_ws_conn *c)
 
 void ll_ws_conn_release(struct ll_ws_conn *c)
 {
+	struct ll_transport *t;
+
 	if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
-	/* The last reference: the owner may never have destroyed the transport. */
-	ll_transport_destroy(c->t);
+	/*
+	 * The last reference may go on another thread than the owner's (a
+	 * server stopping drops its own after the handler destroyed the
+	 * connection). The atomic count already orders this after every use
+	 * of c, but DRD does not model atomics: taking tlock, which destroy
+	 * took after the owner's last read and write, gives it the order too.
+	 */
+	pthread_mutex_lock(&c->tlock);
+	t = c->t;
+	pthread_mutex_unlock(&c->tlock);
+	/* The owner may never have destroyed the transport. */
+	ll_transport_destroy(t);
 	ll_ws_parser_destroy(c->parser);
 	ll_free(c->rbuf);
 	close(c->wake_fd);
