@@ -1,7 +1,8 @@
 /*
  * listeners.c - a listener list (listeners.h): an array in the order the
- * listeners were added, under one mutex held across emit, so off() can
- * promise that a removed listener is not running and never will again.
+ * listeners were added, grown by doubling and shrunk by halving, under one
+ * mutex held across emit, so off() can promise that a removed listener is
+ * not running and never will again.
  */
 #include <leaklab/alloc.h>
 #include <leaklab/error.h>
@@ -130,6 +131,24 @@ int ll_listeners_off(struct ll_listeners *l, uint64_t id)
 	gone = l->items[i];
 	memmove(&l->items[i], &l->items[i + 1], (l->len - i - 1) * sizeof(l->items[0]));
 	l->len--;
+	/*
+	 * Shrink as the list empties, so its memory follows the listeners it
+	 * holds now, not the most it ever held: a list that keeps its peak
+	 * would look like a small leak to anyone measuring the heap. A failed
+	 * shrink keeps the bigger array, which is still correct.
+	 */
+	if (l->len == 0) {
+		ll_free(l->items);
+		l->items = NULL;
+		l->cap = 0;
+	} else if (l->cap > 8 && l->len < l->cap / 4) {
+		struct listener *smaller = ll_realloc(l->items, l->cap / 2 * sizeof(*smaller));
+
+		if (smaller) {
+			l->items = smaller;
+			l->cap /= 2;
+		}
+	}
 	pthread_mutex_unlock(&l->lock);
 	/* Outside the lock: the free function may take locks of its own. */
 	if (gone.free_ctx)

@@ -206,6 +206,42 @@ static void test_off_waits(void)
 	ll_listeners_destroy(l);
 }
 
+/*
+ * A list's memory follows its listeners: 100 added and removed leave the
+ * heap where it was (ll_alloc_count sees every allocation; the array is
+ * freed when the list empties), and removing in any order keeps the rest
+ * called in the order they were added.
+ */
+static void test_shrinks(void)
+{
+	enum { N = 100 };
+	struct ll_listeners *l;
+	uint64_t id[N];
+	int log[N], len = 0, freed = 0, event = 42, i;
+
+	CHECK_EQ(ll_listeners_create(&l, "shrink", 0), 0);
+	for (i = 0; i < N; i++)
+		CHECK_EQ(
+		    ll_listeners_on(l, record_fn, rec_new(i, log, &len, &freed), rec_free, &id[i]),
+		    0);
+	/* Remove the odd ones from the back, then check the order of the rest. */
+	for (i = N - 1; i >= 0; i--)
+		if (i % 2)
+			CHECK_EQ(ll_listeners_off(l, id[i]), 0);
+	CHECK_EQ(ll_listeners_emit(l, &event), N / 2);
+	for (i = 0; i < N / 2; i++)
+		CHECK_EQ(log[i], 2 * i);
+	for (i = 0; i < N; i += 2)
+		CHECK_EQ(ll_listeners_off(l, id[i]), 0);
+	CHECK_EQ(freed, N);
+	CHECK_EQ(ll_listeners_count(l), 0);
+	/* Empty again: adding one allocates a fresh array, as the first time. */
+	ll_alloc_fail_after(1);
+	CHECK_EQ(ll_listeners_on(l, noop_fn, NULL, NULL, NULL), LL_ENOMEM);
+	ll_alloc_fail_after(0);
+	ll_listeners_destroy(l);
+}
+
 /* Every allocation failure: an error, nothing leaked, ctx still the caller's. */
 static void test_enomem(void)
 {
@@ -236,6 +272,7 @@ int main(void)
 	RUN(test_inside_emit);
 	RUN(test_warning);
 	RUN(test_off_waits);
+	RUN(test_shrinks);
 	RUN(test_enomem);
 	return 0;
 }
