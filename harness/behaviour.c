@@ -107,6 +107,13 @@ int lc_behaviour_parse(const char *line, struct lc_behaviour *out, char *why, si
 			goto bad;
 		return 0;
 	}
+	if (word == 8 && strncmp(line, "isolated", 8) == 0) {
+		out->kind = LC_BH_ISOLATED;
+		out->number = strtol(rest, &end, 10);
+		if (end == rest || *end || out->number < 2 || out->number > MAX_SESSIONS)
+			goto bad;
+		return 0;
+	}
 	if (word == 5 && strncmp(line, "stays", 5) == 0) {
 		out->kind = LC_BH_STAYS;
 		out->number = strtol(rest, &end, 10);
@@ -117,7 +124,7 @@ int lc_behaviour_parse(const char *line, struct lc_behaviour *out, char *why, si
 bad:
 	snprintf(why, why_size,
 		 "bad behaviour \"%s\" (echo | reply TEXT => EXPECTED | pings MS | "
-		 "sessions QUERY K | stays MS)",
+		 "sessions QUERY K | isolated K | stays MS)",
 		 line);
 	return LL_EINVAL;
 }
@@ -135,6 +142,12 @@ void lc_behaviour_describe(const struct lc_behaviour *b, char *buf, size_t size)
 	case LC_BH_SESSIONS:
 		snprintf(buf, size, "sessions: %ld clients connected at once, \"%s\" lists %ld",
 			 b->number, b->text, b->number);
+		break;
+	case LC_BH_ISOLATED:
+		snprintf(buf, size,
+			 "isolated: %ld clients at once each get back their own messages, "
+			 "nobody else's",
+			 b->number);
 		break;
 	case LC_BH_STAYS:
 		snprintf(buf, size,
@@ -273,6 +286,64 @@ static int check_sessions(const struct lc_behaviour *b, const char *host, unsign
 			nap *= 2;
 		}
 		ll_ws_msg_free(&msg);
+	}
+	for (i = 0; i < k; i++) {
+		if (!c[i])
+			continue;
+		if (rc == 0)
+			ll_ws_conn_close(c[i], LL_WS_CLOSE_NORMAL, NULL);
+		ll_ws_conn_destroy(c[i]);
+	}
+	return rc;
+}
+
+/*
+ * K clients at once. Every client sends its own text before any reads, so
+ * a server that hands a reply to the wrong client, or to every client,
+ * shows it at once: a client's first message is someone else's. Then a
+ * second round, so a reply that arrived twice is seen as well.
+ */
+static int check_isolated(const struct lc_behaviour *b, const char *host, unsigned port, int slow,
+			  char *why, size_t size)
+{
+	struct ll_ws_conn *c[MAX_SESSIONS] = {0};
+	long k = b->number, i;
+	int rc = 0, round;
+
+	for (i = 0; i < k && rc == 0; i++)
+		rc = connect_ws(host, port, slow, &c[i], why, size);
+	for (round = 1; round <= 2 && rc == 0; round++) {
+		for (i = 0; i < k && rc == 0; i++) {
+			char text[64];
+			int err;
+
+			snprintf(text, sizeof(text), "isolated check: client %ld, message %d", i,
+				 round);
+			err = ll_ws_conn_send(c[i], LL_WS_OP_TEXT, text, strlen(text));
+			if (err)
+				rc = say(why, size, "client %ld: sending failed: %s", i,
+					 ll_strerror(err));
+		}
+		for (i = 0; i < k && rc == 0; i++) {
+			struct ll_ws_msg msg = {0};
+			char text[64];
+			int err;
+
+			snprintf(text, sizeof(text), "isolated check: client %ld, message %d", i,
+				 round);
+			err = ll_ws_conn_recv(c[i], &msg, OP_MS * slow);
+			if (err)
+				rc = say(why, size, "client %ld: no answer to \"%s\" (%s)", i, text,
+					 ll_strerror(err));
+			else if (msg.len != strlen(text) || memcmp(msg.data, text, msg.len) != 0)
+				rc = say(
+				    why, size,
+				    "with %ld clients connected, client %ld sent \"%s\" and got "
+				    "\"%.60s\": a reply must reach the client that asked, and "
+				    "only it",
+				    k, i, text, (char *)msg.data);
+			ll_ws_msg_free(&msg);
+		}
 	}
 	for (i = 0; i < k; i++) {
 		if (!c[i])
@@ -481,6 +552,7 @@ int lc_behaviour_run(const struct lc_behaviour *b, const char *host, unsigned po
 	case LC_BH_PINGS: return check_pings(b, host, port, slow, why, why_size);
 	case LC_BH_SESSIONS: return check_sessions(b, host, port, slow, why, why_size);
 	case LC_BH_STAYS: return check_stays(b, host, port, slow, why, why_size);
+	case LC_BH_ISOLATED: return check_isolated(b, host, port, slow, why, why_size);
 	}
 	return say(why, why_size, "unknown behaviour");
 }
