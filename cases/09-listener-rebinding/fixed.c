@@ -24,12 +24,17 @@
  */
 #include <leaklab/app.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "upstream.h"
 
 /* One listener's context: where to send, and which replies are its own. */
 struct waiter {
 	struct ll_ws_conn *conn; /* the listener's own reference */
 	uint64_t key;		 /* the connection it delivers to */
+	char *request; /* the request it answers, for the log of a failed reply; or NULL */
 };
 
 static void deliver(void *ctx, const void *event)
@@ -37,9 +42,14 @@ static void deliver(void *ctx, const void *event)
 	const struct waiter *w = ctx;
 	const struct reply *r = event;
 
-	/* A reply for a client that has left fails with LL_ECLOSED: nobody to tell. */
-	if (r->conn == w->key)
-		ll_ws_conn_send(w->conn, r->opcode, r->data, r->len);
+	/*
+	 * A reply for a client that has left fails with LL_ECLOSED: nobody to
+	 * tell. A reset connection is worth a line in the log.
+	 */
+	if (r->conn != w->key)
+		return;
+	if (ll_ws_conn_send(w->conn, r->opcode, r->data, r->len) == LL_EIO && w->request)
+		fprintf(stderr, "reply to \"%.60s\" lost\n", w->request);
 }
 
 static void waiter_free(void *ctx)
@@ -47,18 +57,27 @@ static void waiter_free(void *ctx)
 	struct waiter *w = ctx;
 
 	ll_ws_conn_release(w->conn);
+	free(w->request);
 	free(w);
 }
 
-/* Puts a listener for the replies keyed key on `replies`. Returns 0 or -1. */
-static int listen_for(struct ll_ws_conn *conn, uint64_t key, uint64_t *listener)
+/*
+ * Puts a listener for the replies keyed key on `replies`, keeping a copy
+ * of req's text if req is not NULL. Returns 0 or -1.
+ */
+static int listen_for(struct ll_ws_conn *conn, uint64_t key, const struct ll_ws_msg *req,
+		      uint64_t *listener)
 {
-	struct waiter *w = malloc(sizeof(*w));
+	struct waiter *w = calloc(1, sizeof(*w));
 
 	if (!w)
 		return -1;
 	w->conn = ll_ws_conn_retain(conn);
 	w->key = key;
+	if (req && !(w->request = strndup((const char *)req->data, req->len))) {
+		waiter_free(w);
+		return -1;
+	}
 	if (ll_listeners_on(replies, deliver, w, waiter_free, listener) != 0) {
 		waiter_free(w);
 		return -1;
@@ -73,7 +92,7 @@ static void handle(struct ll_ws_conn *conn, void *arg)
 
 	(void)arg;
 	/* FIX: one listener per connection, registered once, for all its replies. */
-	if (listen_for(conn, ll_ws_conn_id(conn), &listener) != 0) {
+	if (listen_for(conn, ll_ws_conn_id(conn), NULL, &listener) != 0) {
 		ll_ws_conn_destroy(conn);
 		return;
 	}

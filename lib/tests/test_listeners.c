@@ -266,13 +266,14 @@ static void test_enomem(void)
 	ll_free(r);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	check_start(argc, argv);
 	RUN(test_order_and_off);
 	RUN(test_inside_emit);
 	RUN(test_warning);
 	RUN(test_off_waits);
 	RUN(test_shrinks);
 	RUN(test_enomem);
-	return 0;
+	return check_finish();
 }
