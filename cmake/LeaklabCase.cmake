@@ -31,11 +31,11 @@
 #
 # BEHAVIOUR names the case's observable feature, one check per string
 # (harness/behaviour.h: echo, reply TEXT => EXPECTED, pings MS, sessions
-# QUERY K). Every check of either variant runs it first: the leak variant
-# is correct software that leaks, and a "fix" that deletes the feature is
-# no fix. VERIFY lists the exit paths a fix must be clean on: the fixed
-# tests, and the course's ./leaklab verify, drive every one of them in
-# turn, so a fix of one path only is caught.
+# QUERY K, isolated K, stays MS). Every check of either variant runs it
+# first: the leak variant is correct software that leaks, and a "fix"
+# that deletes the feature is no fix. VERIFY lists the exit paths a fix
+# must be clean on: the fixed tests, and the course's ./leaklab verify,
+# drive every one of them in turn, so a fix of one path only is caught.
 #
 # PATH is the upgrade's path and query for every client (a valid token,
 # say); BAD_PATH the bad-token scenario's, which must be answered 401.
