@@ -155,7 +155,8 @@ static void test_refused_handshakes(void)
  * The application's check (ll_ws_server_opts.check): "/?ok" is accepted
  * and its user pointer reaches the handler, "/?no" is answered 401 and
  * never reaches a handler, and a status the server cannot send becomes
- * 500. A user whose 101 could not be delivered goes to drop_user.
+ * 500. A user left by a refusal (403), or by an accepted upgrade whose
+ * connection could not be made, goes to drop_user.
  */
 static atomic_int users_live;
 
@@ -177,6 +178,9 @@ static int check_path(const struct ll_http_request *req, void **user, void *arg)
 	/* The next library allocation is the connection's own: make it fail. */
 	if (strcmp(req->path, "/?failconn") == 0)
 		ll_alloc_fail_once(1);
+	/* A refusal that leaves a user behind: drop_user must still get it. */
+	if (strcmp(req->path, "/?leaves-user") == 0)
+		return 403;
 	return 101;
 }
 
@@ -241,6 +245,9 @@ static void test_check_hook(void)
 	CHECK_EQ(ll_ws_client_connect(&c, "127.0.0.1", r.port, &copts, &status), LL_EPROTO);
 	CHECK_EQ(status, 401);
 
+	copts.path = "/?leaves-user";
+	CHECK_EQ(ll_ws_client_connect(&c, "127.0.0.1", r.port, &copts, &status), LL_EPROTO);
+	CHECK_EQ(status, 403);
 	raw_exchange(r.port, failconn, sizeof(failconn) - 1, reply, sizeof(reply));
 	CHECK(strncmp(reply, "HTTP/1.1 101 ", 13) == 0);
 	CHECK_EQ(ll_alloc_failures(), 1);

@@ -33,15 +33,14 @@ typedef void (*ll_ws_handler_fn)(struct ll_ws_conn *conn, void *arg);
  * the request is a valid WebSocket upgrade (RFC 6455 section 4.2.1), before
  * anything is answered, and may block (it is bounded by nothing but itself).
  * It returns 101 to accept, or the HTTP status to refuse with (400, 401,
- * 403, 500 or 503: ll_ws_handshake_response's; anything else counts as
- * 500), which the server sends before it hangs up
- * (section 4.2.2: "the server MAY ... return an appropriate HTTP error
- * code"). On 101 it may leave one pointer in *user: the server gives it to
- * the connection (ll_ws_conn_user) before the handler runs, and the
- * handler owns it from then on. If the connection never reaches the
- * handler (the 101 could not be sent, the connection could not be made),
- * the server passes it to ll_ws_drop_fn instead, so it is never lost. On
- * a refusal *user must be left NULL.
+ * 403, 500 or 503, the ones ll_ws_handshake_response writes; anything
+ * else counts as 500), which the server sends before it hangs up (section
+ * 4.2.2 lets a server answer any HTTP error). On 101 it may leave one
+ * pointer in *user: the server gives it to the connection
+ * (ll_ws_conn_user) before the handler runs, and the handler owns it from
+ * then on. If the connection never reaches the handler (a refusal, a 101
+ * that could not be sent, a connection that could not be made), the server
+ * passes a *user left there to ll_ws_drop_fn instead, so it is never lost.
  */
 typedef int (*ll_ws_check_fn)(const struct ll_http_request *req, void **user, void *arg);
 typedef void (*ll_ws_drop_fn)(void *user, void *arg);
