@@ -36,7 +36,7 @@ METRICS = {
     "heap": "leaklab_heap_bytes",
 }
 # The scenarios run_client() drives (harness/scenario.c knows more).
-SCENARIOS = ("connect-close", "connect-drop", "request")
+SCENARIOS = ("connect-close", "connect-drop", "request", "bad-token")
 READY = re.compile(rb"^leaklab: listening on ([0-9.]+):([0-9]+)$")
 # RFC 6455 section 1.3: the GUID the server appends to Sec-WebSocket-Key.
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -261,11 +261,28 @@ def ws_close(sock):
         sock.close()
 
 
+def bad_token(host, port, path):
+    """An upgrade with a wrong token, which the server must refuse with 401
+    before any 101 (harness/scenario.c's bad-token)."""
+    try:
+        sock = ws_connect(host, port, path)
+    except DriveError as e:
+        if "HTTP/1.1 401" in str(e):
+            return
+        raise
+    sock.close()
+    raise DriveError("the server accepted a bad token (101, expected 401)")
+
+
 def run_client(manifest, port, host="127.0.0.1"):
     """One client of the case's scenario against host:port, as harness/
-    scenario.c runs it. Returns None, or raises DriveError/OSError."""
+    scenario.c runs it, upgrading to the case's path (path=, a token for
+    instance). Returns None, or raises DriveError/OSError."""
     scenario = manifest["scenario"]
-    sock = ws_connect(host, port)
+    if scenario == "bad-token":
+        bad_token(host, port, manifest.get("bad_path", "/?token=bad"))
+        return
+    sock = ws_connect(host, port, manifest.get("path", "/"))
     if scenario == "connect-drop":
         # The TCP connection goes without a close frame: the peer that
         # vanished (case 01's lesson).
@@ -285,7 +302,7 @@ def run_client(manifest, port, host="127.0.0.1"):
     else:
         sock.close()
         raise DriveError(f"scenario {scenario} is not driven live (connect-close, "
-                         "connect-drop and request are)")
+                         "connect-drop, request and bad-token are)")
 
 
 class Load:
