@@ -28,6 +28,7 @@
 #include "run.h"
 #include "scenario.h"
 #include "teach.h"
+#include "twin.h"
 
 #ifndef LEAKLAB_VALGRIND
 #define LEAKLAB_VALGRIND "valgrind"
@@ -84,6 +85,13 @@ static void usage(FILE *f)
 		"  --logs DIR           where each run's log folder goes (default BUILD/logs;\n"
 		"                       the 20 newest folders are kept)\n"
 		"  --quiet              no progress lines on stderr\n"
+		"  --twin LANG          with --case: check the case's twin in go, node or python\n"
+		"                       (natively, with its runtime's own count)\n"
+		"  --runtime NAME,PATH,LINE  a runtime count to read over HTTP, e.g.\n"
+		"                       goroutines,/debug/pprof/goroutine?debug=1,goroutine "
+		"profile: total\n"
+		"  --judge SIGNALS      the signals a fix is judged on (default: all but runtime)\n"
+		"  --heap-limit N       a fix's heap limit in bytes per client (default 16)\n"
 		"\n"
 		"Exit status: 0 verdict passed, 1 verdict failed, 2 no verdict (bad arguments,\n"
 		"no ready line, crash, hang, clients could not connect).\n");
@@ -117,6 +125,10 @@ enum {
 	OPT_BEHAVIOUR,
 	OPT_VERIFY,
 	OPT_SOURCE,
+	OPT_TWIN,
+	OPT_RUNTIME,
+	OPT_JUDGE,
+	OPT_HEAP_LIMIT,
 	OPT_HELP,
 };
 
@@ -148,6 +160,10 @@ static const struct option long_opts[] = {
     {"behaviour", required_argument, NULL, OPT_BEHAVIOUR},
     {"verify", no_argument, NULL, OPT_VERIFY},
     {"source", required_argument, NULL, OPT_SOURCE},
+    {"twin", required_argument, NULL, OPT_TWIN},
+    {"runtime", required_argument, NULL, OPT_RUNTIME},
+    {"judge", required_argument, NULL, OPT_JUDGE},
+    {"heap-limit", required_argument, NULL, OPT_HEAP_LIMIT},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -160,6 +176,7 @@ struct cli {
 	size_t nbehaviours;
 	const char *case_name, *manifest, *program, *variant, *scenario, *load, *expect;
 	const char *memcheck_expect, *request, *warmup, *settle, *concurrency;
+	const char *twin, *runtime, *judge, *heap_limit;
 	const char *args[MAX_PROGRAM_ARGS];
 	size_t nargs;
 };
@@ -213,6 +230,49 @@ static int parse_scenarios(const char *text, enum lc_scenario_kind *out, size_t 
 		text += len;
 	}
 	return *n > 0 ? 0 : LL_EINVAL;
+}
+
+/* The twin options (twin.h): --twin from the manifest, or explicit ones. */
+static int configure_twin(const struct cli *cli, const struct lc_manifest *m, struct lc_config *cfg)
+{
+	char why[256];
+	long v;
+
+	if (cli->twin) {
+		struct lc_twin t;
+		int rc;
+
+		if (!m->name)
+			return bad("--twin needs --case NAME");
+		rc = lc_twin_find(m, cli->twin, &t, why, sizeof(why));
+		if (rc == 1)
+			return bad("case %s has no %s twin", m->name, cli->twin);
+		if (rc)
+			return bad("%s", why);
+		if (t.skip)
+			return bad("the %s twin of %s is not built: %s", cli->twin, m->name,
+				   t.skip);
+		lc_twin_apply(&t, cfg, cli->expect != NULL);
+		if (!cli->program) {
+			/* configure() chose the C programs; the twin's replace them. */
+		} else {
+			cfg->leak_program = cfg->fixed_program = cli->program;
+		}
+	}
+	if (cli->runtime && lc_runtime_spec_parse(cli->runtime, &cfg->runtime, why, sizeof(why)))
+		return bad("%s", why);
+	if (cli->judge) {
+		v = lc_parse_signals(cli->judge);
+		if (v <= 0)
+			return bad("unknown signal in --judge \"%s\"", cli->judge);
+		cfg->judged = (unsigned)v;
+	}
+	if (cli->heap_limit) {
+		if (!parse_long(cli->heap_limit, 1, 1L << 30, &v))
+			return bad("bad --heap-limit \"%s\"", cli->heap_limit);
+		cfg->heap_limit = (double)v;
+	}
+	return 0;
 }
 
 /* Fills cfg from the command line and the manifest; returns 0 or the exit code 2. */
@@ -345,7 +405,7 @@ static int configure(const struct cli *cli, const struct lc_manifest *m, struct 
 	}
 	if (!cfg->native && !cfg->memcheck)
 		cfg->native = true;
-	return 0;
+	return configure_twin(cli, m, cfg);
 }
 
 static int parse_cli(int argc, char **argv, struct cli *cli, struct lc_config *cfg)
@@ -387,6 +447,10 @@ static int parse_cli(int argc, char **argv, struct cli *cli, struct lc_config *c
 		case OPT_TOUR: cli->tour = true; break;
 		case OPT_VERIFY: cli->verify = true; break;
 		case OPT_SOURCE: cli->source = optarg; break;
+		case OPT_TWIN: cli->twin = optarg; break;
+		case OPT_RUNTIME: cli->runtime = optarg; break;
+		case OPT_JUDGE: cli->judge = optarg; break;
+		case OPT_HEAP_LIMIT: cli->heap_limit = optarg; break;
 		case OPT_BEHAVIOUR:
 			if (cli->nbehaviours == LC_MAX_BEHAVIOURS)
 				return bad("too many --behaviour");
@@ -480,6 +544,7 @@ static int tour(const struct cli *cli, struct lc_config *base)
 	char dir[4096];
 	struct dirent **names = NULL;
 	struct lc_tour_case *tc = NULL;
+	struct lc_twin_tour *tt = NULL;
 	int count, i, v, md, worst = 0, failures = 0;
 	bool native = base->native, memcheck = base->memcheck;
 
@@ -493,7 +558,8 @@ static int tour(const struct cli *cli, struct lc_config *base)
 		return 2;
 	}
 	tc = ll_calloc((size_t)count, sizeof(*tc));
-	if (!tc) {
+	tt = ll_calloc((size_t)count, sizeof(*tt));
+	if (!tc || !tt) {
 		worst = 2;
 		goto out_free_names;
 	}
@@ -542,11 +608,19 @@ static int tour(const struct cli *cli, struct lc_config *base)
 				failures += run->exit_code != 0;
 			}
 		}
+		/* The twins (natively): the same leak in Go, Node.js and Python. */
+		if (native) {
+			int tw = lc_twin_tour_case(&m, &cfg, &tt[i], &failures);
+
+			worst = tw > worst ? tw : worst;
+		}
 		lc_manifest_free(&m);
 	}
 	lc_report_tour_growth(stdout, tc, (size_t)count, native ? LC_NATIVE : LC_MEMCHECK);
 	if (memcheck)
 		lc_report_tour_memcheck(stdout, tc, (size_t)count);
+	if (native)
+		lc_twin_tour_table(stdout, tc, tt, (size_t)count);
 	if (failures == 0)
 		printf("\nevery leak reproduced, every fix clean (%d cases)\n", count);
 	else
@@ -557,8 +631,11 @@ static int tour(const struct cli *cli, struct lc_config *base)
 			for (md = 0; md < 2; md++)
 				if (tc[i].ran[v][md])
 					lc_run_free(&tc[i].runs[v][md]);
-	ll_free(tc);
+	for (i = 0; i < count; i++)
+		lc_twin_tour_free(&tt[i]);
 out_free_names:
+	ll_free(tt);
+	ll_free(tc);
 	for (i = 0; i < count; i++)
 		free(names[i]);
 	free(names);

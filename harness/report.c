@@ -61,6 +61,9 @@ static const char *status_for_table(const struct lc_run *run, enum lc_signal s,
 	/* For the leak variant, signals the lesson is not about are information only. */
 	if (run->variant == LC_LEAK && !r->expected && r->status != LC_ST_NA)
 		return r->status == LC_ST_GROWS ? "grows (not checked)" : "flat (not checked)";
+	/* A twin's fix: signals it is not judged on (a Go runtime's threads). */
+	if (r->info)
+		return r->status == LC_ST_GROWS ? "grows (not judged)" : "flat (not judged)";
 	if (run->variant == LC_FIXED && r->status == LC_ST_FLAT)
 		return "clean";
 	if (run->variant == LC_FIXED && r->status == LC_ST_GROWS)
@@ -71,10 +74,8 @@ static const char *status_for_table(const struct lc_run *run, enum lc_signal s,
 void lc_report_table(FILE *out, const struct lc_config *cfg, const struct lc_run *run)
 {
 	static const char *const labels[LC_NSIGNALS] = {
-	    [LC_THREADS] = "threads",
-	    [LC_FDS] = "fds",
-	    [LC_HEAP] = "heap (bytes)",
-	    [LC_LOST] = "lost (bytes)",
+	    [LC_THREADS] = "threads",	[LC_FDS] = "fds",	  [LC_HEAP] = "heap (bytes)",
+	    [LC_LOST] = "lost (bytes)", [LC_RUNTIME] = "runtime",
 	};
 	const struct lc_point *p = run->points;
 	char head[64], status[64];
@@ -103,7 +104,10 @@ void lc_report_table(FILE *out, const struct lc_config *cfg, const struct lc_run
 
 		if (s == LC_LOST && run->mode == LC_NATIVE)
 			continue; /* memcheck only */
-		table_row(out, labels[s], r->base, r->at_n, r->at_2n, r->measured, r->per_client,
+		if (s == LC_RUNTIME && !cfg->runtime.name[0])
+			continue; /* twins only */
+		table_row(out, s == LC_RUNTIME ? cfg->runtime.name : labels[s], r->base, r->at_n,
+			  r->at_2n, r->measured, r->per_client,
 			  s == LC_HEAP || s == LC_LOST ? 0 : 2,
 			  status_for_table(run, (enum lc_signal)s, r, status, sizeof(status)));
 	}
@@ -127,6 +131,8 @@ void lc_report_table(FILE *out, const struct lc_config *cfg, const struct lc_run
 			run->probe_threads[LC_P_2N], run->probe_fds[LC_P_2N]);
 	if (run->heap_note[0])
 		fprintf(out, "note: %s\n", run->heap_note);
+	if (run->runtime_note[0])
+		fprintf(out, "note: %s\n", run->runtime_note);
 	if (run->mode == LC_MEMCHECK) {
 		const struct lc_memcheck *mc = &run->mc;
 
