@@ -4,7 +4,8 @@
 #                EXPECT goroutines           # what the leak twin shows
 #                JUDGE fds goroutines        # what the fixed twin is judged on
 #                [HEAP_LIMIT 256]            # a fix's heap limit, bytes per client
-#                [LOAD 40])                  # clients per step, default the case's
+#                [LOAD 40]                   # clients per step, default the case's
+#                [WARMUP 50])                # clients before the baseline
 #
 # Called in cases/NN-slug/CMakeLists.txt before leaklab_case(), which then
 # builds the twin, names it in the manifest (twin.LANG.* lines, read by
@@ -93,7 +94,7 @@ function(_leaklab_twin_toolchain lang out)
 endfunction()
 
 function(leaklab_twin name lang)
-  cmake_parse_arguments(LT "" "HEAP_LIMIT;LOAD" "EXPECT;JUDGE" ${ARGN})
+  cmake_parse_arguments(LT "" "HEAP_LIMIT;LOAD;WARMUP" "EXPECT;JUDGE" ${ARGN})
   if(LT_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "leaklab_twin(${name} ${lang}): unexpected arguments: ${LT_UNPARSED_ARGUMENTS}")
   endif()
@@ -116,12 +117,14 @@ function(leaklab_twin name lang)
   set_property(GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_JUDGE "${judge}")
   set_property(GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_HEAP_LIMIT "${LT_HEAP_LIMIT}")
   set_property(GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_LOAD "${LT_LOAD}")
+  set_property(GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_WARMUP "${LT_WARMUP}")
 endfunction()
 
 # Builds (or wraps) one twin program; sets ${out} to its path.
 function(_leaklab_twin_program name lang variant tool out)
   set(dir ${CMAKE_CURRENT_SOURCE_DIR}/${lang})
   set(bin ${CMAKE_BINARY_DIR}/bin/${name}-${variant}-${lang})
+  set(perms OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
   if(lang STREQUAL "go")
     set(gopath ${CMAKE_BINARY_DIR}/gopath)
     if(NOT EXISTS ${gopath}/src/leaklab)
@@ -140,11 +143,13 @@ function(_leaklab_twin_program name lang variant tool out)
       VERBATIM)
     add_custom_target(${name}-${variant}-go ALL DEPENDS ${bin})
   elseif(lang STREQUAL "node")
-    file(GENERATE OUTPUT ${bin} FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE
-         CONTENT "#!/bin/sh\n# Written by cmake/LeaklabTwin.cmake: the Node.js twin, with Debian's node-ws.\nNODE_PATH=${LEAKLAB_TWIN_NODE_PATH}\${NODE_PATH:+:\$NODE_PATH}\nexport NODE_PATH\nexec ${tool} --expose-gc ${dir}/${variant}.js \"\$@\"\n")
+    file(GENERATE OUTPUT ${bin}
+         CONTENT "#!/bin/sh\n# Written by cmake/LeaklabTwin.cmake: the Node.js twin, with Debian's node-ws.\nNODE_PATH=${LEAKLAB_TWIN_NODE_PATH}\${NODE_PATH:+:\$NODE_PATH}\nexport NODE_PATH\nexec ${tool} --expose-gc ${dir}/${variant}.js \"\$@\"\n"
+         FILE_PERMISSIONS ${perms})
   else()
-    file(GENERATE OUTPUT ${bin} FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE
-         CONTENT "#!/bin/sh\n# Written by cmake/LeaklabTwin.cmake: the Python twin, with python3-websockets.\nexec ${tool} ${dir}/${variant}.py \"\$@\"\n")
+    file(GENERATE OUTPUT ${bin}
+         CONTENT "#!/bin/sh\n# Written by cmake/LeaklabTwin.cmake: the Python twin, with python3-websockets.\nexec ${tool} ${dir}/${variant}.py \"\$@\"\n"
+         FILE_PERMISSIONS ${perms})
   endif()
   set(${out} ${bin} PARENT_SCOPE)
 endfunction()
@@ -160,6 +165,7 @@ function(_leaklab_case_twins name manifest_var scenario_leak scenario_fixed load
     get_property(judge GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_JUDGE)
     get_property(heap_limit GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_HEAP_LIMIT)
     get_property(twin_load GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_LOAD)
+    get_property(warmup GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_WARMUP)
     if(NOT twin_load)
       set(twin_load ${load})
     endif()
@@ -176,6 +182,13 @@ function(_leaklab_case_twins name manifest_var scenario_leak scenario_fixed load
     set(twin_args --load ${twin_load} --expect ${expect_arg} --judge ${judge_arg} "--runtime=${runtime}")
     if(heap_limit)
       list(APPEND twin_args --heap-limit ${heap_limit})
+    endif()
+    if(warmup)
+      list(APPEND twin_args --warmup ${warmup})
+      string(APPEND m "twin.${lang}.warmup=${warmup}\n")
+    endif()
+    if(NOT twin_load STREQUAL load)
+      string(APPEND m "twin.${lang}.load=${twin_load}\n")
     endif()
     foreach(variant IN ITEMS leak fixed)
       set(test ${name}/${variant}/${lang})

@@ -89,6 +89,17 @@ int lc_twin_find(const struct lc_manifest *m, const char *lang, struct lc_twin *
 			return LL_EINVAL;
 		}
 	}
+	out->warmup = -1;
+	v = twin_value(m, lang, "warmup");
+	if (v && (out->warmup = strtol(v, NULL, 10)) < 0) {
+		snprintf(why, why_size, "twin %s: bad warmup= \"%s\"", lang, v);
+		return LL_EINVAL;
+	}
+	v = twin_value(m, lang, "load");
+	if (v && (out->load = strtol(v, NULL, 10)) <= 0) {
+		snprintf(why, why_size, "twin %s: bad load= \"%s\"", lang, v);
+		return LL_EINVAL;
+	}
 	if (!out->fixed) {
 		snprintf(why, why_size, "twin %s: no fixed= program", lang);
 		return LL_EINVAL;
@@ -103,6 +114,10 @@ void lc_twin_apply(const struct lc_twin *t, struct lc_config *cfg, int expect_gi
 	cfg->runtime = t->runtime;
 	cfg->judged = t->judged;
 	cfg->heap_limit = t->heap_limit;
+	if (t->load > 0)
+		cfg->load = t->load;
+	if (t->warmup >= 0)
+		cfg->warmup = t->warmup;
 	if (!expect_given) {
 		cfg->expect = t->expect;
 		cfg->memcheck_expect = t->expect;

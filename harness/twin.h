@@ -9,6 +9,7 @@
  *   twin.go.expect=runtime
  *   twin.go.judge=fds runtime
  *   twin.go.heap_limit=256        (optional)
+ *   twin.go.load=40, twin.go.warmup=50 (optional: the case's by default)
  *   twin.go.skip=why it is not built (optional: no toolchain)
  *
  * Twins run natively only: memcheck sees a Go or Node runtime, not the
@@ -32,6 +33,7 @@ struct lc_twin {
 	struct lc_runtime_spec runtime; /* name "" when it has none */
 	unsigned expect, judged;	/* LC_SIG_BIT masks */
 	double heap_limit;		/* 0: the judge's default */
+	long load, warmup;		/* 0 and -1: the case's own */
 };
 
 /*
