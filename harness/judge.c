@@ -375,14 +375,32 @@ static void clean_line(const struct lc_judge_in *in, struct lc_verdict *v)
 {
 	const struct lc_signal_result *h = &v->sig[LC_HEAP];
 	bool heap_exact = !h->measured || h->info || (h->at_n == h->base && h->at_2n == h->base);
+	char counts[128] = "";
+	int s;
 
-	if (heap_exact)
+	if (!in->judged) {
+		snprintf(counts, sizeof(counts), "threads and fds");
+	} else {
+		/* A twin: name the counts it is judged on ("threads, fds and timers"). */
+		const char *names[LC_NSIGNALS];
+		int k, n = 0;
+
+		for (s = 0; s < LC_NSIGNALS; s++)
+			if (s != LC_HEAP && (in->judged & LC_SIG_BIT(s)) && v->sig[s].measured)
+				names[n++] = sig_name(in, (enum lc_signal)s);
+		for (k = 0; k < n; k++)
+			appendf(counts, sizeof(counts), "%s%s",
+				k == 0 ? "" : (k == n - 1 ? " and " : ", "), names[k]);
+	}
+	if (heap_exact && !in->judged)
 		snprintf(v->line, sizeof(v->line), "clean: back to baseline");
+	else if (heap_exact)
+		snprintf(v->line, sizeof(v->line), "clean: %s back to baseline", counts);
 	else
 		snprintf(v->line, sizeof(v->line),
-			 "clean: threads and fds back to baseline, heap %+.0f bytes at 2N "
+			 "clean: %s back to baseline, heap %+.0f bytes at 2N "
 			 "(%+.0f/client, under %g)",
-			 h->at_2n - h->base, lc_round_shown(h->per_client), heap_limit(in));
+			 counts, h->at_2n - h->base, lc_round_shown(h->per_client), heap_limit(in));
 	if (in->mc)
 		appendf(v->line, sizeof(v->line), ", memcheck 0 errors 0 lost, no fd left open");
 }

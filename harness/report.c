@@ -129,7 +129,9 @@ void lc_report_table(FILE *out, const struct lc_config *cfg, const struct lc_run
 			"the program's own view at 2N (GET /metrics, during that request): "
 			"threads %ld, fds %ld\n",
 			run->probe_threads[LC_P_2N], run->probe_fds[LC_P_2N]);
-	if (run->heap_note[0])
+	/* A twin without a heap probe (Python) is not judged on one: no note. */
+	if (run->heap_note[0] && (!cfg->judged || (cfg->judged & LC_SIG_BIT(LC_HEAP)) ||
+				  (run->expect & LC_SIG_BIT(LC_HEAP))))
 		fprintf(out, "note: %s\n", run->heap_note);
 	if (run->runtime_note[0])
 		fprintf(out, "note: %s\n", run->runtime_note);

@@ -150,6 +150,7 @@ static void test_judge_runtime(void)
 	make(&in, LC_FIXED, 0.05, 0);
 	lc_judge(&in, &v);
 	CHECK_EQ(v.exit_code, 0);
+	CHECK_STR(v.line, "clean: fds and goroutines back to baseline");
 	CHECK(v.sig[LC_THREADS].info);
 	CHECK_EQ(v.sig[LC_THREADS].status, LC_ST_GROWS);
 	CHECK_EQ(v.sig[LC_HEAP].status, LC_ST_NA);
