@@ -17,6 +17,7 @@
 #endif
 
 #include "judge.h"
+#include "twin.h"
 
 /* A value for the table: "-" when it was not measured. */
 static void cell(char *buf, size_t size, double v, bool measured)
@@ -129,6 +130,12 @@ void lc_report_table(FILE *out, const struct lc_config *cfg, const struct lc_run
 			"the program's own view at 2N (GET /metrics, during that request): "
 			"threads %ld, fds %ld\n",
 			run->probe_threads[LC_P_2N], run->probe_fds[LC_P_2N]);
+	if (cfg->runtime.name[0]) {
+		char line[320];
+
+		lc_twin_crosscheck(run, line, sizeof(line));
+		fprintf(out, "%s\n", line);
+	}
 	/* A twin without a heap probe (Python) is not judged on one: no note. */
 	if (run->heap_note[0] && (!cfg->judged || (cfg->judged & LC_SIG_BIT(LC_HEAP)) ||
 				  (run->expect & LC_SIG_BIT(LC_HEAP))))

@@ -179,6 +179,34 @@ void lc_twin_tour_free(struct lc_twin_tour *tt)
 	memset(tt, 0, sizeof(*tt));
 }
 
+int lc_twin_crosscheck(const struct lc_run *run, char *out, size_t size)
+{
+	static const char *const names[LC_NPOINTS] = {"the baseline", "N", "2N"};
+	int i;
+
+	for (i = 0; i < LC_NPOINTS; i++) {
+		const struct lc_point *p = &run->points[i];
+
+		if (run->probe_threads[i] < 0 || run->probe_fds[i] < 0) {
+			snprintf(out, size, "cross-check: the program reported no threads and fds");
+			return -1;
+		}
+		if (run->probe_threads[i] != p->threads || run->probe_fds[i] != p->fds + 1) {
+			snprintf(out, size,
+				 "cross-check: DISAGREE at %s: /proc threads %ld, fds %ld; the "
+				 "program's own threads %ld, fds %ld (expected the same, and one "
+				 "more fd)",
+				 names[i], p->threads, p->fds, run->probe_threads[i],
+				 run->probe_fds[i]);
+			return 0;
+		}
+	}
+	snprintf(out, size,
+		 "cross-check: /proc and the program's /metrics agree at every point (threads "
+		 "equal, fds one more: the request's socket)");
+	return 1;
+}
+
 /* The first signal of mask, in the order the table prefers (the count first). */
 static int main_signal(unsigned mask)
 {

@@ -53,6 +53,16 @@ size_t lc_twin_langs(const struct lc_manifest *m, char (*langs)[16], size_t max)
  */
 void lc_twin_apply(const struct lc_twin *t, struct lc_config *cfg, int expect_given);
 
+/*
+ * The cross-check of a twin's run: at every load point the threads the
+ * program itself reported (/metrics) must equal /proc's count, and its
+ * fds be /proc's plus the request's own socket. A mismatch means the
+ * harness is not measuring the runtime it talks to (a launcher script that
+ * did not exec, say). Writes one line, without a newline, to out.
+ * Returns 1 when they agree, 0 when not, -1 when the program reported none.
+ */
+int lc_twin_crosscheck(const struct lc_run *run, char *out, size_t size);
+
 /* One case's twins in the tour: each run leak and fixed, natively. */
 struct lc_twin_tour {
 	size_t n;

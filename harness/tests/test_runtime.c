@@ -189,8 +189,32 @@ static void test_judge_runtime(void)
 	CHECK_EQ(lc_parse_signals("timers,tasks"), LC_SIG_BIT(LC_RUNTIME));
 }
 
+static void test_crosscheck(void)
+{
+	struct lc_run run;
+	char line[320];
+	int i;
+
+	memset(&run, 0, sizeof(run));
+	for (i = 0; i < LC_NPOINTS; i++) {
+		run.points[i].threads = 7;
+		run.points[i].fds = 21;
+		run.probe_threads[i] = 7;
+		run.probe_fds[i] = 22;
+	}
+	CHECK_EQ(lc_twin_crosscheck(&run, line, sizeof(line)), 1);
+	/* A launcher that did not exec: /proc counts the shell, /metrics node. */
+	run.points[LC_P_N].threads = 1;
+	run.points[LC_P_N].fds = 4;
+	CHECK_EQ(lc_twin_crosscheck(&run, line, sizeof(line)), 0);
+	CHECK(strstr(line, "DISAGREE at N: /proc threads 1, fds 4") != NULL);
+	run.probe_threads[LC_P_BASE] = -1;
+	CHECK_EQ(lc_twin_crosscheck(&run, line, sizeof(line)), -1);
+}
+
 int main(void)
 {
+	test_crosscheck();
 	test_spec();
 	test_parse_fixtures();
 	test_twin_manifest();
