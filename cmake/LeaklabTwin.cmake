@@ -13,6 +13,7 @@
 # behaviour checks, exit paths and knobs:
 #
 #   NN-slug/leak/LANG   NN-slug/fixed/LANG   (labels twin;LANG;leak|fixed)
+#   NN-slug/leak-as-fixed/LANG   the leaking twin judged as a fix: must be refused
 #
 # The languages, and where each twin's runtime count comes from:
 #   go      cases/NN-slug/go/{leak,fixed}.go, built offline in GOPATH mode
@@ -177,6 +178,7 @@ function(_leaklab_case_twins name manifest_var scenario_leak scenario_fixed load
     if(heap_limit)
       string(APPEND m "twin.${lang}.heap_limit=${heap_limit}\n")
     endif()
+    string(REPLACE " " ";" LT_EXPECT_LIST "${expect}")
     string(REPLACE " " "," expect_arg "${expect}")
     string(REPLACE " " "," judge_arg "${judge}")
     set(twin_args --load ${twin_load} --expect ${expect_arg} --judge ${judge_arg} "--runtime=${runtime}")
@@ -205,6 +207,21 @@ function(_leaklab_case_twins name manifest_var scenario_leak scenario_fixed load
       set_tests_properties(${test} PROPERTIES TIMEOUT 60 LABELS "twin;${lang};${variant}")
       string(APPEND m "twin.${lang}.${variant}=${prog}\n")
     endforeach()
+    # The check is not vacuous: the leaking twin, judged as a fix on every
+    # exit path, must be refused for the very signal its lesson names.
+    set(test ${name}/leak-as-fixed/${lang})
+    list(GET LT_EXPECT_LIST 0 first)
+    if(why)
+      add_test(NAME ${test} COMMAND sh -c "echo \"SKIP: $1\"; exit 77" sh "${why}")
+      set_tests_properties(${test} PROPERTIES SKIP_RETURN_CODE 77)
+    else()
+      add_test(NAME ${test}
+               COMMAND sh ${PROJECT_SOURCE_DIR}/harness/tests/expect-exit 1 "NOT clean: .*${first}"
+                       $<TARGET_FILE:leaklab-check>
+                       --program ${CMAKE_BINARY_DIR}/bin/${name}-leak-${lang} --variant fixed
+                       ${scenario_fixed} ${ARGN} ${twin_args} --native)
+    endif()
+    set_tests_properties(${test} PROPERTIES TIMEOUT 60 LABELS "twin;${lang};leak")
     if(why)
       string(APPEND m "twin.${lang}.skip=${why}\n")
     endif()
