@@ -75,8 +75,10 @@ static const char *status_for_table(const struct lc_run *run, enum lc_signal s,
 void lc_report_table(FILE *out, const struct lc_config *cfg, const struct lc_run *run)
 {
 	static const char *const labels[LC_NSIGNALS] = {
-	    [LC_THREADS] = "threads",	[LC_FDS] = "fds",	  [LC_HEAP] = "heap (bytes)",
-	    [LC_LOST] = "lost (bytes)", [LC_RUNTIME] = "runtime",
+	    [LC_THREADS] = "threads",
+	    [LC_FDS] = "fds",
+	    [LC_HEAP] = "heap (bytes)",
+	    [LC_LOST] = "lost (bytes)",
 	};
 	const struct lc_point *p = run->points;
 	char head[64], status[64];

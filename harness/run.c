@@ -308,8 +308,8 @@ static int sample_point(struct ctx *c, int idx, long load)
 	first.heap = -1;
 	first.lost = -1;
 	/*
-	 * The runtime count first: a runtime's tool pays one-off costs on its
-	 * first use (pprof's profile machinery), before the baseline's heap.
+	 * The runtime count first, so that whatever a runtime's tool allocates
+	 * on its first use (pprof's profile machinery) is in the baseline's heap.
 	 */
 	sample_runtime(c, idx, &first);
 	fetch_metrics(c, idx, &first);
