@@ -228,3 +228,12 @@ function(_leaklab_case_twins name manifest_var scenario_leak scenario_fixed load
   endforeach()
   set(${manifest_var} "${m}" PARENT_SCOPE)
 endfunction()
+
+# The Go twins stay gofmt-clean, as the C files stay clang-format-clean
+# (style/clang-format). gofmt is looked up when the test runs.
+if(NOT TEST style/gofmt)
+  add_test(NAME style/gofmt
+           COMMAND sh -c "command -v gofmt >/dev/null || { echo 'SKIP: gofmt not found (Debian package golang-go)'; exit 77; }; out=$(gofmt -l \"$0/lib/twin/go\" \"$0\"/cases/*/go); [ -z \"$out\" ] || { echo \"not gofmt-clean (gofmt -w them):\"; echo \"$out\"; exit 1; }"
+                   ${PROJECT_SOURCE_DIR})
+  set_tests_properties(style/gofmt PROPERTIES TIMEOUT 60 LABELS "style;twin" SKIP_RETURN_CODE 77)
+endif()
