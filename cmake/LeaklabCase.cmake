@@ -29,7 +29,7 @@
 #
 # BEHAVIOUR names the case's observable feature, one check per string
 # (harness/behaviour.h: echo, reply TEXT => EXPECTED, pings MS, sessions
-# QUERY K). Every check of either variant runs it first: the leak variant
+# QUERY K, closes TEXT CODE, audit QUERY K). Every check of either variant runs it first: the leak variant
 # is correct software that leaks, and a "fix" that deletes the feature is
 # no fix. VERIFY lists the exit paths a fix must be clean on: the fixed
 # tests, and the course's ./leaklab verify, drive every one of them in
