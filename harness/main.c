@@ -43,46 +43,52 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: leaklab-check --case NN-slug [--variant leak|fixed] [options]\n"
-		"       leaklab-check --program PATH --variant leak|fixed --scenario NAME\n"
-		"                     --load N --expect SIGNALS [options]\n"
-		"\n"
-		"Starts the program, drives N then N more clients, measures threads, fds and\n"
-		"heap from outside after each step, and judges: the leak variant must show\n"
-		"every expected signal growing with the load, the fixed variant must return\n"
-		"to its baseline (and, under memcheck, have no error, no lost byte and no fd\n"
-		"left open).\n"
-		"\n"
-		"  --tour               every built case, leak beside fix, natively and under\n"
-		"                       memcheck (--native or --memcheck for one mode), then a\n"
-		"                       growth table and a memcheck-at-exit table\n"
-		"  --case NAME          read the case's manifest (BUILD/cases/NAME.manifest);\n"
-		"                       without --variant both variants run\n"
-		"  --manifest FILE      read this manifest instead\n"
-		"  --program PATH       the server to check\n"
-		"  --variant leak|fixed\n"
-		"  --scenario NAME      connect-close, connect-drop, silent-peer, no-close-reply,\n"
-		"                       burst, bad-handshake, request\n"
-		"  --load N             clients per step (messages for burst)\n"
-		"  --expect SIGNALS     what the leak shows: threads,fds,heap,lost\n"
-		"  --memcheck-expect SIGNALS  the same under memcheck (default: --expect)\n"
-		"  --request TEXT       the message of the request scenario\n"
-		"  --program-arg ARG    an argument for the program (repeatable)\n"
-		"  --native             run natively (the default)\n"
-		"  --memcheck           run under Valgrind memcheck (with --native: both)\n"
-		"  --json FILE          write every number and the verdict as JSON\n"
-		"  --csv FILE           write the time series (variant, mode, t_ms, phase,\n"
-		"                       threads, fds, heap and rss in bytes; heap at base/N/2N)\n"
-		"  --warmup N           clients before the baseline (default min(load, 8))\n"
-		"  --settle-ms N        how long counts must hold still to count as settled\n"
-		"  --concurrency N      clients at once (default 8)\n"
-		"  --valgrind PATH, --vgdb PATH, --suppressions FILE\n"
-		"  --keep               keep the logs and memcheck XML (kept anyway on failure)\n"
-		"  --quiet              no progress lines on stderr\n"
-		"\n"
-		"Exit status: 0 verdict passed, 1 verdict failed, 2 no verdict (bad arguments,\n"
-		"no ready line, crash, hang, clients could not connect).\n");
+	fprintf(
+	    f,
+	    "usage: leaklab-check --case NN-slug [--variant leak|fixed] [options]\n"
+	    "       leaklab-check --program PATH --variant leak|fixed --scenario NAME\n"
+	    "                     --load N --expect SIGNALS [options]\n"
+	    "\n"
+	    "Starts the program, drives N then N more clients, measures threads, fds and\n"
+	    "heap from outside after each step, and judges: the leak variant must show\n"
+	    "every expected signal growing with the load, the fixed variant must return\n"
+	    "to its baseline (and, under memcheck, have no error, no lost byte and no fd\n"
+	    "left open).\n"
+	    "\n"
+	    "  --tour               every built case, leak beside fix, natively and under\n"
+	    "                       memcheck (--native or --memcheck for one mode), then a\n"
+	    "                       growth table and a memcheck-at-exit table\n"
+	    "  --case NAME          read the case's manifest (BUILD/cases/NAME.manifest);\n"
+	    "                       without --variant both variants run\n"
+	    "  --manifest FILE      read this manifest instead\n"
+	    "  --program PATH       the server to check\n"
+	    "  --variant leak|fixed\n"
+	    "  --scenario NAME      connect-close, connect-drop, silent-peer, no-close-reply,\n"
+	    "                       burst, bad-handshake, request\n"
+	    "  --load N             clients per step (messages for burst)\n"
+	    "  --expect SIGNALS     what the leak shows: threads,fds,heap,lost\n"
+	    "  --memcheck-expect SIGNALS  the same under memcheck (default: --expect)\n"
+	    "  --request TEXT       the message of the request scenario\n"
+	    "  --program-arg ARG    an argument for the program (repeatable)\n"
+	    "  --native             run natively (the default)\n"
+	    "  --memcheck           run under Valgrind memcheck (with --native: both)\n"
+	    "  --json FILE          write every number and the verdict as JSON\n"
+	    "  --csv FILE           write the time series (variant, mode, t_ms, phase,\n"
+	    "                       clients, threads, fds, heap, lost, rss; heap and lost\n"
+	    "                       at base, N, 2N and after each step between them)\n"
+	    "  --heap-profile       under memcheck (implied without --native), print the\n"
+	    "                       allocation stacks whose live bytes grew from N to 2N\n"
+	    "  --flame FILE.svg     with --heap-profile: that growth as a flame graph, and\n"
+	    "                       FILE.folded, the collapsed stacks (flamegraph.pl, speedscope)\n"
+	    "  --warmup N           clients before the baseline (default min(load, 8))\n"
+	    "  --settle-ms N        how long counts must hold still to count as settled\n"
+	    "  --concurrency N      clients at once (default 8)\n"
+	    "  --valgrind PATH, --vgdb PATH, --suppressions FILE\n"
+	    "  --keep               keep the logs and memcheck XML (kept anyway on failure)\n"
+	    "  --quiet              no progress lines on stderr\n"
+	    "\n"
+	    "Exit status: 0 verdict passed, 1 verdict failed, 2 no verdict (bad arguments,\n"
+	    "no ready line, crash, hang, clients could not connect).\n");
 }
 
 enum {
@@ -109,6 +115,8 @@ enum {
 	OPT_KEEP,
 	OPT_QUIET,
 	OPT_TOUR,
+	OPT_HEAP_PROFILE,
+	OPT_FLAME,
 	OPT_HELP,
 };
 
@@ -136,6 +144,8 @@ static const struct option long_opts[] = {
     {"keep", no_argument, NULL, OPT_KEEP},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"tour", no_argument, NULL, OPT_TOUR},
+    {"heap-profile", no_argument, NULL, OPT_HEAP_PROFILE},
+    {"flame", required_argument, NULL, OPT_FLAME},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -264,6 +274,11 @@ static int configure(const struct cli *cli, const struct lc_manifest *m, struct 
 			return bad("bad --concurrency \"%s\" (1 to 64)", cli->concurrency);
 		cfg->concurrency = (int)v;
 	}
+	if (cfg->flame_path && !cfg->heap_profile)
+		return bad("--flame needs --heap-profile");
+	/* The profile comes from memcheck's loss records. */
+	if (cfg->heap_profile && !cfg->native && !cfg->memcheck)
+		cfg->memcheck = true;
 	if (!cfg->native && !cfg->memcheck)
 		cfg->native = true;
 	return 0;
@@ -305,6 +320,8 @@ static int parse_cli(int argc, char **argv, struct cli *cli, struct lc_config *c
 		case OPT_KEEP: cfg->keep = true; break;
 		case OPT_QUIET: cfg->quiet = true; break;
 		case OPT_TOUR: cli->tour = true; break;
+		case OPT_HEAP_PROFILE: cfg->heap_profile = true; break;
+		case OPT_FLAME: cfg->flame_path = optarg; break;
 		case OPT_HELP:
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return 2;
@@ -575,6 +592,11 @@ int main(int argc, char **argv)
 			lc_run_check(&cfg, (enum lc_variant)v, (enum lc_mode)md, run);
 			nruns++;
 			lc_report_table(stdout, &cfg, run);
+			if (lc_report_profile(stdout, &cfg, run)) {
+				fprintf(stderr, "leaklab-check: cannot write the flame graph %s\n",
+					cfg.flame_path);
+				run->exit_code = 2;
+			}
 			fflush(stdout);
 			if (run->exit_code > worst)
 				worst = run->exit_code;

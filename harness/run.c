@@ -45,10 +45,21 @@ struct limits {
 	int tick_ms;	   /* time-series sampling while clients run */
 	int stop_ms;	   /* SIGTERM to exit, then SIGKILL */
 	int vgdb_ms;	   /* one vgdb leak_check */
+	/*
+	 * Each half of the load (0 to N, N to 2N) is driven in steps, with
+	 * every signal sampled after each, so a plot has points between the
+	 * three that are judged. Those samples settle with a short window
+	 * only: they are drawn, never judged. Under memcheck a sample costs a
+	 * leak check (some 0.3 s), so there are fewer steps there.
+	 */
+	int steps;	    /* per half */
+	int step_window_ms; /* the settling window of the samples between the points */
 };
 
-static const struct limits native_limits = {10000, 5000, 250, 3000, 20, 10000, 0};
-static const struct limits memcheck_limits = {60000, 30000, 1000, 10000, 100, 60000, 30000};
+static const struct limits native_limits = {10000, 5000, 250, 3000, 20, 10000, 0, 4, 30};
+static const struct limits memcheck_limits = {60000, 30000, 1000, 10000, 100, 60000, 30000, 2, 100};
+/* Room for one `leak_check full reachable changed`: the records of one step. */
+#define PROFILE_OUT_SIZE (1024 * 1024)
 
 #define MAX_BACKOFF_MS 100
 #define DEFAULT_WARMUP 8
@@ -71,6 +82,8 @@ struct ctx {
 	struct lc_scenario sc;
 	struct lc_held held;
 	const char *phase; /* for the rows taken by tick() */
+	long served;	   /* clients served since the baseline, for the rows */
+	bool profiling;	   /* leak checks add to run->profile (from N to 2N) */
 	char log_path[320], xml_path[320], vglog_path[320], vgdb_prefix[320];
 };
 
@@ -98,9 +111,10 @@ __attribute__((format(printf, 2, 3))) static int run_error(struct lc_run *run, c
 	return -1;
 }
 
-static void add_row(struct lc_run *run, const char *phase, const struct lc_point *pt,
-		    long long heap)
+static void add_row(struct ctx *c, const char *phase, const struct lc_point *pt, long long heap,
+		    long long lost)
 {
+	struct lc_run *run = c->run;
 	struct lc_row *r;
 
 	if (run->nrows == run->caprows) {
@@ -115,17 +129,19 @@ static void add_row(struct lc_run *run, const char *phase, const struct lc_point
 	r = &run->rows[run->nrows++];
 	r->t_ms = lc_now_ms() - run->t0;
 	r->phase = phase;
+	r->clients = c->served;
 	r->threads = pt->threads;
 	r->fds = pt->fds;
 	r->rss_kib = pt->rss_kib;
 	r->heap = heap;
+	r->lost = lost;
 }
 
 static int sample(struct ctx *c, const char *phase, struct lc_point *pt)
 {
 	if (lc_proc_sample(c->proc.pid, pt) != 0)
 		return LL_ECLOSED;
-	add_row(c->run, phase, pt, -1);
+	add_row(c, phase, pt, -1, -1);
 	return 0;
 }
 
@@ -144,13 +160,16 @@ static bool same_counts(const struct lc_point *a, const struct lc_point *b)
 
 /*
  * Polls threads and fds until they equal target (if not NULL) or hold
- * still for the window; gives up after settle_max_ms. pt gets the last
- * sample and how the settling went.
+ * still for the window (window_ms, or 0 for the mode's or --settle-ms);
+ * gives up after settle_max_ms. pt gets the last sample and how the
+ * settling went.
  */
 static int settle(struct ctx *c, const char *phase, const struct lc_point *target,
-		  struct lc_point *pt)
+		  struct lc_point *pt, int window_ms)
 {
-	int window = c->cfg->settle_ms > 0 ? c->cfg->settle_ms : c->lim.window_ms;
+	int window = window_ms > 0	     ? window_ms
+		     : c->cfg->settle_ms > 0 ? c->cfg->settle_ms
+					     : c->lim.window_ms;
 	long start = lc_now_ms(), changed;
 	long nap = 1;
 	struct lc_point prev;
@@ -229,19 +248,41 @@ static void memcheck_heap(struct ctx *c, struct lc_point *pt)
 {
 	struct lc_run *run = c->run;
 	char pid_opt[32], prefix_opt[352];
-	char *argv[] = {
+	char *summary_argv[] = {
 	    (char *)c->cfg->vgdb, prefix_opt, pid_opt, "leak_check", "summary", "any", NULL};
+	/*
+	 * With --heap-profile, from N on: every loss record that changed since
+	 * the previous check, with its stack (its LEAK SUMMARY is the same).
+	 */
+	char *profile_argv[] = {(char *)c->cfg->vgdb, prefix_opt, pid_opt, "leak_check", "full",
+				"reachable",	      "changed",  NULL};
 	struct lc_leak_summary sum;
-	char out[4096];
+	char small[4096];
+	char *out = small;
+	size_t size = sizeof(small);
 	int status = 0, err;
 
+	if (c->profiling) {
+		out = ll_malloc(PROFILE_OUT_SIZE);
+		if (!out) {
+			c->profiling = false;
+			out = small;
+		} else {
+			size = PROFILE_OUT_SIZE;
+		}
+	}
 	snprintf(pid_opt, sizeof(pid_opt), "--pid=%d", (int)c->proc.pid);
 	snprintf(prefix_opt, sizeof(prefix_opt), "--vgdb-prefix=%s", c->vgdb_prefix);
-	err = lc_run_capture(argv, c->lim.vgdb_ms, out, sizeof(out), &status);
+	err = lc_run_capture(c->profiling ? profile_argv : summary_argv, c->lim.vgdb_ms, out, size,
+			     &status);
 	if (err == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		err = lc_leak_summary_parse(out, &sum);
 	else if (err == 0)
 		err = LL_EIO;
+	if (err == 0 && c->profiling && lc_heap_profile_add(&run->profile, out) != 0)
+		c->profiling = false; /* out of memory: no profile rather than half of one */
+	if (out != small)
+		ll_free(out);
 	if (err) {
 		if (!run->heap_note[0])
 			snprintf(
@@ -269,12 +310,12 @@ static int sample_point(struct ctx *c, int idx, long load)
 	const struct lc_point *target = idx == LC_P_BASE ? NULL : &run->points[LC_P_BASE];
 
 	memset(pt, 0, sizeof(*pt));
-	if (settle(c, settle_phase[idx], target, &first))
+	if (settle(c, settle_phase[idx], target, &first, 0))
 		return LL_ECLOSED;
 	first.heap = -1;
 	first.lost = -1;
 	fetch_metrics(c, idx, &first);
-	if (settle(c, settle_phase[idx], &first, &again))
+	if (settle(c, settle_phase[idx], &first, &again, 0))
 		return LL_ECLOSED;
 	again.heap = first.heap;
 	again.lost = -1;
@@ -285,7 +326,30 @@ static int sample_point(struct ctx *c, int idx, long load)
 	again.settle_tries += first.settle_tries;
 	again.settle_ms += first.settle_ms;
 	*pt = again;
-	add_row(run, point_phase[idx], pt, pt->heap);
+	add_row(c, point_phase[idx], pt, pt->heap, pt->lost);
+	return 0;
+}
+
+/*
+ * A sample between the points, for the plots: settle briefly (to the
+ * baseline, or still for a short window), ask /metrics (the heap, natively;
+ * the server's housekeeping either way), then under memcheck memcheck.
+ */
+static int sample_step(struct ctx *c)
+{
+	struct lc_run *run = c->run;
+	struct lc_point pt;
+	long long heap = -1;
+	long threads, fds;
+
+	if (settle(c, "settle-step", &run->points[LC_P_BASE], &pt, c->lim.step_window_ms))
+		return LL_ECLOSED;
+	lc_fetch_metrics(c->sc.host, c->sc.port, c->lim.op_ms, &heap, &threads, &fds);
+	pt.heap = run->mode == LC_NATIVE ? heap : -1;
+	pt.lost = -1;
+	if (run->mode == LC_MEMCHECK)
+		memcheck_heap(c, &pt);
+	add_row(c, "step", &pt, pt.heap, pt.lost);
 	return 0;
 }
 
@@ -332,6 +396,8 @@ static int drive(struct ctx *c, const char *phase, long load)
 
 	c->phase = phase;
 	err = lc_drive(&c->sc, load, &c->held, tick, c, c->lim.tick_ms, &run->drive);
+	if (strcmp(phase, "warmup") != 0)
+		c->served += load;
 	if (err)
 		return run_error(run, "could not start client threads: %s", ll_strerror(err));
 	if (!lc_proc_running(&c->proc)) {
@@ -340,6 +406,33 @@ static int drive(struct ctx *c, const char *phase, long load)
 	}
 	if (run->drive.connect_failed > connect_failed)
 		return run_error(run, "the scenario could not connect: %s", run->drive.first_error);
+	return 0;
+}
+
+/*
+ * One half of the load in steps, sampling after each but the last (the
+ * point after it is sampled in full). A burst is one connection's
+ * messages, so it stays one step.
+ */
+static int drive_half(struct ctx *c, const char *phase, long load)
+{
+	long steps = c->cfg->scenario == LC_SC_BURST ? 1 : c->lim.steps;
+	long done = 0, i;
+
+	if (steps > load)
+		steps = load;
+	for (i = 1; i <= steps; i++) {
+		long upto = load * i / steps;
+
+		if (drive(c, phase, upto - done))
+			return -1;
+		done = upto;
+		if (i < steps && sample_step(c)) {
+			lc_proc_running(&c->proc);
+			describe_death(c, "exited during the run");
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -622,15 +715,20 @@ static int do_run(struct ctx *c)
 	if (sample_point(c, LC_P_BASE, 0))
 		goto out_died;
 	progress(c, "driving %ld %s (%s)...\n", run->load, unit, sc_name);
-	if (drive(c, "drive-N", run->load))
+	if (drive_half(c, "drive-N", run->load))
 		return -1;
 	if (sample_point(c, LC_P_N, run->load))
 		goto out_died;
+	/* The check at N is the profile's base; each one from here adds its changes. */
+	c->profiling = cfg->heap_profile && run->mode == LC_MEMCHECK;
 	progress(c, "driving %ld more %s (%s)...\n", run->load, unit, sc_name);
-	if (drive(c, "drive-2N", run->load))
+	if (drive_half(c, "drive-2N", run->load))
 		return -1;
 	if (sample_point(c, LC_P_2N, 2 * run->load))
 		goto out_died;
+	run->profiled = c->profiling;
+	c->profiling = false;
+	lc_heap_profile_sort(&run->profile);
 
 	/* Held clients leave now; a fixed server must still exit cleanly. */
 	run->held_at_end = (long)lc_held_count(&c->held);
@@ -665,6 +763,10 @@ int lc_run_check(const struct lc_config *cfg, enum lc_variant variant, enum lc_m
 	run->expect = mode == LC_MEMCHECK ? cfg->memcheck_expect : cfg->expect;
 	run->t0 = lc_now_ms();
 	run->mc.fds_open = -1;
+	lc_heap_profile_init(&run->profile);
+	if (cfg->case_name)
+		snprintf(run->own_source, sizeof(run->own_source), "%s.c",
+			 lc_variant_name(variant));
 	snprintf(run->heap_source, sizeof(run->heap_source), "%s",
 		 mode == LC_NATIVE ? "GET /metrics (the program's probe)"
 				   : "memcheck leak_check via vgdb");
@@ -703,4 +805,5 @@ void lc_run_free(struct lc_run *run)
 	ll_free(run->rows);
 	run->rows = NULL;
 	run->nrows = run->caprows = 0;
+	lc_heap_profile_free(&run->profile);
 }

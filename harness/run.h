@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "harness.h"
+#include "heapprof.h"
 #include "judge.h"
 #include "scenario.h"
 
@@ -34,14 +35,18 @@ struct lc_config {
 	const char *valgrind, *vgdb, *suppressions;
 	int settle_ms; /* how long counts must hold still; 0: by mode */
 	int concurrency;
+	bool heap_profile;	/* under memcheck: the loss records' growth from N to 2N */
+	const char *flame_path; /* the profile as a flame graph (SVG) and collapsed stacks */
 };
 
 /* One row of the time series (--csv). */
 struct lc_row {
 	long t_ms;
 	const char *phase; /* static string */
+	long clients;	   /* served since the baseline (before it: 0) */
 	long threads, fds, rss_kib;
-	long long heap; /* -1 except at the sample points */
+	long long heap; /* -1 except where it was measured: base, each step, N, 2N */
+	long long lost; /* the same, under memcheck only */
 };
 
 struct lc_run {
@@ -64,6 +69,11 @@ struct lc_run {
 	struct lc_row *rows;
 	size_t nrows, caprows;
 	long t0;
+
+	/* --heap-profile under memcheck: the loss records' growth from N to 2N. */
+	struct lc_heap_profile profile;
+	bool profiled;	     /* profile holds the checks of a whole N-to-2N half */
+	char own_source[16]; /* "leak.c" or "fixed.c" with --case, else "" */
 
 	long startup_ms, duration_ms;
 	bool killed;	      /* needed SIGKILL after SIGTERM */
