@@ -75,7 +75,8 @@ static void usage(FILE *f)
 	    "  --json FILE          write every number and the verdict as JSON\n"
 	    "  --csv FILE           write the time series (variant, mode, t_ms, phase,\n"
 	    "                       clients, threads, fds, heap, lost, rss; heap and lost\n"
-	    "                       at base, N, 2N and after each step between them)\n"
+	    "                       at base, N, 2N and after each step between them); with\n"
+	    "                       --tour a directory, one NN-slug.csv per case\n"
 	    "  --heap-profile       under memcheck (implied without --native), print the\n"
 	    "                       allocation stacks whose live bytes grew from N to 2N\n"
 	    "  --flame FILE.svg     with --heap-profile: that growth as a flame graph, and\n"
@@ -453,6 +454,22 @@ static void tour_memcheck_table(struct tour_case *tc, size_t n)
 	}
 }
 
+/* With --tour --csv DIR: the case's runs as DIR/NN-slug.csv, for the summary plot. */
+static int tour_csv(const char *dir, const struct tour_case *tc)
+{
+	struct lc_run runs[4];
+	char path[4096];
+	size_t n = 0;
+	int v, md;
+
+	for (v = LC_LEAK; v <= LC_FIXED; v++)
+		for (md = LC_NATIVE; md <= LC_MEMCHECK; md++)
+			if (tc->ran[v][md])
+				runs[n++] = tc->runs[v][md]; /* a shallow copy, to be read */
+	snprintf(path, sizeof(path), "%s/%s.csv", dir, tc->name);
+	return lc_report_csv(path, runs, n);
+}
+
 static int tour(const struct cli *cli, struct lc_config *base)
 {
 	char dir[4096];
@@ -524,6 +541,11 @@ static int tour(const struct cli *cli, struct lc_config *base)
 			}
 		}
 		lc_manifest_free(&m);
+		if (base->csv_path && tour_csv(base->csv_path, &tc[i])) {
+			fprintf(stderr, "leaklab-check: cannot write %s/%s.csv: %s\n",
+				base->csv_path, tc[i].name, strerror(errno));
+			worst = 2;
+		}
 	}
 	tour_growth_table(tc, (size_t)count, native ? LC_NATIVE : LC_MEMCHECK);
 	if (memcheck)
