@@ -206,7 +206,9 @@ def plot_case(args):
             if any(m == mode for _, m in series)]
     rows = [(m, sigs) for m, sigs in rows if sigs]
     ncols = max(len(sigs) for _, sigs in rows)
-    fig, axes = plt.subplots(len(rows), ncols, figsize=(4.2 * ncols + 0.6, 3.3 * len(rows)),
+    # Wide enough for the title even with one panel per row.
+    fig, axes = plt.subplots(len(rows), ncols,
+                             figsize=(max(4.2 * ncols + 0.6, 8.0), 3.3 * len(rows)),
                              squeeze=False)
     for r, (mode, sigs) in enumerate(rows):
         for c in range(ncols):
