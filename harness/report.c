@@ -372,8 +372,8 @@ int lc_report_profile(FILE *out, const struct lc_config *cfg, const struct lc_ru
 		return 0;
 	lc_heap_profile_print(out, &run->profile, run->load, own, 8);
 	if (run->profile.truncated)
-		fprintf(out, "note: some of vgdb's output was cut short; the profile may miss "
-			     "stacks\n");
+		fprintf(out, "note: a leak check failed or its output was cut short; the profile "
+			     "may miss stacks\n");
 	if (!cfg->flame_path)
 		return 0;
 	profile_path(svg, sizeof(svg), cfg->flame_path, tag, ".svg");

@@ -279,7 +279,10 @@ static void memcheck_heap(struct ctx *c, struct lc_point *pt)
 		err = lc_leak_summary_parse(out, &sum);
 	else if (err == 0)
 		err = LL_EIO;
-	if (err == 0 && c->profiling && lc_heap_profile_add(&run->profile, out) != 0)
+	/* A check the profile misses makes it incomplete, and the report says so. */
+	if (c->profiling && err)
+		run->profile.truncated = true;
+	else if (c->profiling && lc_heap_profile_add(&run->profile, out) != 0)
 		c->profiling = false; /* out of memory: no profile rather than half of one */
 	if (out != small)
 		ll_free(out);
