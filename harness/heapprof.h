@@ -42,7 +42,7 @@ struct lc_heap_profile {
 	struct lc_hp_site *sites;
 	size_t nsites, cap;
 	int checks;	 /* leak checks added */
-	bool truncated;	 /* some output was cut short (a record without its stack) */
+	bool truncated;	 /* a check failed, or its output was cut short */
 	long long total; /* the sum of every site's change in bytes */
 };
 
