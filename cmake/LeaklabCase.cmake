@@ -5,6 +5,8 @@
 #                LOAD 20
 #                EXPECT fds heap
 #                [MEMCHECK_EXPECT fds heap lost]
+#                BEHAVIOUR "echo" ["reply TEXT => EXPECTED" ...]
+#                VERIFY connect-drop connect-close burst bad-handshake
 #                [REQUEST "text of the request scenario"]
 #                [SUMMARY "one line for listings"]
 #                [PROGRAM_ARGS --knob 50 ...])
@@ -24,6 +26,20 @@
 # clean. EXPECT names what the leak shows natively (threads, fds, heap);
 # MEMCHECK_EXPECT what it shows under memcheck (threads, fds, heap, lost),
 # by default the same as EXPECT.
+#
+# BEHAVIOUR names the case's observable feature, one check per string
+# (harness/behaviour.h: echo, reply TEXT => EXPECTED, pings MS, sessions
+# QUERY K). Every check of either variant runs it first: the leak variant
+# is correct software that leaks, and a "fix" that deletes the feature is
+# no fix. VERIFY lists the exit paths a fix must be clean on: the fixed
+# tests, and the course's ./leaklab verify, drive every one of them in
+# turn, so a fix of one path only is caught.
+#
+# The course: NN-slug-exercise (not built by default) compiles the
+# student's file exactly as leak.c and fixed.c are compiled, with
+# -Werror. Its source, BUILD/exercises/NN-slug.c, is a one-line wrapper
+# that ./leaklab verify writes to #include the file being verified, so the
+# compiler's messages and Valgrind's stacks name the student's own file.
 
 # The scenarios and signals leaklab-check knows (harness/scenario.c, harness/judge.c).
 function(_leaklab_case_check_signals what)
@@ -37,7 +53,7 @@ endfunction()
 
 function(leaklab_case)
   cmake_parse_arguments(LC "" "NAME;SCENARIO;LOAD;REQUEST;SUMMARY"
-                        "EXPECT;MEMCHECK_EXPECT;PROGRAM_ARGS" ${ARGN})
+                        "EXPECT;MEMCHECK_EXPECT;PROGRAM_ARGS;BEHAVIOUR;VERIFY" ${ARGN})
   if(LC_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "leaklab_case: unexpected arguments: ${LC_UNPARSED_ARGUMENTS}")
   endif()
@@ -61,12 +77,23 @@ function(leaklab_case)
     set(LC_MEMCHECK_EXPECT ${LC_EXPECT})
   endif()
   _leaklab_case_check_signals(MEMCHECK_EXPECT ${LC_MEMCHECK_EXPECT})
+  if(NOT LC_BEHAVIOUR)
+    message(FATAL_ERROR "leaklab_case(${LC_NAME}): BEHAVIOUR names the feature a fix must keep")
+  endif()
+  if(NOT LC_VERIFY)
+    message(FATAL_ERROR "leaklab_case(${LC_NAME}): VERIFY lists the exit paths a fix must survive")
+  endif()
+  foreach(sc IN LISTS LC_VERIFY)
+    if(NOT sc IN_LIST scenarios)
+      message(FATAL_ERROR "leaklab_case(${LC_NAME}): VERIFY: unknown scenario '${sc}'")
+    endif()
+  endforeach()
   if(LC_SCENARIO STREQUAL "request" AND NOT DEFINED LC_REQUEST)
     message(FATAL_ERROR "leaklab_case(${LC_NAME}): the request scenario needs REQUEST")
   endif()
-  foreach(text IN ITEMS "${LC_REQUEST}" "${LC_SUMMARY}")
+  foreach(text IN ITEMS "${LC_REQUEST}" "${LC_SUMMARY}" ${LC_BEHAVIOUR})
     if(text MATCHES "[\r\n]")
-      message(FATAL_ERROR "leaklab_case(${LC_NAME}): REQUEST and SUMMARY are one line each")
+      message(FATAL_ERROR "leaklab_case(${LC_NAME}): REQUEST, SUMMARY and BEHAVIOUR are one line each")
     endif()
   endforeach()
 
@@ -77,6 +104,15 @@ function(leaklab_case)
     set_target_properties(${LC_NAME}-${variant} PROPERTIES
                           RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)
   endforeach()
+
+  # The student's build (./leaklab verify): the same flags, -Werror always.
+  set(wrapper ${CMAKE_BINARY_DIR}/exercises/${LC_NAME}.c)
+  set_source_files_properties(${wrapper} PROPERTIES GENERATED TRUE)
+  add_executable(${LC_NAME}-exercise EXCLUDE_FROM_ALL ${wrapper})
+  target_include_directories(${LC_NAME}-exercise PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  target_link_libraries(${LC_NAME}-exercise PRIVATE leaklab leaklab_warnings)
+  target_compile_options(${LC_NAME}-exercise PRIVATE -Werror)
+  set_target_properties(${LC_NAME}-exercise PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)
 
   # The manifest: key=value lines, read by harness/manifest.c.
   string(REPLACE ";" " " expect_words "${LC_EXPECT}")
@@ -96,13 +132,28 @@ function(leaklab_case)
   foreach(arg IN LISTS LC_PROGRAM_ARGS)
     string(APPEND m "program_arg=${arg}\n")
   endforeach()
+  foreach(b IN LISTS LC_BEHAVIOUR)
+    string(APPEND m "behaviour=${b}\n")
+  endforeach()
+  string(REPLACE ";" " " verify_words "${LC_VERIFY}")
+  string(APPEND m "verify=${verify_words}\n")
+  string(APPEND m "source=${CMAKE_CURRENT_SOURCE_DIR}\n")
+  string(APPEND m "exercise=${CMAKE_BINARY_DIR}/bin/${LC_NAME}-exercise\n")
   string(APPEND m "leak=$<TARGET_FILE:${LC_NAME}-leak>\n")
   string(APPEND m "fixed=$<TARGET_FILE:${LC_NAME}-fixed>\n")
   file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/cases/${LC_NAME}.manifest CONTENT "${m}")
   set_property(GLOBAL APPEND PROPERTY LEAKLAB_CASES ${LC_NAME})
 
   # The tests: explicit arguments, so each asserts exactly its signals.
-  set(common --scenario ${LC_SCENARIO} --load ${LC_LOAD})
+  # Both variants must pass the behaviour check; the fixed one is driven
+  # through every exit path of VERIFY, as ./leaklab verify drives a fix.
+  set(common --load ${LC_LOAD})
+  foreach(b IN LISTS LC_BEHAVIOUR)
+    list(APPEND common "--behaviour=${b}")
+  endforeach()
+  string(REPLACE ";" "," verify_arg "${LC_VERIFY}")
+  set(scenario_leak --scenario ${LC_SCENARIO})
+  set(scenario_fixed --scenario ${verify_arg})
   if(DEFINED LC_REQUEST)
     list(APPEND common --request "${LC_REQUEST}")
   endif()
@@ -113,7 +164,8 @@ function(leaklab_case)
   string(REPLACE ";" "," mexpect_arg "${LC_MEMCHECK_EXPECT}")
 
   foreach(variant IN ITEMS leak fixed)
-    set(prog --program $<TARGET_FILE:${LC_NAME}-${variant}> --variant ${variant})
+    set(prog --program $<TARGET_FILE:${LC_NAME}-${variant}> --variant ${variant}
+             ${scenario_${variant}})
     add_test(NAME ${LC_NAME}/${variant}/native
              COMMAND leaklab-check ${prog} ${common} --expect ${expect_arg} --native)
     set_tests_properties(${LC_NAME}/${variant}/native PROPERTIES
@@ -125,4 +177,17 @@ function(leaklab_case)
                            TIMEOUT 120 LABELS "case;${num};${variant};valgrind")
     endif()
   endforeach()
+
+  # The course's self-check of this case (harness/tests/course/selfcheck.sh):
+  # the start file fails verify, fixed.c passes, every wrong fix fails.
+  # It builds through the case's exercise target, so it holds that lock.
+  if(LEAKLAB_VALGRIND_TESTS)
+    add_test(NAME ${LC_NAME}/course
+             COMMAND sh ${PROJECT_SOURCE_DIR}/harness/tests/course/selfcheck.sh
+                     ${PROJECT_SOURCE_DIR} ${LC_NAME})
+    set_tests_properties(${LC_NAME}/course PROPERTIES
+                         TIMEOUT 180 LABELS "course;${num}"
+                         RESOURCE_LOCK exercise-${LC_NAME}
+                         ENVIRONMENT "LEAKLAB_BUILD=${CMAKE_BINARY_DIR};LEAKLAB_JOBS=1")
+  endif()
 endfunction()

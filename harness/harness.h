@@ -59,6 +59,17 @@ struct lc_memcheck {
 	/* fds the program opened and left open (not 0-2, not inherited); -1 unknown */
 	long fds_open;
 	char first_fd[256]; /* the first of them, as Valgrind describes it */
+
+	/*
+	 * Where in the program's own source file memcheck saw things: the
+	 * first frame of a stack that lies in the file the parse was given (a
+	 * base name, such as "03-uncleared-timer.c"). "" when none was seen.
+	 */
+	char first_error_at[256]; /* the first error: "beat (03-uncleared-timer.c:40)" */
+	char lost_at[256];	  /* the biggest lost record with such a frame */
+	long long lost_at_bytes;
+	char reachable_at[256]; /* the biggest still-reachable record with one */
+	long long reachable_at_bytes;
 };
 
 /* The per-load heap numbers memcheck's gdbserver reports (vgdb leak_check). */

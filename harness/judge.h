@@ -15,8 +15,11 @@
 /* ...and growth at 2N is about twice the growth at N. */
 #define LC_RATIO_MIN 1.5
 #define LC_RATIO_MAX 2.6
-/* A fixed program's heap may wobble by less than this per client. */
-#define LC_MAX_PER_CLIENT_HEAP_FIXED 64.0
+/*
+ * A fixed program fails when its heap grows by this many bytes per client
+ * or more at both N and 2N (natively and under memcheck alike).
+ */
+#define LC_MAX_PER_CLIENT_HEAP_FIXED 16.0
 
 enum lc_status {
 	LC_ST_NA,      /* not measured in this mode (lost natively) */
@@ -31,8 +34,9 @@ struct lc_signal_result {
 	bool measured;
 	bool expected; /* named by --expect (leak variant) */
 	double base, at_n, at_2n;
-	double per_client; /* growth at 2N / 2N */
-	double ratio;	   /* growth at 2N / growth at N; 0 when growth at N is 0 */
+	double per_client_n; /* growth at N / N */
+	double per_client;   /* growth at 2N / 2N: the number the table shows */
+	double ratio;	     /* growth at 2N / growth at N; 0 when growth at N is 0 */
 	enum lc_status status;
 	char note[160]; /* why, in a few words, when it matters */
 };
@@ -44,6 +48,18 @@ struct lc_judge_in {
 	long load;	 /* N */
 	struct lc_point points[LC_NPOINTS];
 	const struct lc_memcheck *mc; /* NULL natively */
+	/*
+	 * What else the run saw. An ASan build's LeakSanitizer failed the
+	 * program's exit: a fix may not (a leak variant may: it is evidence).
+	 * Clients whose scenario went wrong after connecting: a fix that
+	 * breaks the protocol is not a fix (a leak variant's are reported,
+	 * not judged). client_error is the first one's words, or NULL.
+	 */
+	bool sanitizer_leaks;
+	long clients_failed;
+	const char *client_error;
+	/* Why the case's feature does not work (the behaviour check), or NULL. */
+	const char *behaviour_failure;
 };
 
 struct lc_verdict {
@@ -53,8 +69,18 @@ struct lc_verdict {
 	char line[512]; /* the one line a student reads */
 };
 
-/* Judges one run. Never fails; in->mc must be set when mode is LC_MEMCHECK. */
+/*
+ * Judges one run into *out (zeroed first; nothing to free). Never fails;
+ * in->mc must be set when mode is LC_MEMCHECK. out->exit_code is 0 (passed),
+ * 1 (failed) or 2 (something the verdict needs was not measured).
+ */
 void lc_judge(const struct lc_judge_in *in, struct lc_verdict *out);
+
+/*
+ * v rounded to a whole number the way the table and the verdict print it
+ * (half away from zero), and never -0: both quote the same figure.
+ */
+double lc_round_shown(double v);
 
 const char *lc_signal_name(enum lc_signal s);
 /* Parses "threads,fds heap" (commas or spaces) into a mask; -1 on an unknown name. */

@@ -10,6 +10,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -26,6 +27,7 @@
 #include "report.h"
 #include "run.h"
 #include "scenario.h"
+#include "teach.h"
 
 #ifndef LEAKLAB_VALGRIND
 #define LEAKLAB_VALGRIND "valgrind"
@@ -43,53 +45,55 @@
 
 static void usage(FILE *f)
 {
-	fprintf(
-	    f,
-	    "usage: leaklab-check --case NN-slug [--variant leak|fixed] [options]\n"
-	    "       leaklab-check --program PATH --variant leak|fixed --scenario NAME\n"
-	    "                     --load N --expect SIGNALS [options]\n"
-	    "\n"
-	    "Starts the program, drives N then N more clients, measures threads, fds and\n"
-	    "heap from outside after each step, and judges: the leak variant must show\n"
-	    "every expected signal growing with the load, the fixed variant must return\n"
-	    "to its baseline (and, under memcheck, have no error, no lost byte and no fd\n"
-	    "left open).\n"
-	    "\n"
-	    "  --tour               every built case, leak beside fix, natively and under\n"
-	    "                       memcheck (--native or --memcheck for one mode), then a\n"
-	    "                       growth table and a memcheck-at-exit table\n"
-	    "  --case NAME          read the case's manifest (BUILD/cases/NAME.manifest);\n"
-	    "                       without --variant both variants run\n"
-	    "  --manifest FILE      read this manifest instead\n"
-	    "  --program PATH       the server to check\n"
-	    "  --variant leak|fixed\n"
-	    "  --scenario NAME      connect-close, connect-drop, silent-peer, no-close-reply,\n"
-	    "                       burst, bad-handshake, request\n"
-	    "  --load N             clients per step (messages for burst)\n"
-	    "  --expect SIGNALS     what the leak shows: threads,fds,heap,lost\n"
-	    "  --memcheck-expect SIGNALS  the same under memcheck (default: --expect)\n"
-	    "  --request TEXT       the message of the request scenario\n"
-	    "  --program-arg ARG    an argument for the program (repeatable)\n"
-	    "  --native             run natively (the default)\n"
-	    "  --memcheck           run under Valgrind memcheck (with --native: both)\n"
-	    "  --json FILE          write every number and the verdict as JSON\n"
-	    "  --csv FILE           write the time series (variant, mode, t_ms, phase,\n"
-	    "                       clients, threads, fds, heap, lost, rss; heap and lost\n"
-	    "                       at base, N, 2N and after each step between them); with\n"
-	    "                       --tour a directory, one NN-slug.csv per case\n"
-	    "  --heap-profile       under memcheck (implied without --native), print the\n"
-	    "                       allocation stacks whose live bytes grew from N to 2N\n"
-	    "  --flame FILE.svg     with --heap-profile: that growth as a flame graph, and\n"
-	    "                       FILE.folded, the collapsed stacks (flamegraph.pl, speedscope)\n"
-	    "  --warmup N           clients before the baseline (default min(load, 8))\n"
-	    "  --settle-ms N        how long counts must hold still to count as settled\n"
-	    "  --concurrency N      clients at once (default 8)\n"
-	    "  --valgrind PATH, --vgdb PATH, --suppressions FILE\n"
-	    "  --keep               keep the logs and memcheck XML (kept anyway on failure)\n"
-	    "  --quiet              no progress lines on stderr\n"
-	    "\n"
-	    "Exit status: 0 verdict passed, 1 verdict failed, 2 no verdict (bad arguments,\n"
-	    "no ready line, crash, hang, clients could not connect).\n");
+	fprintf(f,
+		"usage: leaklab-check --case NN-slug [--variant leak|fixed] [options]\n"
+		"       leaklab-check --program PATH --variant leak|fixed --scenario NAME\n"
+		"                     --load N --expect SIGNALS [options]\n"
+		"\n"
+		"Starts the program, drives N then N more clients, measures threads, fds and\n"
+		"heap from outside after each step, and judges: the leak variant must show\n"
+		"every expected signal growing with the load, the fixed variant must return\n"
+		"to its baseline (and, under memcheck, have no error, no lost byte and no fd\n"
+		"left open).\n"
+		"\n"
+		"  --tour               every built case, leak beside fix, natively and under\n"
+		"                       memcheck (--native or --memcheck for one mode), then a\n"
+		"                       growth table and a memcheck-at-exit table\n"
+		"  --case NAME          read the case's manifest (BUILD/cases/NAME.manifest);\n"
+		"                       without --variant both variants run\n"
+		"  --manifest FILE      read this manifest instead\n"
+		"  --program PATH       the server to check\n"
+		"  --variant leak|fixed\n"
+		"  --scenario NAME      connect-close, connect-drop, silent-peer, no-close-reply,\n"
+		"                       burst, bad-handshake, request\n"
+		"  --load N             clients per step (messages for burst)\n"
+		"  --expect SIGNALS     what the leak shows: threads,fds,heap,lost\n"
+		"  --memcheck-expect SIGNALS  the same under memcheck (default: --expect)\n"
+		"  --request TEXT       the message of the request scenario\n"
+		"  --program-arg ARG    an argument for the program (repeatable)\n"
+		"  --native             run natively (the default)\n"
+		"  --memcheck           run under Valgrind memcheck (with --native: both)\n"
+		"  --json FILE          write every number and the verdict as JSON\n"
+		"  --csv FILE           write the time series (variant, mode, t_ms, phase,\n"
+		"                       clients, threads, fds, heap, lost, rss; heap and lost\n"
+		"                       at base, N, 2N and after each step between them); with\n"
+		"                       --tour a directory, one NN-slug.csv per case\n"
+		"  --heap-profile       under memcheck (implied without --native), print the\n"
+		"                       allocation stacks whose live bytes grew from N to 2N\n"
+		"  --flame FILE.svg     with --heap-profile: that growth as a flame graph, and\n"
+		"                       FILE.folded, the collapsed stacks (flamegraph.pl,\n"
+		"                       speedscope)\n"
+		"  --warmup N           clients before the baseline (default min(load, 8))\n"
+		"  --settle-ms N        how long counts must hold still to count as settled\n"
+		"  --concurrency N      clients at once (default 8)\n"
+		"  --valgrind PATH, --vgdb PATH, --suppressions FILE\n"
+		"  --keep               keep the logs and memcheck XML (kept anyway on failure)\n"
+		"  --logs DIR           where each run's log folder goes (default BUILD/logs;\n"
+		"                       the 20 newest folders are kept)\n"
+		"  --quiet              no progress lines on stderr\n"
+		"\n"
+		"Exit status: 0 verdict passed, 1 verdict failed, 2 no verdict (bad arguments,\n"
+		"no ready line, crash, hang, clients could not connect).\n");
 }
 
 enum {
@@ -114,8 +118,12 @@ enum {
 	OPT_VGDB,
 	OPT_SUPPRESSIONS,
 	OPT_KEEP,
+	OPT_LOGS,
 	OPT_QUIET,
 	OPT_TOUR,
+	OPT_BEHAVIOUR,
+	OPT_VERIFY,
+	OPT_SOURCE,
 	OPT_HEAP_PROFILE,
 	OPT_FLAME,
 	OPT_HELP,
@@ -143,8 +151,12 @@ static const struct option long_opts[] = {
     {"vgdb", required_argument, NULL, OPT_VGDB},
     {"suppressions", required_argument, NULL, OPT_SUPPRESSIONS},
     {"keep", no_argument, NULL, OPT_KEEP},
+    {"logs", required_argument, NULL, OPT_LOGS},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"tour", no_argument, NULL, OPT_TOUR},
+    {"behaviour", required_argument, NULL, OPT_BEHAVIOUR},
+    {"verify", no_argument, NULL, OPT_VERIFY},
+    {"source", required_argument, NULL, OPT_SOURCE},
     {"heap-profile", no_argument, NULL, OPT_HEAP_PROFILE},
     {"flame", required_argument, NULL, OPT_FLAME},
     {"help", no_argument, NULL, OPT_HELP},
@@ -153,7 +165,10 @@ static const struct option long_opts[] = {
 
 /* What the command line said, before the manifest fills the gaps. */
 struct cli {
-	bool tour;
+	bool tour, verify;
+	const char *source;
+	const char *behaviours[LC_MAX_BEHAVIOURS];
+	size_t nbehaviours;
 	const char *case_name, *manifest, *program, *variant, *scenario, *load, *expect;
 	const char *memcheck_expect, *request, *warmup, *settle, *concurrency;
 	const char *args[MAX_PROGRAM_ARGS];
@@ -186,6 +201,31 @@ static bool parse_long(const char *s, long min, long max, long *out)
 	return true;
 }
 
+/* "connect-close,connect-drop" or "connect-close connect-drop" into a list. */
+static int parse_scenarios(const char *text, enum lc_scenario_kind *out, size_t *n)
+{
+	char name[64];
+
+	*n = 0;
+	while (*text) {
+		size_t len;
+
+		text += strspn(text, ", ");
+		len = strcspn(text, ", ");
+		if (len == 0)
+			break;
+		if (len >= sizeof(name) || *n == LC_MAX_SCENARIOS)
+			return LL_EINVAL;
+		memcpy(name, text, len);
+		name[len] = '\0';
+		if (lc_scenario_parse(name, &out[*n]))
+			return LL_EINVAL;
+		(*n)++;
+		text += len;
+	}
+	return *n > 0 ? 0 : LL_EINVAL;
+}
+
 /* Fills cfg from the command line and the manifest; returns 0 or the exit code 2. */
 static int configure(const struct cli *cli, const struct lc_manifest *m, struct lc_config *cfg)
 {
@@ -194,6 +234,7 @@ static int configure(const struct cli *cli, const struct lc_manifest *m, struct 
 	const char *expect = cli->expect ? cli->expect : m->expect;
 	const char *mexpect = cli->memcheck_expect ? cli->memcheck_expect : m->memcheck_expect;
 	long v, mask;
+	size_t i;
 
 	cfg->request = cli->request ? cli->request : m->request;
 	cfg->summary = m->summary;
@@ -205,7 +246,17 @@ static int configure(const struct cli *cli, const struct lc_manifest *m, struct 
 		cfg->nprogram_args = m->nprogram_args;
 	}
 
-	if (cli->variant) {
+	if (cli->verify) {
+		if (cli->variant && strcmp(cli->variant, "fixed") != 0)
+			return bad("--verify judges a fix: --variant fixed or none");
+		if (!m->name)
+			return bad("--verify needs --case NAME");
+		cfg->variants[LC_FIXED] = true;
+		cfg->leak_program = m->leak;
+		cfg->fixed_program = cli->program ? cli->program : m->exercise;
+		if (!cfg->fixed_program)
+			return bad("the manifest names no exercise program: rebuild the case");
+	} else if (cli->variant) {
 		if (strcmp(cli->variant, "leak") == 0)
 			cfg->variants[LC_LEAK] = true;
 		else if (strcmp(cli->variant, "fixed") == 0)
@@ -218,7 +269,9 @@ static int configure(const struct cli *cli, const struct lc_manifest *m, struct 
 		return bad("--variant is required with --program");
 	}
 
-	if (cli->program) {
+	if (cli->verify) {
+		/* chosen above */
+	} else if (cli->program) {
 		if (cfg->variants[LC_LEAK] && cfg->variants[LC_FIXED])
 			return bad("--program checks one program: give --variant");
 		cfg->leak_program = cfg->fixed_program = cli->program;
@@ -233,8 +286,34 @@ static int configure(const struct cli *cli, const struct lc_manifest *m, struct 
 
 	if (!scenario)
 		return bad("--scenario is required");
-	if (lc_scenario_parse(scenario, &cfg->scenario))
-		return bad("unknown scenario \"%s\"", scenario);
+	if (parse_scenarios(scenario, cfg->scenarios, &cfg->nscenarios))
+		return bad("unknown scenario in \"%s\" (names from --help, at most %d)", scenario,
+			   LC_MAX_SCENARIOS);
+	cfg->scenario = cfg->scenarios[0];
+	if (!cli->scenario && m->verify &&
+	    parse_scenarios(m->verify, cfg->fixed_scenarios, &cfg->nfixed_scenarios))
+		return bad("the manifest's verify= list \"%s\" is bad", m->verify);
+	if (cli->verify) {
+		/* The student's program is judged as a fix: on every exit path. */
+		if (cfg->nfixed_scenarios > 0) {
+			memcpy(cfg->scenarios, cfg->fixed_scenarios, sizeof(cfg->scenarios));
+			cfg->nscenarios = cfg->nfixed_scenarios;
+			cfg->scenario = cfg->scenarios[0];
+		}
+		cfg->verify = true;
+	}
+	cfg->source = cli->source;
+	cfg->nbehaviours = 0;
+	for (i = 0; i < (cli->nbehaviours ? cli->nbehaviours : m->nbehaviours); i++) {
+		const char *text = cli->nbehaviours ? cli->behaviours[i] : m->behaviours[i];
+		char why[256];
+
+		if (i == LC_MAX_BEHAVIOURS)
+			return bad("too many behaviour checks (at most %d)", LC_MAX_BEHAVIOURS);
+		if (lc_behaviour_parse(text, &cfg->behaviours[i], why, sizeof(why)))
+			return bad("%s", why);
+		cfg->nbehaviours = i + 1;
+	}
 	if (cfg->scenario == LC_SC_REQUEST && !cfg->request)
 		return bad("the request scenario needs --request TEXT");
 	if (!load)
@@ -319,10 +398,18 @@ static int parse_cli(int argc, char **argv, struct cli *cli, struct lc_config *c
 		case OPT_VGDB: cfg->vgdb = optarg; break;
 		case OPT_SUPPRESSIONS: cfg->suppressions = optarg; break;
 		case OPT_KEEP: cfg->keep = true; break;
+		case OPT_LOGS: cfg->logs_dir = optarg; break;
 		case OPT_QUIET: cfg->quiet = true; break;
 		case OPT_TOUR: cli->tour = true; break;
+		case OPT_VERIFY: cli->verify = true; break;
+		case OPT_SOURCE: cli->source = optarg; break;
 		case OPT_HEAP_PROFILE: cfg->heap_profile = true; break;
 		case OPT_FLAME: cfg->flame_path = optarg; break;
+		case OPT_BEHAVIOUR:
+			if (cli->nbehaviours == LC_MAX_BEHAVIOURS)
+				return bad("too many --behaviour");
+			cli->behaviours[cli->nbehaviours++] = optarg;
+			break;
 		case OPT_HELP:
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return 2;
@@ -331,6 +418,51 @@ static int parse_cli(int argc, char **argv, struct cli *cli, struct lc_config *c
 	if (optind < argc)
 		return bad("unexpected argument \"%s\"", argv[optind]);
 	return 0;
+}
+
+static int is_manifest(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return n > 9 && strcmp(d->d_name + n - 9, ".manifest") == 0;
+}
+
+/* The folder of the case manifests (BUILD/cases), found from this executable. */
+static int manifest_dir(char *dir, size_t size)
+{
+	char *slash;
+
+	if (lc_manifest_path("x", dir, size))
+		return LL_EIO;
+	slash = strrchr(dir, '/');
+	*slash = '\0';
+	return 0;
+}
+
+/* Says that a case does not exist and which ones do; returns the exit code 2. */
+static int no_such_case(const char *name)
+{
+	char dir[4096];
+	struct dirent **names = NULL;
+	int count = -1, i;
+
+	fprintf(stderr, "leaklab-check: no case \"%s\"", name);
+	if (manifest_dir(dir, sizeof(dir)) == 0)
+		count = scandir(dir, &names, is_manifest, alphasort);
+	if (count <= 0) {
+		fprintf(stderr, " (and no case is built: cmake --build build)\n");
+		free(names);
+		return 2;
+	}
+	fprintf(stderr, "; the cases are:\n");
+	for (i = 0; i < count; i++) {
+		size_t n = strlen(names[i]->d_name) - 9;
+
+		fprintf(stderr, "  %.*s\n", (int)n, names[i]->d_name);
+		free(names[i]);
+	}
+	free(names);
+	return 2;
 }
 
 static int load_manifest(const struct cli *cli, struct lc_manifest *m)
@@ -348,6 +480,8 @@ static int load_manifest(const struct cli *cli, struct lc_manifest *m)
 		file = path;
 	}
 	err = lc_manifest_read(file, m);
+	if (err == LL_EIO && !cli->manifest && access(file, F_OK) != 0)
+		return no_such_case(cli->case_name);
 	if (err == LL_EIO)
 		return bad("no manifest %s: is the case built? (cmake --build build)", file);
 	if (err)
@@ -359,103 +493,8 @@ static int load_manifest(const struct cli *cli, struct lc_manifest *m)
 
 /* ----- the tour: every case, leak beside fix, one table ----- */
 
-static int is_manifest(const struct dirent *d)
-{
-	size_t n = strlen(d->d_name);
-
-	return n > 9 && strcmp(d->d_name + n - 9, ".manifest") == 0;
-}
-
-/* "+1.00/client 2.0x" for counts, "+16946 B/client 2.0x" for bytes. */
-static void growth_text(char *buf, size_t size, const struct lc_signal_result *r, bool bytes,
-			bool with_ratio)
-{
-	int n;
-
-	if (!r->measured) {
-		snprintf(buf, size, "-");
-		return;
-	}
-	if (bytes)
-		n = snprintf(buf, size, "%+.0f B/client", r->per_client);
-	else
-		n = snprintf(buf, size, "%+.2f/client", r->per_client);
-	if (with_ratio && r->ratio > 0 && n > 0 && (size_t)n < size)
-		snprintf(buf + n, size - (size_t)n, " (%.1fx)", r->ratio);
-}
-
-static void memcheck_text(char *buf, size_t size, const struct lc_run *run)
-{
-	const struct lc_memcheck *mc = &run->mc;
-
-	if (run->exit_code == 2 || !mc->parsed) {
-		snprintf(buf, size, "no verdict");
-		return;
-	}
-	snprintf(buf, size, "%5ld %10lld %10lld %4ld", mc->errors,
-		 mc->definitely + mc->indirectly + mc->possibly, mc->reachable,
-		 mc->fds_open < 0 ? 0 : mc->fds_open);
-}
-
-struct tour_case {
-	char name[64];
-	unsigned signals;	  /* union of what the leak shows in both modes, without lost */
-	struct lc_run runs[2][2]; /* [variant][mode] */
-	bool ran[2][2];
-};
-
-/* Growth per client under load, leak beside fix, one row per signal. */
-static void tour_growth_table(struct tour_case *tc, size_t n, enum lc_mode md)
-{
-	size_t i;
-	int s;
-
-	printf("\ngrowth under load (%s): per client, and how it scales from N to 2N\n",
-	       lc_mode_name(md));
-	printf("%-24s %-8s %-24s %-16s\n", "case", "signal", "leak", "fixed");
-	for (i = 0; i < n; i++) {
-		bool first = true;
-
-		for (s = 0; s < LC_NSIGNALS; s++) {
-			char lg[40], fg[40];
-
-			if (!(tc[i].signals & LC_SIG_BIT(s)) || !tc[i].ran[LC_LEAK][md])
-				continue;
-			growth_text(lg, sizeof(lg), &tc[i].runs[LC_LEAK][md].verdict.sig[s],
-				    s == LC_HEAP, true);
-			growth_text(fg, sizeof(fg), &tc[i].runs[LC_FIXED][md].verdict.sig[s],
-				    s == LC_HEAP, false);
-			printf("%-24s %-8s %-24s %-16s\n", first ? tc[i].name : "",
-			       lc_signal_name((enum lc_signal)s), lg, fg);
-			first = false;
-		}
-	}
-}
-
-/* What memcheck found at exit, leak beside fix. */
-static void tour_memcheck_table(struct tour_case *tc, size_t n)
-{
-	size_t i;
-
-	printf("\nmemcheck at exit: errors, lost bytes (definitely + indirectly + possibly),\n"
-	       "still reachable bytes, fds left open\n");
-	printf("%-24s %-6s %5s %10s %10s %4s\n", "case", "", "err", "lost", "reachable", "fds");
-	for (i = 0; i < n; i++) {
-		char text[64];
-		int v;
-
-		for (v = LC_LEAK; v <= LC_FIXED; v++) {
-			if (!tc[i].ran[v][LC_MEMCHECK])
-				continue;
-			memcheck_text(text, sizeof(text), &tc[i].runs[v][LC_MEMCHECK]);
-			printf("%-24s %-6s %s\n", v == LC_LEAK ? tc[i].name : "",
-			       lc_variant_name((enum lc_variant)v), text);
-		}
-	}
-}
-
 /* With --tour --csv DIR: the case's runs as DIR/NN-slug.csv, for the summary plot. */
-static int tour_csv(const char *dir, const struct tour_case *tc)
+static int tour_csv(const char *dir, const struct lc_tour_case *tc)
 {
 	struct lc_run runs[4];
 	char path[4096];
@@ -474,17 +513,14 @@ static int tour(const struct cli *cli, struct lc_config *base)
 {
 	char dir[4096];
 	struct dirent **names = NULL;
-	struct tour_case *tc = NULL;
+	struct lc_tour_case *tc = NULL;
 	int count, i, v, md, worst = 0, failures = 0;
 	bool native = base->native, memcheck = base->memcheck;
-	char *slash;
 
 	if (!native && !memcheck)
 		native = memcheck = true;
-	if (lc_manifest_path("x", dir, sizeof(dir)))
+	if (manifest_dir(dir, sizeof(dir)))
 		return bad("cannot locate the case manifests");
-	slash = strrchr(dir, '/');
-	*slash = '\0';
 	count = scandir(dir, &names, is_manifest, alphasort);
 	if (count <= 0) {
 		fprintf(stderr, "leaklab-check: no cases built in %s\n", dir);
@@ -547,9 +583,9 @@ static int tour(const struct cli *cli, struct lc_config *base)
 			worst = 2;
 		}
 	}
-	tour_growth_table(tc, (size_t)count, native ? LC_NATIVE : LC_MEMCHECK);
+	lc_report_tour_growth(stdout, tc, (size_t)count, native ? LC_NATIVE : LC_MEMCHECK);
 	if (memcheck)
-		tour_memcheck_table(tc, (size_t)count);
+		lc_report_tour_memcheck(stdout, tc, (size_t)count);
 	if (failures == 0)
 		printf("\nevery leak reproduced, every fix clean (%d cases)\n", count);
 	else
@@ -568,6 +604,26 @@ out_free_names:
 	return worst;
 }
 
+/*
+ * Started with stdin, stdout or stderr closed (`<&-`), the harness would
+ * hand that number to the next file or socket it opens, and then its
+ * progress or its table would go into the program's log or a client's
+ * connection. Each closed one is opened on /dev/null instead (open takes
+ * the lowest free descriptor). Returns 0 or 2 (no /dev/null).
+ */
+static int open_std_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			return 2;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct lc_config cfg = {0};
@@ -577,6 +633,8 @@ int main(int argc, char **argv)
 	size_t nruns = 0, i;
 	int rc, worst = 0, v, md;
 
+	if (open_std_fds())
+		return 2;
 	/* A server that resets a connection must not kill the harness. */
 	signal(SIGPIPE, SIG_IGN);
 	/*
@@ -613,7 +671,12 @@ int main(int argc, char **argv)
 			cfg.program = v == LC_LEAK ? cfg.leak_program : cfg.fixed_program;
 			lc_run_check(&cfg, (enum lc_variant)v, (enum lc_mode)md, run);
 			nruns++;
-			lc_report_table(stdout, &cfg, run);
+			if (cfg.verify) {
+				lc_teach_report(stdout, &cfg, run);
+				run->exit_code = lc_teach_exit_code(run);
+			} else {
+				lc_report_table(stdout, &cfg, run);
+			}
 			if (lc_report_profile(stdout, &cfg, run)) {
 				fprintf(stderr, "leaklab-check: cannot write the flame graph %s\n",
 					cfg.flame_path);

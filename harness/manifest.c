@@ -24,9 +24,15 @@ void lc_manifest_free(struct lc_manifest *m)
 	ll_free(m->request);
 	ll_free(m->leak);
 	ll_free(m->fixed);
+	ll_free(m->verify);
+	ll_free(m->source);
+	ll_free(m->exercise);
 	for (i = 0; i < m->nprogram_args; i++)
 		ll_free(m->program_args[i]);
 	ll_free(m->program_args);
+	for (i = 0; i < m->nbehaviours; i++)
+		ll_free(m->behaviours[i]);
+	ll_free(m->behaviours);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -44,17 +50,18 @@ static int set(char **slot, const char *value, size_t len)
 	return 0;
 }
 
-static int add_arg(struct lc_manifest *m, const char *value, size_t len)
+/* Appends a copy of value to the list *items of *n strings. */
+static int add_item(char ***items, size_t *n, const char *value, size_t len)
 {
-	char **bigger = ll_realloc(m->program_args, (m->nprogram_args + 1) * sizeof(*bigger));
+	char **bigger = ll_realloc(*items, (*n + 1) * sizeof(*bigger));
 
 	if (!bigger)
 		return LL_ENOMEM;
-	m->program_args = bigger;
-	m->program_args[m->nprogram_args] = NULL;
-	if (set(&m->program_args[m->nprogram_args], value, len))
+	*items = bigger;
+	bigger[*n] = NULL;
+	if (set(&bigger[*n], value, len))
 		return LL_ENOMEM;
-	m->nprogram_args++;
+	(*n)++;
 	return 0;
 }
 
@@ -71,7 +78,8 @@ static int parse_line(struct lc_manifest *m, const char *line, size_t len)
 	    {"scenario", &m->scenario}, {"load", &m->load},
 	    {"expect", &m->expect},	{"memcheck_expect", &m->memcheck_expect},
 	    {"request", &m->request},	{"leak", &m->leak},
-	    {"fixed", &m->fixed},
+	    {"fixed", &m->fixed},	{"verify", &m->verify},
+	    {"source", &m->source},	{"exercise", &m->exercise},
 	};
 	size_t i;
 
@@ -85,7 +93,9 @@ static int parse_line(struct lc_manifest *m, const char *line, size_t len)
 	value = eq + 1;
 	vlen = len - klen - 1;
 	if (klen == 11 && memcmp(line, "program_arg", 11) == 0)
-		return add_arg(m, value, vlen);
+		return add_item(&m->program_args, &m->nprogram_args, value, vlen);
+	if (klen == 9 && memcmp(line, "behaviour", 9) == 0)
+		return add_item(&m->behaviours, &m->nbehaviours, value, vlen);
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (strlen(keys[i].key) == klen && memcmp(line, keys[i].key, klen) == 0)
 			return set(keys[i].slot, value, vlen);

@@ -11,6 +11,10 @@
  *   memcheck_expect=fds heap lost
  *   request=...              (optional)
  *   program_arg=--knob       (repeated, in order)
+ *   behaviour=echo           (repeated: the case's behaviour checks)
+ *   verify=connect-drop connect-close burst bad-handshake
+ *   source=/abs/path/cases/01-unclosed-connection
+ *   exercise=/abs/path/build/bin/01-unclosed-connection-exercise
  *   leak=/abs/path/build/bin/01-unclosed-connection-leak
  *   fixed=/abs/path/build/bin/01-unclosed-connection-fixed
  */
@@ -22,15 +26,20 @@
 struct lc_manifest {
 	char *name, *summary, *scenario, *load, *expect, *memcheck_expect, *request;
 	char *leak, *fixed;
+	char *verify;	/* the exit paths a fix must be clean on, space-separated */
+	char *source;	/* the case's folder */
+	char *exercise; /* the course's build of the student's file */
 	char **program_args;
 	size_t nprogram_args;
+	char **behaviours;
+	size_t nbehaviours;
 };
 
 /*
  * Reads path into *m (zeroed first; strings are ll_malloc'ed and freed by
  * lc_manifest_free). Unknown keys are ignored, so newer manifests still
- * load. Returns 0, LL_EIO (unreadable), LL_EPROTO (a line without "="),
- * LL_ENOMEM.
+ * load. Returns 0, LL_EIO (unreadable), LL_ETOOBIG (over 16 KiB),
+ * LL_EPROTO (a line without "="), LL_ENOMEM.
  */
 int lc_manifest_read(const char *path, struct lc_manifest *m);
 int lc_manifest_parse(const char *text, struct lc_manifest *m);

@@ -127,6 +127,10 @@ struct xml_state {
 	unsigned long unique;
 	int stacks; /* <stack> elements seen in this error */
 	int frames; /* <frame> elements seen in its first stack */
+	/* The frame being read, and the first one in the program's own file. */
+	char frame_fn[128], frame_file[128], frame_line[16];
+	const char *own_file; /* the program's own source file (a base name), or NULL */
+	char own_at[256];
 
 	/* Non-leak errors, by unique id, to add up their <errorcounts>. */
 	unsigned long uniques[MAX_UNIQUES];
@@ -167,12 +171,15 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
 		st->unique = 0;
 		st->stacks = 0;
 		st->frames = 0;
+		st->own_at[0] = '\0';
 	} else if (st->depth == 3 && in(st, 0, "valgrindoutput") && in(st, 1, "error") &&
 		   strcmp(name, "stack") == 0) {
 		st->stacks++;
 	} else if (st->depth == 4 && in(st, 1, "error") && in(st, 2, "stack") &&
-		   strcmp(name, "frame") == 0 && st->stacks == 1) {
-		st->frames++;
+		   strcmp(name, "frame") == 0) {
+		if (st->stacks == 1)
+			st->frames++;
+		st->frame_fn[0] = st->frame_file[0] = st->frame_line[0] = '\0';
 	} else if (st->depth == 3 && in(st, 1, "errorcounts") && strcmp(name, "pair") == 0) {
 		st->pair_unique = 0;
 		st->pair_count = 0;
@@ -239,6 +246,14 @@ static void end_error(struct xml_state *st)
 	struct lc_memcheck *mc = st->mc;
 
 	if (strncmp(st->kind, "Leak_", 5) == 0) {
+		bool reachable = strcmp(st->kind, "Leak_StillReachable") == 0;
+		long long *best = reachable ? &mc->reachable_at_bytes : &mc->lost_at_bytes;
+
+		if (st->own_at[0] && st->leaked_bytes > *best) {
+			*best = st->leaked_bytes;
+			format_into(reachable ? mc->reachable_at : mc->lost_at, sizeof(mc->lost_at),
+				    "%s", st->own_at);
+		}
 		if (strcmp(st->kind, "Leak_DefinitelyLost") == 0)
 			mc->definitely += st->leaked_bytes - indirect_part(st->what);
 		else if (strcmp(st->kind, "Leak_IndirectlyLost") == 0)
@@ -259,6 +274,8 @@ static void end_error(struct xml_state *st)
 			snprintf(mc->first_fd, sizeof(mc->first_fd), "%s", st->what);
 		return;
 	}
+	if (st->own_at[0] && !mc->first_error_at[0])
+		format_into(mc->first_error_at, sizeof(mc->first_error_at), "%s", st->own_at);
 	if (st->plain_errors++ == 0) {
 		/* "InvalidRead: Invalid read of size 4 at main (leak.c:50)", cut to fit. */
 		if (st->fn[0] && st->file[0])
@@ -284,6 +301,26 @@ static void XMLCALL on_end(void *data, const XML_Char *name)
 	if (d == 1 && in(st, 1, "error")) {
 		end_error(st);
 	} else if (d >= 2 && in(st, 1, "error")) {
+		if (d == 4 && in(st, 2, "stack")) {
+			if (strcmp(name, "fn") == 0)
+				copy_text(st->frame_fn, sizeof(st->frame_fn), st);
+			else if (strcmp(name, "file") == 0)
+				copy_text(st->frame_file, sizeof(st->frame_file), st);
+			else if (strcmp(name, "line") == 0)
+				copy_text(st->frame_line, sizeof(st->frame_line), st);
+		}
+		/*
+		 * The first frame in the program's own file: in the error's own
+		 * stack, or else in the next ones (for an invalid access, where
+		 * the block was freed, then where it was allocated).
+		 */
+		if (d == 3 && in(st, 2, "stack") && strcmp(name, "frame") == 0 && !st->own_at[0] &&
+		    st->own_file && strcmp(st->frame_file, st->own_file) == 0)
+			format_into(st->own_at, sizeof(st->own_at), "%s (%s:%s)%s", st->frame_fn,
+				    st->frame_file, st->frame_line,
+				    st->stacks == 1   ? ""
+				    : st->stacks == 2 ? ", where the block was freed"
+						      : ", where the block was allocated");
 		if (d == 2 && strcmp(name, "kind") == 0)
 			copy_text(st->kind, sizeof(st->kind), st);
 		else if (d == 2 && strcmp(name, "what") == 0)
@@ -328,10 +365,11 @@ static void XMLCALL on_end(void *data, const XML_Char *name)
 	st->text_len = 0;
 }
 
-int lc_memcheck_parse_xml_buf(const char *buf, size_t len, struct lc_memcheck *mc)
+int lc_memcheck_parse_xml_buf(const char *buf, size_t len, const char *own_file,
+			      struct lc_memcheck *mc)
 {
-	struct xml_state *st;
 	XML_Parser parser;
+	struct xml_state *st;
 	int err = 0;
 
 	memset(mc, 0, sizeof(*mc));
@@ -340,6 +378,7 @@ int lc_memcheck_parse_xml_buf(const char *buf, size_t len, struct lc_memcheck *m
 	if (!st)
 		return LL_ENOMEM;
 	st->mc = mc;
+	st->own_file = own_file;
 	parser = XML_ParserCreate(NULL);
 	if (!parser) {
 		err = LL_ENOMEM;
@@ -402,7 +441,7 @@ out_close:
 	return err;
 }
 
-int lc_memcheck_parse_xml(const char *path, struct lc_memcheck *mc)
+int lc_memcheck_parse_xml(const char *path, const char *own_file, struct lc_memcheck *mc)
 {
 	char *buf;
 	size_t len;
@@ -413,7 +452,7 @@ int lc_memcheck_parse_xml(const char *path, struct lc_memcheck *mc)
 	err = read_file(path, &buf, &len);
 	if (err)
 		return err;
-	err = lc_memcheck_parse_xml_buf(buf, len, mc);
+	err = lc_memcheck_parse_xml_buf(buf, len, own_file, mc);
 	ll_free(buf);
 	return err;
 }

@@ -34,17 +34,20 @@ void lc_valgrind_argv_free(char **argv);
  * Reads memcheck's XML file into *mc (which it zeroes first): error count
  * and first error, lost and reachable bytes. fds_open is left at -1.
  * Returns 0, or LL_EIO (unreadable) / LL_EPROTO (not well-formed XML, e.g.
- * cut short by a crash; what was read before is kept, finished stays false).
+ * cut short by a crash; what was read before is kept, finished stays false)
+ * / LL_ENOMEM.
  */
-int lc_memcheck_parse_xml(const char *path, struct lc_memcheck *mc);
+int lc_memcheck_parse_xml(const char *path, const char *own_file, struct lc_memcheck *mc);
 /* The same from memory, for the tests. */
-int lc_memcheck_parse_xml_buf(const char *buf, size_t len, struct lc_memcheck *mc);
+int lc_memcheck_parse_xml_buf(const char *buf, size_t len, const char *own_file,
+			      struct lc_memcheck *mc);
 
 /*
  * Reads memcheck's text log for the fds open at exit ("Open file
  * descriptor N: ..." / "Open AF_INET socket N: ..." blocks). Counts those
  * the program opened itself: not 0, 1, 2 and not "<inherited from
- * parent>". Sets mc->fds_open and mc->first_fd. Returns 0, or LL_EIO.
+ * parent>". Sets mc->fds_open and mc->first_fd. Returns 0, or LL_EIO
+ * (unreadable) / LL_ENOMEM.
  * Leaves fds_open at -1 if the log has no "FILE DESCRIPTORS:" line (no
  * --track-fds, or the program never exited normally) -- unless the XML
  * came from Valgrind 3.23 or later, whose XML carries the fd errors

@@ -42,9 +42,26 @@ void lc_sleep_ms(long ms)
 }
 
 /*
+ * A descriptor above the standard three: fd itself, or a close-on-exec
+ * copy of it. The harness may itself have been started with stdin, stdout
+ * or stderr closed, and then its log or pipe can be fd 0, 1 or 2.
+ */
+static int above_std(int fd)
+{
+	return fd > 2 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 3);
+}
+
+/*
  * In the child between fork and exec: only async-signal-safe calls. The
  * signal mask and dispositions are reset because the harness ignores
  * SIGPIPE, and an ignored signal stays ignored across exec.
+ *
+ * The three sources are moved above 2 before any dup2: otherwise a source
+ * that already is a standard descriptor is overwritten by an earlier dup2
+ * (the log at fd 0 replaced by /dev/null), or dup2(x, x) leaves it
+ * close-on-exec and it vanishes at exec. dup2 onto a different descriptor
+ * clears close-on-exec on the copy, which is what the program inherits;
+ * the sources themselves are all close-on-exec.
  */
 static void exec_child(char *const argv[], char *const envp[], int in_fd, int out_fd, int err_fd,
 		       pid_t parent)
@@ -56,6 +73,11 @@ static void exec_child(char *const argv[], char *const envp[], int in_fd, int ou
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
+	in_fd = above_std(in_fd);
+	out_fd = above_std(out_fd);
+	err_fd = above_std(err_fd);
+	if (in_fd < 0 || out_fd < 0 || err_fd < 0)
+		_exit(127);
 	if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
 		_exit(127);
 	execvpe(argv[0], argv, envp ? envp : environ);
@@ -219,10 +241,21 @@ bool lc_proc_running(struct lc_proc *p)
 
 	if (p->pid < 0 || p->exited)
 		return false;
-	r = waitpid(p->pid, &status, WNOHANG);
+	do
+		r = waitpid(p->pid, &status, WNOHANG);
+	while (r < 0 && errno == EINTR);
 	if (r == p->pid) {
 		p->exited = true;
 		p->status = status;
+		return false;
+	}
+	if (r < 0) {
+		/*
+		 * Not our child any more (SIGCHLD ignored, or reaped elsewhere):
+		 * it is gone, and how it ended cannot be known.
+		 */
+		p->exited = true;
+		p->status = LC_STATUS_UNKNOWN;
 		return false;
 	}
 	return true;
@@ -273,6 +306,7 @@ int lc_proc_stop(struct lc_proc *p, int timeout_ms, bool *killed)
 	long deadline = lc_now_ms() + timeout_ms;
 	long nap = 1;
 	int status;
+	pid_t r;
 
 	*killed = false;
 	if (!lc_proc_running(p))
@@ -282,10 +316,10 @@ int lc_proc_stop(struct lc_proc *p, int timeout_ms, bool *killed)
 		if (lc_now_ms() >= deadline) {
 			*killed = true;
 			kill(p->pid, SIGKILL);
-			while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
+			while ((r = waitpid(p->pid, &status, 0)) < 0 && errno == EINTR)
 				;
 			p->exited = true;
-			p->status = status;
+			p->status = r == p->pid ? status : LC_STATUS_UNKNOWN;
 			break;
 		}
 		lc_sleep_ms(nap);
@@ -363,7 +397,9 @@ int lc_run_capture(char *const argv[], int timeout_ms, char *out, size_t size, i
 
 void lc_describe_status(int status, char *buf, size_t size)
 {
-	if (WIFEXITED(status))
+	if (status == LC_STATUS_UNKNOWN)
+		snprintf(buf, size, "exit status unknown (waitpid failed)");
+	else if (WIFEXITED(status))
 		snprintf(buf, size, "exit status %d", WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
 		snprintf(buf, size, "killed by signal %d (SIG%s)", WTERMSIG(status),

@@ -14,14 +14,21 @@
 
 #include "harness.h"
 
+/*
+ * The wait status of a program that ended where waitpid could not say how
+ * (it was no longer the harness's child). No real wait status has all
+ * bits set: it is neither an exit nor a signal.
+ */
+#define LC_STATUS_UNKNOWN (-1)
+
 struct lc_proc {
 	pid_t pid;	 /* -1 before start and after it was reaped */
 	int out_fd;	 /* read end of the program's stdout, -1 when closed */
 	int log_fd;	 /* the program's stderr, and its stdout after the ready line */
 	pthread_t drain; /* copies stdout to the log after the ready line */
 	bool draining;
-	bool exited; /* reaped; status holds the wait status */
-	int status;
+	bool exited;	 /* reaped (or gone); status holds the wait status */
+	int status;	 /* the wait status, or LC_STATUS_UNKNOWN */
 	char ready[256]; /* the ready line, without its newline */
 };
 
@@ -47,13 +54,14 @@ int lc_proc_start(struct lc_proc *p, char *const argv[], char *const envp[], con
  * the log (so the program never blocks on a full pipe). Returns 0,
  * LL_ETIMEDOUT, LL_ECLOSED (stdout closed: the program exited or crashed;
  * p->exited and p->status tell how if it was reaped), LL_EPROTO (a
- * malformed ready line).
+ * malformed ready line), LL_EIO (poll failed).
  */
 int lc_proc_wait_ready(struct lc_proc *p, int timeout_ms, unsigned *port);
 
 /*
  * True while the program runs. Reaps it (setting exited/status) if it has
- * ended.
+ * ended; if waitpid fails (the program is not the harness's child any
+ * more) it counts as ended with status LC_STATUS_UNKNOWN.
  */
 bool lc_proc_running(struct lc_proc *p);
 
@@ -67,7 +75,8 @@ int lc_proc_sample(pid_t pid, struct lc_point *pt);
 /*
  * Sends SIGTERM and waits up to timeout_ms for the exit; then SIGKILL.
  * *killed tells whether SIGKILL was needed. Afterwards p->exited is true
- * and p->status is the wait status. Returns 0.
+ * and p->status is the wait status (LC_STATUS_UNKNOWN when waitpid could
+ * not tell). Returns 0.
  */
 int lc_proc_stop(struct lc_proc *p, int timeout_ms, bool *killed);
 

@@ -1,12 +1,20 @@
 /*
- * report.c - the table, the JSON document and the CSV time series.
+ * report.c - the table of one run, the tour's tables, the JSON document
+ * and the CSV time series.
  */
 #include "report.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <leaklab/error.h>
+/* ll_utf8_valid: its own header once the lib has one, ws_frame.h until then. */
+#if __has_include(<leaklab/utf8.h>)
+#include <leaklab/utf8.h>
+#else
+#include <leaklab/ws_frame.h>
+#endif
 
 #include "judge.h"
 
@@ -27,7 +35,9 @@ static void table_row(FILE *out, const char *label, double b, double n, double n
 	cell(cb, sizeof(cb), b, measured);
 	cell(cn, sizeof(cn), n, measured);
 	cell(cn2, sizeof(cn2), n2, measured);
-	if (measured)
+	if (measured && per_client_decimals == 0)
+		snprintf(pc, sizeof(pc), "%+.0f", lc_round_shown(per_client));
+	else if (measured)
 		snprintf(pc, sizeof(pc), "%+.*f", per_client_decimals, per_client);
 	else
 		snprintf(pc, sizeof(pc), "-");
@@ -141,24 +151,141 @@ void lc_report_table(FILE *out, const struct lc_config *cfg, const struct lc_run
 	fprintf(out, "verdict: %s\n", run->verdict.line);
 }
 
+/* ----- the tour: every case, leak beside fix ----- */
+
+/* "+1.00/client 2.0x" for counts, "+16946 B/client 2.0x" for bytes. */
+static void growth_text(char *buf, size_t size, const struct lc_signal_result *r, bool bytes,
+			bool with_ratio)
+{
+	int n;
+
+	if (!r->measured) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	if (bytes)
+		n = snprintf(buf, size, "%+.0f B/client", lc_round_shown(r->per_client));
+	else
+		n = snprintf(buf, size, "%+.2f/client", r->per_client);
+	if (with_ratio && r->ratio > 0 && n > 0 && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, " (%.1fx)", r->ratio);
+}
+
+static void memcheck_text(char *buf, size_t size, const struct lc_run *run)
+{
+	const struct lc_memcheck *mc = &run->mc;
+
+	if (run->exit_code == 2 || !mc->parsed) {
+		snprintf(buf, size, "no verdict");
+		return;
+	}
+	snprintf(buf, size, "%5ld %10lld %10lld %4ld", mc->errors,
+		 mc->definitely + mc->indirectly + mc->possibly, mc->reachable,
+		 mc->fds_open < 0 ? 0 : mc->fds_open);
+}
+
+/* Growth per client under load, leak beside fix, one row per signal. */
+void lc_report_tour_growth(FILE *out, const struct lc_tour_case *tc, size_t n, enum lc_mode md)
+{
+	size_t i;
+	int s;
+
+	fprintf(out, "\ngrowth under load (%s): per client, and how it scales from N to 2N\n",
+		lc_mode_name(md));
+	fprintf(out, "%-24s %-8s %-24s %-16s\n", "case", "signal", "leak", "fixed");
+	for (i = 0; i < n; i++) {
+		bool first = true;
+
+		for (s = 0; s < LC_NSIGNALS; s++) {
+			char lg[40], fg[40];
+
+			if (!(tc[i].signals & LC_SIG_BIT(s)) || !tc[i].ran[LC_LEAK][md])
+				continue;
+			growth_text(lg, sizeof(lg), &tc[i].runs[LC_LEAK][md].verdict.sig[s],
+				    s == LC_HEAP, true);
+			growth_text(fg, sizeof(fg), &tc[i].runs[LC_FIXED][md].verdict.sig[s],
+				    s == LC_HEAP, false);
+			fprintf(out, "%-24s %-8s %-24s %-16s\n", first ? tc[i].name : "",
+				lc_signal_name((enum lc_signal)s), lg, fg);
+			first = false;
+		}
+	}
+}
+
+/* What memcheck found at exit, leak beside fix. */
+void lc_report_tour_memcheck(FILE *out, const struct lc_tour_case *tc, size_t n)
+{
+	size_t i;
+
+	fprintf(out,
+		"\nmemcheck at exit: errors, lost bytes (definitely + indirectly + possibly),\n"
+		"still reachable bytes, fds left open\n");
+	fprintf(out, "%-24s %-6s %5s %10s %10s %4s\n", "case", "", "err", "lost", "reachable",
+		"fds");
+	for (i = 0; i < n; i++) {
+		char text[64];
+		int v;
+
+		for (v = LC_LEAK; v <= LC_FIXED; v++) {
+			if (!tc[i].ran[v][LC_MEMCHECK])
+				continue;
+			memcheck_text(text, sizeof(text), &tc[i].runs[v][LC_MEMCHECK]);
+			fprintf(out, "%-24s %-6s %s\n", v == LC_LEAK ? tc[i].name : "",
+				lc_variant_name((enum lc_variant)v), text);
+		}
+	}
+}
+
 /* ----- JSON ----- */
 
+/* The length of the UTF-8 sequence a lead byte starts, or 0 if it starts none. */
+static size_t utf8_seq_len(unsigned char lead)
+{
+	if (lead >= 0xc2 && lead <= 0xdf)
+		return 2;
+	if (lead >= 0xe0 && lead <= 0xef)
+		return 3;
+	if (lead >= 0xf0 && lead <= 0xf4)
+		return 4;
+	return 0;
+}
+
+/*
+ * A JSON string (RFC 8259 section 7). JSON text must be UTF-8, but the
+ * strings here come from outside (the program's path, its error messages,
+ * memcheck's stack frames): each byte that does not begin a valid UTF-8
+ * sequence becomes U+FFFD, the replacement character, so one bad byte never
+ * makes the whole document unreadable.
+ */
 static void json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
-	for (; s && *s; s++) {
+	while (s && *s) {
 		unsigned char ch = (unsigned char)*s;
+		size_t k;
 
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch == '\n')
-			fputs("\\n", f);
-		else if (ch == '\t')
-			fputs("\\t", f);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
+		if (ch < 0x80) {
+			if (ch == '"' || ch == '\\')
+				fprintf(f, "\\%c", ch);
+			else if (ch == '\n')
+				fputs("\\n", f);
+			else if (ch == '\t')
+				fputs("\\t", f);
+			else if (ch < 0x20)
+				fprintf(f, "\\u%04x", ch);
+			else
+				fputc(ch, f);
+			s++;
+			continue;
+		}
+		k = utf8_seq_len(ch);
+		if (k && strnlen(s, k) == k && ll_utf8_valid((const uint8_t *)s, k)) {
+			fwrite(s, 1, k, f);
+			s += k;
+		} else {
+			fputs("\\ufffd", f);
+			s++;
+		}
 	}
 	fputc('"', f);
 }
@@ -291,14 +418,11 @@ static void json_run(FILE *f, const struct lc_config *cfg, const struct lc_run *
 	fprintf(f, "\n    }");
 }
 
-int lc_report_json(const char *path, const struct lc_config *cfg, const struct lc_run *runs,
-		   size_t nruns, int exit_code)
+int lc_report_json_stream(FILE *f, const struct lc_config *cfg, const struct lc_run *runs,
+			  size_t nruns, int exit_code)
 {
-	FILE *f = fopen(path, "we");
 	size_t i;
 
-	if (!f)
-		return LL_EIO;
 	fprintf(f, "{\n  \"tool\": \"leaklab-check\",\n  \"case\": ");
 	if (cfg->case_name)
 		json_str(f, cfg->case_name);
@@ -312,7 +436,26 @@ int lc_report_json(const char *path, const struct lc_config *cfg, const struct l
 		fprintf(f, "%s\n", i + 1 < nruns ? "," : "");
 	}
 	fprintf(f, "  ]\n}\n");
-	return fclose(f) == 0 ? 0 : LL_EIO;
+	/* A write that failed on the way sets the error flag even if the last one worked. */
+	return fflush(f) == 0 && !ferror(f) ? 0 : LL_EIO;
+}
+
+/* Closes f after writing it: an error of the writes or of the close is LL_EIO. */
+static int close_written(FILE *f, int err)
+{
+	if (fclose(f) != 0)
+		err = LL_EIO;
+	return err;
+}
+
+int lc_report_json(const char *path, const struct lc_config *cfg, const struct lc_run *runs,
+		   size_t nruns, int exit_code)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f)
+		return LL_EIO;
+	return close_written(f, lc_report_json_stream(f, cfg, runs, nruns, exit_code));
 }
 
 int lc_report_csv(const char *path, const struct lc_run *runs, size_t nruns)
@@ -343,7 +486,7 @@ int lc_report_csv(const char *path, const struct lc_run *runs, size_t nruns)
 			fprintf(f, "\n");
 		}
 	}
-	return fclose(f) == 0 ? 0 : LL_EIO;
+	return close_written(f, fflush(f) == 0 && !ferror(f) ? 0 : LL_EIO);
 }
 
 /* ----- the heap profile ----- */

@@ -13,12 +13,39 @@
 /* The table and verdict line of one run. */
 void lc_report_table(FILE *out, const struct lc_config *cfg, const struct lc_run *run);
 
+/* One case of the tour: its runs by variant and mode, and which of them ran. */
+struct lc_tour_case {
+	char name[64];
+	unsigned signals;	  /* union of what the leak shows in both modes, without lost */
+	struct lc_run runs[2][2]; /* [variant][mode] */
+	bool ran[2][2];
+};
+
 /*
- * Writes every run as one JSON document to path. Returns 0 or LL_EIO.
- * exit_code is the program's overall exit code.
+ * The tour's growth table: per case and signal the leak's growth per
+ * client (with how it scales from N to 2N) beside the fix's, in mode md.
+ */
+void lc_report_tour_growth(FILE *out, const struct lc_tour_case *tc, size_t n, enum lc_mode md);
+
+/* The tour's memcheck table: errors, lost, still reachable, fds left open at exit. */
+void lc_report_tour_memcheck(FILE *out, const struct lc_tour_case *tc, size_t n);
+
+/*
+ * Writes every run as one JSON document (UTF-8: bytes of the runs' strings
+ * that are not valid UTF-8 become U+FFFD) to path, created or truncated.
+ * exit_code is the program's overall exit code. Returns 0, or LL_EIO if the
+ * file could not be opened or any write or the close failed (the file may
+ * then be incomplete).
  */
 int lc_report_json(const char *path, const struct lc_config *cfg, const struct lc_run *runs,
 		   size_t nruns, int exit_code);
+
+/*
+ * The same document written to f, which stays open (the caller closes it).
+ * Returns 0, or LL_EIO if any write to f failed (its error flag is set).
+ */
+int lc_report_json_stream(FILE *f, const struct lc_config *cfg, const struct lc_run *runs,
+			  size_t nruns, int exit_code);
 
 /*
  * Writes the time series of every run to path as CSV with the header
@@ -26,7 +53,7 @@ int lc_report_json(const char *path, const struct lc_config *cfg, const struct l
  * served since the baseline; heap, lost and rss in bytes; heap only where
  * it was measured, at the points base/N/2N and after each step between
  * them, lost the same under memcheck only, empty elsewhere). Returns 0
- * or LL_EIO.
+ * or LL_EIO (the file could not be opened, or a write or the close failed).
  */
 int lc_report_csv(const char *path, const struct lc_run *runs, size_t nruns);
 

@@ -22,17 +22,21 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <leaklab/alloc.h>
 #include <leaklab/error.h>
 
+#include "http.h"
 #include "memcheck.h"
 #include "proc.h"
 
@@ -58,11 +62,14 @@ struct limits {
 
 static const struct limits native_limits = {10000, 5000, 250, 3000, 20, 10000, 0, 4, 30};
 static const struct limits memcheck_limits = {60000, 30000, 1000, 10000, 100, 60000, 30000, 2, 100};
+
 /* Room for one `leak_check full reachable changed`: the records of one step. */
 #define PROFILE_OUT_SIZE (1024 * 1024)
 
 #define MAX_BACKOFF_MS 100
 #define DEFAULT_WARMUP 8
+/* Log folders are named LOG_PREFIX + DATE-TIME.PID.XXXXXX, so they sort by age. */
+#define LOG_PREFIX "leaklab-check."
 
 const char *lc_variant_name(enum lc_variant v)
 {
@@ -84,7 +91,7 @@ struct ctx {
 	const char *phase; /* for the rows taken by tick() */
 	long served;	   /* clients served since the baseline, for the rows */
 	bool profiling;	   /* leak checks add to run->profile (from N to 2N) */
-	char log_path[320], xml_path[320], vglog_path[320], vgdb_prefix[320];
+	char log_path[600], xml_path[600], vglog_path[600], vgdb_prefix[600];
 };
 
 __attribute__((format(printf, 2, 3))) static void progress(const struct ctx *c, const char *fmt,
@@ -100,7 +107,9 @@ __attribute__((format(printf, 2, 3))) static void progress(const struct ctx *c, 
 	fflush(stderr);
 }
 
-__attribute__((format(printf, 2, 3))) static int run_error(struct lc_run *run, const char *fmt, ...)
+/* Records why the run has no verdict (exit code 2); returns err, an LL_E* code. */
+__attribute__((format(printf, 3, 4))) static int run_error(struct lc_run *run, int err,
+							   const char *fmt, ...)
 {
 	va_list ap;
 
@@ -108,7 +117,7 @@ __attribute__((format(printf, 2, 3))) static int run_error(struct lc_run *run, c
 	vsnprintf(run->error, sizeof(run->error), fmt, ap);
 	va_end(ap);
 	run->exit_code = 2;
-	return -1;
+	return err;
 }
 
 static void add_row(struct ctx *c, const char *phase, const struct lc_point *pt, long long heap,
@@ -226,10 +235,13 @@ static void fetch_metrics(struct ctx *c, int idx, struct lc_point *pt)
 	long long heap = -1;
 	int err;
 
-	run->probe_threads[idx] = -1;
-	run->probe_fds[idx] = -1;
-	err = lc_fetch_metrics(c->sc.host, c->sc.port, c->lim.op_ms, &heap,
-			       &run->probe_threads[idx], &run->probe_fds[idx]);
+	long threads = -1, fds = -1;
+
+	err = lc_fetch_metrics(c->sc.host, c->sc.port, c->lim.op_ms, &heap, &threads, &fds);
+	if (idx >= 0) {
+		run->probe_threads[idx] = threads;
+		run->probe_fds[idx] = fds;
+	}
 	if (run->mode == LC_NATIVE) {
 		pt->heap = heap;
 		if (err && !run->heap_note[0])
@@ -247,7 +259,7 @@ static void fetch_metrics(struct ctx *c, int idx, struct lc_point *pt)
 static void memcheck_heap(struct ctx *c, struct lc_point *pt)
 {
 	struct lc_run *run = c->run;
-	char pid_opt[32], prefix_opt[352];
+	char pid_opt[32], prefix_opt[640];
 	char *summary_argv[] = {
 	    (char *)c->cfg->vgdb, prefix_opt, pid_opt, "leak_check", "summary", "any", NULL};
 	/*
@@ -356,6 +368,68 @@ static int sample_step(struct ctx *c)
 	return 0;
 }
 
+static int describe_death(struct ctx *c, const char *when);
+
+/*
+ * One exit path's share of a step, when several are driven: settle (to
+ * the baseline, where a clean program is at once), then natively the heap
+ * from /metrics and a settle after that request. Under memcheck the heap
+ * is asked for only at the load points: a leak check takes a second.
+ */
+static int sample_path(struct ctx *c, int round, size_t k)
+{
+	struct lc_path_sample *ps = &c->run->path[round][k];
+	struct lc_point first, again;
+
+	if (settle(c, "settle-path", &c->run->points[LC_P_BASE], &first, 0))
+		return LL_ECLOSED;
+	first.heap = -1;
+	if (c->run->mode == LC_NATIVE) {
+		fetch_metrics(c, -1, &first);
+		if (settle(c, "settle-path", &first, &again, 0))
+			return LL_ECLOSED;
+		first.threads = again.threads;
+		first.fds = again.fds;
+	}
+	ps->threads = first.threads;
+	ps->fds = first.fds;
+	ps->heap = first.heap;
+	return 0;
+}
+
+/*
+ * The case's feature, before anything is measured (behaviour.h). A check
+ * that fails is a finding for the verdict; one that cannot even connect
+ * is no verdict.
+ */
+static int check_behaviour(struct ctx *c)
+{
+	const struct lc_config *cfg = c->cfg;
+	struct lc_run *run = c->run;
+	int slow = run->mode == LC_MEMCHECK ? 5 : 1;
+	size_t i;
+
+	for (i = 0; i < cfg->nbehaviours; i++) {
+		struct lc_behaviour_result *r = &run->behaviour[i];
+		int rc;
+
+		lc_behaviour_describe(&cfg->behaviours[i], r->what, sizeof(r->what));
+		progress(c, "behaviour check: %s...\n", r->what);
+		rc = lc_behaviour_run(&cfg->behaviours[i], c->sc.host, c->sc.port, slow, r->why,
+				      sizeof(r->why));
+		run->nbehaviour = i + 1;
+		if (rc == LL_EIO)
+			return run_error(run, LL_EIO, "the behaviour check could not run: %s",
+					 r->why);
+		if (!lc_proc_running(&c->proc))
+			return describe_death(c, "died during the behaviour check");
+		r->ok = rc == 0;
+		if (!r->ok)
+			run->behaviour_failed = true;
+	}
+	return 0;
+}
+
 /* The last bytes of the program's log, for the report of a failed run. */
 static void read_log_tail(const char *path, char *out, size_t size)
 {
@@ -374,21 +448,26 @@ static void read_log_tail(const char *path, char *out, size_t size)
 	close(fd);
 }
 
-/* The program died or would not stop: say how, for exit code 2. */
-static void describe_death(struct ctx *c, const char *when)
+/* The program died or would not stop: say how, for exit code 2. Returns LL_ECLOSED. */
+static int describe_death(struct ctx *c, const char *when)
 {
 	struct lc_run *run = c->run;
 
-	if (c->proc.exited)
+	lc_proc_running(&c->proc); /* reaps it, if it has ended */
+	if (c->proc.exited) {
 		lc_describe_status(c->proc.status, run->exit_desc, sizeof(run->exit_desc));
-	else
+		run->crashed = true;
+		run->crash_signal = WIFSIGNALED(c->proc.status) ? WTERMSIG(c->proc.status) : 0;
+	} else {
 		snprintf(run->exit_desc, sizeof(run->exit_desc), "still running");
-	if (c->proc.exited && WIFEXITED(c->proc.status) && WEXITSTATUS(c->proc.status) == 127)
-		run_error(run, "the program %s (exit status 127: %s not found or not executable?)",
-			  when, run->mode == LC_MEMCHECK ? c->cfg->valgrind : run->program);
-	else
-		run_error(run, "the program %s (%s): no verdict", when, run->exit_desc);
+	}
 	read_log_tail(c->log_path, run->log_tail, sizeof(run->log_tail));
+	if (c->proc.exited && WIFEXITED(c->proc.status) && WEXITSTATUS(c->proc.status) == 127)
+		return run_error(
+		    run, LL_ECLOSED,
+		    "the program %s (exit status 127: %s not found or not executable?)", when,
+		    run->mode == LC_MEMCHECK ? c->cfg->valgrind : run->program);
+	return run_error(run, LL_ECLOSED, "the program %s (%s): no verdict", when, run->exit_desc);
 }
 
 static int drive(struct ctx *c, const char *phase, long load)
@@ -402,40 +481,12 @@ static int drive(struct ctx *c, const char *phase, long load)
 	if (strcmp(phase, "warmup") != 0)
 		c->served += load;
 	if (err)
-		return run_error(run, "could not start client threads: %s", ll_strerror(err));
-	if (!lc_proc_running(&c->proc)) {
-		describe_death(c, "died while clients were connected");
-		return -1;
-	}
+		return run_error(run, err, "could not start client threads: %s", ll_strerror(err));
+	if (!lc_proc_running(&c->proc))
+		return describe_death(c, "died while clients were connected");
 	if (run->drive.connect_failed > connect_failed)
-		return run_error(run, "the scenario could not connect: %s", run->drive.first_error);
-	return 0;
-}
-
-/*
- * One half of the load in steps, sampling after each but the last (the
- * point after it is sampled in full). A burst is one connection's
- * messages, so it stays one step.
- */
-static int drive_half(struct ctx *c, const char *phase, long load)
-{
-	long steps = c->cfg->scenario == LC_SC_BURST ? 1 : c->lim.steps;
-	long done = 0, i;
-
-	if (steps > load)
-		steps = load;
-	for (i = 1; i <= steps; i++) {
-		long upto = load * i / steps;
-
-		if (drive(c, phase, upto - done))
-			return -1;
-		done = upto;
-		if (i < steps && sample_step(c)) {
-			lc_proc_running(&c->proc);
-			describe_death(c, "exited during the run");
-			return -1;
-		}
-	}
+		return run_error(run, LL_ECLOSED, "the scenario could not connect: %s",
+				 run->drive.first_error);
 	return 0;
 }
 
@@ -507,15 +558,19 @@ static void free_env(char **env)
 	ll_free(env);
 }
 
+/*
+ * Starts the program (under Valgrind in memcheck mode) and waits for its
+ * ready line. Returns 0 or an LL_E* code with run->error set.
+ */
 static int start(struct ctx *c)
 {
 	struct lc_run *run = c->run;
-	char **prog = program_argv(c);
-	char **vg = NULL, **env = NULL;
+	char **prog, **vg = NULL, **env;
 	int err;
 
+	prog = program_argv(c);
 	if (!prog)
-		return run_error(run, "out of memory");
+		return run_error(run, LL_ENOMEM, "out of memory");
 	if (run->mode == LC_MEMCHECK) {
 		struct lc_valgrind_opts o = {
 		    .valgrind = c->cfg->valgrind,
@@ -527,38 +582,38 @@ static int start(struct ctx *c)
 
 		vg = lc_valgrind_argv(&o, prog);
 		if (!vg) {
-			ll_free(prog);
-			return run_error(run, "out of memory");
+			err = run_error(run, LL_ENOMEM, "out of memory");
+			goto out_free_prog;
 		}
 	}
 	env = program_env();
 	if (!env) {
-		lc_valgrind_argv_free(vg);
-		ll_free(prog);
-		return run_error(run, "out of memory");
+		err = run_error(run, LL_ENOMEM, "out of memory");
+		goto out_free_vg;
 	}
 	err = lc_proc_start(&c->proc, vg ? vg : prog, env, c->log_path);
+	if (err)
+		err = run_error(run, err, "could not start %s: %s", run->program, strerror(errno));
 	free_env(env);
+out_free_vg:
 	lc_valgrind_argv_free(vg);
+out_free_prog:
 	ll_free(prog);
 	if (err)
-		return run_error(run, "could not start %s: %s", run->program, strerror(errno));
+		return err;
 
 	err = lc_proc_wait_ready(&c->proc, c->lim.ready_ms, &run->port);
 	if (err == LL_ETIMEDOUT) {
 		read_log_tail(c->log_path, run->log_tail, sizeof(run->log_tail));
-		return run_error(run,
+		return run_error(run, err,
 				 "no ready line (\"leaklab: listening on HOST:PORT\") "
 				 "within %d s: no verdict",
 				 c->lim.ready_ms / 1000);
 	}
-	if (err == LL_EPROTO) {
-		return run_error(run, "malformed ready line \"%s\"", c->proc.ready);
-	}
-	if (err) {
-		describe_death(c, "exited before its ready line");
-		return -1;
-	}
+	if (err == LL_EPROTO)
+		return run_error(run, err, "malformed ready line \"%s\"", c->proc.ready);
+	if (err)
+		return describe_death(c, "exited before its ready line");
 	run->startup_ms = lc_now_ms() - run->t0;
 	c->sc.port = run->port;
 	return 0;
@@ -579,7 +634,11 @@ static bool log_has(const char *path, const char *needle)
 	return found;
 }
 
-/* SIGTERM, bounded wait, exit status. A crash or a hang is never a verdict. */
+/*
+ * SIGTERM, bounded wait, exit status. A crash or a hang is never a
+ * verdict: returns 0, LL_ETIMEDOUT (killed after the wait) or LL_ECLOSED
+ * (crashed, or a failing exit status).
+ */
 static int stop(struct ctx *c)
 {
 	struct lc_run *run = c->run;
@@ -590,7 +649,7 @@ static int stop(struct ctx *c)
 	lc_describe_status(st, run->exit_desc, sizeof(run->exit_desc));
 	if (run->killed) {
 		read_log_tail(c->log_path, run->log_tail, sizeof(run->log_tail));
-		return run_error(run,
+		return run_error(run, LL_ETIMEDOUT,
 				 "the program did not exit within %d s of SIGTERM (killed): "
 				 "no verdict",
 				 c->lim.stop_ms / 1000);
@@ -609,22 +668,26 @@ static int stop(struct ctx *c)
 		run->sanitizer_leaks = true;
 		return 0;
 	}
-	describe_death(c, WIFSIGNALED(st) ? "crashed" : "failed on SIGTERM");
-	return -1;
+	return describe_death(c, WIFSIGNALED(st) ? "crashed" : "failed on SIGTERM");
 }
 
 static int read_memcheck(struct ctx *c)
 {
 	struct lc_run *run = c->run;
+	const char *own = c->cfg->source ? strrchr(c->cfg->source, '/') : NULL;
 	int err;
 
-	err = lc_memcheck_parse_xml(c->xml_path, &run->mc);
+	own = own ? own + 1 : c->cfg->source;
+	if (!own)
+		own = run->variant == LC_LEAK ? "leak.c" : "fixed.c";
+	err = lc_memcheck_parse_xml(c->xml_path, own, &run->mc);
 	if (err || !run->mc.finished)
-		return run_error(run, "memcheck's XML report is %s (%s): no verdict",
+		return run_error(run, err ? err : LL_EPROTO,
+				 "memcheck's XML report is %s (%s): no verdict",
 				 err == LL_EIO ? "missing" : "incomplete", c->xml_path);
 	err = lc_memcheck_parse_log(c->vglog_path, &run->mc);
 	if (err)
-		return run_error(run, "memcheck's log %s is missing", c->vglog_path);
+		return run_error(run, err, "memcheck's log %s is missing", c->vglog_path);
 	return 0;
 }
 
@@ -635,51 +698,29 @@ static void judge(struct ctx *c)
 	    .variant = run->variant,
 	    .mode = run->mode,
 	    .expect = run->expect,
-	    .load = run->load,
+	    /* Clients served per step: load of each exit path driven. */
+	    .load = run->load * (long)run->nscenarios,
 	    .mc = run->mode == LC_MEMCHECK ? &run->mc : NULL,
+	    .sanitizer_leaks = run->sanitizer_leaks,
+	    .clients_failed = run->drive.failed,
+	    .client_error = run->drive.first_error,
 	};
+	size_t i;
 
+	for (i = 0; i < run->nbehaviour && !in.behaviour_failure; i++)
+		if (!run->behaviour[i].ok)
+			in.behaviour_failure = run->behaviour[i].why;
 	memcpy(in.points, run->points, sizeof(in.points));
 	lc_judge(&in, &run->verdict);
 	run->judged = true;
 	run->exit_code = run->verdict.exit_code;
-	if (run->variant == LC_FIXED && run->sanitizer_leaks && run->exit_code == 0) {
-		run->verdict.passed = false;
-		run->exit_code = run->verdict.exit_code = 1;
-		snprintf(run->verdict.line, sizeof(run->verdict.line),
-			 "NOT clean: LeakSanitizer reported leaks at exit (see %s)", c->log_path);
-	}
-	/* A fix that breaks the protocol is not a fix. */
-	if (run->variant == LC_FIXED && run->drive.failed > 0 && run->exit_code == 0) {
-		run->verdict.passed = false;
-		run->exit_code = run->verdict.exit_code = 1;
-		snprintf(run->verdict.line, sizeof(run->verdict.line),
-			 "NOT clean: %ld client(s) failed: %s", run->drive.failed,
-			 run->drive.first_error);
-	}
 }
 
-static int make_tmpdir(struct ctx *c)
-{
-	const char *base = getenv("TMPDIR");
-	struct lc_run *run = c->run;
-
-	if (!base || !base[0] || strlen(base) > 200)
-		base = "/tmp";
-	snprintf(run->tmpdir, sizeof(run->tmpdir), "%s/leaklab-check.XXXXXX", base);
-	if (!mkdtemp(run->tmpdir))
-		return run_error(run, "mkdtemp %s: %s", run->tmpdir, strerror(errno));
-	snprintf(c->log_path, sizeof(c->log_path), "%s/program.log", run->tmpdir);
-	snprintf(c->xml_path, sizeof(c->xml_path), "%s/memcheck.xml", run->tmpdir);
-	snprintf(c->vglog_path, sizeof(c->vglog_path), "%s/memcheck.log", run->tmpdir);
-	snprintf(c->vgdb_prefix, sizeof(c->vgdb_prefix), "%s/vgdb", run->tmpdir);
-	return 0;
-}
-
-static void remove_tmpdir(struct lc_run *run)
+/* Removes a log folder and the files in it (it holds no subfolders). */
+static void remove_dir(const char *path)
 {
 	struct dirent *de;
-	DIR *d = opendir(run->tmpdir);
+	DIR *d = opendir(path);
 
 	if (!d)
 		return;
@@ -689,46 +730,237 @@ static void remove_tmpdir(struct lc_run *run)
 		unlinkat(dirfd(d), de->d_name, 0);
 	}
 	closedir(d);
-	rmdir(run->tmpdir);
-	run->tmpdir[0] = '\0';
+	rmdir(path);
+}
+
+static int is_log_folder(const struct dirent *d)
+{
+	return strncmp(d->d_name, LOG_PREFIX, strlen(LOG_PREFIX)) == 0;
+}
+
+/*
+ * True while the check that made the folder named
+ * leaklab-check.DATE-TIME.PID.XXXXXX may still be running: its PID is
+ * alive (a reused PID only keeps a folder a little longer).
+ */
+static bool log_folder_in_use(const char *name)
+{
+	const char *p = strchr(name + strlen(LOG_PREFIX), '.');
+	long pid;
+
+	if (!p)
+		return false;
+	pid = strtol(p + 1, NULL, 10);
+	if (pid <= 0 || pid == (long)getpid())
+		return pid == (long)getpid();
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+/*
+ * Makes room for one more log folder in dir: keeps the LC_LOGS_KEEP - 1
+ * newest (their names sort by the time they were made) and removes the
+ * older ones, except those of a check still running. Failures only leave
+ * folders behind.
+ */
+static void prune_logs(const char *dir)
+{
+	struct dirent **names = NULL;
+	char path[PATH_MAX];
+	int n, i;
+
+	n = scandir(dir, &names, is_log_folder, alphasort);
+	if (n < 0)
+		return;
+	for (i = 0; i < n; i++) {
+		if (i + LC_LOGS_KEEP - 1 < n && !log_folder_in_use(names[i]->d_name) &&
+		    snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name) <
+			(int)sizeof(path))
+			remove_dir(path);
+		free(names[i]);
+	}
+	free(names);
+}
+
+/*
+ * The folder for log folders: cfg->logs_dir, or BUILD/logs beside the
+ * BUILD/cases where the manifests are (found from this executable, at
+ * BUILD/bin), made if missing; canonical, so the path printed on failure
+ * is one a person can paste.
+ */
+static int logs_base(const struct lc_config *cfg, char *out, size_t size)
+{
+	char exe[PATH_MAX], want[PATH_MAX + 16];
+	char *slash;
+	ssize_t n;
+
+	if (cfg->logs_dir) {
+		if (snprintf(want, sizeof(want), "%s", cfg->logs_dir) >= (int)sizeof(want))
+			return LL_ETOOBIG;
+	} else {
+		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (n <= 0)
+			return LL_EIO;
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (!slash)
+			return LL_EIO;
+		*slash = '\0';
+		snprintf(want, sizeof(want), "%s/../logs", exe);
+	}
+	if (mkdir(want, 0755) != 0 && errno != EEXIST)
+		return LL_EIO;
+	if (!realpath(want, exe))
+		return LL_EIO;
+	if (snprintf(out, size, "%s", exe) >= (int)size)
+		return LL_ETOOBIG;
+	return 0;
+}
+
+static int make_logdir(struct ctx *c)
+{
+	struct lc_run *run = c->run;
+	char base[PATH_MAX], stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int err;
+
+	err = logs_base(c->cfg, base, sizeof(base));
+	if (err)
+		return run_error(run, err, "cannot make the log folder %s: %s",
+				 c->cfg->logs_dir ? c->cfg->logs_dir : "BUILD/logs",
+				 err == LL_EIO ? strerror(errno) : ll_strerror(err));
+	prune_logs(base);
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	if (snprintf(run->tmpdir, sizeof(run->tmpdir), "%s/%s%s.%d.XXXXXX", base, LOG_PREFIX, stamp,
+		     (int)getpid()) >= (int)sizeof(run->tmpdir) - 32)
+		return run_error(run, LL_ETOOBIG, "the log folder's path %s is too long", base);
+	if (!mkdtemp(run->tmpdir))
+		return run_error(run, LL_EIO, "mkdtemp %s: %s", run->tmpdir, strerror(errno));
+	snprintf(c->log_path, sizeof(c->log_path), "%s/program.log", run->tmpdir);
+	snprintf(c->xml_path, sizeof(c->xml_path), "%s/memcheck.xml", run->tmpdir);
+	snprintf(c->vglog_path, sizeof(c->vglog_path), "%s/memcheck.log", run->tmpdir);
+	snprintf(c->vgdb_prefix, sizeof(c->vgdb_prefix), "%s/vgdb", run->tmpdir);
+	return 0;
+}
+
+/* The whole check; returns 0 once judged, or the LL_E* code that stopped it. */
+
+static const char *unit_of(enum lc_scenario_kind k)
+{
+	return k == LC_SC_BURST		  ? "messages"
+	       : k == LC_SC_BAD_HANDSHAKE ? "bad handshakes"
+					  : "clients";
+}
+
+/*
+ * One step of the load: every scenario in turn, load units each. With
+ * several (a fix checked on every exit path) each one's share is sampled,
+ * so a verdict can say which path leaks.
+ */
+/*
+ * One scenario's share of a half of the load, in steps, sampling after
+ * each but the last (a full sample follows it). A burst is one
+ * connection's messages, so it stays one step.
+ */
+static int drive_half(struct ctx *c, const char *phase, long load)
+{
+	long steps = c->sc.kind == LC_SC_BURST ? 1 : c->lim.steps;
+	long done = 0, i;
+	int err;
+
+	if (steps > load)
+		steps = load;
+	for (i = 1; i <= steps; i++) {
+		long upto = load * i / steps;
+
+		err = drive(c, phase, upto - done);
+		if (err)
+			return err;
+		done = upto;
+		if (i < steps && sample_step(c))
+			return describe_death(c, "exited during the run");
+	}
+	return 0;
+}
+
+static int drive_step(struct ctx *c, int round, const char *phase)
+{
+	const struct lc_config *cfg = c->cfg;
+	struct lc_run *run = c->run;
+	size_t k;
+	int err;
+
+	for (k = 0; k < cfg->nscenarios; k++) {
+		c->sc.kind = cfg->scenarios[k];
+		progress(c, "driving %ld %s%s (%s)...\n", run->load, round ? "more " : "",
+			 unit_of(c->sc.kind), lc_scenario_name(c->sc.kind));
+		err = drive_half(c, phase, run->load);
+		if (err)
+			return err;
+		if (cfg->nscenarios > 1 && k + 1 < cfg->nscenarios && sample_path(c, round, k))
+			return describe_death(c, "exited during the run");
+	}
+	return 0;
+}
+
+/* The last exit path's share is the load point itself. */
+static void last_path_sample(struct ctx *c, int round, const struct lc_point *pt)
+{
+	struct lc_path_sample *ps;
+
+	if (c->cfg->nscenarios < 2)
+		return;
+	ps = &c->run->path[round][c->cfg->nscenarios - 1];
+	ps->threads = pt->threads;
+	ps->fds = pt->fds;
+	ps->heap = c->run->mode == LC_NATIVE ? pt->heap : -1;
 }
 
 static int do_run(struct ctx *c)
 {
 	const struct lc_config *cfg = c->cfg;
 	struct lc_run *run = c->run;
-	const char *sc_name = lc_scenario_name(cfg->scenario);
-	const char *unit = cfg->scenario == LC_SC_BURST		  ? "messages"
-			   : cfg->scenario == LC_SC_BAD_HANDSHAKE ? "bad handshakes"
-								  : "clients";
+	size_t k;
+	int err;
 
-	if (make_tmpdir(c))
-		return -1;
+	err = make_logdir(c);
+	if (err)
+		return err;
 	progress(c, "leaklab-check: %s (%s, %s): starting %s\n",
 		 cfg->case_name ? cfg->case_name : run->program, lc_variant_name(run->variant),
 		 lc_mode_name(run->mode), run->program);
-	if (start(c))
-		return -1;
+	err = start(c);
+	if (err)
+		return err;
+	err = check_behaviour(c);
+	if (err)
+		return err;
 
-	if (run->warmup > 0) {
-		progress(c, "warming up with %ld %s (%s)...\n", run->warmup, unit, sc_name);
-		if (drive(c, "warmup", run->warmup))
-			return -1;
+	for (k = 0; k < cfg->nscenarios && run->warmup > 0; k++) {
+		c->sc.kind = cfg->scenarios[k];
+		progress(c, "warming up with %ld %s (%s)...\n", run->warmup, unit_of(c->sc.kind),
+			 lc_scenario_name(c->sc.kind));
+		err = drive(c, "warmup", run->warmup);
+		if (err)
+			return err;
 	}
 	if (sample_point(c, LC_P_BASE, 0))
-		goto out_died;
-	progress(c, "driving %ld %s (%s)...\n", run->load, unit, sc_name);
-	if (drive_half(c, "drive-N", run->load))
-		return -1;
+		return describe_death(c, "exited during the run");
+	err = drive_step(c, 0, "drive-N");
+	if (err)
+		return err;
 	if (sample_point(c, LC_P_N, run->load))
-		goto out_died;
+		return describe_death(c, "exited during the run");
+	last_path_sample(c, 0, &run->points[LC_P_N]);
 	/* The check at N is the profile's base; each one from here adds its changes. */
 	c->profiling = cfg->heap_profile && run->mode == LC_MEMCHECK;
-	progress(c, "driving %ld more %s (%s)...\n", run->load, unit, sc_name);
-	if (drive_half(c, "drive-2N", run->load))
-		return -1;
+	err = drive_step(c, 1, "drive-2N");
+	if (err)
+		return err;
 	if (sample_point(c, LC_P_2N, 2 * run->load))
-		goto out_died;
+		return describe_death(c, "exited during the run");
+	last_path_sample(c, 1, &run->points[LC_P_2N]);
 	run->profiled = c->profiling;
 	c->profiling = false;
 	lc_heap_profile_sort(&run->profile);
@@ -737,24 +969,35 @@ static int do_run(struct ctx *c)
 	run->held_at_end = (long)lc_held_count(&c->held);
 	lc_held_close_all(&c->held);
 	progress(c, "stopping (SIGTERM)...\n");
-	if (stop(c))
-		return -1;
-	if (run->mode == LC_MEMCHECK && read_memcheck(c))
-		return -1;
+	err = stop(c);
+	if (err)
+		return err;
+	if (run->mode == LC_MEMCHECK) {
+		err = read_memcheck(c);
+		if (err)
+			return err;
+	}
 	judge(c);
 	return 0;
-
-out_died:
-	lc_proc_running(&c->proc);
-	describe_death(c, "exited during the run");
-	return -1;
 }
 
-int lc_run_check(const struct lc_config *cfg, enum lc_variant variant, enum lc_mode mode,
+int lc_run_check(const struct lc_config *given, enum lc_variant variant, enum lc_mode mode,
 		 struct lc_run *run)
 {
+	struct lc_config local = *given, *cfg = &local;
 	struct ctx *c;
-	int rc;
+	int err;
+
+	/* A fix is driven through every exit path it must be clean on. */
+	if (variant == LC_FIXED && given->nfixed_scenarios > 0) {
+		memcpy(local.scenarios, given->fixed_scenarios, sizeof(local.scenarios));
+		local.nscenarios = given->nfixed_scenarios;
+		local.scenario = local.scenarios[0];
+	}
+	if (local.nscenarios == 0) {
+		local.scenarios[0] = local.scenario;
+		local.nscenarios = 1;
+	}
 
 	memset(run, 0, sizeof(*run));
 	run->variant = variant;
@@ -767,18 +1010,25 @@ int lc_run_check(const struct lc_config *cfg, enum lc_variant variant, enum lc_m
 	run->t0 = lc_now_ms();
 	run->mc.fds_open = -1;
 	lc_heap_profile_init(&run->profile);
-	if (cfg->case_name)
+	/* The file whose lines the heap profile sums its growth by. */
+	if (cfg->source) {
+		const char *slash = strrchr(cfg->source, '/');
+
+		snprintf(run->own_source, sizeof(run->own_source), "%s",
+			 slash ? slash + 1 : cfg->source);
+	} else if (cfg->case_name) {
 		snprintf(run->own_source, sizeof(run->own_source), "%s.c",
 			 lc_variant_name(variant));
+	}
 	snprintf(run->heap_source, sizeof(run->heap_source), "%s",
 		 mode == LC_NATIVE ? "GET /metrics (the program's probe)"
 				   : "memcheck leak_check via vgdb");
 
 	c = ll_calloc(1, sizeof(*c));
-	if (!c) {
-		run_error(run, "out of memory");
-		return LL_ENOMEM;
-	}
+	if (!c)
+		return run_error(run, LL_ENOMEM, "out of memory");
+	memcpy(run->scenarios, cfg->scenarios, sizeof(run->scenarios));
+	run->nscenarios = cfg->nscenarios;
 	c->cfg = cfg;
 	c->run = run;
 	c->lim = mode == LC_NATIVE ? native_limits : memcheck_limits;
@@ -790,17 +1040,33 @@ int lc_run_check(const struct lc_config *cfg, enum lc_variant variant, enum lc_m
 	c->sc.request = cfg->request;
 	c->sc.timeout_ms = c->lim.op_ms;
 	c->sc.concurrency = cfg->concurrency;
-	lc_held_init(&c->held);
+	err = lc_held_init(&c->held);
+	if (err) {
+		run_error(run, err, "cannot make the held-connections lock");
+		goto out_free_ctx;
+	}
 
-	rc = do_run(c);
+	err = do_run(c);
 	lc_held_destroy(&c->held);
 	lc_proc_cleanup(&c->proc);
+	/* After a crash under memcheck, what it saw before is the explanation. */
+	if (run->crashed && mode == LC_MEMCHECK && !run->mc.parsed) {
+		char why[sizeof(run->error)];
+
+		memcpy(why, run->error, sizeof(why));
+		read_memcheck(c);
+		memcpy(run->error, why, sizeof(why));
+		run->exit_code = 2;
+	}
 	run->duration_ms = lc_now_ms() - run->t0;
 	/* A failed run keeps its logs and XML for whoever investigates. */
-	if (rc == 0 && run->exit_code == 0 && !cfg->keep && run->tmpdir[0])
-		remove_tmpdir(run);
+	if (err == 0 && run->exit_code == 0 && !cfg->keep && run->tmpdir[0]) {
+		remove_dir(run->tmpdir);
+		run->tmpdir[0] = '\0';
+	}
+out_free_ctx:
 	ll_free(c);
-	return 0;
+	return err;
 }
 
 void lc_run_free(struct lc_run *run)

@@ -57,12 +57,12 @@ const char *lc_scenario_name(enum lc_scenario_kind k)
 
 /* ----- held connections ----- */
 
-void lc_held_init(struct lc_held *h)
+int lc_held_init(struct lc_held *h)
 {
-	pthread_mutex_init(&h->lock, NULL);
 	h->conns = NULL;
 	h->len = 0;
 	h->cap = 0;
+	return pthread_mutex_init(&h->lock, NULL) == 0 ? 0 : LL_ENOMEM;
 }
 
 /* Takes ownership of c: on failure it is destroyed at once. */
@@ -484,10 +484,19 @@ int lc_drive(const struct lc_scenario *sc, long load, struct lc_held *held, lc_t
 		nworkers = MAX_WORKERS;
 	if (nworkers > units)
 		nworkers = (int)units;
-	pthread_mutex_init(&d.lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&d.done, &attr);
+	/* Each init can fail only for want of memory or another resource. */
+	if (pthread_mutex_init(&d.lock, NULL) != 0)
+		return LL_ENOMEM;
+	if (pthread_condattr_init(&attr) != 0) {
+		err = LL_ENOMEM;
+		goto out_destroy_lock;
+	}
+	if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&d.done, &attr) != 0) {
+		pthread_condattr_destroy(&attr);
+		err = LL_ENOMEM;
+		goto out_destroy_lock;
+	}
 	pthread_condattr_destroy(&attr);
 
 	for (started = 0; started < nworkers; started++) {
@@ -526,81 +535,7 @@ int lc_drive(const struct lc_scenario *sc, long load, struct lc_held *held, lc_t
 	while (started-- > 0)
 		pthread_join(workers[started], NULL);
 	pthread_cond_destroy(&d.done);
+out_destroy_lock:
 	pthread_mutex_destroy(&d.lock);
-	return err;
-}
-
-/* ----- GET /metrics ----- */
-
-/* The value of a Prometheus sample line "name value", or -1. */
-static long long metric(const char *body, const char *name)
-{
-	size_t n = strlen(name);
-	const char *p = body;
-
-	while ((p = strstr(p, name)) != NULL) {
-		/* At the start of a line and followed by a space: not a HELP/TYPE line. */
-		if ((p == body || p[-1] == '\n') && p[n] == ' ')
-			return strtoll(p + n + 1, NULL, 10);
-		p += n;
-	}
-	return -1;
-}
-
-int lc_fetch_metrics(const char *host, unsigned port, int timeout_ms, long long *heap,
-		     long *threads, long *fds)
-{
-	static const char req[] = "GET /metrics HTTP/1.1\r\n"
-				  "Host: 127.0.0.1\r\n"
-				  "Connection: close\r\n"
-				  "\r\n";
-	struct ll_transport *t;
-	char buf[8192];
-	size_t len = 0;
-	const char *body;
-	int fd, err;
-
-	*heap = -1;
-	*threads = -1;
-	*fds = -1;
-	fd = ll_tcp_connect(host, port, timeout_ms);
-	if (fd < 0)
-		return fd;
-	err = ll_transport_plain(&t, fd);
-	if (err)
-		return err;
-	err = ll_transport_write(t, req, sizeof(req) - 1, timeout_ms);
-	if (err)
-		goto out_destroy;
-	for (;;) {
-		ssize_t n;
-
-		if (len == sizeof(buf) - 1) {
-			err = LL_ETOOBIG;
-			goto out_destroy;
-		}
-		n = ll_transport_read(t, buf + len, sizeof(buf) - 1 - len, timeout_ms);
-		if (n == 0)
-			break;
-		if (n < 0) {
-			err = (int)n;
-			goto out_destroy;
-		}
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	if (strncmp(buf, "HTTP/1.1 200", 12) != 0) {
-		err = LL_EPROTO;
-		goto out_destroy;
-	}
-	body = strstr(buf, "\r\n\r\n");
-	body = body ? body + 4 : buf;
-	*heap = metric(body, "leaklab_heap_bytes");
-	*threads = (long)metric(body, "leaklab_threads");
-	*fds = (long)metric(body, "leaklab_open_fds");
-	if (*heap < 0)
-		err = LL_EPROTO;
-out_destroy:
-	ll_transport_destroy(t);
 	return err;
 }

@@ -52,7 +52,8 @@ typedef void (*lc_tick_fn)(void *arg);
 int lc_scenario_parse(const char *name, enum lc_scenario_kind *out);
 const char *lc_scenario_name(enum lc_scenario_kind k);
 
-void lc_held_init(struct lc_held *h);
+/* Makes h empty. Returns 0, or LL_ENOMEM (its lock could not be made). */
+int lc_held_init(struct lc_held *h);
 /* Drops every held connection (no close frame: the peer just goes away). */
 void lc_held_close_all(struct lc_held *h);
 void lc_held_destroy(struct lc_held *h);
@@ -63,18 +64,11 @@ size_t lc_held_count(struct lc_held *h);
  * connection for burst; attempts for bad-handshake), sc->concurrency at a
  * time, calling tick every tick_ms meanwhile (tick may be NULL).
  * Connections that must stay open go into held. Adds to *res (which the
- * caller zeroes). Returns 0, or LL_ENOMEM / LL_EIO if the workers could
- * not be started.
+ * caller zeroes). Returns 0; LL_ENOMEM if its lock or condition variable
+ * could not be made (no client ran); LL_EIO if a worker thread could not
+ * be started (the workers already started finished their clients).
  */
 int lc_drive(const struct lc_scenario *sc, long load, struct lc_held *held, lc_tick_fn tick,
 	     void *tick_arg, int tick_ms, struct lc_drive_result *res);
-
-/*
- * GET /metrics from the program: its own view of threads, fds and heap
- * (the probe's Prometheus text). Values not present are set to -1.
- * Returns 0, or a negative ll_err (connect, timeout, no 200 reply).
- */
-int lc_fetch_metrics(const char *host, unsigned port, int timeout_ms, long long *heap,
-		     long *threads, long *fds);
 
 #endif

@@ -23,8 +23,10 @@ static void handle(struct ll_ws_conn *conn, void *arg)
 	(void)arg;
 	for (;;) {
 		err = ll_ws_conn_recv(conn, &msg, -1);
-		/* FIX: a vanished peer is one more way out of the loop, not a way around the
-		 * cleanup. */
+		/*
+		 * FIX: a vanished peer is one more way out of the loop, not a way
+		 * around the cleanup.
+		 */
 		if (err)
 			break;
 		err = ll_ws_conn_send(conn, msg.opcode, msg.data, msg.len);

@@ -131,7 +131,9 @@ static int vet(struct ll_ws_conn *conn, const struct ll_ws_msg *msg)
 	for (i = 0; i < started; i++) {
 		void *why;
 
-		ll_chan_recv(req->verdicts[i], &why, -1);
+		/* A queue closed before its verdict came is a checker that gave none. */
+		if (ll_chan_recv(req->verdicts[i], &why, -1) != 0)
+			why = "a checker gave no verdict";
 		if (*(const char *)why) {
 			snprintf(answer, sizeof(answer), "rejected: %s", (const char *)why);
 			/*

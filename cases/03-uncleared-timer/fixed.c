@@ -33,8 +33,10 @@ static void beat(void *arg)
 {
 	struct heartbeat *hb = arg;
 
-	/* After the connection closed this fails with LL_ECLOSED; a heartbeat has nothing to say
-	 * about it. */
+	/*
+	 * After the connection closed this fails with LL_ECLOSED; a heartbeat
+	 * has nothing to say about it.
+	 */
 	ll_ws_conn_ping(hb->conn, "hb", 2);
 }
 

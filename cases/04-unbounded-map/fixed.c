@@ -5,6 +5,8 @@
  * map[string]*Session behind a mutex; Node: a Map or Set of clients):
  * who the client is, when it came, and the last messages it sent, so that
  * other parts of a server (an admin page, a broadcast) can find them.
+ * Any client can ask for them: the message "sessions" is answered
+ * "sessions: N: ID ..." from the registry.
  *
  * What leaked (leak.c): every connection added a session of about 1.1 KiB
  * that was never removed, so the registry grew with every client that
@@ -28,7 +30,8 @@
 #include <string.h>
 #include <time.h>
 
-#define HISTORY 1024
+#define HISTORY	  1024
+#define REPLY_MAX 1024
 
 struct session {
 	uint64_t id;
@@ -56,6 +59,33 @@ static void remember(struct session *s, const struct ll_ws_msg *msg)
 	s->messages++;
 }
 
+/* Appends one session id to the reply; stops when the reply is full. */
+static int add_id(const char *key, void *value, void *arg)
+{
+	char *reply = arg;
+	size_t len = strlen(reply);
+
+	(void)value;
+	if (len + strlen(key) + 2 >= REPLY_MAX)
+		return 1;
+	snprintf(reply + len, REPLY_MAX - len, " %s", key);
+	return 0;
+}
+
+/*
+ * The query of the registry, what an admin page or a broadcast would use:
+ * "sessions" is answered "sessions: N: ID ID ...", from the registry
+ * itself, so a program without one cannot pass the behaviour check.
+ */
+static int list_sessions(struct ll_ws_conn *conn)
+{
+	char reply[REPLY_MAX];
+
+	snprintf(reply, sizeof(reply), "sessions: %zu:", ll_map_len(sessions));
+	ll_map_foreach(sessions, add_id, reply);
+	return ll_ws_conn_send(conn, LL_WS_OP_TEXT, reply, strlen(reply));
+}
+
 static void handle(struct ll_ws_conn *conn, void *arg)
 {
 	struct session *s = calloc(1, sizeof(*s));
@@ -75,7 +105,10 @@ static void handle(struct ll_ws_conn *conn, void *arg)
 		int err;
 
 		remember(s, &msg);
-		err = ll_ws_conn_send(conn, msg.opcode, msg.data, msg.len);
+		if (msg.len == 8 && memcmp(msg.data, "sessions", 8) == 0)
+			err = list_sessions(conn);
+		else
+			err = ll_ws_conn_send(conn, msg.opcode, msg.data, msg.len);
 		ll_ws_msg_free(&msg);
 		if (err)
 			break;

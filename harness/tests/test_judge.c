@@ -193,9 +193,6 @@ static void test_fixed_clean(void)
 
 	init(&in, LC_FIXED, LC_NATIVE, 0);
 	make_points(&in, 0, 0, 0);
-	/* Allocator noise: a few hundred bytes, not per client. */
-	in.points[LC_P_N].heap += 400;
-	in.points[LC_P_2N].heap -= 96;
 	lc_judge(&in, &v);
 	CHECK(v.passed);
 	CHECK_EQ(v.exit_code, 0);
@@ -203,6 +200,161 @@ static void test_fixed_clean(void)
 	CHECK_EQ(v.sig[LC_THREADS].status, LC_ST_FLAT);
 	CHECK_EQ(v.sig[LC_HEAP].status, LC_ST_FLAT);
 	CHECK_EQ(v.sig[LC_LOST].status, LC_ST_NA);
+
+	/*
+	 * A one-off step (a buffer grown once at N) passes, but the heap is
+	 * not back to baseline, so the line must not say it is.
+	 */
+	in.points[LC_P_N].heap += 400;
+	in.points[LC_P_2N].heap -= 96;
+	lc_judge(&in, &v);
+	CHECK(v.passed);
+	CHECK_EQ(v.sig[LC_HEAP].status, LC_ST_FLAT);
+	CHECK_STR(v.line, "clean: threads and fds back to baseline, heap -96 bytes at 2N "
+			  "(-2/client, under 16)");
+
+	/* A step too small to show per client is still not "back to baseline", nor "-0". */
+	make_points(&in, 0, 0, 0);
+	in.points[LC_P_BASE].heap += 16;
+	lc_judge(&in, &v);
+	CHECK(v.passed);
+	CHECK_STR(v.line, "clean: threads and fds back to baseline, heap -16 bytes at 2N "
+			  "(+0/client, under 16)");
+}
+
+/*
+ * The heap limit of a fix: 16 bytes per client at both N and 2N fails it,
+ * natively and under memcheck; the verdict quotes the table's number.
+ */
+static void test_fixed_heap_limit(void)
+{
+	struct lc_memcheck mc = {.parsed = true, .finished = true, .reachable = 4096};
+	struct lc_judge_in in;
+	struct lc_verdict v;
+	char want[64];
+
+	/* A wrong fix of 04 that kept every map entry, under memcheck: +37 B/client. */
+	init(&in, LC_FIXED, LC_MEMCHECK, 0);
+	in.mc = &mc;
+	make_points(&in, 0, 0, 37);
+	lc_judge(&in, &v);
+	CHECK(!v.passed);
+	CHECK_EQ(v.exit_code, 1);
+	CHECK_EQ(v.sig[LC_HEAP].status, LC_ST_GROWS);
+	CHECK(strstr(v.line, "back to baseline") == NULL);
+	CHECK(strstr(v.line, "heap +37 bytes/client at 2N (+37 at N)") != NULL);
+
+	/* The same fix natively: +73 at N, +62 at 2N; the table shows +62. */
+	init(&in, LC_FIXED, LC_NATIVE, 0);
+	make_points(&in, 0, 0, 0);
+	in.points[LC_P_N].heap += 73 * N;
+	in.points[LC_P_2N].heap += 62 * 2 * N;
+	lc_judge(&in, &v);
+	CHECK(!v.passed);
+	snprintf(want, sizeof(want), "heap %+.0f bytes/client at 2N", v.sig[LC_HEAP].per_client);
+	CHECK_STR(want, "heap +62 bytes/client at 2N");
+	CHECK(strstr(v.line, want) != NULL);
+	CHECK(strstr(v.line, "(+73 at N)") != NULL);
+
+	/* 16 bytes per client is the limit itself: it fails. */
+	make_points(&in, 0, 0, 16);
+	lc_judge(&in, &v);
+	CHECK(!v.passed);
+
+	/* Under it, the fix passes and the line gives the number. */
+	make_points(&in, 0, 0, 15);
+	lc_judge(&in, &v);
+	CHECK(v.passed);
+	CHECK_STR(v.line, "clean: threads and fds back to baseline, heap +600 bytes at 2N "
+			  "(+15/client, under 16)");
+
+	/* Growth at one point only is a step, not a leak. */
+	make_points(&in, 0, 0, 0);
+	in.points[LC_P_2N].heap += 40 * N; /* +20 at 2N, 0 at N */
+	lc_judge(&in, &v);
+	CHECK(v.passed);
+	make_points(&in, 0, 0, 0);
+	in.points[LC_P_N].heap += 30 * N; /* +30 at N, +7.5 at 2N */
+	in.points[LC_P_2N].heap += 15 * N;
+	lc_judge(&in, &v);
+	CHECK(v.passed);
+}
+
+/* LeakSanitizer and failed clients: a fix fails on them, a leak is not judged by them. */
+static void test_fixed_sanitizer_and_clients(void)
+{
+	struct lc_judge_in in;
+	struct lc_verdict v;
+
+	init(&in, LC_FIXED, LC_NATIVE, 0);
+	make_points(&in, 0, 0, 0);
+	in.sanitizer_leaks = true;
+	lc_judge(&in, &v);
+	CHECK(!v.passed);
+	CHECK_EQ(v.exit_code, 1);
+	CHECK_STR(v.line, "NOT clean: LeakSanitizer reported leaks at exit");
+
+	in.sanitizer_leaks = false;
+	in.clients_failed = 3;
+	in.client_error = "no echo: timed out";
+	lc_judge(&in, &v);
+	CHECK(!v.passed);
+	CHECK_EQ(v.exit_code, 1);
+	CHECK_STR(v.line, "NOT clean: 3 client(s) failed: no echo: timed out");
+
+	/* Both, and a growing signal: every reason is named. */
+	in.sanitizer_leaks = true;
+	in.points[LC_P_2N].threads += 1;
+	lc_judge(&in, &v);
+	CHECK(!v.passed);
+	CHECK(strstr(v.line, "threads +0 at N, +1 at 2N") != NULL);
+	CHECK(strstr(v.line, "LeakSanitizer") != NULL);
+	CHECK(strstr(v.line, "3 client(s) failed") != NULL);
+
+	/* A leak variant's LeakSanitizer report is evidence, its failed clients information. */
+	init(&in, LC_LEAK, LC_NATIVE, LC_SIG_BIT(LC_FDS));
+	make_points(&in, 0, 1, 0);
+	in.sanitizer_leaks = true;
+	in.clients_failed = 1;
+	in.client_error = "no echo";
+	lc_judge(&in, &v);
+	CHECK(v.passed);
+	CHECK_EQ(v.exit_code, 0);
+}
+
+/*
+ * A fix that deletes the feature is no fix, however flat it is; and a
+ * leak variant without its feature is not the lesson.
+ */
+static void test_behaviour_broken(void)
+{
+	struct lc_judge_in in;
+	struct lc_verdict v;
+
+	init(&in, LC_FIXED, LC_NATIVE, 0);
+	make_points(&in, 0, 0, 0);
+	in.behaviour_failure = "0 ping(s) in 1400 ms on an idle connection";
+	lc_judge(&in, &v);
+	CHECK(!v.passed);
+	CHECK_EQ(v.exit_code, 1);
+	CHECK_STR(v.line,
+		  "NOT clean: the feature is broken: 0 ping(s) in 1400 ms on an idle connection");
+
+	/* Broken and leaking: both reasons. */
+	in.points[LC_P_N].threads += 2;
+	in.points[LC_P_2N].threads += 4;
+	lc_judge(&in, &v);
+	CHECK_EQ(v.exit_code, 1);
+	CHECK(strstr(v.line, "threads +2 at N, +4 at 2N") != NULL);
+	CHECK(strstr(v.line, "the feature is broken") != NULL);
+
+	init(&in, LC_LEAK, LC_NATIVE, LC_SIG_BIT(LC_THREADS));
+	make_points(&in, 1, 0, 0);
+	in.behaviour_failure = "sent \"x\", got back \"y\"";
+	lc_judge(&in, &v);
+	CHECK(!v.passed);
+	CHECK_EQ(v.exit_code, 1);
+	CHECK_STR(v.line, "leak NOT reproduced: the feature is broken: sent \"x\", got back \"y\"");
 }
 
 static void test_fixed_not_clean(void)
@@ -292,6 +444,9 @@ int main(void)
 	RUN(test_leak_unmeasured);
 	RUN(test_leak_memcheck);
 	RUN(test_fixed_clean);
+	RUN(test_fixed_heap_limit);
+	RUN(test_fixed_sanitizer_and_clients);
+	RUN(test_behaviour_broken);
 	RUN(test_fixed_not_clean);
 	RUN(test_fixed_memcheck);
 	return 0;

@@ -17,7 +17,7 @@ static void test_leaky_xml(void)
 {
 	struct lc_memcheck mc;
 
-	CHECK_EQ(lc_memcheck_parse_xml(FIXTURE("leaky.xml"), &mc), 0);
+	CHECK_EQ(lc_memcheck_parse_xml(FIXTURE("leaky.xml"), NULL, &mc), 0);
 	CHECK(mc.parsed);
 	CHECK(mc.finished);
 	/* One invalid read; the leaks are not counted as errors. */
@@ -37,11 +37,30 @@ static void test_leaky_xml(void)
 	CHECK_EQ(mc.valgrind_version, 31900);
 }
 
+/* The first frame in the program's own file, for the course's verdict. */
+static void test_own_frames(void)
+{
+	struct lc_memcheck mc;
+
+	CHECK_EQ(lc_memcheck_parse_xml(FIXTURE("leaky.xml"), "leaky.c", &mc), 0);
+	CHECK_STR(mc.first_error_at, "main (leaky.c:50)");
+	CHECK_STR(mc.reachable_at, "main (leaky.c:40)");
+	CHECK_EQ(mc.reachable_at_bytes, 100);
+	/* The definitely lost record (64 bytes with its indirect part) beats the TLS. */
+	CHECK_STR(mc.lost_at, "main (leaky.c:45)");
+	CHECK_EQ(mc.lost_at_bytes, 64);
+
+	/* Without an own file nothing is attributed. */
+	CHECK_EQ(lc_memcheck_parse_xml(FIXTURE("leaky.xml"), NULL, &mc), 0);
+	CHECK_STR(mc.first_error_at, "");
+	CHECK_STR(mc.lost_at, "");
+}
+
 static void test_clean_xml(void)
 {
 	struct lc_memcheck mc;
 
-	CHECK_EQ(lc_memcheck_parse_xml(FIXTURE("clean.xml"), &mc), 0);
+	CHECK_EQ(lc_memcheck_parse_xml(FIXTURE("clean.xml"), NULL, &mc), 0);
 	CHECK(mc.parsed);
 	CHECK(mc.finished);
 	CHECK_EQ(mc.errors, 0);
@@ -59,11 +78,11 @@ static void test_truncated_xml(void)
 				   "  <what>Invalid write of size 8</what>\n</error>\n<err";
 	struct lc_memcheck mc;
 
-	CHECK_EQ(lc_memcheck_parse_xml_buf(head, sizeof(head) - 1, &mc), LL_EPROTO);
+	CHECK_EQ(lc_memcheck_parse_xml_buf(head, sizeof(head) - 1, NULL, &mc), LL_EPROTO);
 	CHECK(!mc.parsed);
 	CHECK(!mc.finished);
 	CHECK_EQ(mc.errors, 1); /* what was read before the cut is kept */
-	CHECK_EQ(lc_memcheck_parse_xml("/nonexistent/memcheck.xml", &mc), LL_EIO);
+	CHECK_EQ(lc_memcheck_parse_xml("/nonexistent/memcheck.xml", NULL, &mc), LL_EIO);
 }
 
 /* Valgrind >= 3.23 reports fds left open as XML errors, not as plain errors. */
@@ -82,7 +101,7 @@ static void test_fd_errors_in_xml(void)
 	    "</valgrindoutput>\n";
 	struct lc_memcheck mc;
 
-	CHECK_EQ(lc_memcheck_parse_xml_buf(xml, sizeof(xml) - 1, &mc), 0);
+	CHECK_EQ(lc_memcheck_parse_xml_buf(xml, sizeof(xml) - 1, NULL, &mc), 0);
 	CHECK(mc.finished);
 	CHECK_EQ(mc.fds_open, 1);
 	CHECK_STR(mc.first_fd, "Open file descriptor 5: /dev/null");
@@ -212,6 +231,7 @@ static void test_valgrind_argv(void)
 int main(void)
 {
 	RUN(test_leaky_xml);
+	RUN(test_own_frames);
 	RUN(test_clean_xml);
 	RUN(test_truncated_xml);
 	RUN(test_fd_errors_in_xml);

@@ -1,0 +1,417 @@
+/*
+ * behaviour.c - the behaviour checks (behaviour.h), each a real client of
+ * the program built on the lib's own WebSocket client, except the ping
+ * check: a client made with ll_ws_client_connect answers pings inside
+ * recv and never shows them, so that one speaks the protocol itself (the
+ * handshake from ws_handshake.h, frames from the lib's parser) and notes
+ * the time of every ping frame that arrives.
+ */
+#include "behaviour.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <leaklab/error.h>
+#include <leaklab/transport.h>
+#include <leaklab/ws_client.h>
+#include <leaklab/ws_conn.h>
+#include <leaklab/ws_frame.h>
+#include <leaklab/ws_handshake.h>
+
+#define OP_MS	      3000 /* one operation natively; times slow */
+#define PINGS_WANTED  3
+#define MAX_SESSIONS  16
+#define SESSION_TRIES 8
+
+__attribute__((format(printf, 3, 4))) static int say(char *why, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, size, fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void nap_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* Copies s without its leading and trailing blanks. */
+static void trimmed(char *out, size_t size, const char *s, size_t len)
+{
+	while (len > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		len--;
+	}
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	if (len >= size)
+		len = size - 1;
+	memcpy(out, s, len);
+	out[len] = '\0';
+}
+
+int lc_behaviour_parse(const char *line, struct lc_behaviour *out, char *why, size_t why_size)
+{
+	size_t word = strcspn(line, " \t");
+	const char *rest = line + word + strspn(line + word, " \t");
+	char *end;
+
+	memset(out, 0, sizeof(*out));
+	if (word == 4 && strncmp(line, "echo", 4) == 0) {
+		out->kind = LC_BH_ECHO;
+		return 0;
+	}
+	if (word == 5 && strncmp(line, "reply", 5) == 0) {
+		const char *arrow = strstr(rest, "=>");
+
+		if (!arrow || arrow == rest || !arrow[2])
+			goto bad;
+		out->kind = LC_BH_REPLY;
+		trimmed(out->text, sizeof(out->text), rest, (size_t)(arrow - rest));
+		trimmed(out->expected, sizeof(out->expected), arrow + 2, strlen(arrow + 2));
+		if (!out->text[0] || !out->expected[0])
+			goto bad;
+		return 0;
+	}
+	if (word == 5 && strncmp(line, "pings", 5) == 0) {
+		out->kind = LC_BH_PINGS;
+		out->number = strtol(rest, &end, 10);
+		if (end == rest || *end || out->number < 1 || out->number > 60000)
+			goto bad;
+		return 0;
+	}
+	if (word == 8 && strncmp(line, "sessions", 8) == 0) {
+		size_t q = strcspn(rest, " \t");
+
+		out->kind = LC_BH_SESSIONS;
+		trimmed(out->text, sizeof(out->text), rest, q);
+		out->number = strtol(rest + q, &end, 10);
+		if (!out->text[0] || *end || out->number < 1 || out->number > MAX_SESSIONS)
+			goto bad;
+		return 0;
+	}
+bad:
+	snprintf(why, why_size,
+		 "bad behaviour \"%s\" (echo | reply TEXT => EXPECTED | pings MS | "
+		 "sessions QUERY K)",
+		 line);
+	return LL_EINVAL;
+}
+
+void lc_behaviour_describe(const struct lc_behaviour *b, char *buf, size_t size)
+{
+	switch (b->kind) {
+	case LC_BH_ECHO: snprintf(buf, size, "echo: a message comes back unchanged"); break;
+	case LC_BH_REPLY:
+		snprintf(buf, size, "reply: \"%s\" is answered \"%s\"", b->text, b->expected);
+		break;
+	case LC_BH_PINGS:
+		snprintf(buf, size, "pings: an idle client is pinged every %ld ms", b->number);
+		break;
+	case LC_BH_SESSIONS:
+		snprintf(buf, size, "sessions: %ld clients connected at once, \"%s\" lists %ld",
+			 b->number, b->text, b->number);
+		break;
+	}
+}
+
+static int connect_ws(const char *host, unsigned port, int slow, struct ll_ws_conn **out, char *why,
+		      size_t size)
+{
+	struct ll_ws_client_opts opts = {
+	    .timeout_ms = OP_MS * slow,
+	    .conn = {.close_timeout_ms = OP_MS * slow, .write_timeout_ms = OP_MS * slow},
+	};
+	int status = 0, err;
+
+	err = ll_ws_client_connect(out, host, port, &opts, &status);
+	if (err == LL_EPROTO) {
+		say(why, size, "the opening handshake failed (HTTP status %d)", status);
+		return 1;
+	}
+	if (err) {
+		say(why, size, "could not connect to %s:%u: %s", host, port, ll_strerror(err));
+		return LL_EIO;
+	}
+	return 0;
+}
+
+/* Sends text and receives the answer into *msg. Returns 0 or 1 (why says what). */
+static int ask(struct ll_ws_conn *c, const char *text, int slow, struct ll_ws_msg *msg, char *why,
+	       size_t size)
+{
+	int err = ll_ws_conn_send(c, LL_WS_OP_TEXT, text, strlen(text));
+
+	if (err)
+		return say(why, size, "sending \"%s\" failed: %s", text, ll_strerror(err));
+	err = ll_ws_conn_recv(c, msg, OP_MS * slow);
+	if (err == LL_ETIMEDOUT)
+		return say(why, size, "no answer to \"%s\" within %d ms", text, OP_MS * slow);
+	if (err)
+		return say(why, size, "the connection ended instead of answering \"%s\" (%s)", text,
+			   ll_strerror(err));
+	return 0;
+}
+
+static int check_echo(const char *host, unsigned port, int slow, char *why, size_t size)
+{
+	static const char text[] = "leaklab behaviour check: echo";
+	struct ll_ws_msg msg = {0};
+	struct ll_ws_conn *c;
+	int rc;
+
+	rc = connect_ws(host, port, slow, &c, why, size);
+	if (rc)
+		return rc;
+	rc = ask(c, text, slow, &msg, why, size);
+	if (rc == 0 && (msg.len != sizeof(text) - 1 || memcmp(msg.data, text, msg.len) != 0))
+		rc = say(why, size, "sent \"%s\", got back \"%.60s\"", text, (char *)msg.data);
+	ll_ws_msg_free(&msg);
+	if (rc == 0)
+		ll_ws_conn_close(c, LL_WS_CLOSE_NORMAL, NULL);
+	ll_ws_conn_destroy(c);
+	return rc;
+}
+
+static int check_reply(const struct lc_behaviour *b, const char *host, unsigned port, int slow,
+		       char *why, size_t size)
+{
+	struct ll_ws_msg msg = {0};
+	struct ll_ws_conn *c;
+	int rc;
+
+	rc = connect_ws(host, port, slow, &c, why, size);
+	if (rc)
+		return rc;
+	rc = ask(c, b->text, slow, &msg, why, size);
+	if (rc == 0 && strncmp((char *)msg.data, b->expected, strlen(b->expected)) != 0)
+		rc = say(why, size, "\"%s\" was answered \"%.80s\", expected \"%s\"", b->text,
+			 (char *)msg.data, b->expected);
+	ll_ws_msg_free(&msg);
+	if (rc == 0)
+		ll_ws_conn_close(c, LL_WS_CLOSE_NORMAL, NULL);
+	ll_ws_conn_destroy(c);
+	return rc;
+}
+
+/*
+ * K clients at once; each asks. Handlers register as their threads start,
+ * which may be just after the handshake answered, so a count below K is
+ * asked again a few times before it is a failure; a count above K never is
+ * a race (nobody else is connected) and fails at once.
+ */
+static int check_sessions(const struct lc_behaviour *b, const char *host, unsigned port, int slow,
+			  char *why, size_t size)
+{
+	struct ll_ws_conn *c[MAX_SESSIONS] = {0};
+	char want[64];
+	long k = b->number, i;
+	int rc = 0;
+
+	snprintf(want, sizeof(want), "sessions: %ld", k);
+	for (i = 0; i < k && rc == 0; i++)
+		rc = connect_ws(host, port, slow, &c[i], why, size);
+	for (i = 0; i < k && rc == 0; i++) {
+		struct ll_ws_msg msg = {0};
+		long nap = 5;
+		int tries;
+
+		for (tries = 0; tries < SESSION_TRIES; tries++) {
+			long seen;
+
+			rc = ask(c[i], b->text, slow, &msg, why, size);
+			if (rc)
+				break;
+			if (strncmp((char *)msg.data, "sessions: ", 10) != 0) {
+				rc =
+				    say(why, size, "\"%s\" was answered \"%.60s\", expected \"%s\"",
+					b->text, (char *)msg.data, want);
+				break;
+			}
+			seen = strtol((char *)msg.data + 10, NULL, 10);
+			if (seen == k)
+				break;
+			if (seen > k || tries == SESSION_TRIES - 1) {
+				rc = say(
+				    why, size,
+				    "with %ld clients connected, \"%s\" was answered \"%.60s\": "
+				    "the registry must list exactly the live sessions",
+				    k, b->text, (char *)msg.data);
+				break;
+			}
+			ll_ws_msg_free(&msg);
+			nap_ms(nap * slow);
+			nap *= 2;
+		}
+		ll_ws_msg_free(&msg);
+	}
+	for (i = 0; i < k; i++) {
+		if (!c[i])
+			continue;
+		if (rc == 0)
+			ll_ws_conn_close(c[i], LL_WS_CLOSE_NORMAL, NULL);
+		ll_ws_conn_destroy(c[i]);
+	}
+	return rc;
+}
+
+/* The opening handshake by hand; any bytes read past it are left in buf. */
+static int raw_handshake(struct ll_transport *t, const char *host, unsigned port, int slow,
+			 uint8_t *buf, size_t cap, size_t *len, size_t *head, char *why,
+			 size_t size)
+{
+	char key[25], req[512];
+	int n = ll_ws_client_request(host, port, "/", key, req, sizeof(req));
+	int err, status = 0;
+
+	if (n < 0)
+		return say(why, size, "cannot build the handshake: %s", ll_strerror(n));
+	err = ll_transport_write(t, req, (size_t)n, OP_MS * slow);
+	if (err)
+		return say(why, size, "sending the handshake failed: %s", ll_strerror(err));
+	*len = 0;
+	for (;;) {
+		ssize_t got = ll_transport_read(t, buf + *len, cap - 1 - *len, OP_MS * slow);
+
+		if (got <= 0)
+			return say(why, size, "no handshake reply (%s)",
+				   got == 0 ? "the server closed" : ll_strerror((int)got));
+		*len += (size_t)got;
+		buf[*len] = '\0';
+		n = ll_ws_client_response_parse((char *)buf, *len, key, &status);
+		if (n > 0) {
+			*head = (size_t)n;
+			return 0;
+		}
+		if (n != LL_EAGAIN || *len >= cap - 1)
+			return say(why, size, "the opening handshake failed (HTTP status %d)",
+				   status);
+	}
+}
+
+/*
+ * Waits for PINGS_WANTED pings on an idle connection and checks their
+ * spacing: not faster than half the interval (a busy loop is not a
+ * heartbeat), not slower than twice it (times slow: Valgrind delays).
+ */
+static int check_pings(const struct lc_behaviour *b, const char *host, unsigned port, int slow,
+		       char *why, size_t size)
+{
+	long every = b->number, deadline, at[PINGS_WANTED];
+	long budget = every * (PINGS_WANTED + 1) * slow + OP_MS * slow;
+	struct ll_ws_parser *p = NULL;
+	struct ll_transport *t = NULL;
+	uint8_t buf[4096];
+	size_t len = 0, off = 0;
+	int fd, err, rc = 0, seen = 0, i;
+
+	fd = ll_tcp_connect(host, port, OP_MS * slow);
+	if (fd < 0) {
+		say(why, size, "could not connect to %s:%u: %s", host, port, ll_strerror(fd));
+		return LL_EIO;
+	}
+	err = ll_transport_plain(&t, fd);
+	if (err) {
+		say(why, size, "transport: %s", ll_strerror(err));
+		return LL_EIO;
+	}
+	err = ll_ws_parser_create(&p, LL_WS_CLIENT, 0);
+	if (err) {
+		rc = LL_EIO;
+		say(why, size, "out of memory");
+		goto out_destroy_transport;
+	}
+	rc = raw_handshake(t, host, port, slow, buf, sizeof(buf), &len, &off, why, size);
+	if (rc)
+		goto out_destroy_parser;
+	deadline = now_ms() + budget;
+	while (seen < PINGS_WANTED) {
+		long left = deadline - now_ms();
+		struct ll_ws_event ev;
+		size_t used;
+		ssize_t got;
+
+		while (off < len && seen < PINGS_WANTED) {
+			err = ll_ws_parser_feed(p, buf + off, len - off, &used, &ev);
+			off += used;
+			if (err < 0) {
+				rc = say(why, size, "the server sent a broken frame (%s)",
+					 ll_strerror(err));
+				goto out_destroy_parser;
+			}
+			if (err == 1 && ev.type == LL_WS_EV_PING)
+				at[seen++] = now_ms();
+			if (err == 1 && ev.type == LL_WS_EV_CLOSE) {
+				rc = say(why, size, "the server closed an idle connection (%u)",
+					 ev.close_code);
+				goto out_destroy_parser;
+			}
+		}
+		if (seen == PINGS_WANTED)
+			break;
+		if (left <= 0)
+			break;
+		off = len = 0;
+		got = ll_transport_read(t, buf, sizeof(buf), (int)left);
+		if (got == LL_ETIMEDOUT)
+			break;
+		if (got <= 0) {
+			rc = say(why, size, "the connection ended after %d ping(s)", seen);
+			goto out_destroy_parser;
+		}
+		len = (size_t)got;
+	}
+	if (seen < PINGS_WANTED) {
+		rc = say(why, size,
+			 "%d ping(s) in %ld ms on an idle connection, expected one every %ld ms: "
+			 "is the heartbeat still started?",
+			 seen, budget, every);
+		goto out_destroy_parser;
+	}
+	for (i = 1; i < PINGS_WANTED; i++) {
+		long gap = at[i] - at[i - 1];
+
+		if (gap < every / 2 || gap > every * 2 * slow) {
+			rc =
+			    say(why, size, "pings %ld ms apart, expected about %ld ms", gap, every);
+			goto out_destroy_parser;
+		}
+	}
+out_destroy_parser:
+	ll_ws_parser_destroy(p);
+out_destroy_transport:
+	ll_transport_destroy(t);
+	return rc;
+}
+
+int lc_behaviour_run(const struct lc_behaviour *b, const char *host, unsigned port, int slow,
+		     char *why, size_t why_size)
+{
+	if (slow < 1)
+		slow = 1;
+	why[0] = '\0';
+	switch (b->kind) {
+	case LC_BH_ECHO: return check_echo(host, port, slow, why, why_size);
+	case LC_BH_REPLY: return check_reply(b, host, port, slow, why, why_size);
+	case LC_BH_PINGS: return check_pings(b, host, port, slow, why, why_size);
+	case LC_BH_SESSIONS: return check_sessions(b, host, port, slow, why, why_size);
+	}
+	return say(why, why_size, "unknown behaviour");
+}

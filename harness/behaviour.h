@@ -1,0 +1,57 @@
+/*
+ * behaviour.h - the behaviour check: does the program still do its job?
+ *
+ * A leak has a trivial "fix": delete the feature that leaks. A heartbeat
+ * never started cannot leak a timer, a registry that does not exist cannot
+ * grow. So before anything is measured the harness checks the case's
+ * observable feature, the same way for the leak and the fixed variant (the
+ * leak variant is correct software that leaks), and a program that fails
+ * it gets no "clean" verdict, whatever its counts say.
+ *
+ * The checks a manifest can name (behaviour= lines, one check each):
+ *   echo                      a text message comes back unchanged
+ *   reply TEXT => EXPECTED    the reply to TEXT starts with EXPECTED
+ *   pings MS                  the server pings an idle client about every MS
+ *   sessions QUERY K          K clients connected at once each send QUERY and
+ *                             each is answered "sessions: K"
+ */
+#ifndef LEAKLAB_HARNESS_BEHAVIOUR_H
+#define LEAKLAB_HARNESS_BEHAVIOUR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum lc_behaviour_kind {
+	LC_BH_ECHO,
+	LC_BH_REPLY,
+	LC_BH_PINGS,
+	LC_BH_SESSIONS,
+};
+
+struct lc_behaviour {
+	enum lc_behaviour_kind kind;
+	char text[256];	    /* reply: what to send; sessions: the query */
+	char expected[256]; /* reply: the start of the answer */
+	long number;	    /* pings: the interval in ms; sessions: how many clients */
+};
+
+/*
+ * Parses one behaviour= line ("reply transfer 1 to bob => accepted").
+ * Returns 0, or LL_EINVAL with a message in why.
+ */
+int lc_behaviour_parse(const char *line, struct lc_behaviour *out, char *why, size_t why_size);
+
+/* "echo", "reply \"transfer...\" => \"accepted\"", ...: for reports. */
+void lc_behaviour_describe(const struct lc_behaviour *b, char *buf, size_t size);
+
+/*
+ * Runs one check against a program listening on host:port. slow scales
+ * every deadline (1 natively, more under Valgrind). Returns 0 when the
+ * feature works; 1 when it does not (why says what was seen, in a sentence
+ * a student reads); LL_EIO when the harness could not even connect (why
+ * says so: that is no verdict about the feature).
+ */
+int lc_behaviour_run(const struct lc_behaviour *b, const char *host, unsigned port, int slow,
+		     char *why, size_t why_size);
+
+#endif
