@@ -478,9 +478,9 @@ void lc_heap_profile_print(FILE *out, const struct lc_heap_profile *p, long clie
 
 	fprintf(out,
 		"\nheap profile: live bytes that grew over the last %ld clients, by allocation "
-		"stack\n(memcheck's loss records through vgdb, summed over %d leak checks; "
+		"stack\n(memcheck's loss records through vgdb, summed over %d leak check%s; "
 		"like pprof -base)\n",
-		clients, p->checks);
+		clients, p->checks, p->checks == 1 ? "" : "s");
 	for (i = 0; i < p->nsites; i++)
 		if (p->sites[i].bytes > 0)
 			grew += p->sites[i].bytes;

@@ -22,6 +22,13 @@ status CTest's SKIP_RETURN_CODE takes for a skipped test).
 Only the rows where every signal was measured are drawn (the baseline,
 each step, N and 2N); the rows taken while clients ran or while counts
 settled carry threads and fds only.
+
+A fix is driven through every exit path its case names, N clients each
+per half, so it serves more clients than the leak between the same
+points. x is therefore clients per exit path (clients served divided by
+the number of paths, read off the N point), which lines the fix's N and
+2N up with the leak's; the legend says how many paths a line went
+through.
 """
 import argparse
 import csv
@@ -69,8 +76,9 @@ def signal_list(text):
 
 
 def read_csv(path):
-    """{(variant, mode): [(clients, {signal: value})]} from the sampled rows."""
+    """{(variant, mode): [(clients per exit path, {signal: value})]} from the sampled rows."""
     series = {}
+    at_n = {}
     try:
         with open(path, newline="") as f:
             reader = csv.DictReader(f)
@@ -86,15 +94,27 @@ def read_csv(path):
                     v = r.get(s, "")
                     if v not in ("", None):
                         vals[s] = float(v)
-                series.setdefault((r["variant"], r["mode"]), []).append(
-                    (int(r["clients"]), vals))
+                key = (r["variant"], r["mode"])
+                series.setdefault(key, []).append((int(r["clients"]), vals))
+                if r["phase"] == "N":
+                    at_n[key] = int(r["clients"])
     except OSError as e:
         raise BadInput(f"cannot read {path}: {e.strerror}")
     except ValueError as e:
         raise BadInput(f"{path}: {e}")
     if not series:
         raise BadInput(f"{path}: no sampled rows (phases base, step, N, 2N)")
+    # The load per exit path: the leak's clients at N (the leak has one path).
+    load = min(at_n.values()) if at_n else 0
+    for key, rows in series.items():
+        paths = at_n.get(key, 0) // load if load else 1
+        if paths > 1:
+            series[key] = [(c / paths, v) for c, v in rows]
+        PATHS[key] = max(paths, 1)
     return series
+
+
+PATHS = {}  # (variant, mode) -> exit paths the line was driven through
 
 
 def judged(manifest, mode):
@@ -162,17 +182,20 @@ def draw_panel(ax, series, mode, s, small=False):
         xs = [c for c, _ in pts]
         ys = [v / 1024 if s in BYTES else v for _, v in pts]
         slope = per_client(pts)
+        label = variant
+        if PATHS.get((variant, mode), 1) > 1:
+            label += f", {PATHS[(variant, mode)]} exit paths"
         if slope is None:
-            label = variant
+            pass
         elif s in BYTES:
-            label = f"{variant} ({slope:+.0f} B/client)"
+            label += f" ({slope:+.0f} B/client)"
         else:
-            label = f"{variant} ({slope:+.2f}/client)"
+            label += f" ({slope:+.2f}/client)"
         ax.plot(xs, ys, marker="o", markersize=3 if small else 4, linewidth=1.8,
                 color=COLOURS[variant], label=label)
     ax.set_title(f"{LABELS[s]}, {'under memcheck' if mode == 'memcheck' else 'native'}",
                  fontsize="small" if small else "medium")
-    ax.set_xlabel("clients served", fontsize="small")
+    ax.set_xlabel("clients served (per exit path)", fontsize="small")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="x-small" if small else "small", loc="upper left")
     lo, hi = ax.get_ylim()
