@@ -76,7 +76,8 @@ def signal_list(text):
 
 
 def read_csv(path):
-    """{(variant, mode): [(clients per exit path, {signal: value})]} from the sampled rows."""
+    """{(variant, mode): [(clients per exit path, {signal: value})]} from the sampled rows,
+    and {(variant, mode): exit paths}."""
     series = {}
     at_n = {}
     try:
@@ -106,15 +107,12 @@ def read_csv(path):
         raise BadInput(f"{path}: no sampled rows (phases base, step, N, 2N)")
     # The load per exit path: the leak's clients at N (the leak has one path).
     load = min(at_n.values()) if at_n else 0
+    paths = {}
     for key, rows in series.items():
-        paths = at_n.get(key, 0) // load if load else 1
-        if paths > 1:
-            series[key] = [(c / paths, v) for c, v in rows]
-        PATHS[key] = max(paths, 1)
-    return series
-
-
-PATHS = {}  # (variant, mode) -> exit paths the line was driven through
+        paths[key] = max(at_n.get(key, 0) // load if load else 1, 1)
+        if paths[key] > 1:
+            series[key] = [(c / paths[key], v) for c, v in rows]
+    return series, paths
 
 
 def judged(manifest, mode):
@@ -174,7 +172,7 @@ def import_pyplot():
     return plt
 
 
-def draw_panel(ax, series, mode, s, small=False):
+def draw_panel(ax, series, paths, mode, s, small=False):
     for variant in ("leak", "fixed"):
         pts = points(series, variant, mode, s)
         if not pts:
@@ -183,8 +181,8 @@ def draw_panel(ax, series, mode, s, small=False):
         ys = [v / 1024 if s in BYTES else v for _, v in pts]
         slope = per_client(pts)
         label = variant
-        if PATHS.get((variant, mode), 1) > 1:
-            label += f", {PATHS[(variant, mode)]} exit paths"
+        if paths.get((variant, mode), 1) > 1:
+            label += f", {paths[(variant, mode)]} exit paths"
         if slope is None:
             pass
         elif s in BYTES:
@@ -214,7 +212,7 @@ def plot_case(args):
         manifest["memcheck_expect"] = args.memcheck_expect
     if not manifest.get("expect") and not manifest.get("memcheck_expect"):
         raise BadInput("which signals? give --manifest or --expect")
-    series = read_csv(args.csv)
+    series, paths = read_csv(args.csv)
     if args.verify:
         problems = verify(series, manifest)
         for p in problems:
@@ -236,7 +234,7 @@ def plot_case(args):
     for r, (mode, sigs) in enumerate(rows):
         for c in range(ncols):
             if c < len(sigs):
-                draw_panel(axes[r][c], series, mode, sigs[c])
+                draw_panel(axes[r][c], series, paths, mode, sigs[c])
             else:
                 axes[r][c].axis("off")
     title = manifest["name"]
@@ -256,12 +254,12 @@ def plot_summary(args):
     cases = []
     for n in names:
         m = read_manifest(os.path.join(args.manifest_dir, n + ".manifest"))
-        series = read_csv(os.path.join(args.csv_dir, n + ".csv"))
+        series, paths = read_csv(os.path.join(args.csv_dir, n + ".csv"))
         mode = "native" if any(md == "native" for _, md in series) else "memcheck"
-        cases.append((m, series, mode, judged(m, mode)))
+        cases.append((m, series, paths, mode, judged(m, mode)))
     if args.verify:
         bad = 0
-        for m, series, _, _ in cases:
+        for m, series, _, _, _ in cases:
             for p in verify(series, m):
                 sys.stderr.write(f"plot.py: {m['name']}: {p}\n")
                 bad += 1
@@ -274,11 +272,11 @@ def plot_summary(args):
     ncols = max(len(sigs) for *_, sigs in cases)
     fig, axes = plt.subplots(len(cases), ncols, figsize=(4.0 * ncols + 0.6, 2.7 * len(cases)),
                              squeeze=False)
-    for r, (m, series, mode, sigs) in enumerate(cases):
+    for r, (m, series, paths, mode, sigs) in enumerate(cases):
         for c in range(ncols):
             ax = axes[r][c]
             if c < len(sigs):
-                draw_panel(ax, series, mode, sigs[c], small=True)
+                draw_panel(ax, series, paths, mode, sigs[c], small=True)
                 if c == 0:
                     ax.set_ylabel(m["name"], fontsize="small")
             else:
