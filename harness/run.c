@@ -856,11 +856,6 @@ static const char *unit_of(enum lc_scenario_kind k)
 }
 
 /*
- * One step of the load: every scenario in turn, load units each. With
- * several (a fix checked on every exit path) each one's share is sampled,
- * so a verdict can say which path leaks.
- */
-/*
  * One scenario's share of a half of the load, in steps, sampling after
  * each but the last (a full sample follows it). The samples are for the
  * time series, so without --csv it is one step and a check takes no
@@ -891,6 +886,11 @@ static int drive_half(struct ctx *c, const char *phase, long load)
 	return 0;
 }
 
+/*
+ * One step of the load: every scenario in turn, load units each. With
+ * several (a fix checked on every exit path) each one's share is sampled,
+ * so a verdict can say which path leaks.
+ */
 static int drive_step(struct ctx *c, int round, const char *phase)
 {
 	const struct lc_config *cfg = c->cfg;
