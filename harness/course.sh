@@ -186,7 +186,7 @@ cmd_start() {
 		-e 's/^sessions \([^ ]*\) \([0-9]*\)$/with \2 clients connected, "\1" lists \2 sessions/' \
 		-e 's/^/  - the feature still works: /'
 	echo "  - clients on every way a connection ends ($(sed -n 's/^verify=//p' "$m")):"
-	echo "    threads and fds back to the baseline exactly, heap within 16 B a client"
+	echo "    threads and fds back to the baseline exactly, heap under 16 bytes a client"
 	echo "  - memcheck at exit: no error, no byte lost, no fd left open"
 	echo
 	echo "Next: ./leaklab watch ${name%%-*} (verifies on every save), ./leaklab hint ${name%%-*} when stuck."
@@ -242,7 +242,7 @@ cmd_hint() {
 	awk -v n="$next" '
 		/^## Hint / { show = ($3 + 0 <= n) }
 		show { print }
-	' "$hints"
+	' "$hints" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}'
 	state=$(progress_get "$name" 2)
 	progress_set "$name" "${state:-pending}" "$next" ""
 	[ "$next" -lt "$tiers" ] && echo && echo "(./leaklab hint ${name%%-*} again for hint $((next + 1)) of $tiers)"

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <leaklab/error.h>
+#include <leaklab/probe.h>
 #include <leaklab/transport.h>
 
 /* The value of a Prometheus sample line "name value", or -1. */
@@ -74,9 +75,9 @@ int lc_fetch_metrics(const char *host, unsigned port, int timeout_ms, long long 
 	}
 	body = strstr(buf, "\r\n\r\n");
 	body = body ? body + 4 : buf;
-	*heap = metric(body, "leaklab_heap_bytes");
-	*threads = (long)metric(body, "leaklab_threads");
-	*fds = (long)metric(body, "leaklab_open_fds");
+	*heap = metric(body, LL_PROBE_METRIC_HEAP_BYTES);
+	*threads = (long)metric(body, LL_PROBE_METRIC_THREADS);
+	*fds = (long)metric(body, LL_PROBE_METRIC_OPEN_FDS);
 	if (*heap < 0)
 		err = LL_EPROTO;
 out_destroy:

@@ -138,7 +138,7 @@ int lc_manifest_read(const char *path, struct lc_manifest *m)
 	return lc_manifest_parse(buf, m);
 }
 
-int lc_manifest_path(const char *name, char *out, size_t size)
+int lc_build_path(const char *rel, char *out, size_t size)
 {
 	char exe[4096];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -152,6 +152,15 @@ int lc_manifest_path(const char *name, char *out, size_t size)
 	if (!slash)
 		return LL_EIO;
 	*slash = '\0';
-	len = snprintf(out, size, "%s/../cases/%s.manifest", exe, name);
+	len = snprintf(out, size, "%s/../%s", exe, rel);
 	return len < 0 || (size_t)len >= size ? LL_ETOOBIG : 0;
+}
+
+int lc_manifest_path(const char *name, char *out, size_t size)
+{
+	char rel[300];
+
+	if (snprintf(rel, sizeof(rel), "cases/%s.manifest", name) >= (int)sizeof(rel))
+		return LL_ETOOBIG;
+	return lc_build_path(rel, out, size);
 }

@@ -52,4 +52,11 @@ void lc_manifest_free(struct lc_manifest *m);
  */
 int lc_manifest_path(const char *name, char *out, size_t size);
 
+/*
+ * A path in the build tree, found the same way: dirname(/proc/self/exe)
+ * /../REL (this executable lives in BUILD/bin). Returns 0, LL_EIO or
+ * LL_ETOOBIG.
+ */
+int lc_build_path(const char *rel, char *out, size_t size);
+
 #endif

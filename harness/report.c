@@ -80,9 +80,20 @@ void lc_report_table(FILE *out, const struct lc_config *cfg, const struct lc_run
 	char head[64], status[64];
 	int s;
 
+	char paths[160] = "";
+	size_t i, len = 0;
+
+	for (i = 0; i < run->nscenarios && len + 1 < sizeof(paths); i++)
+		len += (size_t)snprintf(paths + len, sizeof(paths) - len, "%s%s", i ? "," : "",
+					lc_scenario_name(run->scenarios[i]));
 	fprintf(out, "\n== %s: %s variant, %s, scenario %s, load %ld ==\n",
 		cfg->case_name ? cfg->case_name : run->program, lc_variant_name(run->variant),
-		lc_mode_name(run->mode), lc_scenario_name(cfg->scenario), run->load);
+		lc_mode_name(run->mode), paths[0] ? paths : lc_scenario_name(cfg->scenario),
+		run->load);
+	for (i = 0; i < run->nbehaviour; i++)
+		fprintf(out, "behaviour: %s: %s%s%s\n", run->behaviour[i].what,
+			run->behaviour[i].ok ? "ok" : "BROKEN", run->behaviour[i].ok ? "" : ": ",
+			run->behaviour[i].ok ? "" : run->behaviour[i].why);
 	if (!run->judged) {
 		fprintf(out, "error: %s\n", run->error);
 		if (run->log_tail[0])
@@ -328,7 +339,21 @@ static void json_run(FILE *f, const struct lc_config *cfg, const struct lc_run *
 	fprintf(f, ",\n      \"program\": ");
 	json_str(f, run->program);
 	fprintf(f, ",\n      \"scenario\": ");
-	json_str(f, lc_scenario_name(cfg->scenario));
+	json_str(f, lc_scenario_name(run->nscenarios ? run->scenarios[0] : cfg->scenario));
+	fprintf(f, ",\n      \"scenarios\": [");
+	for (i = 0; i < (int)run->nscenarios; i++) {
+		fprintf(f, "%s", i ? ", " : "");
+		json_str(f, lc_scenario_name(run->scenarios[i]));
+	}
+	fprintf(f, "],\n      \"behaviour\": [");
+	for (i = 0; i < (int)run->nbehaviour; i++) {
+		fprintf(f, "%s{\"check\": ", i ? ", " : "");
+		json_str(f, run->behaviour[i].what);
+		fprintf(f, ", \"ok\": %s, \"why\": ", run->behaviour[i].ok ? "true" : "false");
+		json_str(f, run->behaviour[i].why);
+		fprintf(f, "}");
+	}
+	fprintf(f, "]");
 	fprintf(f, ",\n      \"load\": %ld,\n      \"warmup\": %ld,\n      \"expect\": ", run->load,
 		run->warmup);
 	json_signals(f, run->variant == LC_LEAK ? run->expect : 0);

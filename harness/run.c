@@ -37,6 +37,7 @@
 #include <leaklab/error.h>
 
 #include "http.h"
+#include "manifest.h"
 #include "memcheck.h"
 #include "proc.h"
 
@@ -792,22 +793,15 @@ static void prune_logs(const char *dir)
 static int logs_base(const struct lc_config *cfg, char *out, size_t size)
 {
 	char exe[PATH_MAX], want[PATH_MAX + 16];
-	char *slash;
-	ssize_t n;
+	int err;
 
 	if (cfg->logs_dir) {
 		if (snprintf(want, sizeof(want), "%s", cfg->logs_dir) >= (int)sizeof(want))
 			return LL_ETOOBIG;
 	} else {
-		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		if (n <= 0)
-			return LL_EIO;
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (!slash)
-			return LL_EIO;
-		*slash = '\0';
-		snprintf(want, sizeof(want), "%s/../logs", exe);
+		err = lc_build_path("logs", want, sizeof(want));
+		if (err)
+			return err;
 	}
 	if (mkdir(want, 0755) != 0 && errno != EEXIST)
 		return LL_EIO;

@@ -169,6 +169,18 @@ int ll_probe_sample(pid_t pid, struct ll_probe_sample *out)
 	return 0;
 }
 
+/*
+ * The /metrics text, one gauge per sample field in the order threads, fds,
+ * resident bytes, heap bytes, each with the HELP and TYPE lines that
+ * Prometheus's text exposition format 0.0.4 puts before a sample.
+ */
+#define GAUGE(name, help) "# HELP " name " " help "\n# TYPE " name " gauge\n" name " %ld\n"
+#define METRICS_FORMAT                                                                             \
+	GAUGE(LL_PROBE_METRIC_THREADS, "Threads in this process.")                                 \
+	GAUGE(LL_PROBE_METRIC_OPEN_FDS, "Open file descriptors of this process.")                  \
+	GAUGE(LL_PROBE_METRIC_RESIDENT_BYTES, "Resident set size in bytes.")                       \
+	GAUGE(LL_PROBE_METRIC_HEAP_BYTES, "Bytes in use from malloc.")
+
 int ll_probe_format_metrics(char *buf, size_t size)
 {
 	struct ll_probe_sample s;
@@ -179,21 +191,7 @@ int ll_probe_format_metrics(char *buf, size_t size)
 	rc = ll_probe_sample(0, &s);
 	if (rc)
 		return rc;
-	/* Prometheus text exposition format 0.0.4: HELP and TYPE before each sample. */
-	n = snprintf(buf, size,
-		     "# HELP leaklab_threads Threads in this process.\n"
-		     "# TYPE leaklab_threads gauge\n"
-		     "leaklab_threads %ld\n"
-		     "# HELP leaklab_open_fds Open file descriptors of this process.\n"
-		     "# TYPE leaklab_open_fds gauge\n"
-		     "leaklab_open_fds %ld\n"
-		     "# HELP leaklab_resident_bytes Resident set size in bytes.\n"
-		     "# TYPE leaklab_resident_bytes gauge\n"
-		     "leaklab_resident_bytes %ld\n"
-		     "# HELP leaklab_heap_bytes Bytes in use from malloc.\n"
-		     "# TYPE leaklab_heap_bytes gauge\n"
-		     "leaklab_heap_bytes %ld\n",
-		     s.threads, s.fds, s.rss_kib * 1024, s.heap_bytes);
+	n = snprintf(buf, size, METRICS_FORMAT, s.threads, s.fds, s.rss_kib * 1024, s.heap_bytes);
 	if (n < 0)
 		return LL_EIO;
 	if ((size_t)n >= size)

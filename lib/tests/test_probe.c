@@ -199,12 +199,16 @@ static void test_metrics(void)
 	for (int i = 0; i < n; i++)
 		lines += buf[i] == '\n';
 	CHECK_EQ(lines, 12);
-	CHECK_EQ(metric(buf, "leaklab_threads"), s.threads);
-	CHECK_EQ(metric(buf, "leaklab_open_fds"), s.fds);
+	/* The names the harness, the alert rules and the dashboard read. */
+	CHECK(strcmp(LL_PROBE_METRIC_THREADS, "leaklab_threads") == 0);
+	CHECK(strcmp(LL_PROBE_METRIC_OPEN_FDS, "leaklab_open_fds") == 0);
+	CHECK(strcmp(LL_PROBE_METRIC_HEAP_BYTES, "leaklab_heap_bytes") == 0);
+	CHECK_EQ(metric(buf, LL_PROBE_METRIC_THREADS), s.threads);
+	CHECK_EQ(metric(buf, LL_PROBE_METRIC_OPEN_FDS), s.fds);
 	/* Memory moves a little between two samples; the units must agree. */
-	CHECK_INT(metric(buf, "leaklab_resident_bytes"), >, s.rss_kib * 1024 / 2);
-	CHECK_INT(metric(buf, "leaklab_resident_bytes"), <, s.rss_kib * 1024 * 2);
-	CHECK_INT(metric(buf, "leaklab_heap_bytes"), >, 0);
+	CHECK_INT(metric(buf, LL_PROBE_METRIC_RESIDENT_BYTES), >, s.rss_kib * 1024 / 2);
+	CHECK_INT(metric(buf, LL_PROBE_METRIC_RESIDENT_BYTES), <, s.rss_kib * 1024 * 2);
+	CHECK_INT(metric(buf, LL_PROBE_METRIC_HEAP_BYTES), >, 0);
 	/* The values may change by a digit between calls, so the short buffer is well short. */
 	CHECK_EQ(ll_probe_format_metrics(buf, (size_t)n / 2), LL_ETOOBIG);
 	CHECK_EQ(ll_probe_format_metrics(buf, 1), LL_ETOOBIG);

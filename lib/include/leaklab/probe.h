@@ -11,6 +11,17 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/*
+ * The metric names GET /metrics serves, defined once: the harness's metrics
+ * client, the alert rules (harness/prometheus/leaklab.rules.yml) and the
+ * live dashboard read these exact strings. Counts carry no unit; memory is
+ * in bytes, as Prometheus's naming rules ask (a base unit in the name).
+ */
+#define LL_PROBE_METRIC_THREADS	       "leaklab_threads"
+#define LL_PROBE_METRIC_OPEN_FDS       "leaklab_open_fds"
+#define LL_PROBE_METRIC_RESIDENT_BYTES "leaklab_resident_bytes"
+#define LL_PROBE_METRIC_HEAP_BYTES     "leaklab_heap_bytes"
+
 struct ll_probe_sample {
 	long threads;	 /* /proc/PID/status Threads: */
 	long fds;	 /* entries of /proc/PID/fd */
@@ -26,9 +37,9 @@ int ll_probe_sample(pid_t pid, struct ll_probe_sample *out);
 
 /*
  * Writes the calling process's sample in Prometheus text exposition format
- * (leaklab_threads, leaklab_open_fds, leaklab_resident_bytes,
- * leaklab_heap_bytes, each with HELP and TYPE lines) into buf, NUL
- * terminated. Returns the length written, or LL_ETOOBIG if buf is too small,
+ * 0.0.4 (the four LL_PROBE_METRIC_* gauges, each with HELP and TYPE lines,
+ * as `promtool check metrics` asks) into buf, NUL terminated. Does not
+ * block beyond reading /proc. Returns the length written, or LL_ETOOBIG if buf is too small,
  * or LL_EIO.
  */
 int ll_probe_format_metrics(char *buf, size_t size);
