@@ -21,9 +21,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <leaklab/app.h>
 #include <leaklab/error.h>
 
-#define READY_PREFIX "leaklab: listening on "
+/* The programs' ready line, defined once beside the code that prints it. */
+#define READY_PREFIX LL_APP_READY_PREFIX
 
 long lc_now_ms(void)
 {

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include <leaklab/alloc.h>
+#include <leaklab/app.h>
 #include <leaklab/error.h>
 
 #include "http.h"
@@ -609,7 +610,7 @@ out_free_prog:
 	if (err == LL_ETIMEDOUT) {
 		read_log_tail(c->log_path, run->log_tail, sizeof(run->log_tail));
 		return run_error(run, err,
-				 "no ready line (\"leaklab: listening on HOST:PORT\") "
+				 "no ready line (\"" LL_APP_READY_PREFIX "HOST:PORT\") "
 				 "within %d s: no verdict",
 				 c->lim.ready_ms / 1000);
 	}

@@ -303,8 +303,9 @@ static void test_nomem(void)
 	ll_cancel_destroy(p);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	check_start(argc, argv);
 	RUN(test_trigger_wakes);
 	RUN(test_children);
 	RUN(test_destroy_detaches);
@@ -313,5 +314,5 @@ int main(void)
 	RUN(test_wait_timeout);
 	RUN(test_concurrent_tree);
 	RUN(test_nomem);
-	return 0;
+	return check_finish();
 }

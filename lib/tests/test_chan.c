@@ -422,8 +422,9 @@ static void test_stress(void)
 	run_stress(2, n / 2, 1);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	check_start(argc, argv);
 	RUN(test_rendezvous_blocks);
 	RUN(test_rendezvous_try);
 	RUN(test_timeouts);
@@ -433,5 +434,5 @@ int main(void)
 	RUN(test_close_drains);
 	RUN(test_create_nomem);
 	RUN(test_stress);
-	return 0;
+	return check_finish();
 }

@@ -33,9 +33,10 @@ static void test_fail_after(void)
 	ll_free(NULL);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	check_start(argc, argv);
 	RUN(test_strerror);
 	RUN(test_fail_after);
-	return 0;
+	return check_finish();
 }

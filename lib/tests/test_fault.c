@@ -13,7 +13,12 @@
  * fragmented message and its echo); and a whole wss server life: TLS
  * context, create, run, one client, stop, join, destroy.
  *
- * The countdown of ll_alloc_fail_after() is global across threads, so an
+ * Each operation runs in both of SQLite's modes: from the nth allocation
+ * on (ll_alloc_fail_after: the path that gives up, with every allocation
+ * of the cleanup failing too) and the nth alone (ll_alloc_fail_once: what
+ * comes after one failure, with the rest succeeding, must still be right).
+ *
+ * The countdown of the fault setting is global across threads, so an
  * injected failure lands on whichever side allocates the nth time: the
  * client, the server's accept loop or a connection thread. Either is fine;
  * what matters is that each side then fails cleanly. Only the library's own
@@ -40,11 +45,13 @@
 /* No operation here needs nearly this many allocations; reaching it is a failure. */
 #define MAX_N 200
 /*
- * Deadlines for the client. They only run out if a side neither answers
- * nor hangs up, which is the hang this test exists to catch; a loaded
- * machine under Valgrind stays far below them.
+ * Deadlines for the client and the server's handshake. They only run out
+ * if a side neither answers nor hangs up, which is the hang this test
+ * exists to catch, so they can be long: with 5 s, the clean run of the wss
+ * server life under DRD ran out of time (LL_ECLOSED) once, at a load
+ * average of 40 on this 2-core machine.
  */
-#define IO_TIMEOUT_MS 5000
+#define IO_TIMEOUT_MS 20000
 /* How long a server thread may take to go away after its client is done. */
 #define QUIESCE_TIMEOUT_MS 10000
 
@@ -87,9 +94,19 @@ static void quiesce(const struct ll_probe_sample *base)
 	CHECK_EQ(now.fds, base->fds);
 }
 
+/* How the nth allocation fails: from then on, or alone. */
+struct fault_mode {
+	const char *name;
+	void (*set)(long n);
+};
+
+static const struct fault_mode from_n_on = {"from n on", ll_alloc_fail_after};
+static const struct fault_mode nth_only = {"nth only", ll_alloc_fail_once};
+
 /* Figures for the summary at the end. */
 struct tally {
 	const char *name;
+	const char *mode;
 	long tried;  /* values of n run */
 	long needed; /* allocations of one clean run */
 	long failed; /* runs that ended in an error */
@@ -99,8 +116,9 @@ struct tally {
 static void report(const struct tally *t)
 {
 	fprintf(stderr,
-		"fault: %-18s %3ld allocations, %3ld values of n (%ld failed cleanly), %lld ms\n",
-		t->name, t->needed, t->tried, t->failed, t->ms);
+		"fault: %-18s %-9s %3ld allocations, %3ld values of n (%ld failed cleanly), "
+		"%lld ms\n",
+		t->name, t->mode, t->needed, t->tried, t->failed, t->ms);
 }
 
 /* --- the server the tests talk to ------------------------------------- */
@@ -211,15 +229,15 @@ static int handshake_functions(void)
 	return rc == len ? 0 : rc;
 }
 
-static void test_handshake_functions(void)
+static void fault_handshake_functions(const struct fault_mode *m)
 {
-	struct tally t = {.name = "handshake text"};
+	struct tally t = {.name = "handshake text", .mode = m->name};
 	long long t0 = now_ms();
 	long n, used = 0;
 	int rc = -99;
 
 	for (n = 1; n <= MAX_N; n++) {
-		ll_alloc_fail_after(n);
+		m->set(n);
 		rc = handshake_functions();
 		used = ll_alloc_count();
 		ll_alloc_fail_after(0);
@@ -243,9 +261,9 @@ static void test_handshake_functions(void)
 
 /* --- (1b) a real server and a real client connecting ------------------ */
 
-static void test_server_handshake(void)
+static void fault_server_handshake(const struct fault_mode *m)
 {
-	struct tally t = {.name = "connect + echo"};
+	struct tally t = {.name = "connect + echo", .mode = m->name};
 	struct ll_ws_server_opts opts = server_opts;
 	struct ll_probe_sample base;
 	struct running r;
@@ -267,7 +285,7 @@ static void test_server_handshake(void)
 		struct ll_ws_conn *c = NULL;
 		int status = 0;
 
-		ll_alloc_fail_after(n);
+		m->set(n);
 		rc = ll_ws_client_connect(&c, "127.0.0.1", r.port, &client_opts, &status);
 		if (rc == 0)
 			rc = echo_once(c, "hello");
@@ -341,9 +359,9 @@ static int round_trip(struct ll_ws_conn *c)
 	return 0;
 }
 
-static void test_round_trip(void)
+static void fault_round_trip(const struct fault_mode *m)
 {
-	struct tally t = {.name = "message round trip"};
+	struct tally t = {.name = "message round trip", .mode = m->name};
 	struct ll_ws_server_opts opts = server_opts;
 	struct ll_probe_sample base;
 	struct running r;
@@ -361,7 +379,7 @@ static void test_round_trip(void)
 		/* The connection is made clean; only the round trip is injected. */
 		CHECK_EQ(ll_ws_client_connect(&c, "127.0.0.1", r.port, &client_opts, NULL), 0);
 		CHECK_EQ(echo_once(c, "warm-up"), 0);
-		ll_alloc_fail_after(n);
+		m->set(n);
 		rc = round_trip(c);
 		used = ll_alloc_count();
 		ll_alloc_fail_after(0);
@@ -446,9 +464,9 @@ out_destroy_sctx:
 	return rc;
 }
 
-static void test_server_life(void)
+static void fault_server_life(const struct fault_mode *m)
 {
-	struct tally t = {.name = "wss server life"};
+	struct tally t = {.name = "wss server life", .mode = m->name};
 	struct ll_probe_sample base;
 	long long t0 = now_ms();
 	long n, used = 0;
@@ -456,7 +474,7 @@ static void test_server_life(void)
 
 	CHECK_EQ(ll_probe_sample(0, &base), 0);
 	for (n = 1; n <= MAX_N; n++) {
-		ll_alloc_fail_after(n);
+		m->set(n);
 		rc = server_life();
 		used = ll_alloc_count();
 		ll_alloc_fail_after(0);
@@ -475,11 +493,57 @@ static void test_server_life(void)
 	report(&t);
 }
 
-int main(void)
+/* Each operation in both modes, as tests of their own. */
+static void test_handshake_functions(void)
 {
+	fault_handshake_functions(&from_n_on);
+}
+
+static void test_handshake_functions_once(void)
+{
+	fault_handshake_functions(&nth_only);
+}
+
+static void test_server_handshake(void)
+{
+	fault_server_handshake(&from_n_on);
+}
+
+static void test_server_handshake_once(void)
+{
+	fault_server_handshake(&nth_only);
+}
+
+static void test_round_trip(void)
+{
+	fault_round_trip(&from_n_on);
+}
+
+static void test_round_trip_once(void)
+{
+	fault_round_trip(&nth_only);
+}
+
+static void test_server_life(void)
+{
+	fault_server_life(&from_n_on);
+}
+
+static void test_server_life_once(void)
+{
+	fault_server_life(&nth_only);
+}
+
+int main(int argc, char **argv)
+{
+	check_start(argc, argv);
 	RUN(test_handshake_functions);
+	RUN(test_handshake_functions_once);
 	RUN(test_server_handshake);
+	RUN(test_server_handshake_once);
 	RUN(test_round_trip);
+	RUN(test_round_trip_once);
 	RUN(test_server_life);
-	return 0;
+	RUN(test_server_life_once);
+	return check_finish();
 }

@@ -287,8 +287,9 @@ static void test_nomem(void)
 	ll_group_destroy(g);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	check_start(argc, argv);
 	warm_up();
 	RUN(test_go_wait);
 	RUN(test_running);
@@ -297,5 +298,5 @@ int main(void)
 	RUN(test_destroy_waits);
 	RUN(test_stack_size);
 	RUN(test_nomem);
-	return 0;
+	return check_finish();
 }

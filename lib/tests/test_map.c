@@ -311,13 +311,14 @@ static void test_concurrent(void)
 	CHECK_EQ(atomic_load(&freed), 2 * THREADS * PER_THREAD);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	check_start(argc, argv);
 	RUN(test_basic);
 	RUN(test_free_value);
 	RUN(test_grow_shrink);
 	RUN(test_foreach);
 	RUN(test_nomem);
 	RUN(test_concurrent);
-	return 0;
+	return check_finish();
 }

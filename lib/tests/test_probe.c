@@ -214,12 +214,13 @@ static void test_metrics(void)
 	CHECK_EQ(ll_probe_format_metrics(buf, 1), LL_ETOOBIG);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	check_start(argc, argv);
 	RUN(test_threads);
 	RUN(test_fds);
 	RUN(test_memory);
 	RUN(test_other_process);
 	RUN(test_metrics);
-	return 0;
+	return check_finish();
 }

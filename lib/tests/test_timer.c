@@ -210,8 +210,9 @@ static void test_errors(void)
 	CHECK_EQ(atomic_load(&count), 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	check_start(argc, argv);
 	warm_up();
 	RUN(test_periodic);
 	RUN(test_skips_missed);
@@ -220,5 +221,5 @@ int main(void)
 	RUN(test_cancel_from_callback);
 	RUN(test_many);
 	RUN(test_errors);
-	return 0;
+	return check_finish();
 }

@@ -584,8 +584,9 @@ static void test_tls_files_and_verify(void)
 	rmdir(dir);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	check_start(argc, argv);
 	RUN(test_plain_echo);
 	RUN(test_read_timeout);
 	RUN(test_shutdown_wakes_reader);
@@ -599,5 +600,5 @@ int main(void)
 	RUN(test_tls_handshake_timeout);
 	RUN(test_tls_against_plain_peer);
 	RUN(test_tls_files_and_verify);
-	return 0;
+	return check_finish();
 }

@@ -308,8 +308,9 @@ static void test_three_byte_prefixes(void)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	check_start(argc, argv);
 	RUN(test_valid_samples);
 	RUN(test_invalid_samples);
 	RUN(test_truncated);
@@ -317,5 +318,5 @@ int main(void)
 	RUN(test_every_code_point);
 	RUN(test_all_two_byte_prefixes);
 	RUN(test_three_byte_prefixes);
-	return 0;
+	return check_finish();
 }

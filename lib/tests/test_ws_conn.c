@@ -431,8 +431,9 @@ static void test_create_fault_injection(void)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	check_start(argc, argv);
 	RUN(test_round_trip_sizes);
 	RUN(test_big_message);
 	RUN(test_fragments_and_ping);
@@ -446,5 +447,5 @@ int main(void)
 	RUN(test_retain_after_destroy);
 	RUN(test_pre_bytes);
 	RUN(test_create_fault_injection);
-	return 0;
+	return check_finish();
 }

@@ -1125,8 +1125,9 @@ static void test_fault_injection(void)
 	bytes_free(&in);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	check_start(argc, argv);
 	RUN(test_header);
 	RUN(test_mask);
 	RUN(test_close_code_valid);
@@ -1143,5 +1144,5 @@ int main(void)
 	RUN(test_buffer_reuse);
 	RUN(test_growth);
 	RUN(test_fault_injection);
-	return 0;
+	return check_finish();
 }

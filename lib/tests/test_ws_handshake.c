@@ -354,8 +354,9 @@ static void test_client_bad_responses(void)
 	CHECK_EQ(status, 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	check_start(argc, argv);
 	RUN(test_accept_key_rfc_example);
 	RUN(test_valid_request);
 	RUN(test_every_prefix_is_incomplete);
@@ -366,5 +367,5 @@ int main(void)
 	RUN(test_error_responses);
 	RUN(test_client_round_trip);
 	RUN(test_client_bad_responses);
-	return 0;
+	return check_finish();
 }

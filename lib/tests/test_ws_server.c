@@ -315,8 +315,9 @@ static void test_concurrent_clients(void)
 	stop(&r);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	check_start(argc, argv);
 	RUN(test_echo_round_trips);
 	RUN(test_refused_handshakes);
 	RUN(test_metrics);
@@ -324,5 +325,5 @@ int main(void)
 	RUN(test_tls);
 	RUN(test_graceful_stop);
 	RUN(test_concurrent_clients);
-	return 0;
+	return check_finish();
 }

@@ -43,22 +43,15 @@ static inline int task_count(void)
 	return n;
 }
 
-static inline void *testutil_noop_main(void *arg)
-{
-	return arg;
-}
-
 /*
  * Starts and joins one thread before any baseline is taken: some runtimes
  * (TSan's background thread) add a thread of their own on the first
  * pthread_create(), which would otherwise count against the baseline.
+ * RUN() does this once before its first test, too.
  */
 static inline void warm_up(void)
 {
-	pthread_t th;
-
-	CHECK_EQ(pthread_create(&th, NULL, testutil_noop_main, NULL), 0);
-	CHECK_EQ(pthread_join(th, NULL), 0);
+	check_warm_up_();
 }
 
 /*

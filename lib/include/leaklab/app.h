@@ -6,10 +6,13 @@
  * Common options: --host H (127.0.0.1), --port N (0), --tls, --max-conns N,
  * --handshake-timeout-ms N (ll_ws_server_opts.handshake_timeout_ms),
  * --write-timeout-ms N (overrides conn.write_timeout_ms), --no-metrics,
- * --help. Each knob adds "--NAME N".
+ * -h/--help. Each knob adds a long option "--NAME N". They are parsed with
+ * getopt_long(), so a value may also follow as "--NAME=N", and every
+ * number is range-checked: a value that does not fit is refused with a
+ * message and exit code 2, never cut short by a cast.
  *
- * Once listening it prints "leaklab: listening on HOST:PORT" to stdout and
- * flushes. SIGINT and SIGTERM stop the server gracefully (they are blocked
+ * Once listening it prints LL_APP_READY_PREFIX "HOST:PORT" on a line of its
+ * own to stdout and flushes. SIGINT and SIGTERM stop the server gracefully (they are blocked
  * in every thread and taken by sigwait, so no handler runs in signal
  * context); then teardown runs and ll_app_main returns 0.
  */
@@ -18,6 +21,18 @@
 
 #include <leaklab/ws_server.h>
 
+/*
+ * The start of the line a program prints once it listens, followed by
+ * HOST:PORT: the harness (harness/proc.c) waits for it, so both spell it
+ * through this one definition.
+ */
+#define LL_APP_READY_PREFIX "leaklab: listening on "
+
+/*
+ * A case's own number option. Its value on the command line is a whole
+ * number from 0 to INT_MAX, so the case may pass it on as an int or an
+ * unsigned without a check of its own.
+ */
 struct ll_app_knob {
 	const char *name; /* without dashes: "heartbeat-ms" */
 	long *value;	  /* holds the default; set from the command line */
