@@ -14,6 +14,13 @@
  *   pings MS                  the server pings an idle client about every MS
  *   sessions QUERY K          K clients connected at once each send QUERY and
  *                             each is answered "sessions: K"
+ *   isolated K                K clients connected at once each send their own
+ *                             text, twice, and each gets back exactly its own
+ *                             (nobody else's): replies reach the client that asked
+ *   stays MS                  a client that keeps reading (so it answers every
+ *                             ping) and sends nothing is still connected after
+ *                             MS, and its echo still works: a read deadline
+ *                             must be renewed by pongs, not reap healthy peers
  */
 #ifndef LEAKLAB_HARNESS_BEHAVIOUR_H
 #define LEAKLAB_HARNESS_BEHAVIOUR_H
@@ -26,13 +33,15 @@ enum lc_behaviour_kind {
 	LC_BH_REPLY,
 	LC_BH_PINGS,
 	LC_BH_SESSIONS,
+	LC_BH_STAYS,
+	LC_BH_ISOLATED,
 };
 
 struct lc_behaviour {
 	enum lc_behaviour_kind kind;
 	char text[256];	    /* reply: what to send; sessions: the query */
 	char expected[256]; /* reply: the start of the answer */
-	long number;	    /* pings: the interval in ms; sessions: how many clients */
+	long number;	    /* pings: interval ms; sessions, isolated: clients; stays: ms */
 };
 
 /*
