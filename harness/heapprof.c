@@ -519,6 +519,10 @@ void lc_heap_profile_print(FILE *out, const struct lc_heap_profile *p, long clie
 	if (shown > max_sites)
 		fprintf(out, "  ... and %zu more stacks\n", shown - max_sites);
 	fprintf(out, "  total: %+lld B, %+.1f B/client\n", grew, per(grew, clients));
+	/* The net change is what the LEAK SUMMARY and so the heap signal moved by. */
+	if (p->total != grew)
+		fprintf(out, "  shrank elsewhere: %+lld B, so the net change is %+lld B\n",
+			p->total - grew, p->total);
 	if (!own_source)
 		return;
 	if (nown == 0) {
