@@ -159,6 +159,11 @@ def verify(series, manifest):
     return problems
 
 
+def unit_of(manifest):
+    """What the x axis counts: a burst case's load is messages on one connection."""
+    return "messages sent" if manifest.get("scenario") == "burst" else "clients served"
+
+
 def import_pyplot():
     try:
         import matplotlib
@@ -172,7 +177,8 @@ def import_pyplot():
     return plt
 
 
-def draw_panel(ax, series, paths, mode, s, small=False):
+def draw_panel(ax, series, paths, mode, s, small=False, unit="clients served"):
+    each = "message" if unit.startswith("messages") else "client"
     for variant in ("leak", "fixed"):
         pts = points(series, variant, mode, s)
         if not pts:
@@ -186,14 +192,14 @@ def draw_panel(ax, series, paths, mode, s, small=False):
         if slope is None:
             pass
         elif s in BYTES:
-            label += f" ({slope:+.0f} B/client)"
+            label += f" ({slope:+.0f} B/{each})"
         else:
-            label += f" ({slope:+.2f}/client)"
+            label += f" ({slope:+.2f}/{each})"
         ax.plot(xs, ys, marker="o", markersize=3 if small else 4, linewidth=1.8,
                 color=COLOURS[variant], label=label)
     ax.set_title(f"{LABELS[s]}, {'under memcheck' if mode == 'memcheck' else 'native'}",
                  fontsize="small" if small else "medium")
-    ax.set_xlabel("clients served (per exit path)", fontsize="small")
+    ax.set_xlabel(f"{unit} (per exit path)", fontsize="small")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="x-small" if small else "small", loc="upper left")
     lo, hi = ax.get_ylim()
@@ -234,7 +240,7 @@ def plot_case(args):
     for r, (mode, sigs) in enumerate(rows):
         for c in range(ncols):
             if c < len(sigs):
-                draw_panel(axes[r][c], series, paths, mode, sigs[c])
+                draw_panel(axes[r][c], series, paths, mode, sigs[c], unit=unit_of(manifest))
             else:
                 axes[r][c].axis("off")
     title = manifest["name"]
@@ -276,7 +282,7 @@ def plot_summary(args):
         for c in range(ncols):
             ax = axes[r][c]
             if c < len(sigs):
-                draw_panel(ax, series, paths, mode, sigs[c], small=True)
+                draw_panel(ax, series, paths, mode, sigs[c], small=True, unit=unit_of(m))
                 if c == 0:
                     ax.set_ylabel(m["name"], fontsize="small")
             else:
