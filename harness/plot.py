@@ -289,7 +289,8 @@ def plot_summary(args):
                 ax.axis("off")
     fig.suptitle("leaklab tour: each leak beside its fix, as clients are served",
                  fontsize="medium")
-    fig.tight_layout()
+    # Leave the title its own strip: with many rows the default overlaps it.
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / fig.get_figheight()))
     fig.savefig(args.out, dpi=args.dpi)
     print(f"wrote {args.out}")
     return 0
