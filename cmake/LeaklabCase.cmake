@@ -8,6 +8,8 @@
 #                BEHAVIOUR "echo" ["reply TEXT => EXPECTED" ...]
 #                VERIFY connect-drop connect-close burst bad-handshake
 #                [REQUEST "text of the request scenario"]
+#                [SETTLE_MS 500]  (counts must hold still this long, at least:
+#                                  for a fix whose own deadlines are longer)
 #                [SUMMARY "one line for listings"]
 #                [PROGRAM_ARGS --knob 50 ...])
 #
@@ -56,7 +58,7 @@ function(_leaklab_case_check_signals what)
 endfunction()
 
 function(leaklab_case)
-  cmake_parse_arguments(LC "" "NAME;SCENARIO;LOAD;REQUEST;SUMMARY"
+  cmake_parse_arguments(LC "" "NAME;SCENARIO;LOAD;REQUEST;SUMMARY;SETTLE_MS"
                         "EXPECT;MEMCHECK_EXPECT;PROGRAM_ARGS;BEHAVIOUR;VERIFY" ${ARGN})
   if(LC_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "leaklab_case: unexpected arguments: ${LC_UNPARSED_ARGUMENTS}")
@@ -128,6 +130,12 @@ function(leaklab_case)
   endif()
   string(APPEND m "scenario=${LC_SCENARIO}\n")
   string(APPEND m "load=${LC_LOAD}\n")
+  if(DEFINED LC_SETTLE_MS)
+    if(NOT LC_SETTLE_MS MATCHES "^[1-9][0-9]*$")
+      message(FATAL_ERROR "leaklab_case(${LC_NAME}): SETTLE_MS must be a positive number")
+    endif()
+    string(APPEND m "settle_ms=${LC_SETTLE_MS}\n")
+  endif()
   string(APPEND m "expect=${expect_words}\n")
   string(APPEND m "memcheck_expect=${mexpect_words}\n")
   if(DEFINED LC_REQUEST)
@@ -168,6 +176,9 @@ function(leaklab_case)
   # Both variants must pass the behaviour check; the fixed one is driven
   # through every exit path of VERIFY, as ./leaklab verify drives a fix.
   set(common --load ${LC_LOAD})
+  if(DEFINED LC_SETTLE_MS)
+    list(APPEND common --settle-ms ${LC_SETTLE_MS})
+  endif()
   foreach(b IN LISTS LC_BEHAVIOUR)
     list(APPEND common "--behaviour=${b}")
   endforeach()

@@ -409,9 +409,11 @@ static int configure(const struct cli *cli, const struct lc_manifest *m, struct 
 			return bad("bad --warmup \"%s\"", cli->warmup);
 		cfg->warmup = v;
 	}
-	if (cli->settle) {
-		if (!parse_long(cli->settle, 1, 60000, &v))
-			return bad("bad --settle-ms \"%s\"", cli->settle);
+	if (cli->settle || m->settle_ms) {
+		const char *settle = cli->settle ? cli->settle : m->settle_ms;
+
+		if (!parse_long(settle, 1, 60000, &v))
+			return bad("bad --settle-ms \"%s\"", settle);
 		cfg->settle_ms = (int)v;
 	}
 	cfg->concurrency = DEFAULT_CONCURRENCY;

@@ -19,6 +19,7 @@ void lc_manifest_free(struct lc_manifest *m)
 	ll_free(m->summary);
 	ll_free(m->scenario);
 	ll_free(m->load);
+	ll_free(m->settle_ms);
 	ll_free(m->expect);
 	ll_free(m->memcheck_expect);
 	ll_free(m->request);
@@ -77,12 +78,19 @@ static int parse_line(struct lc_manifest *m, const char *line, size_t len)
 		const char *key;
 		char **slot;
 	} keys[] = {
-	    {"name", &m->name},		{"summary", &m->summary},
-	    {"scenario", &m->scenario}, {"load", &m->load},
-	    {"expect", &m->expect},	{"memcheck_expect", &m->memcheck_expect},
-	    {"request", &m->request},	{"leak", &m->leak},
-	    {"fixed", &m->fixed},	{"verify", &m->verify},
-	    {"source", &m->source},	{"exercise", &m->exercise},
+	    {"name", &m->name},
+	    {"summary", &m->summary},
+	    {"scenario", &m->scenario},
+	    {"load", &m->load},
+	    {"settle_ms", &m->settle_ms},
+	    {"expect", &m->expect},
+	    {"memcheck_expect", &m->memcheck_expect},
+	    {"request", &m->request},
+	    {"leak", &m->leak},
+	    {"fixed", &m->fixed},
+	    {"verify", &m->verify},
+	    {"source", &m->source},
+	    {"exercise", &m->exercise},
 	};
 	size_t i;
 

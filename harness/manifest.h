@@ -7,6 +7,7 @@
  *   summary=handler returns on EOF without closing the socket
  *   scenario=connect-drop
  *   load=20
+ *   settle_ms=500            (optional: the case's deadlines need longer)
  *   expect=fds heap
  *   memcheck_expect=fds heap lost
  *   request=...              (optional)
@@ -27,6 +28,7 @@
 
 struct lc_manifest {
 	char *name, *summary, *scenario, *load, *expect, *memcheck_expect, *request;
+	char *settle_ms; /* how long counts must hold still, at least; or NULL */
 	char *leak, *fixed;
 	char *verify;	/* the exit paths a fix must be clean on, space-separated */
 	char *source;	/* the case's folder */

@@ -170,17 +170,25 @@ static bool same_counts(const struct lc_point *a, const struct lc_point *b)
 }
 
 /*
+ * How long counts must hold still: the mode's window, or longer where the
+ * case says its own deadlines need it (SETTLE_MS: a fixed server that
+ * reaps a silent peer after 300 ms must be given the time to do so).
+ */
+static int settle_window(const struct ctx *c)
+{
+	return c->cfg->settle_ms > c->lim.window_ms ? c->cfg->settle_ms : c->lim.window_ms;
+}
+
+/*
  * Polls threads and fds until they equal target (if not NULL) or hold
- * still for the window (window_ms, or 0 for the mode's or --settle-ms);
+ * still for the window (window_ms, or 0 for settle_window()'s);
  * gives up after settle_max_ms. pt gets the last sample and how the
  * settling went.
  */
 static int settle(struct ctx *c, const char *phase, const struct lc_point *target,
 		  struct lc_point *pt, int window_ms)
 {
-	int window = window_ms > 0	     ? window_ms
-		     : c->cfg->settle_ms > 0 ? c->cfg->settle_ms
-					     : c->lim.window_ms;
+	int window = window_ms > 0 ? window_ms : settle_window(c);
 	long start = lc_now_ms(), changed;
 	long nap = 1;
 	struct lc_point prev;
@@ -319,7 +327,7 @@ static void memcheck_heap(struct ctx *c, struct lc_point *pt)
 static void sample_runtime(struct ctx *c, int idx, struct lc_point *pt)
 {
 	const struct lc_run *run = c->run;
-	int window = c->cfg->settle_ms > 0 ? c->cfg->settle_ms : c->lim.window_ms;
+	int window = settle_window(c);
 	int err;
 
 	pt->runtime = -1;
