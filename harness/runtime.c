@@ -12,7 +12,6 @@
 
 #include <leaklab/alloc.h>
 #include <leaklab/error.h>
-#include <leaklab/transport.h>
 
 #include "proc.h"
 
