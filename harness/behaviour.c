@@ -164,6 +164,11 @@ static int ask(struct ll_ws_conn *c, const char *text, int slow, struct ll_ws_ms
 	err = ll_ws_conn_recv(c, msg, OP_MS * slow);
 	if (err == LL_ETIMEDOUT)
 		return say(why, size, "no answer to \"%s\" within %d ms", text, OP_MS * slow);
+	if (err == LL_EPROTO || err == LL_EUTF8) {
+		say(why, size, "the server sent a broken frame instead of answering \"%s\" (%s)",
+		    text, ll_strerror(err));
+		return LC_BH_BROKEN_FRAMES;
+	}
 	if (err)
 		return say(why, size, "the connection ended instead of answering \"%s\" (%s)", text,
 			   ll_strerror(err));
@@ -185,9 +190,10 @@ static int check_reply(const char *text, const char *expected, bool exact, const
 	if (rc)
 		return rc;
 	rc = ask(c, text, slow, &msg, why, size);
-	if (rc == 0 && exact && (msg.len != strlen(text) || memcmp(msg.data, text, msg.len) != 0))
-		rc = say(why, size, "sent \"%s\", got back \"%.60s\"", text, (char *)msg.data);
-	else if (rc == 0 && !exact && strncmp((char *)msg.data, expected, strlen(expected)) != 0)
+	if (rc == 0 && exact && (msg.len != strlen(text) || memcmp(msg.data, text, msg.len) != 0)) {
+		say(why, size, "sent \"%s\", got back \"%.60s\"", text, (char *)msg.data);
+		rc = LC_BH_BROKEN_FRAMES;
+	} else if (rc == 0 && !exact && strncmp((char *)msg.data, expected, strlen(expected)) != 0)
 		rc = say(why, size, "\"%s\" was answered \"%.80s\", expected \"%s\"", text,
 			 (char *)msg.data, expected);
 	ll_ws_msg_free(&msg);
@@ -338,8 +344,9 @@ static int check_pings(const struct lc_behaviour *b, const char *host, unsigned 
 			err = ll_ws_parser_feed(p, buf + off, len - off, &used, &ev);
 			off += used;
 			if (err < 0) {
-				rc = say(why, size, "the server sent a broken frame (%s)",
-					 ll_strerror(err));
+				say(why, size, "the server sent a broken frame (%s)",
+				    ll_strerror(err));
+				rc = LC_BH_BROKEN_FRAMES;
 				goto out_destroy_parser;
 			}
 			if (err == 1 && ev.type == LL_WS_EV_PING)

@@ -293,7 +293,9 @@ build_exercise() {
 	fi
 }
 
-# verify NN [--native|--memcheck] [--file F]: exit 0, 1 or 2.
+# verify NN [--native|--memcheck] [--file F]: exit 0, 1 or 2. --memcheck
+# runs the case's own Valgrind tool (leaklab-check --checker): memcheck, or
+# DRD for a case registered with MODE drd.
 cmd_verify() {
 	nn=
 	file=
@@ -301,7 +303,7 @@ cmd_verify() {
 	for a in "$@"; do
 		case $a in
 		--native) modes="$modes --native" ;;
-		--memcheck) modes="$modes --memcheck" ;;
+		--memcheck) modes="$modes --checker" ;;
 		--file=*) file=${a#--file=} ;;
 		-*) die "verify: unknown option $a (--native, --memcheck, --file=F)" ;;
 		*) nn=$a ;;
@@ -312,7 +314,7 @@ cmd_verify() {
 	case $file in /*) ;; *) file=$(pwd)/$file ;; esac
 	rel=${file#"$root"/}
 	[ -f "$file" ] || die "no $rel: ./leaklab start ${name%%-*} makes it"
-	[ -n "$modes" ] || modes="--native --memcheck"
+	[ -n "$modes" ] || modes="--native --checker"
 	deps kit
 	if ! build_exercise "$name" "$file"; then
 		progress_set "$name" started "" "does not build"

@@ -38,6 +38,9 @@
 #ifndef LEAKLAB_SUPPRESSIONS
 #define LEAKLAB_SUPPRESSIONS NULL
 #endif
+#ifndef LEAKLAB_RACE_SUPPRESSIONS
+#define LEAKLAB_RACE_SUPPRESSIONS NULL
+#endif
 
 #define DEFAULT_CONCURRENCY 8
 #define MAX_PROGRAM_ARGS    64
@@ -67,12 +70,16 @@ static void usage(FILE *f)
 		"  --scenario NAME      connect-close, connect-drop, silent-peer, no-close-reply,\n"
 		"                       burst, bad-handshake, request\n"
 		"  --load N             clients per step (messages for burst)\n"
-		"  --expect SIGNALS     what the leak shows: threads,fds,heap,lost\n"
-		"  --memcheck-expect SIGNALS  the same under memcheck (default: --expect)\n"
+		"  --expect SIGNALS     what the leak shows: threads,fds,heap,lost,race\n"
+		"  --memcheck-expect SIGNALS  the same under memcheck or DRD (default: --expect)\n"
 		"  --request TEXT       the message of the request scenario\n"
 		"  --program-arg ARG    an argument for the program (repeatable)\n"
 		"  --native             run natively (the default)\n"
 		"  --memcheck           run under Valgrind memcheck (with --native: both)\n"
+		"  --drd                run under Valgrind's DRD, the race detector: races\n"
+		"                       and frames the clients saw broken (signal race)\n"
+		"  --checker            the case's own Valgrind tool: --drd for a case\n"
+		"                       registered with MODE drd, else --memcheck\n"
 		"  --json FILE          write every number and the verdict as JSON\n"
 		"  --csv FILE           write the time series (variant, mode, t_ms, phase,\n"
 		"                       threads, fds, heap and rss in bytes; heap at base/N/2N)\n"
@@ -102,6 +109,8 @@ enum {
 	OPT_PROGRAM_ARG,
 	OPT_NATIVE,
 	OPT_MEMCHECK,
+	OPT_DRD,
+	OPT_CHECKER,
 	OPT_JSON,
 	OPT_CSV,
 	OPT_WARMUP,
@@ -133,6 +142,8 @@ static const struct option long_opts[] = {
     {"program-arg", required_argument, NULL, OPT_PROGRAM_ARG},
     {"native", no_argument, NULL, OPT_NATIVE},
     {"memcheck", no_argument, NULL, OPT_MEMCHECK},
+    {"drd", no_argument, NULL, OPT_DRD},
+    {"checker", no_argument, NULL, OPT_CHECKER},
     {"json", required_argument, NULL, OPT_JSON},
     {"csv", required_argument, NULL, OPT_CSV},
     {"warmup", required_argument, NULL, OPT_WARMUP},
@@ -155,6 +166,7 @@ static const struct option long_opts[] = {
 /* What the command line said, before the manifest fills the gaps. */
 struct cli {
 	bool tour, verify;
+	bool checker; /* --checker: memcheck, or DRD if the manifest says mode=drd */
 	const char *source;
 	const char *behaviours[LC_MAX_BEHAVIOURS];
 	size_t nbehaviours;
@@ -343,7 +355,13 @@ static int configure(const struct cli *cli, const struct lc_manifest *m, struct 
 			return bad("bad --concurrency \"%s\" (1 to 64)", cli->concurrency);
 		cfg->concurrency = (int)v;
 	}
-	if (!cfg->native && !cfg->memcheck)
+	if (cli->checker) {
+		if (m->mode && strcmp(m->mode, "drd") == 0)
+			cfg->drd = true;
+		else
+			cfg->memcheck = true;
+	}
+	if (!cfg->native && !cfg->memcheck && !cfg->drd)
 		cfg->native = true;
 	return 0;
 }
@@ -355,6 +373,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli, struct lc_config *c
 	cfg->valgrind = LEAKLAB_VALGRIND;
 	cfg->vgdb = LEAKLAB_VGDB;
 	cfg->suppressions = LEAKLAB_SUPPRESSIONS;
+	cfg->race_suppressions = LEAKLAB_RACE_SUPPRESSIONS;
 	while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_CASE: cli->case_name = optarg; break;
@@ -373,6 +392,8 @@ static int parse_cli(int argc, char **argv, struct cli *cli, struct lc_config *c
 			break;
 		case OPT_NATIVE: cfg->native = true; break;
 		case OPT_MEMCHECK: cfg->memcheck = true; break;
+		case OPT_DRD: cfg->drd = true; break;
+		case OPT_CHECKER: cli->checker = true; break;
 		case OPT_JSON: cfg->json_path = optarg; break;
 		case OPT_CSV: cfg->csv_path = optarg; break;
 		case OPT_WARMUP: cli->warmup = optarg; break;
@@ -523,16 +544,24 @@ static int tour(const struct cli *cli, struct lc_config *base)
 		for (md = LC_NATIVE; md <= LC_MEMCHECK; md++) {
 			if ((md == LC_NATIVE && !native) || (md == LC_MEMCHECK && !memcheck))
 				continue;
+			/*
+			 * The Valgrind column runs the case's own tool: DRD for a
+			 * race (MODE drd), memcheck for the others.
+			 */
+			enum lc_mode tool =
+			    md == LC_MEMCHECK && m.mode && strcmp(m.mode, "drd") == 0
+				? LC_DRD
+				: (enum lc_mode)md;
+
 			for (v = LC_LEAK; v <= LC_FIXED; v++) {
 				struct lc_run *run = &tc[i].runs[v][md];
 
 				printf("  %-5s %-8s driving %ld + %ld clients (%s)... ",
-				       lc_variant_name((enum lc_variant)v),
-				       lc_mode_name((enum lc_mode)md), cfg.load, cfg.load,
-				       lc_scenario_name(cfg.scenario));
+				       lc_variant_name((enum lc_variant)v), lc_mode_name(tool),
+				       cfg.load, cfg.load, lc_scenario_name(cfg.scenario));
 				fflush(stdout);
 				cfg.program = v == LC_LEAK ? cfg.leak_program : cfg.fixed_program;
-				lc_run_check(&cfg, (enum lc_variant)v, (enum lc_mode)md, run);
+				lc_run_check(&cfg, (enum lc_variant)v, tool, run);
 				tc[i].ran[v][md] = true;
 				printf("%s (%.1f s)\n",
 				       run->exit_code == 2 ? run->error : run->verdict.line,
@@ -590,7 +619,7 @@ int main(int argc, char **argv)
 	struct lc_config cfg = {0};
 	struct cli cli = {0};
 	struct lc_manifest m;
-	struct lc_run runs[4];
+	struct lc_run runs[6];
 	size_t nruns = 0, i;
 	int rc, worst = 0, v, md;
 
@@ -623,11 +652,11 @@ int main(int argc, char **argv)
 	for (v = LC_LEAK; v <= LC_FIXED; v++) {
 		if (!cfg.variants[v])
 			continue;
-		for (md = LC_NATIVE; md <= LC_MEMCHECK; md++) {
+		for (md = LC_NATIVE; md <= LC_DRD; md++) {
 			struct lc_run *run = &runs[nruns];
 
 			if ((md == LC_NATIVE && !cfg.native) ||
-			    (md == LC_MEMCHECK && !cfg.memcheck))
+			    (md == LC_MEMCHECK && !cfg.memcheck) || (md == LC_DRD && !cfg.drd))
 				continue;
 			cfg.program = v == LC_LEAK ? cfg.leak_program : cfg.fixed_program;
 			lc_run_check(&cfg, (enum lc_variant)v, (enum lc_mode)md, run);

@@ -22,6 +22,7 @@ void lc_manifest_free(struct lc_manifest *m)
 	ll_free(m->expect);
 	ll_free(m->memcheck_expect);
 	ll_free(m->request);
+	ll_free(m->mode);
 	ll_free(m->leak);
 	ll_free(m->fixed);
 	ll_free(m->verify);
@@ -80,6 +81,7 @@ static int parse_line(struct lc_manifest *m, const char *line, size_t len)
 	    {"request", &m->request},	{"leak", &m->leak},
 	    {"fixed", &m->fixed},	{"verify", &m->verify},
 	    {"source", &m->source},	{"exercise", &m->exercise},
+	    {"mode", &m->mode},
 	};
 	size_t i;
 

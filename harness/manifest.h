@@ -9,6 +9,7 @@
  *   load=20
  *   expect=fds heap
  *   memcheck_expect=fds heap lost
+ *   mode=drd                 (optional: the case's checker is DRD, not memcheck)
  *   request=...              (optional)
  *   program_arg=--knob       (repeated, in order)
  *   behaviour=echo           (repeated: the case's behaviour checks)
@@ -25,6 +26,7 @@
 
 struct lc_manifest {
 	char *name, *summary, *scenario, *load, *expect, *memcheck_expect, *request;
+	char *mode; /* NULL (memcheck) or "drd": the case's Valgrind tool */
 	char *leak, *fixed;
 	char *verify;	/* the exit paths a fix must be clean on, space-separated */
 	char *source;	/* the case's folder */

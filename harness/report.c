@@ -68,13 +68,35 @@ static const char *status_for_table(const struct lc_run *run, enum lc_signal s,
 	return lc_status_text(r->status);
 }
 
+/*
+ * The race signal's row: counts at exit, not growth, so only the last
+ * column has a number. Shown where it matters: under DRD, when the leak
+ * is a race, or when a client saw broken frames.
+ */
+static void race_row(FILE *out, const struct lc_run *run, const struct lc_signal_result *r)
+{
+	long corrupted = run->corrupted + run->drive.corrupted;
+	char what[160];
+
+	if (run->mode != LC_DRD && !r->expected && corrupted == 0)
+		return;
+	if (run->mode == LC_DRD)
+		snprintf(what, sizeof(what),
+			 "DRD: %ld race report(s); %ld client(s) saw broken frames", run->drd.races,
+			 corrupted);
+	else
+		snprintf(what, sizeof(what), "%ld client(s) saw broken frames", corrupted);
+	fprintf(out, "%-14s %12s %12s %12.0f %11s  %s, %s\n", "race", "-", "-", r->at_2n, "-",
+		run->variant == LC_FIXED ? (r->status == LC_ST_FLAT ? "clean" : "NOT CLEAN")
+					 : lc_status_text(r->status),
+		what);
+}
+
 void lc_report_table(FILE *out, const struct lc_config *cfg, const struct lc_run *run)
 {
 	static const char *const labels[LC_NSIGNALS] = {
-	    [LC_THREADS] = "threads",
-	    [LC_FDS] = "fds",
-	    [LC_HEAP] = "heap (bytes)",
-	    [LC_LOST] = "lost (bytes)",
+	    [LC_THREADS] = "threads",	[LC_FDS] = "fds",   [LC_HEAP] = "heap (bytes)",
+	    [LC_LOST] = "lost (bytes)", [LC_RACE] = "race",
 	};
 	const struct lc_point *p = run->points;
 	char head[64], status[64];
@@ -112,8 +134,14 @@ void lc_report_table(FILE *out, const struct lc_config *cfg, const struct lc_run
 	for (s = 0; s < LC_NSIGNALS; s++) {
 		const struct lc_signal_result *r = &run->verdict.sig[s];
 
-		if (s == LC_LOST && run->mode == LC_NATIVE)
+		if (s == LC_LOST && run->mode != LC_MEMCHECK)
 			continue; /* memcheck only */
+		if (s == LC_RACE) {
+			race_row(out, run, r);
+			continue;
+		}
+		if (s == LC_HEAP && run->mode == LC_DRD)
+			continue; /* DRD replaces malloc and counts nothing */
 		table_row(out, labels[s], r->base, r->at_n, r->at_2n, r->measured, r->per_client,
 			  s == LC_HEAP || s == LC_LOST ? 0 : 2,
 			  status_for_table(run, (enum lc_signal)s, r, status, sizeof(status)));
@@ -152,6 +180,21 @@ void lc_report_table(FILE *out, const struct lc_config *cfg, const struct lc_run
 		if (mc->fds_open > 0)
 			fprintf(out, "first fd left open: %s\n", mc->first_fd);
 	}
+	if (run->mode == LC_DRD) {
+		const struct lc_drd *d = &run->drd;
+
+		fprintf(out,
+			"DRD at exit: %ld race report(s) in %ld record(s), %ld other error(s)\n",
+			d->races, d->race_records, d->other_errors);
+		if (d->races > 0)
+			fprintf(out, "first race: %s\n  at %s\n", d->first_race,
+				d->first_race_stack);
+		if (d->first_race_at[0])
+			fprintf(out, "first race in the program's own file: %s\n",
+				d->first_race_at);
+		if (d->other_errors > 0)
+			fprintf(out, "first other error: %s\n", d->first_other);
+	}
 	if (run->sanitizer_leaks)
 		fprintf(out, "LeakSanitizer reported leaks at exit (the program's log)\n");
 	if (run->drive.failed > 0)
@@ -186,8 +229,14 @@ static void memcheck_text(char *buf, size_t size, const struct lc_run *run)
 {
 	const struct lc_memcheck *mc = &run->mc;
 
-	if (run->exit_code == 2 || !mc->parsed) {
+	if (run->exit_code == 2 || (run->mode == LC_MEMCHECK && !mc->parsed)) {
 		snprintf(buf, size, "no verdict");
+		return;
+	}
+	/* A race case runs DRD in this column: its errors are the races. */
+	if (run->mode == LC_DRD) {
+		snprintf(buf, size, "%5ld %10s %10s %4s  (DRD: race reports)",
+			 run->drd.races + run->drd.other_errors, "-", "-", "-");
 		return;
 	}
 	snprintf(buf, size, "%5ld %10lld %10lld %4ld", mc->errors,
@@ -366,8 +415,9 @@ static void json_run(FILE *f, const struct lc_config *cfg, const struct lc_run *
 		run->killed ? "true" : "false", run->sanitizer_leaks ? "true" : "false");
 	fprintf(f,
 		"      \"clients\": {\"ok\": %ld, \"failed\": %ld, \"connect_failed\": %ld, "
-		"\"held_at_end\": %ld, \"first_error\": ",
-		run->drive.ok, run->drive.failed, run->drive.connect_failed, run->held_at_end);
+		"\"held_at_end\": %ld, \"corrupted\": %ld, \"first_error\": ",
+		run->drive.ok, run->drive.failed, run->drive.connect_failed, run->held_at_end,
+		run->corrupted + run->drive.corrupted);
 	json_str(f, run->drive.first_error);
 	fprintf(f, "},\n      \"heap_source\": ");
 	json_str(f, run->heap_source);
@@ -415,6 +465,22 @@ static void json_run(FILE *f, const struct lc_config *cfg, const struct lc_run *
 		fprintf(f, "}%s\n", s + 1 < LC_NSIGNALS ? "," : "");
 	}
 	fprintf(f, "      },\n");
+	if (run->mode == LC_DRD) {
+		const struct lc_drd *d = &run->drd;
+
+		fprintf(f,
+			"      \"drd\": {\"parsed\": %s, \"races\": %ld, \"race_records\": %ld, "
+			"\"other_errors\": %ld, \"first_race\": ",
+			d->parsed ? "true" : "false", d->races, d->race_records, d->other_errors);
+		json_str(f, d->first_race);
+		fprintf(f, ", \"first_race_stack\": ");
+		json_str(f, d->first_race_stack);
+		fprintf(f, ", \"first_race_at\": ");
+		json_str(f, d->first_race_at);
+		fprintf(f, ", \"first_other\": ");
+		json_str(f, d->first_other);
+		fprintf(f, "},\n");
+	}
 	if (run->mode == LC_MEMCHECK) {
 		const struct lc_memcheck *mc = &run->mc;
 

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "behaviour.h"
+#include "drd.h"
 #include "harness.h"
 #include "judge.h"
 #include "scenario.h"
@@ -39,18 +40,19 @@ struct lc_config {
 	long load;
 	long warmup;		  /* -1: min(load, 8) */
 	unsigned expect;	  /* signals the leak variant must show natively */
-	unsigned memcheck_expect; /* ... and under memcheck */
+	unsigned memcheck_expect; /* ... and under memcheck or DRD (the case's checker) */
 	const char *request;
 	const char *const *program_args; /* the program's own arguments */
 	size_t nprogram_args;
 	bool variants[2]; /* indexed by enum lc_variant */
-	bool native, memcheck;
+	bool native, memcheck, drd;
 	const char *json_path, *csv_path;
 	bool quiet;
 	bool keep;	      /* keep the log folder even when the check passed */
 	const char *logs_dir; /* where log folders go; NULL: BUILD/logs */
 	const char *valgrind, *vgdb, *suppressions;
-	int settle_ms; /* how long counts must hold still; 0: by mode */
+	const char *race_suppressions; /* DRD's (harness/valgrind-race.supp), or NULL */
+	int settle_ms;		       /* how long counts must hold still; 0: by mode */
 	int concurrency;
 };
 
@@ -66,6 +68,7 @@ struct lc_row {
 struct lc_behaviour_result {
 	char what[200];
 	bool ok;
+	bool broken_frames; /* it failed on frames the server broke (the race signal) */
 	char why[256];
 };
 
@@ -91,6 +94,8 @@ struct lc_run {
 	long probe_threads[LC_NPOINTS]; /* the program's own view (GET /metrics), -1 */
 	long probe_fds[LC_NPOINTS];
 	struct lc_memcheck mc;
+	struct lc_drd drd;    /* under DRD */
+	long corrupted;	      /* behaviour checks that saw broken frames */
 	char heap_source[64]; /* "GET /metrics (mallinfo2)" / "memcheck via vgdb" */
 	char heap_note[160];  /* why heap is missing, if it is */
 	struct lc_drive_result drive;

@@ -124,6 +124,7 @@ void lc_held_destroy(struct lc_held *h)
 
 struct client_err {
 	bool connect; /* the failure happened while connecting */
+	bool broken;  /* the server's frames were broken (lc_drive_result.corrupted) */
 	char text[200];
 };
 
@@ -173,10 +174,12 @@ static int echo_once(const struct lc_scenario *sc, struct ll_ws_conn *c, const c
 	if (err)
 		return fail(e, false, "send: %s", ll_strerror(err));
 	err = ll_ws_conn_recv(c, &msg, sc->timeout_ms);
+	e->broken = err == LL_EPROTO || err == LL_EUTF8;
 	if (err)
 		return fail(e, false, "waiting for the echo: %s", ll_strerror(err));
 	if (msg.len != len || memcmp(msg.data, text, len) != 0) {
 		ll_ws_msg_free(&msg);
+		e->broken = true;
 		return fail(e, false, "the echo differs from what was sent");
 	}
 	ll_ws_msg_free(&msg);
@@ -294,12 +297,15 @@ static int run_burst(const struct lc_scenario *sc, long load, struct client_err 
 
 			snprintf(text, sizeof(text), "burst %ld", got);
 			err = ll_ws_conn_recv(c, &msg, sc->timeout_ms);
+			e->broken = err == LL_EPROTO || err == LL_EUTF8;
 			if (err) {
 				rc = fail(e, false, "echo %ld: %s", got, ll_strerror(err));
 				break;
 			}
-			if (msg.len != strlen(text) || memcmp(msg.data, text, msg.len) != 0)
+			if (msg.len != strlen(text) || memcmp(msg.data, text, msg.len) != 0) {
+				e->broken = true;
 				rc = fail(e, false, "echo %ld differs from what was sent", got);
+			}
 			ll_ws_msg_free(&msg);
 			got++;
 		}
@@ -419,6 +425,8 @@ static void record(struct drive *d, int rc, const struct client_err *e)
 			d->res->connect_failed++;
 		else
 			d->res->failed++;
+		if (e->broken)
+			d->res->corrupted++;
 		if (!d->res->first_error[0])
 			snprintf(d->res->first_error, sizeof(d->res->first_error), "%s", e->text);
 	}

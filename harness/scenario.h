@@ -42,6 +42,11 @@ struct lc_drive_result {
 	long ok;
 	long failed;	     /* clients whose scenario went wrong after connecting */
 	long connect_failed; /* clients that could not connect or were refused */
+	/*
+	 * Of the failed, those that saw the server's frames broken: a frame
+	 * their parser refused, or an echo that differs from what was sent.
+	 */
+	long corrupted;
 	char first_error[256];
 };
 
