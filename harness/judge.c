@@ -220,7 +220,7 @@ static void judge_race(const struct lc_judge_in *in, struct lc_signal_result *r)
 	long races = drd ? drd->races : 0;
 
 	r->measured = true;
-	r->at_2n = (double)(races + in->corrupted);
+	r->at_2n = (double)(drd ? races : in->corrupted);
 	if (in->mode == LC_DRD && (!drd || !drd->parsed)) {
 		r->status = LC_ST_UNKNOWN;
 		snprintf(r->note, sizeof(r->note), "DRD's XML could not be read");
