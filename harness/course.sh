@@ -178,7 +178,9 @@ cmd_start() {
 	echo
 	brief_of "$name" | sed 's/^/  /'
 	echo
-	echo "./leaklab verify ${name%%-*} judges your file, natively and under memcheck:"
+	tool=memcheck
+	grep -q '^mode=drd$' "$m" && tool="DRD (the race detector)"
+	echo "./leaklab verify ${name%%-*} judges your file, natively and under $tool:"
 	sed -n 's/^behaviour=//p' "$m" | sed \
 		-e 's/^echo$/a message comes back unchanged/' \
 		-e 's/^reply \(.*\) => \(.*\)$/"\1" is answered "\2"/' \
@@ -187,7 +189,11 @@ cmd_start() {
 		-e 's/^/  - the feature still works: /'
 	echo "  - clients on every way a connection ends ($(sed -n 's/^verify=//p' "$m")):"
 	echo "    threads and fds back to the baseline exactly, heap under 16 bytes a client"
-	echo "  - memcheck at exit: no error, no byte lost, no fd left open"
+	if [ "$tool" = memcheck ]; then
+		echo "  - memcheck at exit: no error, no byte lost, no fd left open"
+	else
+		echo "  - no broken frame at any client, and DRD at exit: no race, no other error"
+	fi
 	echo
 	echo "Next: ./leaklab watch ${name%%-*} (verifies on every save), ./leaklab hint ${name%%-*} when stuck."
 }

@@ -70,15 +70,15 @@ static const char *status_for_table(const struct lc_run *run, enum lc_signal s,
 
 /*
  * The race signal's row: counts at exit, not growth, so only the last
- * column has a number. Shown where it matters: under DRD, when the leak
- * is a race, or when a client saw broken frames.
+ * column has a number. Shown where it matters: under DRD, for a case whose
+ * lesson is a race, or when a client saw broken frames.
  */
 static void race_row(FILE *out, const struct lc_run *run, const struct lc_signal_result *r)
 {
 	long corrupted = run->corrupted + run->drive.corrupted;
 	char what[160];
 
-	if (run->mode != LC_DRD && !r->expected && corrupted == 0)
+	if (run->mode != LC_DRD && !(run->expect & LC_SIG_BIT(LC_RACE)) && corrupted == 0)
 		return;
 	if (run->mode == LC_DRD)
 		snprintf(what, sizeof(what),
@@ -225,6 +225,19 @@ static void growth_text(char *buf, size_t size, const struct lc_signal_result *r
 		snprintf(buf + n, size - (size_t)n, " (%.1fx)", r->ratio);
 }
 
+/* A race is counted, not grown: "59 races (drd)", "2 broken clients". */
+static void race_text(char *buf, size_t size, const struct lc_run *run)
+{
+	const struct lc_signal_result *r = &run->verdict.sig[LC_RACE];
+
+	if (!run->judged || !r->measured)
+		snprintf(buf, size, "-");
+	else if (run->mode == LC_DRD)
+		snprintf(buf, size, "%.0f races (drd)", r->at_2n);
+	else
+		snprintf(buf, size, "%.0f broken clients", r->at_2n);
+}
+
 static void memcheck_text(char *buf, size_t size, const struct lc_run *run)
 {
 	const struct lc_memcheck *mc = &run->mc;
@@ -261,10 +274,16 @@ void lc_report_tour_growth(FILE *out, const struct lc_tour_case *tc, size_t n, e
 
 			if (!(tc[i].signals & LC_SIG_BIT(s)) || !tc[i].ran[LC_LEAK][md])
 				continue;
-			growth_text(lg, sizeof(lg), &tc[i].runs[LC_LEAK][md].verdict.sig[s],
-				    s == LC_HEAP, true);
-			growth_text(fg, sizeof(fg), &tc[i].runs[LC_FIXED][md].verdict.sig[s],
-				    s == LC_HEAP, false);
+			if (s == LC_RACE) {
+				race_text(lg, sizeof(lg), &tc[i].runs[LC_LEAK][md]);
+				race_text(fg, sizeof(fg), &tc[i].runs[LC_FIXED][md]);
+			} else {
+				growth_text(lg, sizeof(lg), &tc[i].runs[LC_LEAK][md].verdict.sig[s],
+					    s == LC_HEAP, true);
+				growth_text(fg, sizeof(fg),
+					    &tc[i].runs[LC_FIXED][md].verdict.sig[s], s == LC_HEAP,
+					    false);
+			}
 			fprintf(out, "%-24s %-8s %-24s %-16s\n", first ? tc[i].name : "",
 				lc_signal_name((enum lc_signal)s), lg, fg);
 			first = false;
