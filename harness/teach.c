@@ -285,8 +285,7 @@ void lc_teach_report(FILE *out, const struct lc_config *cfg, const struct lc_run
 				fprintf(out, "              at %s\n", d->first_race_stack);
 		}
 		snprintf(measured, sizeof(measured), "%ld", d->other_errors);
-		fprintf(out, ROW, "thread errors", measured, "0",
-			d->other_errors == 0 ? "ok" : "NO");
+		fprintf(out, ROW, "errors", measured, "0", d->other_errors == 0 ? "ok" : "NO");
 		if (d->other_errors > 0) {
 			bad++;
 			fprintf(out, "              %s\n", d->first_other);
