@@ -37,17 +37,21 @@
 #
 # BEHAVIOUR names the case's observable feature, one check per string
 # (harness/behaviour.h: echo, reply TEXT => EXPECTED, pings MS, sessions
-# QUERY K). Every check of either variant runs it first: the leak variant
-# is correct software that leaks, and a "fix" that deletes the feature is
-# no fix. VERIFY lists the exit paths a fix must be clean on: the fixed
-# tests, and the course's ./leaklab verify, drive every one of them in
-# turn, so a fix of one path only is caught.
+# QUERY K, isolated K, stays MS, closes TEXT CODE, audit QUERY K). Every
+# check of either variant runs it first: the leak variant is correct
+# software that leaks, and a "fix" that deletes the feature is no fix.
+# VERIFY lists the exit paths a fix must be clean on: the fixed tests,
+# and the course's ./leaklab verify, drive every one of them in turn, so
+# a fix of one path only is caught.
 #
 # The course: NN-slug-exercise (not built by default) compiles the
 # student's file exactly as leak.c and fixed.c are compiled, with
 # -Werror. Its source, BUILD/exercises/NN-slug.c, is a one-line wrapper
 # that ./leaklab verify writes to #include the file being verified, so the
 # compiler's messages and Valgrind's stacks name the student's own file.
+
+# The twins in Go, Node.js and Python (leaklab_twin(), called before this).
+include(${CMAKE_CURRENT_LIST_DIR}/LeaklabTwin.cmake)
 
 # The scenarios and signals leaklab-check knows (harness/scenario.c, harness/judge.c).
 function(_leaklab_case_check_signals what)
@@ -156,6 +160,22 @@ function(leaklab_case)
   string(APPEND m "exercise=${CMAKE_BINARY_DIR}/bin/${LC_NAME}-exercise\n")
   string(APPEND m "leak=$<TARGET_FILE:${LC_NAME}-leak>\n")
   string(APPEND m "fixed=$<TARGET_FILE:${LC_NAME}-fixed>\n")
+
+  # The twins (cmake/LeaklabTwin.cmake): built, named in the manifest, and
+  # tested with this case's arguments.
+  set(twin_common)
+  foreach(b IN LISTS LC_BEHAVIOUR)
+    list(APPEND twin_common "--behaviour=${b}")
+  endforeach()
+  if(DEFINED LC_REQUEST)
+    list(APPEND twin_common --request "${LC_REQUEST}")
+  endif()
+  foreach(arg IN LISTS LC_PROGRAM_ARGS)
+    list(APPEND twin_common "--program-arg=${arg}")
+  endforeach()
+  string(REPLACE ";" "," twin_verify "${LC_VERIFY}")
+  _leaklab_case_twins(${LC_NAME} m "--scenario;${LC_SCENARIO}" "--scenario;${twin_verify}"
+                      ${LC_LOAD} ${twin_common})
   file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/cases/${LC_NAME}.manifest CONTENT "${m}")
   set_property(GLOBAL APPEND PROPERTY LEAKLAB_CASES ${LC_NAME})
 

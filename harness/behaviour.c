@@ -9,6 +9,7 @@
 #include "behaviour.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@
 #define PING_JITTER_MS 20
 #define MAX_SESSIONS   16
 #define SESSION_TRIES  8
+#define MAX_AUDITED    64
 
 __attribute__((format(printf, 3, 4))) static int say(char *why, size_t size, const char *fmt, ...)
 {
@@ -115,10 +117,38 @@ int lc_behaviour_parse(const char *line, struct lc_behaviour *out, char *why, si
 			goto bad;
 		return 0;
 	}
+	if (word == 8 && strncmp(line, "isolated", 8) == 0) {
+		out->kind = LC_BH_ISOLATED;
+		out->number = strtol(rest, &end, 10);
+		if (end == rest || *end || out->number < 2 || out->number > MAX_SESSIONS)
+			goto bad;
+		return 0;
+	}
+	if (word == 5 && strncmp(line, "stays", 5) == 0) {
+		out->kind = LC_BH_STAYS;
+		out->number = strtol(rest, &end, 10);
+		if (end == rest || *end || out->number < 1 || out->number > 60000)
+			goto bad;
+		return 0;
+	}
+	if ((word == 6 && strncmp(line, "closes", 6) == 0) ||
+	    (word == 5 && strncmp(line, "audit", 5) == 0)) {
+		size_t q = strcspn(rest, " \t");
+		bool closes = word == 6;
+		long lo = closes ? 1000 : 1, hi = closes ? 4999 : MAX_AUDITED;
+
+		out->kind = closes ? LC_BH_CLOSES : LC_BH_AUDIT;
+		trimmed(out->text, sizeof(out->text), rest, q);
+		out->number = strtol(rest + q, &end, 10);
+		if (!out->text[0] || end == rest + q || *end || out->number < lo ||
+		    out->number > hi)
+			goto bad;
+		return 0;
+	}
 bad:
 	snprintf(why, why_size,
 		 "bad behaviour \"%s\" (echo | reply TEXT => EXPECTED | pings MS | "
-		 "sessions QUERY K)",
+		 "sessions QUERY K | isolated K | stays MS | closes TEXT CODE | audit QUERY K)",
 		 line);
 	return LL_EINVAL;
 }
@@ -136,6 +166,27 @@ void lc_behaviour_describe(const struct lc_behaviour *b, char *buf, size_t size)
 	case LC_BH_SESSIONS:
 		snprintf(buf, size, "sessions: %ld clients connected at once, \"%s\" lists %ld",
 			 b->number, b->text, b->number);
+		break;
+	case LC_BH_ISOLATED:
+		snprintf(buf, size,
+			 "isolated: %ld clients at once each get back their own messages, "
+			 "nobody else's",
+			 b->number);
+		break;
+	case LC_BH_STAYS:
+		snprintf(buf, size,
+			 "stays: a client that answers pings is still connected after %ld ms",
+			 b->number);
+		break;
+	case LC_BH_CLOSES:
+		snprintf(buf, size,
+			 "closes: \"%s\" starts a close handshake with %ld, and an answer ends "
+			 "it cleanly",
+			 b->text, b->number);
+		break;
+	case LC_BH_AUDIT:
+		snprintf(buf, size, "audit: %ld echoed messages raise \"%s\" by %ld", b->number,
+			 b->text, b->number);
 		break;
 	}
 }
@@ -269,6 +320,243 @@ static int check_sessions(const struct lc_behaviour *b, const char *host, unsign
 			ll_ws_conn_close(c[i], LL_WS_CLOSE_NORMAL, NULL);
 		ll_ws_conn_destroy(c[i]);
 	}
+	return rc;
+}
+
+/*
+ * K clients at once. Every client sends its own text before any reads, so
+ * a server that hands a reply to the wrong client, or to every client,
+ * shows it at once: a client's first message is someone else's. Then a
+ * second round, so a reply that arrived twice is seen as well.
+ */
+static int check_isolated(const struct lc_behaviour *b, const char *host, unsigned port, int slow,
+			  char *why, size_t size)
+{
+	struct ll_ws_conn *c[MAX_SESSIONS] = {0};
+	long k = b->number, i;
+	int rc = 0, round;
+
+	for (i = 0; i < k && rc == 0; i++)
+		rc = connect_ws(host, port, slow, &c[i], why, size);
+	for (round = 1; round <= 2 && rc == 0; round++) {
+		for (i = 0; i < k && rc == 0; i++) {
+			char text[64];
+			int err;
+
+			snprintf(text, sizeof(text), "isolated check: client %ld, message %d", i,
+				 round);
+			err = ll_ws_conn_send(c[i], LL_WS_OP_TEXT, text, strlen(text));
+			if (err)
+				rc = say(why, size, "client %ld: sending failed: %s", i,
+					 ll_strerror(err));
+		}
+		for (i = 0; i < k && rc == 0; i++) {
+			struct ll_ws_msg msg = {0};
+			char text[64];
+			int err;
+
+			snprintf(text, sizeof(text), "isolated check: client %ld, message %d", i,
+				 round);
+			err = ll_ws_conn_recv(c[i], &msg, OP_MS * slow);
+			if (err)
+				rc = say(why, size, "client %ld: no answer to \"%s\" (%s)", i, text,
+					 ll_strerror(err));
+			else if (msg.len != strlen(text) || memcmp(msg.data, text, msg.len) != 0)
+				rc = say(
+				    why, size,
+				    "with %ld clients connected, client %ld sent \"%s\" and got "
+				    "\"%.60s\": a reply must reach the client that asked, and "
+				    "only it",
+				    k, i, text, (char *)msg.data);
+			ll_ws_msg_free(&msg);
+		}
+	}
+	for (i = 0; i < k; i++) {
+		if (!c[i])
+			continue;
+		if (rc == 0)
+			ll_ws_conn_close(c[i], LL_WS_CLOSE_NORMAL, NULL);
+		ll_ws_conn_destroy(c[i]);
+	}
+	return rc;
+}
+
+/*
+ * One client connects, sends nothing and keeps reading for b->number ms,
+ * so the lib answers every ping inside recv (section 5.5.2) as a live
+ * browser would; then its echo must still work. The time is the program's
+ * own (its deadline is a knob), so it is not scaled by slow, and it starts
+ * after the handshake. Messages the server pushes meanwhile are allowed.
+ */
+static int check_stays(const struct lc_behaviour *b, const char *host, unsigned port, int slow,
+		       char *why, size_t size)
+{
+	static const char text[] = "leaklab behaviour check: still here";
+	struct ll_ws_msg msg = {0};
+	struct ll_ws_conn *c;
+	long start, until;
+	int rc, err;
+
+	rc = connect_ws(host, port, slow, &c, why, size);
+	if (rc)
+		return rc;
+	start = now_ms();
+	until = start + b->number;
+	for (;;) {
+		long left = until - now_ms();
+
+		if (left <= 0)
+			break;
+		err = ll_ws_conn_recv(c, &msg, (int)left);
+		if (err == LL_ETIMEDOUT)
+			break;
+		if (err == LL_ECLOSED) {
+			rc = say(why, size,
+				 "the server ended a connection that answered every ping after "
+				 "%ld ms (close code %u): a read deadline must be renewed by "
+				 "pongs, not reap live peers",
+				 now_ms() - start, ll_ws_conn_close_code(c));
+			goto out_destroy;
+		}
+		if (err) {
+			rc = say(why, size, "the connection failed after %ld ms: %s",
+				 now_ms() - start, ll_strerror(err));
+			goto out_destroy;
+		}
+		ll_ws_msg_free(&msg);
+	}
+	rc = ask(c, text, slow, &msg, why, size);
+	if (rc == 0 && (msg.len != sizeof(text) - 1 || memcmp(msg.data, text, msg.len) != 0))
+		rc = say(why, size, "after %ld ms, sent \"%s\", got back \"%.60s\"", b->number,
+			 text, (char *)msg.data);
+	ll_ws_msg_free(&msg);
+	if (rc == 0)
+		ll_ws_conn_close(c, LL_WS_CLOSE_NORMAL, NULL);
+out_destroy:
+	ll_ws_conn_destroy(c);
+	return rc;
+}
+
+/*
+ * Sends TEXT and waits for the server's close frame. The client answers
+ * it inside recv (section 5.5.1) and recv then returns LL_ECLOSED with the
+ * server's code; a stream that ends without a close frame shows as 1006.
+ * Data the server sends first (an echo, a greeting) is read and dropped.
+ */
+static int check_closes(const struct lc_behaviour *b, const char *host, unsigned port, int slow,
+			char *why, size_t size)
+{
+	long deadline = now_ms() + (long)OP_MS * slow;
+	struct ll_ws_conn *c;
+	unsigned code;
+	int rc, err;
+
+	rc = connect_ws(host, port, slow, &c, why, size);
+	if (rc)
+		return rc;
+	err = ll_ws_conn_send(c, LL_WS_OP_TEXT, b->text, strlen(b->text));
+	if (err) {
+		rc = say(why, size, "sending \"%s\" failed: %s", b->text, ll_strerror(err));
+		goto out_destroy;
+	}
+	for (;;) {
+		struct ll_ws_msg msg = {0};
+		long left = deadline - now_ms();
+
+		err = ll_ws_conn_recv(c, &msg, left > 0 ? (int)left : 0);
+		if (err == 0) {
+			ll_ws_msg_free(&msg);
+			continue;
+		}
+		break;
+	}
+	code = ll_ws_conn_close_code(c);
+	if (err == LL_ETIMEDOUT)
+		rc = say(why, size, "no close frame within %d ms of \"%s\"", OP_MS * slow, b->text);
+	else if (err != LL_ECLOSED)
+		rc = say(why, size, "the connection failed after \"%s\" (%s)", b->text,
+			 ll_strerror(err));
+	else if (code == LL_WS_CLOSE_ABNORMAL)
+		rc = say(why, size,
+			 "after \"%s\" the server dropped the connection without a close "
+			 "frame (1006): no close handshake",
+			 b->text);
+	else if (code != (unsigned)b->number)
+		rc = say(why, size, "after \"%s\" the server closed with %u, expected %ld", b->text,
+			 code, b->number);
+out_destroy:
+	ll_ws_conn_destroy(c);
+	return rc;
+}
+
+/* Asks QUERY; *count gets the last number of the answer. Returns 0 or 1. */
+static int ask_count(struct ll_ws_conn *c, const char *query, int slow, long *count, char *why,
+		     size_t size)
+{
+	struct ll_ws_msg msg = {0};
+	const char *p;
+	int rc = ask(c, query, slow, &msg, why, size);
+
+	if (rc)
+		return rc;
+	p = (const char *)msg.data + msg.len;
+	while (p > (const char *)msg.data && p[-1] >= '0' && p[-1] <= '9')
+		p--;
+	if (!*p)
+		rc = say(why, size, "\"%s\" was answered \"%.60s\", which ends in no count", query,
+			 (char *)msg.data);
+	else
+		*count = strtol(p, NULL, 10);
+	ll_ws_msg_free(&msg);
+	return rc;
+}
+
+/*
+ * The count before, K messages each echoed, then the count again until it
+ * has grown by K: the work behind it may finish a moment after the echo,
+ * so a smaller count is asked again with backoff until the deadline; a
+ * larger one is never a race (nobody else is connected) and fails at once.
+ */
+static int check_audit(const struct lc_behaviour *b, const char *host, unsigned port, int slow,
+		       char *why, size_t size)
+{
+	long before = 0, after = 0, nap = 5, deadline, i;
+	struct ll_ws_conn *c;
+	int rc;
+
+	rc = connect_ws(host, port, slow, &c, why, size);
+	if (rc)
+		return rc;
+	rc = ask_count(c, b->text, slow, &before, why, size);
+	for (i = 0; i < b->number && rc == 0; i++) {
+		struct ll_ws_msg msg = {0};
+		char text[64];
+
+		snprintf(text, sizeof(text), "leaklab behaviour check: audit %ld", i);
+		rc = ask(c, text, slow, &msg, why, size);
+		if (rc == 0 && (msg.len != strlen(text) || memcmp(msg.data, text, msg.len) != 0))
+			rc = say(why, size, "sent \"%s\", got back \"%.60s\"", text,
+				 (char *)msg.data);
+		ll_ws_msg_free(&msg);
+	}
+	deadline = now_ms() + (long)OP_MS * slow;
+	while (rc == 0) {
+		rc = ask_count(c, b->text, slow, &after, why, size);
+		if (rc || after == before + b->number)
+			break;
+		if (after > before + b->number || now_ms() >= deadline) {
+			rc = say(why, size,
+				 "\"%s\" said %ld before %ld messages and %ld after: every "
+				 "message must be counted once",
+				 b->text, before, b->number, after);
+			break;
+		}
+		nap_ms(nap);
+		nap = nap * 2 > 100 ? 100 : nap * 2;
+	}
+	if (rc == 0)
+		ll_ws_conn_close(c, LL_WS_CLOSE_NORMAL, NULL);
+	ll_ws_conn_destroy(c);
 	return rc;
 }
 
@@ -423,6 +711,10 @@ int lc_behaviour_run(const struct lc_behaviour *b, const char *host, unsigned po
 		return check_reply(b->text, b->expected, false, host, port, slow, why, why_size);
 	case LC_BH_PINGS: return check_pings(b, host, port, slow, why, why_size);
 	case LC_BH_SESSIONS: return check_sessions(b, host, port, slow, why, why_size);
+	case LC_BH_STAYS: return check_stays(b, host, port, slow, why, why_size);
+	case LC_BH_ISOLATED: return check_isolated(b, host, port, slow, why, why_size);
+	case LC_BH_CLOSES: return check_closes(b, host, port, slow, why, why_size);
+	case LC_BH_AUDIT: return check_audit(b, host, port, slow, why, why_size);
 	}
 	return say(why, why_size, "unknown behaviour");
 }

@@ -14,6 +14,18 @@
  *   pings MS                  the server pings an idle client about every MS
  *   sessions QUERY K          K clients connected at once each send QUERY and
  *                             each is answered "sessions: K"
+ *   isolated K                K clients connected at once each send their own
+ *                             text, twice, and each gets back exactly its own
+ *                             (nobody else's): replies reach the client that asked
+ *   stays MS                  a client that keeps reading (so it answers every
+ *                             ping) and sends nothing is still connected after
+ *                             MS, and its echo still works: a read deadline
+ *                             must be renewed by pongs, not reap healthy peers
+ *   closes TEXT CODE          TEXT makes the server start the close handshake
+ *                             with CODE, and a peer that answers it gets a
+ *                             clean close (RFC 6455 section 7.1.2)
+ *   audit QUERY K             K messages, each echoed, raise the count in the
+ *                             answer to QUERY ("audited: N") by exactly K
  */
 #ifndef LEAKLAB_HARNESS_BEHAVIOUR_H
 #define LEAKLAB_HARNESS_BEHAVIOUR_H
@@ -26,13 +38,18 @@ enum lc_behaviour_kind {
 	LC_BH_REPLY,
 	LC_BH_PINGS,
 	LC_BH_SESSIONS,
+	LC_BH_STAYS,
+	LC_BH_ISOLATED,
+	LC_BH_CLOSES,
+	LC_BH_AUDIT,
 };
 
 struct lc_behaviour {
 	enum lc_behaviour_kind kind;
-	char text[256];	    /* reply: what to send; sessions: the query */
+	char text[256];	    /* reply, closes: what to send; sessions, audit: the query */
 	char expected[256]; /* reply: the start of the answer */
-	long number;	    /* pings: the interval in ms; sessions: how many clients */
+	long number; /* pings, stays: ms; sessions, isolated: clients; closes: the code; audit:
+			messages */
 };
 
 /*

@@ -18,6 +18,8 @@
  *   exercise=/abs/path/build/bin/01-unclosed-connection-exercise
  *   leak=/abs/path/build/bin/01-unclosed-connection-leak
  *   fixed=/abs/path/build/bin/01-unclosed-connection-fixed
+ *   twin.go.leak=/abs/path/build/bin/01-unclosed-connection-leak-go
+ *                            (repeated: the twins, harness/twin.h)
  */
 #ifndef LEAKLAB_HARNESS_MANIFEST_H
 #define LEAKLAB_HARNESS_MANIFEST_H
@@ -35,6 +37,8 @@ struct lc_manifest {
 	size_t nprogram_args;
 	char **behaviours;
 	size_t nbehaviours;
+	char **twins; /* "LANG.KEY=VALUE", from the twin.* lines, in order */
+	size_t ntwins;
 };
 
 /*
