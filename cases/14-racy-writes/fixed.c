@@ -6,16 +6,16 @@
  * message as fragments of at most --frame-bytes bytes each (RFC 6455
  * section 5.4), as gorilla/websocket's NextWriter flushes a frame every
  * time its buffer fills, so a long message is never held whole. Its
- * state is the message in progress: which opcode it has, and whether its
- * first frame went out (the next one is then a continuation).
+ * state is the message in progress: whether its first frame went out
+ * (the next data frame is then a continuation).
  *
  * What went wrong (leak.c; not a leak but a race): two threads write on
  * the connection, the handler echoing and the heartbeat pinging, and both
  * used the one writer without a lock. A ping that came between two
- * fragments of an echo reset the writer's state, and the echo's next
- * fragment went out with the ping's opcode: the client's parser refused
- * the stream (a protocol error, 1002), and DRD reported the conflicting
- * accesses.
+ * fragments of an echo cleared the writer's started, and the echo's next
+ * fragment went out as the start of a new message inside the unfinished
+ * one: the client's parser refused the stream (a protocol error, 1002),
+ * and DRD reported the conflicting accesses.
  *
  * The fix: the writer has a lock, held for a whole message, from its first
  * fragment to its last. A ping waits until the echo's message is complete;
@@ -42,20 +42,19 @@ static long frame_bytes = 4096;
 struct writer {
 	struct ll_ws_conn *conn; /* the handler's: it outlives the writer */
 	pthread_mutex_t lock;	 /* one message at a time, first fragment to last */
-	uint8_t opcode;		 /* of the message in progress */
-	bool started;		 /* its first frame went out: the next is a continuation */
+	bool started;		 /* a message's first frame went out: data frames continue it */
 };
 
 /*
- * One frame of the message in progress: the first carries its opcode, the
- * others are continuations (RFC 6455 section 5.4); fin ends the message.
- * The state moves on before the frame is written: whatever the write
- * does, the message has begun.
+ * One frame: a data frame after the first of its message is a
+ * continuation (RFC 6455 section 5.4), a control frame is itself; fin
+ * ends the message. The state moves on before the frame is written:
+ * whatever the write does, the message has begun.
  */
-static int writer_frame(struct writer *w, const uint8_t *data, size_t len, bool fin)
+static int writer_frame(struct writer *w, uint8_t opcode, const uint8_t *data, size_t len, bool fin)
 {
-	uint8_t opcode = w->started ? LL_WS_OP_CONT : w->opcode;
-
+	if (opcode < LL_WS_OP_CLOSE && w->started)
+		opcode = LL_WS_OP_CONT;
 	w->started = !fin;
 	return ll_ws_conn_send_frame(w->conn, opcode, fin, data, len);
 }
@@ -73,12 +72,11 @@ static int send_message(struct writer *w, uint8_t opcode, const uint8_t *data, s
 
 	/* FIX: hold the writer for the whole message: another thread waits until it is out. */
 	pthread_mutex_lock(&w->lock);
-	w->opcode = opcode;
 	w->started = false;
 	do {
 		size_t n = len - off < chunk ? len - off : chunk;
 
-		err = writer_frame(w, data + off, n, off + n == len);
+		err = writer_frame(w, opcode, data + off, n, off + n == len);
 		off += n;
 	} while (err == 0 && off < len);
 	pthread_mutex_unlock(&w->lock);

@@ -8,25 +8,25 @@
  * message as fragments of at most --frame-bytes bytes each (RFC 6455
  * section 5.4), as gorilla/websocket's NextWriter flushes a frame every
  * time its buffer fills, so a long message is never held whole. Its
- * state is the message in progress: which opcode it has, and whether its
- * first frame went out (the next one is then a continuation).
+ * state is the message in progress: whether its first frame went out
+ * (the next data frame is then a continuation).
  *
  * What goes wrong: two threads write on the connection, the handler
  * echoing and the heartbeat pinging, and both use the one writer with no
  * lock. Each frame is whole (the library's own writer lock sees to that),
  * but the message is not: a ping that comes between two fragments of an
- * echo resets the writer's state, and the echo's next fragment goes out
- * with the ping's opcode and FIN clear. A fragmented control frame is a
- * protocol error (section 5.5), so the client's parser refuses the stream
- * and closes with 1002. It happens only when the two threads meet, which
+ * echo clears the writer's started, and the echo's next fragment goes
+ * out as the first frame of a new text message while the old one is
+ * unfinished. That is a protocol error (section 5.4), so the client's
+ * parser refuses the stream and closes with 1002. It happens only when the two threads meet, which
  * is why such a server passes a quiet test and fails under load. Go has
  * the same bug and a louder symptom: gorilla/websocket panics with
  * "concurrent write to websocket connection".
  *
  * The fix (fixed.c): the writer gets a lock, held for a whole message.
  *
- * Signals: under DRD, races on the writer's opcode and started fields
- * (a race signal, judged as errors are); natively and under DRD, clients
+ * Signals: under DRD, races on the writer's started field (a race
+ * signal, judged as errors are); natively and under DRD, clients
  * that see a broken frame stream.
  */
 #include <leaklab/app.h>
@@ -44,20 +44,19 @@ static long frame_bytes = 4096;
 struct writer {
 	struct ll_ws_conn *conn; /* the handler's: it outlives the writer */
 	pthread_mutex_t lock;	 /* one message at a time, first fragment to last */
-	uint8_t opcode;		 /* of the message in progress */
-	bool started;		 /* its first frame went out: the next is a continuation */
+	bool started;		 /* a message's first frame went out: data frames continue it */
 };
 
 /*
- * One frame of the message in progress: the first carries its opcode, the
- * others are continuations (RFC 6455 section 5.4); fin ends the message.
- * The state moves on before the frame is written: whatever the write
- * does, the message has begun.
+ * One frame: a data frame after the first of its message is a
+ * continuation (RFC 6455 section 5.4), a control frame is itself; fin
+ * ends the message. The state moves on before the frame is written:
+ * whatever the write does, the message has begun.
  */
-static int writer_frame(struct writer *w, const uint8_t *data, size_t len, bool fin)
+static int writer_frame(struct writer *w, uint8_t opcode, const uint8_t *data, size_t len, bool fin)
 {
-	uint8_t opcode = w->started ? LL_WS_OP_CONT : w->opcode;
-
+	if (opcode < LL_WS_OP_CLOSE && w->started)
+		opcode = LL_WS_OP_CONT;
 	w->started = !fin;
 	return ll_ws_conn_send_frame(w->conn, opcode, fin, data, len);
 }
@@ -75,14 +74,13 @@ static int send_message(struct writer *w, uint8_t opcode, const uint8_t *data, s
 
 	/*
 	 * LEAK: (a race) nothing keeps the heartbeat out between two
-	 * fragments: a ping sent now overwrites opcode and started.
+	 * fragments: a ping sent now clears started mid-message.
 	 */
-	w->opcode = opcode;
 	w->started = false;
 	do {
 		size_t n = len - off < chunk ? len - off : chunk;
 
-		err = writer_frame(w, data + off, n, off + n == len);
+		err = writer_frame(w, opcode, data + off, n, off + n == len);
 		off += n;
 	} while (err == 0 && off < len);
 	return err;
