@@ -313,9 +313,16 @@ static int configure(const struct cli *cli, const struct lc_manifest *m, struct 
 	size_t i;
 
 	cfg->request = cli->request ? cli->request : m->request;
-	/* Every client's upgrade, the same in every run: scenario.h's lc_client. */
-	lc_client.path = cli->path ? cli->path : m->path;
-	lc_client.bad_path = cli->bad_path ? cli->bad_path : m->bad_path;
+	/*
+	 * Every client's upgrade, the same in every run: scenario.h's
+	 * lc_client. It is one per process, and the tour configures every
+	 * case before it runs any: a case that names no path must not clear
+	 * the one an earlier case named (the kit's servers take any query).
+	 */
+	if (cli->path || m->path)
+		lc_client.path = cli->path ? cli->path : m->path;
+	if (cli->bad_path || m->bad_path)
+		lc_client.bad_path = cli->bad_path ? cli->bad_path : m->bad_path;
 	if (lc_client.path && lc_client.path[0] != '/')
 		return bad("--path must start with /, not \"%s\"", lc_client.path);
 	if (lc_client.bad_path && lc_client.bad_path[0] != '/')
