@@ -5,6 +5,7 @@
 #                LOAD 20
 #                EXPECT fds heap
 #                [MEMCHECK_EXPECT fds heap lost]
+#                [MODE memcheck|drd]
 #                BEHAVIOUR "echo" ["reply TEXT => EXPECTED" ...]
 #                VERIFY connect-drop connect-close burst bad-handshake
 #                [REQUEST "text of the request scenario"]
@@ -30,6 +31,13 @@
 # clean. EXPECT names what the leak shows natively (threads, fds, heap);
 # MEMCHECK_EXPECT what it shows under memcheck (threads, fds, heap, lost),
 # by default the same as EXPECT.
+#
+# MODE names the case's checker, the Valgrind tool its tests and the
+# course's verify run beside the native check: memcheck (the default), or
+# drd for a race, whose tests are then NN-slug/leak/drd and
+# NN-slug/fixed/drd (labels case;NN;leak|fixed;valgrind;race) and whose
+# MEMCHECK_EXPECT is what the leak shows under DRD (race: DRD's race
+# reports). The race signal natively is frames the clients saw broken.
 #
 # BEHAVIOUR names the case's observable feature, one check per string
 # (harness/behaviour.h: echo, reply TEXT => EXPECTED, pings MS, sessions
@@ -60,7 +68,7 @@ include(${CMAKE_CURRENT_LIST_DIR}/LeaklabTwin.cmake)
 
 # The scenarios and signals leaklab-check knows (harness/scenario.c, harness/judge.c).
 function(_leaklab_case_check_signals what)
-  set(known threads fds heap lost)
+  set(known threads fds heap lost race)
   foreach(s IN LISTS ARGN)
     if(NOT s IN_LIST known)
       message(FATAL_ERROR "leaklab_case: unknown signal '${s}' in ${what} (one of: ${known})")
@@ -69,7 +77,7 @@ function(_leaklab_case_check_signals what)
 endfunction()
 
 function(leaklab_case)
-  cmake_parse_arguments(LC "" "NAME;SCENARIO;LOAD;REQUEST;SUMMARY;SETTLE_MS;PATH;BAD_PATH;FAULT_WALK"
+  cmake_parse_arguments(LC "" "NAME;SCENARIO;LOAD;REQUEST;SUMMARY;SETTLE_MS;PATH;BAD_PATH;FAULT_WALK;MODE"
                         "EXPECT;MEMCHECK_EXPECT;PROGRAM_ARGS;BEHAVIOUR;VERIFY" ${ARGN})
   if(LC_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "leaklab_case: unexpected arguments: ${LC_UNPARSED_ARGUMENTS}")
@@ -95,6 +103,12 @@ function(leaklab_case)
     set(LC_MEMCHECK_EXPECT ${LC_EXPECT})
   endif()
   _leaklab_case_check_signals(MEMCHECK_EXPECT ${LC_MEMCHECK_EXPECT})
+  if(NOT DEFINED LC_MODE)
+    set(LC_MODE memcheck)
+  endif()
+  if(NOT LC_MODE MATCHES "^(memcheck|drd)$")
+    message(FATAL_ERROR "leaklab_case(${LC_NAME}): MODE is memcheck or drd, not '${LC_MODE}'")
+  endif()
   if(NOT LC_BEHAVIOUR)
     message(FATAL_ERROR "leaklab_case(${LC_NAME}): BEHAVIOUR names the feature a fix must keep")
   endif()
@@ -153,6 +167,7 @@ function(leaklab_case)
   endif()
   string(APPEND m "expect=${expect_words}\n")
   string(APPEND m "memcheck_expect=${mexpect_words}\n")
+  string(APPEND m "mode=${LC_MODE}\n")
   if(DEFINED LC_REQUEST)
     string(APPEND m "request=${LC_REQUEST}\n")
   endif()
@@ -228,7 +243,12 @@ function(leaklab_case)
              COMMAND leaklab-check ${prog} ${common} --expect ${expect_arg} --native)
     set_tests_properties(${LC_NAME}/${variant}/native PROPERTIES
                          TIMEOUT 60 LABELS "case;${num};${variant};quick")
-    if(LEAKLAB_VALGRIND_TESTS)
+    if(LEAKLAB_VALGRIND_TESTS AND LC_MODE STREQUAL "drd")
+      add_test(NAME ${LC_NAME}/${variant}/drd
+               COMMAND leaklab-check ${prog} ${common} --expect ${mexpect_arg} --drd)
+      set_tests_properties(${LC_NAME}/${variant}/drd PROPERTIES
+                           TIMEOUT 120 LABELS "case;${num};${variant};valgrind;race")
+    elseif(LEAKLAB_VALGRIND_TESTS)
       add_test(NAME ${LC_NAME}/${variant}/memcheck
                COMMAND leaklab-check ${prog} ${common} --expect ${mexpect_arg} --memcheck)
       set_tests_properties(${LC_NAME}/${variant}/memcheck PROPERTIES

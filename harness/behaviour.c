@@ -25,10 +25,18 @@
 #include <leaklab/ws_handshake.h>
 
 #define OP_MS	      3000 /* one operation natively; times slow */
-#define PING_WINDOW   6	   /* intervals the ping check counts over */
+#define PING_WINDOW   6	   /* intervals the ping check counts over... */
+#define PING_MIN_MS   300  /* ...and at least this long: a 1 ms heartbeat needs it */
 #define MAX_SESSIONS  16
 #define SESSION_TRIES 8
 #define MAX_AUDITED   64
+
+/*
+ * How the check in progress reaches the program (its path, wss): set by
+ * lc_behaviour_run for the checks it calls, per thread, as the tour runs
+ * a few checks at a time.
+ */
+static _Thread_local const struct lc_client *client;
 
 __attribute__((format(printf, 3, 4))) static int say(char *why, size_t size, const char *fmt, ...)
 {
@@ -205,8 +213,8 @@ static int connect_ws(const char *host, unsigned port, int slow, struct ll_ws_co
 		      size_t size)
 {
 	struct ll_ws_client_opts opts = {
-	    .path = lc_client.path,
-	    .tls = lc_client.tls,
+	    .path = client->path,
+	    .tls = client->tls,
 	    .timeout_ms = OP_MS * slow,
 	    .conn = {.close_timeout_ms = OP_MS * slow, .write_timeout_ms = OP_MS * slow},
 	};
@@ -235,6 +243,11 @@ static int ask(struct ll_ws_conn *c, const char *text, int slow, struct ll_ws_ms
 	err = ll_ws_conn_recv(c, msg, OP_MS * slow);
 	if (err == LL_ETIMEDOUT)
 		return say(why, size, "no answer to \"%s\" within %d ms", text, OP_MS * slow);
+	if (err == LL_EPROTO || err == LL_EUTF8) {
+		say(why, size, "the server sent a broken frame instead of answering \"%s\" (%s)",
+		    text, ll_strerror(err));
+		return LC_BH_BROKEN_FRAMES;
+	}
 	if (err)
 		return say(why, size, "the connection ended instead of answering \"%s\" (%s)", text,
 			   ll_strerror(err));
@@ -256,9 +269,10 @@ static int check_reply(const char *text, const char *expected, bool exact, const
 	if (rc)
 		return rc;
 	rc = ask(c, text, slow, &msg, why, size);
-	if (rc == 0 && exact && (msg.len != strlen(text) || memcmp(msg.data, text, msg.len) != 0))
-		rc = say(why, size, "sent \"%s\", got back \"%.60s\"", text, (char *)msg.data);
-	else if (rc == 0 && !exact && strncmp((char *)msg.data, expected, strlen(expected)) != 0)
+	if (rc == 0 && exact && (msg.len != strlen(text) || memcmp(msg.data, text, msg.len) != 0)) {
+		say(why, size, "sent \"%s\", got back \"%.60s\"", text, (char *)msg.data);
+		rc = LC_BH_BROKEN_FRAMES;
+	} else if (rc == 0 && !exact && strncmp((char *)msg.data, expected, strlen(expected)) != 0)
 		rc = say(why, size, "\"%s\" was answered \"%.80s\", expected \"%s\"", text,
 			 (char *)msg.data, expected);
 	ll_ws_msg_free(&msg);
@@ -575,7 +589,7 @@ static int check_upgrade(const struct lc_behaviour *b, const char *host, unsigne
 {
 	struct ll_ws_client_opts opts = {
 	    .path = b->text,
-	    .tls = lc_client.tls,
+	    .tls = client->tls,
 	    .timeout_ms = OP_MS * slow,
 	    .conn = {.close_timeout_ms = OP_MS * slow, .write_timeout_ms = OP_MS * slow},
 	};
@@ -613,7 +627,7 @@ static int raw_handshake(struct ll_transport *t, const char *host, unsigned port
 			 size_t size)
 {
 	char key[25], req[512];
-	int n = ll_ws_client_request(host, port, lc_client.path ? lc_client.path : "/", key, req,
+	int n = ll_ws_client_request(host, port, client->path ? client->path : "/", key, req,
 				     sizeof(req));
 	int err, status = 0;
 
@@ -644,7 +658,7 @@ static int raw_handshake(struct ll_transport *t, const char *host, unsigned port
 
 /*
  * Counts the pings on an idle connection over a window of PING_WINDOW
- * intervals from the first one. Counting, not timing each ping: the
+ * intervals (PING_MIN_MS at least) from the first one. Counting, not timing each ping: the
  * client itself may be slow to read on a busy machine (under Valgrind
  * above all) and then reads several queued pings at once, and a timer at
  * a fixed rate follows a late tick with an early one, but neither changes
@@ -655,7 +669,9 @@ static int raw_handshake(struct ll_transport *t, const char *host, unsigned port
 static int check_pings(const struct lc_behaviour *b, const char *host, unsigned port, int slow,
 		       char *why, size_t size)
 {
-	long every = b->number, deadline, window = every * PING_WINDOW * (slow > 1 ? 2 : 1);
+	long every = b->number, deadline;
+	long window = (every * PING_WINDOW > PING_MIN_MS ? every * PING_WINDOW : PING_MIN_MS) *
+		      (slow > 1 ? 2 : 1);
 	long budget = every * 4 * slow + OP_MS * slow, first = 0;
 	struct ll_ws_parser *p = NULL;
 	struct ll_transport *t = NULL;
@@ -694,8 +710,9 @@ static int check_pings(const struct lc_behaviour *b, const char *host, unsigned 
 			err = ll_ws_parser_feed(p, buf + off, len - off, &used, &ev);
 			off += used;
 			if (err < 0) {
-				rc = say(why, size, "the server sent a broken frame (%s)",
-					 ll_strerror(err));
+				say(why, size, "the server sent a broken frame (%s)",
+				    ll_strerror(err));
+				rc = LC_BH_BROKEN_FRAMES;
 				goto out_destroy_parser;
 			}
 			if (err == 1 && ev.type == LL_WS_EV_PING && seen++ == 0) {
@@ -731,7 +748,7 @@ static int check_pings(const struct lc_behaviour *b, const char *host, unsigned 
 			 "one ping, then none in %ld ms: expected one every %ld ms, a heartbeat "
 			 "keeps pinging",
 			 window, every);
-	else if (seen - 1 > PING_WINDOW * 4 * (window / (every * PING_WINDOW)))
+	else if (seen - 1 > 4 * (window / every))
 		rc = say(why, size,
 			 "%d pings in %ld ms, expected one every %ld ms: a heartbeat, not a busy "
 			 "loop",
@@ -743,9 +760,12 @@ out_destroy_transport:
 	return rc;
 }
 
-int lc_behaviour_run(const struct lc_behaviour *b, const char *host, unsigned port, int slow,
-		     char *why, size_t why_size)
+int lc_behaviour_run(const struct lc_behaviour *b, const struct lc_client *cl, const char *host,
+		     unsigned port, int slow, char *why, size_t why_size)
 {
+	static const struct lc_client plain = {0};
+
+	client = cl ? cl : &plain;
 	if (slow < 1)
 		slow = 1;
 	why[0] = '\0';

@@ -29,14 +29,16 @@
  *   upgrade PATH => STATUS    an upgrade to PATH is answered with HTTP STATUS
  *                             (101: accepted, and then it echoes)
  *
- * Every client but upgrade's connects to lc_client's path, over wss when
- * lc_client.tls is set (scenario.h).
+ * Every client but upgrade's connects to cl's path, over wss when cl->tls
+ * is set (scenario.h); cl may be NULL for "/" over ws.
  */
 #ifndef LEAKLAB_HARNESS_BEHAVIOUR_H
 #define LEAKLAB_HARNESS_BEHAVIOUR_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "scenario.h"
 
 enum lc_behaviour_kind {
 	LC_BH_ECHO,
@@ -70,13 +72,22 @@ int lc_behaviour_parse(const char *line, struct lc_behaviour *out, char *why, si
 void lc_behaviour_describe(const struct lc_behaviour *b, char *buf, size_t size);
 
 /*
+ * The return of a check that failed because the server's frame stream was
+ * broken: the client's parser refused a frame (a protocol error), or a
+ * message came back different from the one sent. Two threads writing
+ * frames on one connection without a lock look like this on the wire.
+ */
+#define LC_BH_BROKEN_FRAMES 2
+
+/*
  * Runs one check against a program listening on host:port. slow scales
  * every deadline (1 natively, more under Valgrind). Returns 0 when the
  * feature works; 1 when it does not (why says what was seen, in a sentence
- * a student reads); LL_EIO when the harness could not even connect (why
- * says so: that is no verdict about the feature).
+ * a student reads); LC_BH_BROKEN_FRAMES when it does not because the
+ * frames were broken (why says so too); LL_EIO when the harness could not
+ * even connect (why says so: that is no verdict about the feature).
  */
-int lc_behaviour_run(const struct lc_behaviour *b, const char *host, unsigned port, int slow,
-		     char *why, size_t why_size);
+int lc_behaviour_run(const struct lc_behaviour *b, const struct lc_client *cl, const char *host,
+		     unsigned port, int slow, char *why, size_t why_size);
 
 #endif

@@ -178,7 +178,9 @@ cmd_start() {
 	echo
 	brief_of "$name" | sed 's/^/  /'
 	echo
-	echo "./leaklab verify ${name%%-*} judges your file, natively and under memcheck:"
+	tool=memcheck
+	grep -q '^mode=drd$' "$m" && tool="DRD (the race detector)"
+	echo "./leaklab verify ${name%%-*} judges your file, natively and under $tool:"
 	sed -n 's/^behaviour=//p' "$m" | sed \
 		-e 's/^echo$/a message comes back unchanged/' \
 		-e 's/^reply \(.*\) => \(.*\)$/"\1" is answered "\2"/' \
@@ -191,7 +193,11 @@ cmd_start() {
 		-e 's/^/  - the feature still works: /'
 	echo "  - clients on every way a connection ends ($(sed -n 's/^verify=//p' "$m")):"
 	echo "    threads and fds back to the baseline exactly, heap under 16 bytes a client"
-	echo "  - memcheck at exit: no error, no byte lost, no fd left open"
+	if [ "$tool" = memcheck ]; then
+		echo "  - memcheck at exit: no error, no byte lost, no fd left open"
+	else
+		echo "  - no broken frame at any client, and DRD at exit: no race, no other error"
+	fi
 	echo
 	echo "Next: ./leaklab watch ${name%%-*} (verifies on every save), ./leaklab hint ${name%%-*} when stuck."
 }
@@ -297,7 +303,9 @@ build_exercise() {
 	fi
 }
 
-# verify NN [--native|--memcheck] [--file F]: exit 0, 1 or 2.
+# verify NN [--native|--memcheck] [--file F]: exit 0, 1 or 2. --memcheck
+# runs the case's own Valgrind tool (leaklab-check --checker): memcheck, or
+# DRD for a case registered with MODE drd.
 cmd_verify() {
 	nn=
 	file=
@@ -305,7 +313,7 @@ cmd_verify() {
 	for a in "$@"; do
 		case $a in
 		--native) modes="$modes --native" ;;
-		--memcheck) modes="$modes --memcheck" ;;
+		--memcheck) modes="$modes --checker" ;;
 		--file=*) file=${a#--file=} ;;
 		-*) die "verify: unknown option $a (--native, --memcheck, --file=F)" ;;
 		*) nn=$a ;;
@@ -316,7 +324,7 @@ cmd_verify() {
 	case $file in /*) ;; *) file=$(pwd)/$file ;; esac
 	rel=${file#"$root"/}
 	[ -f "$file" ] || die "no $rel: ./leaklab start ${name%%-*} makes it"
-	[ -n "$modes" ] || modes="--native --memcheck"
+	[ -n "$modes" ] || modes="--native --checker"
 	deps kit
 	if ! build_exercise "$name" "$file"; then
 		progress_set "$name" started "" "does not build"

@@ -25,13 +25,14 @@ enum lc_signal {
 	 * from pprof, Node's live timers, asyncio's tasks): harness/runtime.h.
 	 */
 	LC_RUNTIME,
+	LC_RACE, /* DRD's race reports, and frames a client saw broken */
 	LC_NSIGNALS,
 };
 
 #define LC_SIG_BIT(s) (1u << (s))
 
 enum lc_variant { LC_LEAK, LC_FIXED };
-enum lc_mode { LC_NATIVE, LC_MEMCHECK };
+enum lc_mode { LC_NATIVE, LC_MEMCHECK, LC_DRD };
 
 /* The three load points of a run. */
 enum { LC_P_BASE, LC_P_N, LC_P_2N, LC_NPOINTS };
@@ -76,6 +77,25 @@ struct lc_memcheck {
 	long long lost_at_bytes;
 	char reachable_at[256]; /* the biggest still-reachable record with one */
 	long long reachable_at_bytes;
+};
+
+/*
+ * What Valgrind's DRD said at exit (its XML, harness/drd.c). A race is
+ * an error of kind ConflictingAccess; every other kind (a mutex or
+ * condition variable misused, ...) is another error.
+ */
+struct lc_drd {
+	bool parsed;		    /* the XML was read */
+	bool finished;		    /* the XML says the run FINISHED (it is complete) */
+	bool is_drd;		    /* <protocoltool> was drd */
+	int valgrind_version;	    /* 3.19.0 is 31900; 0 if not found */
+	long races;		    /* race reports, counted once per occurrence */
+	long race_records;	    /* distinct race records (<error> elements) */
+	long other_errors;	    /* occurrences of every other kind */
+	char first_race[256];	    /* "Conflicting store by thread 2 at 0x... size 1" */
+	char first_race_stack[512]; /* "writer_end (leak.c:70) < beat (leak.c:95) < ..." */
+	char first_race_at[256];    /* its first frame in the program's own file, or "" */
+	char first_other[256];	    /* "MutexErr: ..." */
 };
 
 /* The per-load heap numbers memcheck's gdbserver reports (vgdb leak_check). */

@@ -19,7 +19,7 @@
 
 static const char *const signal_names[LC_NSIGNALS] = {
     [LC_THREADS] = "threads", [LC_FDS] = "fds",		[LC_HEAP] = "heap",
-    [LC_LOST] = "lost",	      [LC_RUNTIME] = "runtime",
+    [LC_LOST] = "lost",	      [LC_RUNTIME] = "runtime", [LC_RACE] = "race",
 };
 
 /* What each twin's runtime count is called; all are LC_RUNTIME. */
@@ -233,12 +233,67 @@ static unsigned judged_mask(const struct lc_judge_in *in)
 	return in->judged ? in->judged : ~LC_SIG_BIT(LC_RUNTIME);
 }
 
+/*
+ * The race signal: under DRD its race reports, in every mode the clients
+ * that saw broken frames. A leak
+ * variant reproduces under DRD when DRD reports a race (the detector sees
+ * it whether or not the wire showed it this time), natively when a client
+ * saw the stream broken; a fix has neither. The numbers are counts at
+ * exit, not growth with the load: one race is a bug.
+ */
+static void judge_race(const struct lc_judge_in *in, struct lc_signal_result *r)
+{
+	const struct lc_drd *drd = in->mode == LC_DRD ? in->drd : NULL;
+	long races = drd ? drd->races : 0;
+
+	r->measured = true;
+	r->at_2n = (double)(drd ? races : in->corrupted);
+	if (in->mode == LC_DRD && (!drd || !drd->parsed)) {
+		r->status = LC_ST_UNKNOWN;
+		snprintf(r->note, sizeof(r->note), "DRD's XML could not be read");
+		return;
+	}
+	if (in->variant == LC_LEAK && r->expected) {
+		if (drd && races == 0) {
+			r->status = LC_ST_MISSING;
+			snprintf(r->note, sizeof(r->note), "DRD reported no race");
+		} else if (!drd && in->corrupted == 0) {
+			r->status = LC_ST_MISSING;
+			snprintf(r->note, sizeof(r->note), "no client saw a broken frame");
+		} else {
+			r->status = LC_ST_LEAKS;
+		}
+		return;
+	}
+	r->status = races + in->corrupted > 0 ? LC_ST_GROWS : LC_ST_FLAT;
+	if (r->status == LC_ST_FLAT)
+		return;
+	/* Cut to fit: the table and the report give the whole first race. */
+	if (races > 0)
+		snprintf(r->note, sizeof(r->note), "DRD reported %ld race(s), e.g. %.50s at %.50s",
+			 races, drd->first_race,
+			 drd->first_race_at[0] ? drd->first_race_at : drd->first_race_stack);
+	else
+		snprintf(r->note, sizeof(r->note), "%ld client(s) saw broken frames",
+			 in->corrupted);
+}
+
 static void judge_signal(const struct lc_judge_in *in, enum lc_signal s, struct lc_signal_result *r)
 {
 	bool memcheck = in->mode == LC_MEMCHECK && in->mc;
 
 	memset(r, 0, sizeof(*r));
 	r->expected = in->variant == LC_LEAK && (in->expect & LC_SIG_BIT(s));
+	if (s == LC_RACE) {
+		judge_race(in, r);
+		return;
+	}
+	/* DRD replaces malloc and has no leak check: no heap, nothing lost. */
+	if (in->mode == LC_DRD && (s == LC_HEAP || s == LC_LOST)) {
+		r->status = LC_ST_NA;
+		r->expected = false;
+		return;
+	}
 	fill_numbers(in, s, r);
 
 	if (s == LC_LOST) {
@@ -328,6 +383,12 @@ static void verdict_leak(const struct lc_judge_in *in, struct lc_verdict *v)
 		appendf(why, sizeof(why), "%smemcheck found %ld error(s), e.g. %s",
 			why[0] ? "; " : "", in->mc->errors, in->mc->first_error);
 	}
+	/* Nor a race lesson another threading bug in disguise. */
+	if (in->mode == LC_DRD && in->drd && in->drd->other_errors > 0) {
+		missing = true;
+		appendf(why, sizeof(why), "%sDRD found %ld error(s) besides races, e.g. %s",
+			why[0] ? "; " : "", in->drd->other_errors, in->drd->first_other);
+	}
 	if (in->expect == 0 ||
 	    (in->mode == LC_NATIVE && (in->expect & ~LC_SIG_BIT(LC_LOST)) == 0)) {
 		missing = true;
@@ -354,6 +415,19 @@ static void verdict_leak(const struct lc_judge_in *in, struct lc_verdict *v)
 
 			appendf(v->line, sizeof(v->line), " lost %lld bytes at exit;",
 				mc->definitely + mc->indirectly + mc->possibly);
+			continue;
+		}
+		if (s == LC_RACE) {
+			if (in->mode == LC_DRD)
+				appendf(v->line, sizeof(v->line),
+					" race: DRD reported %ld race(s)%s%s", in->drd->races,
+					in->drd->first_race_at[0] ? ", the first at " : "",
+					in->drd->first_race_at);
+			if (in->corrupted > 0)
+				appendf(v->line, sizeof(v->line),
+					"%s %ld client(s) saw broken frames",
+					in->mode == LC_DRD ? "," : " race:", in->corrupted);
+			appendf(v->line, sizeof(v->line), ";");
 			continue;
 		}
 		if (s == LC_HEAP)
@@ -403,6 +477,8 @@ static void clean_line(const struct lc_judge_in *in, struct lc_verdict *v)
 			 counts, h->at_2n - h->base, lc_round_shown(h->per_client), heap_limit(in));
 	if (in->mc)
 		appendf(v->line, sizeof(v->line), ", memcheck 0 errors 0 lost, no fd left open");
+	if (in->mode == LC_DRD)
+		appendf(v->line, sizeof(v->line), ", DRD 0 races 0 errors");
 }
 
 static void verdict_fixed(const struct lc_judge_in *in, struct lc_verdict *v)
@@ -440,6 +516,11 @@ static void verdict_fixed(const struct lc_judge_in *in, struct lc_verdict *v)
 			appendf(why, sizeof(why), "%s%ld fd(s) left open at exit, e.g. %s",
 				why[0] ? "; " : "", in->mc->fds_open, in->mc->first_fd);
 		}
+	}
+	if (in->mode == LC_DRD && in->drd && in->drd->other_errors > 0) {
+		dirty = true;
+		appendf(why, sizeof(why), "%sDRD found %ld error(s) besides races, e.g. %s",
+			why[0] ? "; " : "", in->drd->other_errors, in->drd->first_other);
 	}
 	/* An ASan build's LeakSanitizer failing the exit is a leak at exit. */
 	if (in->sanitizer_leaks) {

@@ -49,6 +49,14 @@ struct lc_judge_in {
 	long load;	 /* N */
 	struct lc_point points[LC_NPOINTS];
 	const struct lc_memcheck *mc; /* NULL natively */
+	const struct lc_drd *drd;     /* set under DRD only */
+	/*
+	 * Clients (the behaviour check's and the scenario's) that saw the
+	 * server's frame stream broken: a frame their parser refused, or a
+	 * message that differs from the one sent. Interleaved writes of two
+	 * threads show this way without any tool: the race signal natively.
+	 */
+	long corrupted;
 	/*
 	 * What else the run saw. An ASan build's LeakSanitizer failed the
 	 * program's exit: a fix may not (a leak variant may: it is evidence).
@@ -83,8 +91,8 @@ struct lc_verdict {
 
 /*
  * Judges one run into *out (zeroed first; nothing to free). Never fails;
- * in->mc must be set when mode is LC_MEMCHECK. out->exit_code is 0 (passed),
- * 1 (failed) or 2 (something the verdict needs was not measured).
+ * in->mc must be set when mode is LC_MEMCHECK, in->drd when it is LC_DRD. out->exit_code is 0
+ * (passed), 1 (failed) or 2 (something the verdict needs was not measured).
  */
 void lc_judge(const struct lc_judge_in *in, struct lc_verdict *out);
 

@@ -42,6 +42,9 @@
 #ifndef LEAKLAB_SUPPRESSIONS
 #define LEAKLAB_SUPPRESSIONS NULL
 #endif
+#ifndef LEAKLAB_RACE_SUPPRESSIONS
+#define LEAKLAB_RACE_SUPPRESSIONS NULL
+#endif
 
 #define DEFAULT_CONCURRENCY 8
 #define MAX_PROGRAM_ARGS    64
@@ -73,14 +76,18 @@ static void usage(FILE *f)
 		"                       burst, bad-handshake, request, bad-token, fault-walk,\n"
 		"                       tls, tls-bad\n"
 		"  --load N             clients per step (messages for burst)\n"
-		"  --expect SIGNALS     what the leak shows: threads,fds,heap,lost\n"
-		"  --memcheck-expect SIGNALS  the same under memcheck (default: --expect)\n"
+		"  --expect SIGNALS     what the leak shows: threads,fds,heap,lost,race\n"
+		"  --memcheck-expect SIGNALS  the same under memcheck or DRD (default: --expect)\n"
 		"  --request TEXT       the message of the request scenario\n"
 		"  --path PATH          the upgrade's path and query for every client (\"/\")\n"
 		"  --bad-path PATH      bad-token's upgrade, which must get 401 (\"/?token=bad\")\n"
 		"  --program-arg ARG    an argument for the program (repeatable)\n"
 		"  --native             run natively (the default)\n"
 		"  --memcheck           run under Valgrind memcheck (with --native: both)\n"
+		"  --drd                run under Valgrind's DRD, the race detector: races\n"
+		"                       and frames the clients saw broken (signal race)\n"
+		"  --checker            the case's own Valgrind tool: --drd for a case\n"
+		"                       registered with MODE drd, else --memcheck\n"
 		"  --json FILE          write every number and the verdict as JSON\n"
 		"  --csv FILE           write the time series (variant, mode, t_ms, phase,\n"
 		"                       clients, threads, fds, heap, lost, rss; heap and lost\n"
@@ -126,6 +133,8 @@ enum {
 	OPT_PROGRAM_ARG,
 	OPT_NATIVE,
 	OPT_MEMCHECK,
+	OPT_DRD,
+	OPT_CHECKER,
 	OPT_JSON,
 	OPT_CSV,
 	OPT_WARMUP,
@@ -166,6 +175,8 @@ static const struct option long_opts[] = {
     {"program-arg", required_argument, NULL, OPT_PROGRAM_ARG},
     {"native", no_argument, NULL, OPT_NATIVE},
     {"memcheck", no_argument, NULL, OPT_MEMCHECK},
+    {"drd", no_argument, NULL, OPT_DRD},
+    {"checker", no_argument, NULL, OPT_CHECKER},
     {"json", required_argument, NULL, OPT_JSON},
     {"csv", required_argument, NULL, OPT_CSV},
     {"warmup", required_argument, NULL, OPT_WARMUP},
@@ -195,6 +206,7 @@ static const struct option long_opts[] = {
 /* What the command line said, before the manifest fills the gaps. */
 struct cli {
 	bool tour, verify;
+	bool checker;	  /* --checker: memcheck, or DRD if the manifest says mode=drd */
 	const char *jobs; /* --jobs: the tour's checks at a time */
 	const char *source;
 	const char *behaviours[LC_MAX_BEHAVIOURS];
@@ -301,6 +313,9 @@ static int configure_twin(const struct cli *cli, const struct lc_manifest *m, st
 	return 0;
 }
 
+/* One TLS client context for every check whose program serves wss (freed in main). */
+static struct ll_tls_ctx *client_tls;
+
 /* Fills cfg from the command line and the manifest; returns 0 or the exit code 2. */
 static int configure(const struct cli *cli, const struct lc_manifest *m, struct lc_config *cfg)
 {
@@ -312,13 +327,13 @@ static int configure(const struct cli *cli, const struct lc_manifest *m, struct 
 	size_t i;
 
 	cfg->request = cli->request ? cli->request : m->request;
-	/* Every client's upgrade, the same in every run: scenario.h's lc_client. */
-	lc_client.path = cli->path ? cli->path : m->path;
-	lc_client.bad_path = cli->bad_path ? cli->bad_path : m->bad_path;
-	if (lc_client.path && lc_client.path[0] != '/')
-		return bad("--path must start with /, not \"%s\"", lc_client.path);
-	if (lc_client.bad_path && lc_client.bad_path[0] != '/')
-		return bad("--bad-path must start with /, not \"%s\"", lc_client.bad_path);
+	/* Every client's upgrade (scenario.h's lc_client): this configuration's own. */
+	cfg->client.path = cli->path ? cli->path : m->path;
+	cfg->client.bad_path = cli->bad_path ? cli->bad_path : m->bad_path;
+	if (cfg->client.path && cfg->client.path[0] != '/')
+		return bad("--path must start with /, not \"%s\"", cfg->client.path);
+	if (cfg->client.bad_path && cfg->client.bad_path[0] != '/')
+		return bad("--bad-path must start with /, not \"%s\"", cfg->client.bad_path);
 	cfg->summary = m->summary;
 	if (cli->nargs > 0 || !m->name) {
 		cfg->program_args = cli->args;
@@ -440,11 +455,25 @@ static int configure(const struct cli *cli, const struct lc_manifest *m, struct 
 	}
 	if (cfg->flame_path && !cfg->heap_profile)
 		return bad("--flame needs --heap-profile");
+	if (cli->checker) {
+		if (m->mode && strcmp(m->mode, "drd") == 0)
+			cfg->drd = true;
+		else
+			cfg->memcheck = true;
+	}
 	/* The profile comes from memcheck's loss records. */
-	if (cfg->heap_profile && !cfg->native && !cfg->memcheck)
+	if (cfg->heap_profile && !cfg->native && !cfg->memcheck && !cfg->drd)
 		cfg->memcheck = true;
-	if (!cfg->native && !cfg->memcheck)
+	if (!cfg->native && !cfg->memcheck && !cfg->drd)
 		cfg->native = true;
+	/* A program that serves wss (--tls) is reached over wss by every client. */
+	for (i = 0; i < cfg->nprogram_args; i++) {
+		if (strcmp(cfg->program_args[i], "--tls") != 0)
+			continue;
+		if (!client_tls && ll_tls_client_ctx_create(&client_tls, NULL) != 0)
+			return bad("cannot make a TLS client context");
+		cfg->client.tls = client_tls;
+	}
 	return configure_twin(cli, m, cfg);
 }
 
@@ -455,6 +484,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli, struct lc_config *c
 	cfg->valgrind = LEAKLAB_VALGRIND;
 	cfg->vgdb = LEAKLAB_VGDB;
 	cfg->suppressions = LEAKLAB_SUPPRESSIONS;
+	cfg->race_suppressions = LEAKLAB_RACE_SUPPRESSIONS;
 	while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_CASE: cli->case_name = optarg; break;
@@ -475,6 +505,8 @@ static int parse_cli(int argc, char **argv, struct cli *cli, struct lc_config *c
 			break;
 		case OPT_NATIVE: cfg->native = true; break;
 		case OPT_MEMCHECK: cfg->memcheck = true; break;
+		case OPT_DRD: cfg->drd = true; break;
+		case OPT_CHECKER: cli->checker = true; break;
 		case OPT_JSON: cfg->json_path = optarg; break;
 		case OPT_CSV: cfg->csv_path = optarg; break;
 		case OPT_WARMUP: cli->warmup = optarg; break;
@@ -632,7 +664,10 @@ static void *tour_worker(void *arg)
 		cfg.program = job.v == LC_LEAK ? cfg.leak_program : cfg.fixed_program;
 		run = job.twin < 0 ? &ts->tc[job.i].runs[job.v][job.md]
 				   : &ts->tt[job.i].runs[job.twin][job.v];
-		lc_run_check(&cfg, job.v, job.md, run);
+		lc_run_check(&cfg, job.v,
+			     job.twin < 0 && job.md == LC_MEMCHECK && ts->tc[job.i].drd ? LC_DRD
+											: job.md,
+			     run);
 
 		pthread_mutex_lock(&ts->lock);
 		if (job.twin < 0)
@@ -701,8 +736,8 @@ static void tour_print_case(const struct lc_tour_case *t, const struct lc_config
 			continue;
 		for (v = LC_LEAK; v <= LC_FIXED; v++)
 			tour_print_run(lc_variant_name((enum lc_variant)v),
-				       lc_mode_name((enum lc_mode)md), cfg, &t->runs[v][md], worst,
-				       failures);
+				       lc_mode_name(t->runs[v][md].mode), cfg, &t->runs[v][md],
+				       worst, failures);
 	}
 	/* The twins (natively): the same leak in Go, Node.js and Python. */
 	for (k = 0; k < tt->n; k++) {
@@ -772,6 +807,8 @@ static int tour(const struct cli *cli, struct lc_config *base)
 		cfg->quiet = true;
 		snprintf(ts.tc[i].name, sizeof(ts.tc[i].name), "%s", ms[i].name);
 		ts.tc[i].signals = (cfg->expect | cfg->memcheck_expect) & ~LC_SIG_BIT(LC_LOST);
+		/* Its Valgrind column runs the case's own tool: DRD for a race (MODE drd). */
+		ts.tc[i].drd = ms[i].mode && strcmp(ms[i].mode, "drd") == 0;
 		for (md = LC_NATIVE; md <= LC_MEMCHECK; md++) {
 			if ((md == LC_NATIVE && !native) || (md == LC_MEMCHECK && !memcheck))
 				continue;
@@ -906,7 +943,7 @@ int main(int argc, char **argv)
 	struct lc_config cfg = {0};
 	struct cli cli = {0};
 	struct lc_manifest m;
-	struct lc_run runs[4];
+	struct lc_run runs[6];
 	size_t nruns = 0, i;
 	int rc, worst = 0, v, md;
 
@@ -926,8 +963,12 @@ int main(int argc, char **argv)
 	rc = parse_cli(argc, argv, &cli, &cfg);
 	if (rc)
 		return rc;
-	if (cli.tour)
-		return tour(&cli, &cfg);
+	if (cli.tour) {
+		rc = tour(&cli, &cfg);
+		ll_tls_ctx_destroy(client_tls);
+		client_tls = NULL;
+		return rc;
+	}
 	rc = load_manifest(&cli, &m);
 	if (rc)
 		goto out_free_manifest;
@@ -935,24 +976,15 @@ int main(int argc, char **argv)
 	rc = configure(&cli, &m, &cfg);
 	if (rc)
 		goto out_free_manifest;
-	/* A program that serves wss (--tls) is reached over wss by every client. */
-	for (i = 0; i < cfg.nprogram_args; i++) {
-		if (strcmp(cfg.program_args[i], "--tls") == 0 && !lc_client.tls &&
-		    ll_tls_client_ctx_create(&lc_client.tls, NULL) != 0) {
-			fprintf(stderr, "leaklab-check: cannot make a TLS client context\n");
-			rc = 2;
-			goto out_free_manifest;
-		}
-	}
 
 	for (v = LC_LEAK; v <= LC_FIXED; v++) {
 		if (!cfg.variants[v])
 			continue;
-		for (md = LC_NATIVE; md <= LC_MEMCHECK; md++) {
+		for (md = LC_NATIVE; md <= LC_DRD; md++) {
 			struct lc_run *run = &runs[nruns];
 
 			if ((md == LC_NATIVE && !cfg.native) ||
-			    (md == LC_MEMCHECK && !cfg.memcheck))
+			    (md == LC_MEMCHECK && !cfg.memcheck) || (md == LC_DRD && !cfg.drd))
 				continue;
 			cfg.program = v == LC_LEAK ? cfg.leak_program : cfg.fixed_program;
 			lc_run_check(&cfg, (enum lc_variant)v, (enum lc_mode)md, run);
@@ -988,8 +1020,8 @@ int main(int argc, char **argv)
 		lc_run_free(&runs[i]);
 	rc = worst;
 out_free_manifest:
-	ll_tls_ctx_destroy(lc_client.tls);
-	lc_client.tls = NULL;
+	ll_tls_ctx_destroy(client_tls);
+	client_tls = NULL;
 	lc_manifest_free(&m);
 	return rc;
 }

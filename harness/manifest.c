@@ -25,6 +25,7 @@ void lc_manifest_free(struct lc_manifest *m)
 	ll_free(m->request);
 	ll_free(m->path);
 	ll_free(m->bad_path);
+	ll_free(m->mode);
 	ll_free(m->leak);
 	ll_free(m->fixed);
 	ll_free(m->verify);
@@ -95,6 +96,7 @@ static int parse_line(struct lc_manifest *m, const char *line, size_t len)
 	    {"exercise", &m->exercise},
 	    {"path", &m->path},
 	    {"bad_path", &m->bad_path},
+	    {"mode", &m->mode},
 	};
 	size_t i;
 

@@ -10,6 +10,7 @@
  *   settle_ms=500            (optional: the case's deadlines need longer)
  *   expect=fds heap
  *   memcheck_expect=fds heap lost
+ *   mode=drd                 (optional: the case's checker is DRD, not memcheck)
  *   request=...              (optional)
  *   path=/?id=...            (optional: every client's upgrade)
  *   bad_path=/?token=...     (optional: bad-token's upgrade)
@@ -32,6 +33,7 @@ struct lc_manifest {
 	char *name, *summary, *scenario, *load, *expect, *memcheck_expect, *request;
 	char *path, *bad_path;
 	char *settle_ms; /* how long counts must hold still, at least; or NULL */
+	char *mode;	 /* NULL (memcheck) or "drd": the case's Valgrind tool */
 	char *leak, *fixed;
 	char *verify;	/* the exit paths a fix must be clean on, space-separated */
 	char *source;	/* the case's folder */

@@ -72,13 +72,35 @@ static const char *status_for_table(const struct lc_run *run, enum lc_signal s,
 	return lc_status_text(r->status);
 }
 
+/*
+ * The race signal's row: counts at exit, not growth, so only the last
+ * column has a number. Shown where it matters: under DRD, for a case whose
+ * lesson is a race, or when a client saw broken frames.
+ */
+static void race_row(FILE *out, const struct lc_run *run, const struct lc_signal_result *r)
+{
+	long corrupted = run->corrupted + run->drive.corrupted;
+	char what[160];
+
+	if (run->mode != LC_DRD && !(run->expect & LC_SIG_BIT(LC_RACE)) && corrupted == 0)
+		return;
+	if (run->mode == LC_DRD)
+		snprintf(what, sizeof(what),
+			 "DRD: %ld race report(s); %ld client(s) saw broken frames", run->drd.races,
+			 corrupted);
+	else
+		snprintf(what, sizeof(what), "%ld client(s) saw broken frames", corrupted);
+	fprintf(out, "%-14s %12s %12s %12.0f %11s  %s, %s\n", "race", "-", "-", r->at_2n, "-",
+		run->variant == LC_FIXED ? (r->status == LC_ST_FLAT ? "clean" : "NOT CLEAN")
+					 : lc_status_text(r->status),
+		what);
+}
+
 void lc_report_table(FILE *out, const struct lc_config *cfg, const struct lc_run *run)
 {
 	static const char *const labels[LC_NSIGNALS] = {
-	    [LC_THREADS] = "threads",
-	    [LC_FDS] = "fds",
-	    [LC_HEAP] = "heap (bytes)",
-	    [LC_LOST] = "lost (bytes)",
+	    [LC_THREADS] = "threads",	[LC_FDS] = "fds",   [LC_HEAP] = "heap (bytes)",
+	    [LC_LOST] = "lost (bytes)", [LC_RACE] = "race",
 	};
 	const struct lc_point *p = run->points;
 	char head[64], status[64];
@@ -116,8 +138,14 @@ void lc_report_table(FILE *out, const struct lc_config *cfg, const struct lc_run
 	for (s = 0; s < LC_NSIGNALS; s++) {
 		const struct lc_signal_result *r = &run->verdict.sig[s];
 
-		if (s == LC_LOST && run->mode == LC_NATIVE)
+		if (s == LC_LOST && run->mode != LC_MEMCHECK)
 			continue; /* memcheck only */
+		if (s == LC_RACE) {
+			race_row(out, run, r);
+			continue;
+		}
+		if (s == LC_HEAP && run->mode == LC_DRD)
+			continue; /* DRD replaces malloc and counts nothing */
 		if (s == LC_RUNTIME && !cfg->runtime.name[0])
 			continue; /* twins only */
 		table_row(out, s == LC_RUNTIME ? cfg->runtime.name : labels[s], r->base, r->at_n,
@@ -169,6 +197,21 @@ void lc_report_table(FILE *out, const struct lc_config *cfg, const struct lc_run
 		if (mc->fds_open > 0)
 			fprintf(out, "first fd left open: %s\n", mc->first_fd);
 	}
+	if (run->mode == LC_DRD) {
+		const struct lc_drd *d = &run->drd;
+
+		fprintf(out,
+			"DRD at exit: %ld race report(s) in %ld record(s), %ld other error(s)\n",
+			d->races, d->race_records, d->other_errors);
+		if (d->races > 0)
+			fprintf(out, "first race: %s\n  at %s\n", d->first_race,
+				d->first_race_stack);
+		if (d->first_race_at[0])
+			fprintf(out, "first race in the program's own file: %s\n",
+				d->first_race_at);
+		if (d->other_errors > 0)
+			fprintf(out, "first other error: %s\n", d->first_other);
+	}
 	if (run->sanitizer_leaks)
 		fprintf(out, "LeakSanitizer reported leaks at exit (the program's log)\n");
 	if (run->drive.failed > 0)
@@ -199,12 +242,31 @@ static void growth_text(char *buf, size_t size, const struct lc_signal_result *r
 		snprintf(buf + n, size - (size_t)n, " (%.1fx)", r->ratio);
 }
 
+/* A race is counted, not grown: "59 races (drd)", "2 broken clients". */
+static void race_text(char *buf, size_t size, const struct lc_run *run)
+{
+	const struct lc_signal_result *r = &run->verdict.sig[LC_RACE];
+
+	if (!run->judged || !r->measured)
+		snprintf(buf, size, "-");
+	else if (run->mode == LC_DRD)
+		snprintf(buf, size, "%.0f races (drd)", r->at_2n);
+	else
+		snprintf(buf, size, "%.0f broken clients", r->at_2n);
+}
+
 static void memcheck_text(char *buf, size_t size, const struct lc_run *run)
 {
 	const struct lc_memcheck *mc = &run->mc;
 
-	if (run->exit_code == 2 || !mc->parsed) {
+	if (run->exit_code == 2 || (run->mode == LC_MEMCHECK && !mc->parsed)) {
 		snprintf(buf, size, "no verdict");
+		return;
+	}
+	/* A race case runs DRD in this column: its errors are the races. */
+	if (run->mode == LC_DRD) {
+		snprintf(buf, size, "%5ld %10s %10s %4s  (DRD: race reports)",
+			 run->drd.races + run->drd.other_errors, "-", "-", "-");
 		return;
 	}
 	snprintf(buf, size, "%5ld %10lld %10lld %4ld", mc->errors,
@@ -229,10 +291,16 @@ void lc_report_tour_growth(FILE *out, const struct lc_tour_case *tc, size_t n, e
 
 			if (!(tc[i].signals & LC_SIG_BIT(s)) || !tc[i].ran[LC_LEAK][md])
 				continue;
-			growth_text(lg, sizeof(lg), &tc[i].runs[LC_LEAK][md].verdict.sig[s],
-				    s == LC_HEAP, true);
-			growth_text(fg, sizeof(fg), &tc[i].runs[LC_FIXED][md].verdict.sig[s],
-				    s == LC_HEAP, false);
+			if (s == LC_RACE) {
+				race_text(lg, sizeof(lg), &tc[i].runs[LC_LEAK][md]);
+				race_text(fg, sizeof(fg), &tc[i].runs[LC_FIXED][md]);
+			} else {
+				growth_text(lg, sizeof(lg), &tc[i].runs[LC_LEAK][md].verdict.sig[s],
+					    s == LC_HEAP, true);
+				growth_text(fg, sizeof(fg),
+					    &tc[i].runs[LC_FIXED][md].verdict.sig[s], s == LC_HEAP,
+					    false);
+			}
 			fprintf(out, "%-24s %-8s %-24s %-16s\n", first ? tc[i].name : "",
 				lc_signal_name((enum lc_signal)s), lg, fg);
 			first = false;
@@ -383,8 +451,9 @@ static void json_run(FILE *f, const struct lc_config *cfg, const struct lc_run *
 		run->killed ? "true" : "false", run->sanitizer_leaks ? "true" : "false");
 	fprintf(f,
 		"      \"clients\": {\"ok\": %ld, \"failed\": %ld, \"connect_failed\": %ld, "
-		"\"held_at_end\": %ld, \"first_error\": ",
-		run->drive.ok, run->drive.failed, run->drive.connect_failed, run->held_at_end);
+		"\"held_at_end\": %ld, \"corrupted\": %ld, \"first_error\": ",
+		run->drive.ok, run->drive.failed, run->drive.connect_failed, run->held_at_end,
+		run->corrupted + run->drive.corrupted);
 	json_str(f, run->drive.first_error);
 	fprintf(f, "},\n      \"heap_source\": ");
 	json_str(f, run->heap_source);
@@ -432,6 +501,22 @@ static void json_run(FILE *f, const struct lc_config *cfg, const struct lc_run *
 		fprintf(f, "}%s\n", s + 1 < LC_NSIGNALS ? "," : "");
 	}
 	fprintf(f, "      },\n");
+	if (run->mode == LC_DRD) {
+		const struct lc_drd *d = &run->drd;
+
+		fprintf(f,
+			"      \"drd\": {\"parsed\": %s, \"races\": %ld, \"race_records\": %ld, "
+			"\"other_errors\": %ld, \"first_race\": ",
+			d->parsed ? "true" : "false", d->races, d->race_records, d->other_errors);
+		json_str(f, d->first_race);
+		fprintf(f, ", \"first_race_stack\": ");
+		json_str(f, d->first_race_stack);
+		fprintf(f, ", \"first_race_at\": ");
+		json_str(f, d->first_race_at);
+		fprintf(f, ", \"first_other\": ");
+		json_str(f, d->first_other);
+		fprintf(f, "},\n");
+	}
 	if (run->mode == LC_MEMCHECK) {
 		const struct lc_memcheck *mc = &run->mc;
 

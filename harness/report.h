@@ -19,6 +19,7 @@ struct lc_tour_case {
 	unsigned signals;	  /* union of what the leak shows in both modes, without lost */
 	struct lc_run runs[2][2]; /* [variant][mode] */
 	bool ran[2][2];
+	bool drd; /* its Valgrind column ran DRD (a race case), not memcheck */
 };
 
 /*

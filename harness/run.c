@@ -80,7 +80,7 @@ const char *lc_variant_name(enum lc_variant v)
 
 const char *lc_mode_name(enum lc_mode m)
 {
-	return m == LC_NATIVE ? "native" : "memcheck";
+	return m == LC_NATIVE ? "native" : m == LC_MEMCHECK ? "memcheck" : "drd";
 }
 
 struct ctx {
@@ -447,7 +447,7 @@ static int check_behaviour(struct ctx *c)
 {
 	const struct lc_config *cfg = c->cfg;
 	struct lc_run *run = c->run;
-	int slow = run->mode == LC_MEMCHECK ? 5 : 1;
+	int slow = run->mode == LC_NATIVE ? 1 : 5;
 	size_t i;
 
 	for (i = 0; i < cfg->nbehaviours; i++) {
@@ -456,8 +456,8 @@ static int check_behaviour(struct ctx *c)
 
 		lc_behaviour_describe(&cfg->behaviours[i], r->what, sizeof(r->what));
 		progress(c, "behaviour check: %s...\n", r->what);
-		rc = lc_behaviour_run(&cfg->behaviours[i], c->sc.host, c->sc.port, slow, r->why,
-				      sizeof(r->why));
+		rc = lc_behaviour_run(&cfg->behaviours[i], &cfg->client, c->sc.host, c->sc.port,
+				      slow, r->why, sizeof(r->why));
 		run->nbehaviour = i + 1;
 		if (rc == LL_EIO)
 			return run_error(run, LL_EIO, "the behaviour check could not run: %s",
@@ -465,7 +465,16 @@ static int check_behaviour(struct ctx *c)
 		if (!lc_proc_running(&c->proc))
 			return describe_death(c, "died during the behaviour check");
 		r->ok = rc == 0;
-		if (!r->ok)
+		/*
+		 * Frames the server broke are the race signal; for a leak
+		 * variant that must show a race they are its lesson, not a
+		 * feature deleted.
+		 */
+		r->broken_frames = rc == LC_BH_BROKEN_FRAMES;
+		if (r->broken_frames)
+			run->corrupted++;
+		if (!r->ok && !(r->broken_frames && run->variant == LC_LEAK &&
+				(run->expect & LC_SIG_BIT(LC_RACE))))
 			run->behaviour_failed = true;
 	}
 	return 0;
@@ -619,7 +628,20 @@ static int start(struct ctx *c)
 	prog = program_argv(c);
 	if (!prog)
 		return run_error(run, LL_ENOMEM, "out of memory");
-	if (run->mode == LC_MEMCHECK) {
+	if (run->mode == LC_DRD) {
+		struct lc_drd_opts o = {
+		    .valgrind = c->cfg->valgrind,
+		    .suppressions = c->cfg->race_suppressions,
+		    .xml_file = c->xml_path,
+		    .log_file = c->vglog_path,
+		};
+
+		vg = lc_drd_argv(&o, prog);
+		if (!vg) {
+			err = run_error(run, LL_ENOMEM, "out of memory");
+			goto out_free_prog;
+		}
+	} else if (run->mode == LC_MEMCHECK) {
 		struct lc_valgrind_opts o = {
 		    .valgrind = c->cfg->valgrind,
 		    .suppressions = c->cfg->suppressions,
@@ -706,6 +728,8 @@ static int stop(struct ctx *c)
 		return 0;
 	if (WIFEXITED(st) && WEXITSTATUS(st) == LC_MEMCHECK_ERROR_EXIT && run->mode == LC_MEMCHECK)
 		return 0; /* memcheck's own "found something": the XML says what */
+	if (WIFEXITED(st) && WEXITSTATUS(st) == LC_DRD_ERROR_EXIT && run->mode == LC_DRD)
+		return 0; /* the same for DRD */
 	/*
 	 * In an ASan build LeakSanitizer fails the exit of a program that
 	 * leaks: evidence for the judge (a leak variant may, a fix may not),
@@ -739,6 +763,24 @@ static int read_memcheck(struct ctx *c)
 	return 0;
 }
 
+/* DRD's report, as strictly as memcheck's: complete, or no verdict. */
+static int read_drd(struct ctx *c)
+{
+	struct lc_run *run = c->run;
+	const char *own = c->cfg->source ? strrchr(c->cfg->source, '/') : NULL;
+	int err;
+
+	own = own ? own + 1 : c->cfg->source;
+	if (!own)
+		own = run->variant == LC_LEAK ? "leak.c" : "fixed.c";
+	err = lc_drd_parse_xml(c->xml_path, own, &run->drd);
+	if (err || !run->drd.finished)
+		return run_error(run, err ? err : LL_EPROTO,
+				 "DRD's XML report is %s (%s): no verdict",
+				 err == LL_EIO ? "missing" : "incomplete", c->xml_path);
+	return 0;
+}
+
 static void judge(struct ctx *c)
 {
 	struct lc_run *run = c->run;
@@ -749,6 +791,8 @@ static void judge(struct ctx *c)
 	    /* Clients served per step: load of each exit path driven. */
 	    .load = run->load * (long)run->nscenarios,
 	    .mc = run->mode == LC_MEMCHECK ? &run->mc : NULL,
+	    .drd = run->mode == LC_DRD ? &run->drd : NULL,
+	    .corrupted = run->corrupted + run->drive.corrupted,
 	    .sanitizer_leaks = run->sanitizer_leaks,
 	    .clients_failed = run->drive.failed,
 	    .client_error = run->drive.first_error,
@@ -759,7 +803,9 @@ static void judge(struct ctx *c)
 	size_t i;
 
 	for (i = 0; i < run->nbehaviour && !in.behaviour_failure; i++)
-		if (!run->behaviour[i].ok)
+		if (!run->behaviour[i].ok &&
+		    !(run->behaviour[i].broken_frames && run->variant == LC_LEAK &&
+		      (run->expect & LC_SIG_BIT(LC_RACE))))
 			in.behaviour_failure = run->behaviour[i].why;
 	memcpy(in.points, run->points, sizeof(in.points));
 	lc_judge(&in, &run->verdict);
@@ -882,8 +928,10 @@ static int make_logdir(struct ctx *c)
 	if (!mkdtemp(run->tmpdir))
 		return run_error(run, LL_EIO, "mkdtemp %s: %s", run->tmpdir, strerror(errno));
 	snprintf(c->log_path, sizeof(c->log_path), "%s/program.log", run->tmpdir);
-	snprintf(c->xml_path, sizeof(c->xml_path), "%s/memcheck.xml", run->tmpdir);
-	snprintf(c->vglog_path, sizeof(c->vglog_path), "%s/memcheck.log", run->tmpdir);
+	snprintf(c->xml_path, sizeof(c->xml_path), "%s/%s.xml", run->tmpdir,
+		 lc_mode_name(run->mode));
+	snprintf(c->vglog_path, sizeof(c->vglog_path), "%s/%s.log", run->tmpdir,
+		 lc_mode_name(run->mode));
 	snprintf(c->vgdb_prefix, sizeof(c->vgdb_prefix), "%s/vgdb", run->tmpdir);
 	return 0;
 }
@@ -1029,6 +1077,11 @@ static int do_run(struct ctx *c)
 		if (err)
 			return err;
 	}
+	if (run->mode == LC_DRD) {
+		err = read_drd(c);
+		if (err)
+			return err;
+	}
 	judge(c);
 	return 0;
 }
@@ -1058,7 +1111,7 @@ int lc_run_check(const struct lc_config *given, enum lc_variant variant, enum lc
 	run->load = cfg->load;
 	run->warmup = cfg->warmup >= 0 ? cfg->warmup
 				       : (cfg->load < DEFAULT_WARMUP ? cfg->load : DEFAULT_WARMUP);
-	run->expect = mode == LC_MEMCHECK ? cfg->memcheck_expect : cfg->expect;
+	run->expect = mode == LC_NATIVE ? cfg->expect : cfg->memcheck_expect;
 	run->t0 = lc_now_ms();
 	run->mc.fds_open = -1;
 	lc_heap_profile_init(&run->profile);
@@ -1073,8 +1126,9 @@ int lc_run_check(const struct lc_config *given, enum lc_variant variant, enum lc
 			 lc_variant_name(variant));
 	}
 	snprintf(run->heap_source, sizeof(run->heap_source), "%s",
-		 mode == LC_NATIVE ? "GET /metrics (the program's probe)"
-				   : "memcheck leak_check via vgdb");
+		 mode == LC_NATIVE     ? "GET /metrics (the program's probe)"
+		 : mode == LC_MEMCHECK ? "memcheck leak_check via vgdb"
+				       : "not measured under DRD");
 
 	c = ll_calloc(1, sizeof(*c));
 	if (!c)
@@ -1083,12 +1137,14 @@ int lc_run_check(const struct lc_config *given, enum lc_variant variant, enum lc
 	run->nscenarios = cfg->nscenarios;
 	c->cfg = cfg;
 	c->run = run;
+	/* DRD slows a program down as much as memcheck does, or more. */
 	c->lim = mode == LC_NATIVE ? native_limits : memcheck_limits;
 	c->proc.pid = -1;
 	c->proc.out_fd = -1;
 	c->proc.log_fd = -1;
 	c->sc.kind = cfg->scenario;
 	c->sc.host = "127.0.0.1";
+	c->sc.client = &cfg->client;
 	c->sc.request = cfg->request;
 	c->sc.timeout_ms = c->lim.op_ms;
 	c->sc.concurrency = cfg->concurrency;
@@ -1107,6 +1163,14 @@ int lc_run_check(const struct lc_config *given, enum lc_variant variant, enum lc
 
 		memcpy(why, run->error, sizeof(why));
 		read_memcheck(c);
+		memcpy(run->error, why, sizeof(why));
+		run->exit_code = 2;
+	}
+	if (run->crashed && mode == LC_DRD && !run->drd.parsed) {
+		char why[sizeof(run->error)];
+
+		memcpy(why, run->error, sizeof(why));
+		read_drd(c);
 		memcpy(run->error, why, sizeof(why));
 		run->exit_code = 2;
 	}

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "behaviour.h"
+#include "drd.h"
 #include "harness.h"
 #include "heapprof.h"
 #include "judge.h"
@@ -36,23 +37,25 @@ struct lc_config {
 	size_t nfixed_scenarios;
 	struct lc_behaviour behaviours[LC_MAX_BEHAVIOURS]; /* checked before the load */
 	size_t nbehaviours;
-	bool verify;	    /* the course's verify: the student's program, a teaching report */
-	const char *source; /* the program's own source file, for memcheck's frames */
+	struct lc_client client; /* how its clients reach the program: path, wss */
+	bool verify;		 /* the course's verify: the student's program, a teaching report */
+	const char *source;	 /* the program's own source file, for memcheck's frames */
 	long load;
 	long warmup;		  /* -1: min(load, 8) */
 	unsigned expect;	  /* signals the leak variant must show natively */
-	unsigned memcheck_expect; /* ... and under memcheck */
+	unsigned memcheck_expect; /* ... and under memcheck or DRD (the case's checker) */
 	const char *request;
 	const char *const *program_args; /* the program's own arguments */
 	size_t nprogram_args;
 	bool variants[2]; /* indexed by enum lc_variant */
-	bool native, memcheck;
+	bool native, memcheck, drd;
 	const char *json_path, *csv_path;
 	bool quiet;
 	bool keep;	      /* keep the log folder even when the check passed */
 	const char *logs_dir; /* where log folders go; NULL: BUILD/logs */
 	const char *valgrind, *vgdb, *suppressions;
-	int settle_ms; /* how long counts must hold still; 0: by mode */
+	const char *race_suppressions; /* DRD's (harness/valgrind-race.supp), or NULL */
+	int settle_ms;		       /* how long counts must hold still; 0: by mode */
 	int concurrency;
 	/* A twin's runtime count (runtime.h), when runtime.name is set. */
 	struct lc_runtime_spec runtime;
@@ -76,6 +79,7 @@ struct lc_row {
 struct lc_behaviour_result {
 	char what[200];
 	bool ok;
+	bool broken_frames; /* it failed on frames the server broke (the race signal) */
 	char why[256];
 };
 
@@ -102,6 +106,8 @@ struct lc_run {
 	long probe_fds[LC_NPOINTS];
 	char runtime_note[320]; /* why the runtime count is missing, if it is */
 	struct lc_memcheck mc;
+	struct lc_drd drd;    /* under DRD */
+	long corrupted;	      /* behaviour checks that saw broken frames */
 	char heap_source[64]; /* "GET /metrics (mallinfo2)" / "memcheck via vgdb" */
 	char heap_note[160];  /* why heap is missing, if it is */
 	struct lc_drive_result drive;

@@ -42,8 +42,6 @@ static const char *const scenario_names[] = {
     [LC_SC_TLS_BAD] = "tls-bad",
 };
 
-struct lc_client lc_client;
-
 int lc_scenario_parse(const char *name, enum lc_scenario_kind *out)
 {
 	size_t i;
@@ -132,6 +130,7 @@ void lc_held_destroy(struct lc_held *h)
 
 struct client_err {
 	bool connect; /* the failure happened while connecting */
+	bool broken;  /* the server's frames were broken (lc_drive_result.corrupted) */
 	char text[200];
 };
 
@@ -148,7 +147,7 @@ __attribute__((format(printf, 3, 4))) static int fail(struct client_err *e, bool
 }
 
 /*
- * Connects to path (NULL: lc_client's) over ws or, with lc_client.tls, wss.
+ * Connects to path (NULL: the client's own) over ws or, with sc->client->tls, wss.
  * *status gets the HTTP status of a refused upgrade (0 otherwise). Returns
  * 0, or the client's error (a refusal is LL_EPROTO).
  */
@@ -156,10 +155,10 @@ static int ws_dial(const struct lc_scenario *sc, const char *path, struct ll_ws_
 		   int *status)
 {
 	struct ll_ws_client_opts opts = {
-	    .path = path	     ? path
-		    : lc_client.path ? lc_client.path
-				     : "/",
-	    .tls = lc_client.tls,
+	    .path = path	       ? path
+		    : sc->client->path ? sc->client->path
+				       : "/",
+	    .tls = sc->client->tls,
 	    .timeout_ms = sc->timeout_ms,
 	    .conn =
 		{
@@ -175,8 +174,8 @@ static int ws_dial(const struct lc_scenario *sc, const char *path, struct ll_ws_
 static int ws_connect(const struct lc_scenario *sc, struct ll_ws_conn **out, struct client_err *e)
 {
 	struct ll_ws_client_opts opts = {
-	    .path = lc_client.path ? lc_client.path : "/",
-	    .tls = lc_client.tls,
+	    .path = sc->client->path ? sc->client->path : "/",
+	    .tls = sc->client->tls,
 	    .timeout_ms = sc->timeout_ms,
 	    .conn =
 		{
@@ -207,10 +206,12 @@ static int echo_once(const struct lc_scenario *sc, struct ll_ws_conn *c, const c
 	if (err)
 		return fail(e, false, "send: %s", ll_strerror(err));
 	err = ll_ws_conn_recv(c, &msg, sc->timeout_ms);
+	e->broken = err == LL_EPROTO || err == LL_EUTF8;
 	if (err)
 		return fail(e, false, "waiting for the echo: %s", ll_strerror(err));
 	if (msg.len != len || memcmp(msg.data, text, len) != 0) {
 		ll_ws_msg_free(&msg);
+		e->broken = true;
 		return fail(e, false, "the echo differs from what was sent");
 	}
 	ll_ws_msg_free(&msg);
@@ -341,12 +342,15 @@ static int run_burst(const struct lc_scenario *sc, long load, struct client_err 
 
 			burst_text(sc, got, text, sizeof(text));
 			err = ll_ws_conn_recv(c, &msg, sc->timeout_ms);
+			e->broken = err == LL_EPROTO || err == LL_EUTF8;
 			if (err) {
 				rc = fail(e, false, "echo %ld: %s", got, ll_strerror(err));
 				break;
 			}
-			if (msg.len != strlen(text) || memcmp(msg.data, text, msg.len) != 0)
+			if (msg.len != strlen(text) || memcmp(msg.data, text, msg.len) != 0) {
+				e->broken = true;
 				rc = fail(e, false, "echo %ld differs from what was sent", got);
+			}
 			ll_ws_msg_free(&msg);
 			got++;
 		}
@@ -444,7 +448,7 @@ out_destroy:
 }
 
 /*
- * An otherwise valid upgrade whose token is wrong (lc_client.bad_path):
+ * An otherwise valid upgrade whose token is wrong (sc->client->bad_path):
  * the server must refuse it with 401 before it answers 101.
  */
 static int run_bad_token(const struct lc_scenario *sc, struct client_err *e)
@@ -452,7 +456,7 @@ static int run_bad_token(const struct lc_scenario *sc, struct client_err *e)
 	struct ll_ws_conn *c;
 	int status, err;
 
-	err = ws_dial(sc, lc_client.bad_path ? lc_client.bad_path : "/?token=bad", &c, &status);
+	err = ws_dial(sc, sc->client->bad_path ? sc->client->bad_path : "/?token=bad", &c, &status);
 	if (err == 0) {
 		ll_ws_conn_destroy(c);
 		return fail(e, false, "the server accepted a bad token (101, expected 401)");
@@ -474,7 +478,7 @@ static int run_bad_token(const struct lc_scenario *sc, struct client_err *e)
  */
 static int fault_step(const struct lc_scenario *sc, long n, struct client_err *e)
 {
-	const char *base = lc_client.path ? lc_client.path : "/";
+	const char *base = sc->client->path ? sc->client->path : "/";
 	char path[1024];
 	struct ll_ws_conn *c;
 	int status, err, rc;
@@ -538,10 +542,10 @@ static int run_fault_walk(const struct lc_scenario *sc, long *steps, struct clie
 		    LC_FAULT_WALK_MAX);
 }
 
-/* connect-close over wss: lc_client.tls must be set (the program runs with --tls). */
+/* connect-close over wss: sc->client->tls must be set (the program runs with --tls). */
 static int run_tls(const struct lc_scenario *sc, struct client_err *e)
 {
-	if (!lc_client.tls)
+	if (!sc->client->tls)
 		return fail(e, true, "the tls scenario needs a program started with --tls");
 	return run_connect_close(sc, e);
 }
@@ -600,6 +604,8 @@ static void record(struct drive *d, int rc, const struct client_err *e)
 			d->res->connect_failed++;
 		else
 			d->res->failed++;
+		if (e->broken)
+			d->res->corrupted++;
 		if (!d->res->first_error[0])
 			snprintf(d->res->first_error, sizeof(d->res->first_error), "%s", e->text);
 	}

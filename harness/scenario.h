@@ -27,22 +27,22 @@ enum lc_scenario_kind {
 };
 
 /*
- * How every WebSocket client of the harness (the scenarios and the
- * behaviour checks) reaches the program. main() sets it once, before any
- * client runs, and nothing changes it afterwards.
+ * How every WebSocket client of one check (its scenarios and its behaviour
+ * checks) reaches the program: part of the check's configuration, so the
+ * tour's checks, a few at a time, each keep their own.
  */
 struct lc_client {
 	const char *path;	/* the upgrade's path and query; NULL: "/" */
 	const char *bad_path;	/* bad-token's; NULL: "/?token=bad" */
 	struct ll_tls_ctx *tls; /* a client context when the program serves wss; else NULL */
 };
-extern struct lc_client lc_client;
 
 /* The most allocations a fault walk fails in turn before it gives up on the path ending. */
 #define LC_FAULT_WALK_MAX 256
 
 struct lc_scenario {
 	enum lc_scenario_kind kind;
+	const struct lc_client *client; /* never NULL */
 	const char *host;
 	unsigned port;
 	const char *request; /* LC_SC_REQUEST: the message to send */
@@ -63,6 +63,11 @@ struct lc_drive_result {
 	long connect_failed; /* clients that could not connect or were refused */
 	/* fault-walk: walks completed, and the fewest and most allocations one failed in turn */
 	long walks, walk_min, walk_max;
+	/*
+	 * Of the failed, those that saw the server's frames broken: a frame
+	 * their parser refused, or an echo that differs from what was sent.
+	 */
+	long corrupted;
 	char first_error[256];
 };
 

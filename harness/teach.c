@@ -202,6 +202,8 @@ void lc_teach_report(FILE *out, const struct lc_config *cfg, const struct lc_run
 		const struct lc_signal_result *r = &run->verdict.sig[s];
 		bool ok = r->status == LC_ST_FLAT;
 
+		if (s == LC_HEAP && run->mode == LC_DRD)
+			continue; /* DRD counts no heap; the native run does */
 		measured_text(measured, sizeof(measured), (enum lc_signal)s, r, per_step);
 		if (s == LC_HEAP)
 			snprintf(limit, sizeof(limit), "< %.0f B/client",
@@ -265,6 +267,29 @@ void lc_teach_report(FILE *out, const struct lc_config *cfg, const struct lc_run
 				"             the heap that grows is still reachable; the biggest "
 				"block of it was allocated in your file at %s\n",
 				mc->reachable_at);
+	}
+	if (run->mode == LC_DRD) {
+		const struct lc_drd *d = &run->drd;
+
+		snprintf(measured, sizeof(measured), "%ld", d->races);
+		fprintf(out, ROW, "races", measured, "0", d->races == 0 ? "ok" : "NO");
+		if (d->races > 0) {
+			bad++;
+			fprintf(out, "              %s\n", d->first_race);
+			fprintf(out, "              two threads touched the same memory with no "
+				     "lock ordering them\n");
+			if (d->first_race_at[0])
+				fprintf(out, "              in your file at %s\n",
+					d->first_race_at);
+			else
+				fprintf(out, "              at %s\n", d->first_race_stack);
+		}
+		snprintf(measured, sizeof(measured), "%ld", d->other_errors);
+		fprintf(out, ROW, "errors", measured, "0", d->other_errors == 0 ? "ok" : "NO");
+		if (d->other_errors > 0) {
+			bad++;
+			fprintf(out, "              %s\n", d->first_other);
+		}
 	}
 	if (run->drive.failed > 0) {
 		bad++;

@@ -84,7 +84,7 @@ static int run_closes(bool handshake, const char *line, char *why, size_t size)
 
 	CHECK_EQ(lc_behaviour_parse(line, &b, why, size), 0);
 	start(&r, &opts);
-	rc = lc_behaviour_run(&b, "127.0.0.1", r.port, 1, why, size);
+	rc = lc_behaviour_run(&b, NULL, "127.0.0.1", r.port, 1, why, size);
 	stop(&r);
 	return rc;
 }
@@ -144,7 +144,7 @@ static int run_audit(int per_message, long start_count, char *why, size_t size)
 	atomic_store(&a.count, start_count);
 	CHECK_EQ(lc_behaviour_parse("audit audited 4", &b, why, size), 0);
 	start(&r, &opts);
-	rc = lc_behaviour_run(&b, "127.0.0.1", r.port, 1, why, size);
+	rc = lc_behaviour_run(&b, NULL, "127.0.0.1", r.port, 1, why, size);
 	stop(&r);
 	return rc;
 }

@@ -3,6 +3,7 @@
  * reproduce, leaks that do not (too small, not scaling), fixes that are
  * clean and fixes that are not, memcheck's findings, and the signal names.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "check.h"
@@ -435,6 +436,118 @@ static void test_fixed_memcheck(void)
 	CHECK_EQ(v.exit_code, 2);
 }
 
+/* A race case under DRD: the leak variant must show a race, the fix none. */
+static void test_race_drd(void)
+{
+	struct lc_judge_in in;
+	struct lc_verdict v;
+	struct lc_drd d;
+
+	CHECK_EQ(lc_parse_signals("race"), LC_SIG_BIT(LC_RACE));
+	CHECK_STR(lc_signal_name(LC_RACE), "race");
+
+	memset(&d, 0, sizeof(d));
+	d.parsed = d.finished = d.is_drd = true;
+	d.races = 12;
+	d.race_records = 3;
+	snprintf(d.first_race, sizeof(d.first_race), "Conflicting store by thread 3");
+	snprintf(d.first_race_at, sizeof(d.first_race_at), "writer_end (leak.c:90)");
+	init(&in, LC_LEAK, LC_DRD, LC_SIG_BIT(LC_RACE));
+	make_points(&in, 0, 0, 0);
+	/* DRD measures no heap: the points say so. */
+	for (int i = 0; i < LC_NPOINTS; i++)
+		in.points[i].heap = -1;
+	in.drd = &d;
+	lc_judge(&in, &v);
+	CHECK_EQ(v.exit_code, 0);
+	CHECK_EQ(v.sig[LC_RACE].status, LC_ST_LEAKS);
+	CHECK_EQ(v.sig[LC_HEAP].status, LC_ST_NA);
+	CHECK_EQ(v.sig[LC_LOST].status, LC_ST_NA);
+	CHECK(strstr(v.line, "DRD reported 12 race(s), the first at writer_end (leak.c:90)"));
+
+	/* No race reported: the lesson did not reproduce. */
+	d.races = 0;
+	d.race_records = 0;
+	lc_judge(&in, &v);
+	CHECK_EQ(v.exit_code, 1);
+	CHECK(strstr(v.line, "DRD reported no race"));
+
+	/* Corrupted frames alone are not DRD's finding. */
+	in.corrupted = 2;
+	lc_judge(&in, &v);
+	CHECK_EQ(v.exit_code, 1);
+
+	/* A race lesson that is also another threading bug is not the lesson. */
+	d.races = 4;
+	d.other_errors = 1;
+	snprintf(d.first_other, sizeof(d.first_other), "MutexErr: Mutex not locked");
+	lc_judge(&in, &v);
+	CHECK_EQ(v.exit_code, 1);
+	CHECK(strstr(v.line, "DRD found 1 error(s) besides races"));
+
+	/* The fix: no race, no other error, no broken frame, threads flat. */
+	memset(&d, 0, sizeof(d));
+	d.parsed = d.finished = d.is_drd = true;
+	init(&in, LC_FIXED, LC_DRD, 0);
+	make_points(&in, 0, 0, 0);
+	for (int i = 0; i < LC_NPOINTS; i++)
+		in.points[i].heap = -1;
+	in.drd = &d;
+	lc_judge(&in, &v);
+	CHECK_EQ(v.exit_code, 0);
+	CHECK_STR(v.line, "clean: back to baseline, DRD 0 races 0 errors");
+
+	d.races = 1;
+	snprintf(d.first_race, sizeof(d.first_race), "Conflicting load by thread 2");
+	snprintf(d.first_race_stack, sizeof(d.first_race_stack), "f (fixed.c:3) < main");
+	lc_judge(&in, &v);
+	CHECK_EQ(v.exit_code, 1);
+	CHECK(strstr(v.line, "DRD reported 1 race(s), e.g. Conflicting load by thread 2 at f "
+			     "(fixed.c:3) < main"));
+
+	d.races = 0;
+	in.corrupted = 1;
+	lc_judge(&in, &v);
+	CHECK_EQ(v.exit_code, 1);
+	CHECK(strstr(v.line, "1 client(s) saw broken frames"));
+
+	/* A report that could not be read is no verdict. */
+	in.corrupted = 0;
+	d.parsed = false;
+	lc_judge(&in, &v);
+	CHECK_EQ(v.exit_code, 2);
+}
+
+/* Natively the race shows as frames the clients saw broken. */
+static void test_race_native(void)
+{
+	struct lc_judge_in in;
+	struct lc_verdict v;
+
+	init(&in, LC_LEAK, LC_NATIVE, LC_SIG_BIT(LC_RACE));
+	make_points(&in, 0, 0, 0);
+	in.corrupted = 3;
+	lc_judge(&in, &v);
+	CHECK_EQ(v.exit_code, 0);
+	CHECK_STR(v.line, "leak reproduced: race: 3 client(s) saw broken frames");
+
+	in.corrupted = 0;
+	lc_judge(&in, &v);
+	CHECK_EQ(v.exit_code, 1);
+	CHECK(strstr(v.line, "no client saw a broken frame"));
+
+	/* A fix of any case: a broken frame fails it. */
+	init(&in, LC_FIXED, LC_NATIVE, 0);
+	make_points(&in, 0, 0, 0);
+	lc_judge(&in, &v);
+	CHECK_EQ(v.exit_code, 0);
+	CHECK_EQ(v.sig[LC_RACE].status, LC_ST_FLAT);
+	in.corrupted = 1;
+	lc_judge(&in, &v);
+	CHECK_EQ(v.exit_code, 1);
+	CHECK(strstr(v.line, "1 client(s) saw broken frames"));
+}
+
 int main(void)
 {
 	RUN(test_signal_names);
@@ -449,5 +562,7 @@ int main(void)
 	RUN(test_behaviour_broken);
 	RUN(test_fixed_not_clean);
 	RUN(test_fixed_memcheck);
+	RUN(test_race_drd);
+	RUN(test_race_native);
 	return 0;
 }
