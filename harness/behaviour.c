@@ -22,10 +22,13 @@
 #include <leaklab/ws_frame.h>
 #include <leaklab/ws_handshake.h>
 
+#include "pubsub.h"
+
 #define OP_MS	      3000 /* one operation natively; times slow */
 #define PINGS_WANTED  3
 #define MAX_SESSIONS  16
 #define SESSION_TRIES 8
+#define MAX_BROADCAST 10000
 
 __attribute__((format(printf, 3, 4))) static int say(char *why, size_t size, const char *fmt, ...)
 {
@@ -107,10 +110,17 @@ int lc_behaviour_parse(const char *line, struct lc_behaviour *out, char *why, si
 			goto bad;
 		return 0;
 	}
+	if (word == 9 && strncmp(line, "broadcast", 9) == 0) {
+		out->kind = LC_BH_BROADCAST;
+		out->number = strtol(rest, &end, 10);
+		if (end == rest || *end || out->number < 1 || out->number > MAX_BROADCAST)
+			goto bad;
+		return 0;
+	}
 bad:
 	snprintf(why, why_size,
 		 "bad behaviour \"%s\" (echo | reply TEXT => EXPECTED | pings MS | "
-		 "sessions QUERY K)",
+		 "sessions QUERY K | broadcast K)",
 		 line);
 	return LL_EINVAL;
 }
@@ -128,6 +138,12 @@ void lc_behaviour_describe(const struct lc_behaviour *b, char *buf, size_t size)
 	case LC_BH_SESSIONS:
 		snprintf(buf, size, "sessions: %ld clients connected at once, \"%s\" lists %ld",
 			 b->number, b->text, b->number);
+		break;
+	case LC_BH_BROADCAST:
+		snprintf(buf, size,
+			 "broadcast: %ld messages reach every subscriber that reads, while one "
+			 "that never reads stalls",
+			 b->number);
 		break;
 	}
 }
@@ -401,6 +417,8 @@ int lc_behaviour_run(const struct lc_behaviour *b, const char *host, unsigned po
 		return check_reply(b->text, b->expected, false, host, port, slow, why, why_size);
 	case LC_BH_PINGS: return check_pings(b, host, port, slow, why, why_size);
 	case LC_BH_SESSIONS: return check_sessions(b, host, port, slow, why, why_size);
+	case LC_BH_BROADCAST:
+		return lc_pubsub_check(host, port, b->number, OP_MS * slow, why, why_size);
 	}
 	return say(why, why_size, "unknown behaviour");
 }

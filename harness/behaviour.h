@@ -14,6 +14,9 @@
  *   pings MS                  the server pings an idle client about every MS
  *   sessions QUERY K          K clients connected at once each send QUERY and
  *                             each is answered "sessions: K"
+ *   broadcast K               while a subscriber that never reads stalls, K
+ *                             messages are published, and the publisher and
+ *                             another subscriber each get all K in order
  */
 #ifndef LEAKLAB_HARNESS_BEHAVIOUR_H
 #define LEAKLAB_HARNESS_BEHAVIOUR_H
@@ -26,13 +29,14 @@ enum lc_behaviour_kind {
 	LC_BH_REPLY,
 	LC_BH_PINGS,
 	LC_BH_SESSIONS,
+	LC_BH_BROADCAST,
 };
 
 struct lc_behaviour {
 	enum lc_behaviour_kind kind;
 	char text[256];	    /* reply: what to send; sessions: the query */
 	char expected[256]; /* reply: the start of the answer */
-	long number;	    /* pings: the interval in ms; sessions: how many clients */
+	long number;	    /* pings: ms; sessions: clients; broadcast: messages */
 };
 
 /*

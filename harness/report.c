@@ -154,6 +154,9 @@ void lc_report_table(FILE *out, const struct lc_config *cfg, const struct lc_run
 	}
 	if (run->sanitizer_leaks)
 		fprintf(out, "LeakSanitizer reported leaks at exit (the program's log)\n");
+	if (run->drive.slow_dropped > 0)
+		fprintf(out, "slow subscribers dropped by the server: %ld (close code %u)\n",
+			run->drive.slow_dropped, run->drive.slow_close_code);
 	if (run->drive.failed > 0)
 		fprintf(out, "warning: %ld client(s) failed: %s\n", run->drive.failed,
 			run->drive.first_error);

@@ -773,9 +773,9 @@ static int make_logdir(struct ctx *c)
 
 static const char *unit_of(enum lc_scenario_kind k)
 {
-	return k == LC_SC_BURST		  ? "messages"
-	       : k == LC_SC_BAD_HANDSHAKE ? "bad handshakes"
-					  : "clients";
+	return k == LC_SC_BURST || k == LC_SC_SLOW_CONSUMER ? "messages"
+	       : k == LC_SC_BAD_HANDSHAKE		    ? "bad handshakes"
+							    : "clients";
 }
 
 /*
@@ -861,7 +861,7 @@ static int do_run(struct ctx *c)
 
 	/* Held clients leave now; a fixed server must still exit cleanly. */
 	run->held_at_end = (long)lc_held_count(&c->held);
-	lc_held_close_all(&c->held);
+	lc_held_release(&c->held, &c->sc, &run->drive);
 	progress(c, "stopping (SIGTERM)...\n");
 	err = stop(c);
 	if (err)

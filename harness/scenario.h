@@ -20,6 +20,7 @@ enum lc_scenario_kind {
 	LC_SC_BURST,
 	LC_SC_BAD_HANDSHAKE,
 	LC_SC_REQUEST,
+	LC_SC_SLOW_CONSUMER,
 };
 
 struct lc_scenario {
@@ -31,17 +32,30 @@ struct lc_scenario {
 	int concurrency;     /* clients at once (1 to 64) */
 };
 
-/* Connections kept open until the end of the run (silent-peer, no-close-reply). */
+/* Slow subscribers one run may hold (pubsub.h, LC_SLOW_SUBS). */
+#define LC_MAX_SLOW 4
+
+/*
+ * Connections kept open until the end of the run (silent-peer,
+ * no-close-reply), and the slow-consumer scenario's subscribers that never
+ * read, which are read once at the end to see whether the server dropped
+ * them.
+ */
 struct lc_held {
 	pthread_mutex_t lock;
 	struct ll_ws_conn **conns;
 	size_t len, cap;
+	struct ll_ws_conn *slow[LC_MAX_SLOW];
+	size_t nslow;
+	long steps; /* slow-consumer steps so far: each one's messages carry its own tag */
 };
 
 struct lc_drive_result {
 	long ok;
-	long failed;	     /* clients whose scenario went wrong after connecting */
-	long connect_failed; /* clients that could not connect or were refused */
+	long failed;		  /* clients whose scenario went wrong after connecting */
+	long connect_failed;	  /* clients that could not connect or were refused */
+	long slow_dropped;	  /* slow subscribers the server had dropped at the end */
+	unsigned slow_close_code; /* the close code the last of them got (1006: none) */
 	char first_error[256];
 };
 
@@ -56,12 +70,19 @@ const char *lc_scenario_name(enum lc_scenario_kind k);
 int lc_held_init(struct lc_held *h);
 /* Drops every held connection (no close frame: the peer just goes away). */
 void lc_held_close_all(struct lc_held *h);
+/*
+ * The end of a run, before SIGTERM: slow subscribers are read to see
+ * whether the server dropped them (pubsub.h: one it never dropped counts
+ * in res as a failed client), then every held connection is dropped.
+ */
+void lc_held_release(struct lc_held *h, const struct lc_scenario *sc, struct lc_drive_result *res);
 void lc_held_destroy(struct lc_held *h);
 size_t lc_held_count(struct lc_held *h);
 
 /*
  * Runs the scenario for load units (connections; messages on one
- * connection for burst; attempts for bad-handshake), sc->concurrency at a
+ * connection for burst; messages broadcast for slow-consumer; attempts for
+ * bad-handshake), sc->concurrency at a
  * time, calling tick every tick_ms meanwhile (tick may be NULL).
  * Connections that must stay open go into held. Adds to *res (which the
  * caller zeroes). Returns 0; LL_ENOMEM if its lock or condition variable
