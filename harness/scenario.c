@@ -37,6 +37,7 @@ static const char *const scenario_names[] = {
     [LC_SC_BAD_HANDSHAKE] = "bad-handshake",
     [LC_SC_REQUEST] = "request",
     [LC_SC_SLOW_CONSUMER] = "slow-consumer",
+    [LC_SC_SHUTDOWN] = "shutdown",
 };
 
 int lc_scenario_parse(const char *name, enum lc_scenario_kind *out)
@@ -453,6 +454,7 @@ static int client_once(struct drive *d, struct client_err *e)
 	case LC_SC_REQUEST: return run_request(sc, e);
 	case LC_SC_SLOW_CONSUMER:
 		return lc_pubsub_step(sc, d->load, d->held, &e->connect, e->text, sizeof(e->text));
+	case LC_SC_SHUTDOWN: break; /* not driven: run.c holds its clients (shutdown.h) */
 	}
 	return fail(e, false, "unknown scenario");
 }

@@ -21,6 +21,7 @@ enum lc_scenario_kind {
 	LC_SC_BAD_HANDSHAKE,
 	LC_SC_REQUEST,
 	LC_SC_SLOW_CONSUMER,
+	LC_SC_SHUTDOWN, /* run.c: one start per load point (shutdown.h) */
 };
 
 struct lc_scenario {
