@@ -920,7 +920,17 @@ static int do_shutdown_run(struct ctx *c)
 		sr->at_2n = v[2];
 		sr->per_client = run->load > 0 ? (v[2] - v[0]) / (2.0 * (double)run->load) : 0;
 		sr->status = LC_ST_NA;
+		if (k == LC_LOST && sr->measured && run->variant == LC_FIXED)
+			sr->status = v[0] + v[1] + v[2] > 0 ? LC_ST_GROWS : LC_ST_FLAT;
+		if (k == LC_LOST && sr->measured && run->variant == LC_LEAK &&
+		    (run->expect & LC_SIG_BIT(LC_LOST))) {
+			sr->expected = true;
+			sr->status = run->verdict.passed ? LC_ST_LEAKS : LC_ST_MISSING;
+		}
 	}
+	/* No GET /metrics is made in this scenario: the program's own view is unknown. */
+	for (k = 0; k < LC_NPOINTS; k++)
+		run->probe_threads[k] = run->probe_fds[k] = -1;
 	run->judged = true;
 	run->exit_code = run->verdict.exit_code;
 	return 0;
