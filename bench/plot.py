@@ -89,11 +89,17 @@ def main():
     peers = [p for p in PEERS if any(k[0] == p for k in mem)]
     vals = [next(v for k, v in mem.items() if k[0] == p) / 1024 for p in peers]
     ax.bar([LABELS[p] for p in peers], vals, color="tab:gray")
+    for i, v in enumerate(vals):
+        ax.text(i, v, f"{v:.1f}", ha="center", va="bottom", fontsize="small")
     conns = next(iter(mem))[2] if mem else 0
     ax.set_title(f"memory: RSS per idle connection at {conns}")
     ax.set_ylabel("KiB")
-    ax.axhline(64, color="tab:red", linestyle="--", linewidth=1, label="target 64 KiB")
-    ax.legend(fontsize="small")
+    # The target is Node.js ws's figure from the same run, when it was measured.
+    if "node" in peers:
+        node = vals[peers.index("node")]
+        ax.axhline(node, color="tab:red", linestyle="--", linewidth=1,
+                   label=f"target: node ws, {node:.1f} KiB")
+        ax.legend(fontsize="small")
 
     load_ = rows.get(("machine", "loadavg_1m_start"), {})
     cores = rows.get(("machine", "cores"), {})

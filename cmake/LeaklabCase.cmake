@@ -29,11 +29,11 @@
 #
 # BEHAVIOUR names the case's observable feature, one check per string
 # (harness/behaviour.h: echo, reply TEXT => EXPECTED, pings MS, sessions
-# QUERY K). Every check of either variant runs it first: the leak variant
-# is correct software that leaks, and a "fix" that deletes the feature is
-# no fix. VERIFY lists the exit paths a fix must be clean on: the fixed
-# tests, and the course's ./leaklab verify, drive every one of them in
-# turn, so a fix of one path only is caught.
+# QUERY K, isolated K, stays MS). Every check of either variant runs it
+# first: the leak variant is correct software that leaks, and a "fix"
+# that deletes the feature is no fix. VERIFY lists the exit paths a fix
+# must be clean on: the fixed tests, and the course's ./leaklab verify,
+# drive every one of them in turn, so a fix of one path only is caught.
 #
 # The course: NN-slug-exercise (not built by default) compiles the
 # student's file exactly as leak.c and fixed.c are compiled, with

@@ -110,6 +110,20 @@ int lc_behaviour_parse(const char *line, struct lc_behaviour *out, char *why, si
 			goto bad;
 		return 0;
 	}
+	if (word == 8 && strncmp(line, "isolated", 8) == 0) {
+		out->kind = LC_BH_ISOLATED;
+		out->number = strtol(rest, &end, 10);
+		if (end == rest || *end || out->number < 2 || out->number > MAX_SESSIONS)
+			goto bad;
+		return 0;
+	}
+	if (word == 5 && strncmp(line, "stays", 5) == 0) {
+		out->kind = LC_BH_STAYS;
+		out->number = strtol(rest, &end, 10);
+		if (end == rest || *end || out->number < 1 || out->number > 60000)
+			goto bad;
+		return 0;
+	}
 	if (word == 9 && strncmp(line, "broadcast", 9) == 0) {
 		out->kind = LC_BH_BROADCAST;
 		out->number = strtol(rest, &end, 10);
@@ -120,7 +134,7 @@ int lc_behaviour_parse(const char *line, struct lc_behaviour *out, char *why, si
 bad:
 	snprintf(why, why_size,
 		 "bad behaviour \"%s\" (echo | reply TEXT => EXPECTED | pings MS | "
-		 "sessions QUERY K | broadcast K)",
+		 "sessions QUERY K | isolated K | stays MS | broadcast K)",
 		 line);
 	return LL_EINVAL;
 }
@@ -138,6 +152,17 @@ void lc_behaviour_describe(const struct lc_behaviour *b, char *buf, size_t size)
 	case LC_BH_SESSIONS:
 		snprintf(buf, size, "sessions: %ld clients connected at once, \"%s\" lists %ld",
 			 b->number, b->text, b->number);
+		break;
+	case LC_BH_ISOLATED:
+		snprintf(buf, size,
+			 "isolated: %ld clients at once each get back their own messages, "
+			 "nobody else's",
+			 b->number);
+		break;
+	case LC_BH_STAYS:
+		snprintf(buf, size,
+			 "stays: a client that answers pings is still connected after %ld ms",
+			 b->number);
 		break;
 	case LC_BH_BROADCAST:
 		snprintf(buf, size,
@@ -271,6 +296,120 @@ static int check_sessions(const struct lc_behaviour *b, const char *host, unsign
 			ll_ws_conn_close(c[i], LL_WS_CLOSE_NORMAL, NULL);
 		ll_ws_conn_destroy(c[i]);
 	}
+	return rc;
+}
+
+/*
+ * K clients at once. Every client sends its own text before any reads, so
+ * a server that hands a reply to the wrong client, or to every client,
+ * shows it at once: a client's first message is someone else's. Then a
+ * second round, so a reply that arrived twice is seen as well.
+ */
+static int check_isolated(const struct lc_behaviour *b, const char *host, unsigned port, int slow,
+			  char *why, size_t size)
+{
+	struct ll_ws_conn *c[MAX_SESSIONS] = {0};
+	long k = b->number, i;
+	int rc = 0, round;
+
+	for (i = 0; i < k && rc == 0; i++)
+		rc = connect_ws(host, port, slow, &c[i], why, size);
+	for (round = 1; round <= 2 && rc == 0; round++) {
+		for (i = 0; i < k && rc == 0; i++) {
+			char text[64];
+			int err;
+
+			snprintf(text, sizeof(text), "isolated check: client %ld, message %d", i,
+				 round);
+			err = ll_ws_conn_send(c[i], LL_WS_OP_TEXT, text, strlen(text));
+			if (err)
+				rc = say(why, size, "client %ld: sending failed: %s", i,
+					 ll_strerror(err));
+		}
+		for (i = 0; i < k && rc == 0; i++) {
+			struct ll_ws_msg msg = {0};
+			char text[64];
+			int err;
+
+			snprintf(text, sizeof(text), "isolated check: client %ld, message %d", i,
+				 round);
+			err = ll_ws_conn_recv(c[i], &msg, OP_MS * slow);
+			if (err)
+				rc = say(why, size, "client %ld: no answer to \"%s\" (%s)", i, text,
+					 ll_strerror(err));
+			else if (msg.len != strlen(text) || memcmp(msg.data, text, msg.len) != 0)
+				rc = say(
+				    why, size,
+				    "with %ld clients connected, client %ld sent \"%s\" and got "
+				    "\"%.60s\": a reply must reach the client that asked, and "
+				    "only it",
+				    k, i, text, (char *)msg.data);
+			ll_ws_msg_free(&msg);
+		}
+	}
+	for (i = 0; i < k; i++) {
+		if (!c[i])
+			continue;
+		if (rc == 0)
+			ll_ws_conn_close(c[i], LL_WS_CLOSE_NORMAL, NULL);
+		ll_ws_conn_destroy(c[i]);
+	}
+	return rc;
+}
+
+/*
+ * One client connects, sends nothing and keeps reading for b->number ms,
+ * so the lib answers every ping inside recv (section 5.5.2) as a live
+ * browser would; then its echo must still work. The time is the program's
+ * own (its deadline is a knob), so it is not scaled by slow, and it starts
+ * after the handshake. Messages the server pushes meanwhile are allowed.
+ */
+static int check_stays(const struct lc_behaviour *b, const char *host, unsigned port, int slow,
+		       char *why, size_t size)
+{
+	static const char text[] = "leaklab behaviour check: still here";
+	struct ll_ws_msg msg = {0};
+	struct ll_ws_conn *c;
+	long start, until;
+	int rc, err;
+
+	rc = connect_ws(host, port, slow, &c, why, size);
+	if (rc)
+		return rc;
+	start = now_ms();
+	until = start + b->number;
+	for (;;) {
+		long left = until - now_ms();
+
+		if (left <= 0)
+			break;
+		err = ll_ws_conn_recv(c, &msg, (int)left);
+		if (err == LL_ETIMEDOUT)
+			break;
+		if (err == LL_ECLOSED) {
+			rc = say(why, size,
+				 "the server ended a connection that answered every ping after "
+				 "%ld ms (close code %u): a read deadline must be renewed by "
+				 "pongs, not reap live peers",
+				 now_ms() - start, ll_ws_conn_close_code(c));
+			goto out_destroy;
+		}
+		if (err) {
+			rc = say(why, size, "the connection failed after %ld ms: %s",
+				 now_ms() - start, ll_strerror(err));
+			goto out_destroy;
+		}
+		ll_ws_msg_free(&msg);
+	}
+	rc = ask(c, text, slow, &msg, why, size);
+	if (rc == 0 && (msg.len != sizeof(text) - 1 || memcmp(msg.data, text, msg.len) != 0))
+		rc = say(why, size, "after %ld ms, sent \"%s\", got back \"%.60s\"", b->number,
+			 text, (char *)msg.data);
+	ll_ws_msg_free(&msg);
+	if (rc == 0)
+		ll_ws_conn_close(c, LL_WS_CLOSE_NORMAL, NULL);
+out_destroy:
+	ll_ws_conn_destroy(c);
 	return rc;
 }
 
@@ -417,6 +556,8 @@ int lc_behaviour_run(const struct lc_behaviour *b, const char *host, unsigned po
 		return check_reply(b->text, b->expected, false, host, port, slow, why, why_size);
 	case LC_BH_PINGS: return check_pings(b, host, port, slow, why, why_size);
 	case LC_BH_SESSIONS: return check_sessions(b, host, port, slow, why, why_size);
+	case LC_BH_STAYS: return check_stays(b, host, port, slow, why, why_size);
+	case LC_BH_ISOLATED: return check_isolated(b, host, port, slow, why, why_size);
 	case LC_BH_BROADCAST:
 		return lc_pubsub_check(host, port, b->number, OP_MS * slow, why, why_size);
 	}

@@ -14,6 +14,13 @@
  *   pings MS                  the server pings an idle client about every MS
  *   sessions QUERY K          K clients connected at once each send QUERY and
  *                             each is answered "sessions: K"
+ *   isolated K                K clients connected at once each send their own
+ *                             text, twice, and each gets back exactly its own
+ *                             (nobody else's): replies reach the client that asked
+ *   stays MS                  a client that keeps reading (so it answers every
+ *                             ping) and sends nothing is still connected after
+ *                             MS, and its echo still works: a read deadline
+ *                             must be renewed by pongs, not reap healthy peers
  *   broadcast K               while a subscriber that never reads stalls, K
  *                             messages are published, and the publisher and
  *                             another subscriber each get all K in order
@@ -29,6 +36,8 @@ enum lc_behaviour_kind {
 	LC_BH_REPLY,
 	LC_BH_PINGS,
 	LC_BH_SESSIONS,
+	LC_BH_STAYS,
+	LC_BH_ISOLATED,
 	LC_BH_BROADCAST,
 };
 
@@ -36,7 +45,8 @@ struct lc_behaviour {
 	enum lc_behaviour_kind kind;
 	char text[256];	    /* reply: what to send; sessions: the query */
 	char expected[256]; /* reply: the start of the answer */
-	long number;	    /* pings: ms; sessions: clients; broadcast: messages */
+	long number; /* pings: interval ms; sessions, isolated: clients; stays: ms; broadcast:
+			messages */
 };
 
 /*

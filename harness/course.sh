@@ -184,6 +184,8 @@ cmd_start() {
 		-e 's/^reply \(.*\) => \(.*\)$/"\1" is answered "\2"/' \
 		-e 's/^pings \([0-9]*\)$/an idle client is pinged every \1 ms/' \
 		-e 's/^sessions \([^ ]*\) \([0-9]*\)$/with \2 clients connected, "\1" lists \2 sessions/' \
+		-e 's/^stays \([0-9]*\)$/a client that answers pings is still connected after \1 ms/' \
+		-e 's/^isolated \([0-9]*\)$/\1 clients at once each get back their own messages, nobody else'"'"'s/' \
 		-e 's/^/  - the feature still works: /'
 	echo "  - clients on every way a connection ends ($(sed -n 's/^verify=//p' "$m")):"
 	echo "    threads and fds back to the baseline exactly, heap under 16 bytes a client"

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 
 #include "judge.h"
 #include "manifest.h"
+#include "proc.h"
 #include "report.h"
 #include "run.h"
 #include "scenario.h"
@@ -59,6 +61,7 @@ static void usage(FILE *f)
 		"  --tour               every built case, leak beside fix, natively and under\n"
 		"                       memcheck (--native or --memcheck for one mode), then a\n"
 		"                       growth table and a memcheck-at-exit table\n"
+		"  --jobs N             the tour's checks at a time (default: cores + 1)\n"
 		"  --case NAME          read the case's manifest (BUILD/cases/NAME.manifest);\n"
 		"                       without --variant both variants run\n"
 		"  --manifest FILE      read this manifest instead\n"
@@ -115,6 +118,7 @@ enum {
 	OPT_LOGS,
 	OPT_QUIET,
 	OPT_TOUR,
+	OPT_JOBS,
 	OPT_BEHAVIOUR,
 	OPT_VERIFY,
 	OPT_SOURCE,
@@ -146,6 +150,7 @@ static const struct option long_opts[] = {
     {"logs", required_argument, NULL, OPT_LOGS},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"tour", no_argument, NULL, OPT_TOUR},
+    {"jobs", required_argument, NULL, OPT_JOBS},
     {"behaviour", required_argument, NULL, OPT_BEHAVIOUR},
     {"verify", no_argument, NULL, OPT_VERIFY},
     {"source", required_argument, NULL, OPT_SOURCE},
@@ -156,6 +161,7 @@ static const struct option long_opts[] = {
 /* What the command line said, before the manifest fills the gaps. */
 struct cli {
 	bool tour, verify;
+	const char *jobs; /* --jobs: the tour's checks at a time */
 	const char *source;
 	const char *behaviours[LC_MAX_BEHAVIOURS];
 	size_t nbehaviours;
@@ -386,6 +392,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli, struct lc_config *c
 		case OPT_LOGS: cfg->logs_dir = optarg; break;
 		case OPT_QUIET: cfg->quiet = true; break;
 		case OPT_TOUR: cli->tour = true; break;
+		case OPT_JOBS: cli->jobs = optarg; break;
 		case OPT_VERIFY: cli->verify = true; break;
 		case OPT_SOURCE: cli->source = optarg; break;
 		case OPT_BEHAVIOUR:
@@ -476,13 +483,112 @@ static int load_manifest(const struct cli *cli, struct lc_manifest *m)
 
 /* ----- the tour: every case, leak beside fix, one table ----- */
 
+/*
+ * The tour's checks run a few at a time: each mostly waits (for a ready
+ * line, for counts to settle, for Valgrind), so on two cores three or four
+ * at once take half the time of one after the other, and every check
+ * measures its own program from outside, so they do not disturb each
+ * other's counts. A case's lines are printed, in case order, once its
+ * checks are all done.
+ */
+struct tour_job {
+	int i;
+	enum lc_variant v;
+	enum lc_mode md;
+};
+
+struct tour_state {
+	struct lc_tour_case *tc;
+	struct lc_config *cfgs; /* per case; point into the manifests */
+	int *pending;		/* per case: checks not yet done */
+	struct tour_job *jobs;
+	size_t njobs, next;
+	pthread_mutex_t lock;
+	pthread_cond_t done;
+};
+
+static void *tour_worker(void *arg)
+{
+	struct tour_state *ts = arg;
+
+	for (;;) {
+		struct lc_config cfg;
+		struct tour_job job;
+		struct lc_run *run;
+
+		pthread_mutex_lock(&ts->lock);
+		if (ts->next == ts->njobs) {
+			pthread_mutex_unlock(&ts->lock);
+			return NULL;
+		}
+		job = ts->jobs[ts->next++];
+		pthread_mutex_unlock(&ts->lock);
+
+		cfg = ts->cfgs[job.i];
+		cfg.program = job.v == LC_LEAK ? cfg.leak_program : cfg.fixed_program;
+		run = &ts->tc[job.i].runs[job.v][job.md];
+		lc_run_check(&cfg, job.v, job.md, run);
+
+		pthread_mutex_lock(&ts->lock);
+		ts->tc[job.i].ran[job.v][job.md] = true;
+		ts->pending[job.i]--;
+		pthread_cond_broadcast(&ts->done);
+		pthread_mutex_unlock(&ts->lock);
+	}
+}
+
+/* How many checks at once: --jobs, else LEAKLAB_JOBS + 1, else cores + 1. */
+static int tour_jobs(const struct cli *cli)
+{
+	const char *env = getenv("LEAKLAB_JOBS");
+	long n = 0;
+
+	if (cli->jobs && parse_long(cli->jobs, 1, 16, &n))
+		return (int)n;
+	if (env && parse_long(env, 1, 16, &n))
+		return (int)n + 1;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 && n < 16 ? (int)n + 1 : 3;
+}
+
+static void tour_print_case(const struct lc_tour_case *t, const struct lc_config *cfg,
+			    const char *summary, bool native, bool memcheck, int *worst,
+			    int *failures)
+{
+	int v, md;
+
+	printf("\n%s: %s\n", t->name, summary ? summary : "");
+	for (md = LC_NATIVE; md <= LC_MEMCHECK; md++) {
+		if ((md == LC_NATIVE && !native) || (md == LC_MEMCHECK && !memcheck))
+			continue;
+		for (v = LC_LEAK; v <= LC_FIXED; v++) {
+			const struct lc_run *run = &t->runs[v][md];
+
+			printf(
+			    "  %-5s %-8s driving %ld + %ld clients (%s)... %s (%.1f s)\n",
+			    lc_variant_name((enum lc_variant)v), lc_mode_name((enum lc_mode)md),
+			    cfg->load, cfg->load,
+			    lc_scenario_name(run->nscenarios ? run->scenarios[0] : cfg->scenario),
+			    run->exit_code == 2 ? run->error : run->verdict.line,
+			    run->duration_ms / 1000.0);
+			if (run->exit_code > *worst)
+				*worst = run->exit_code;
+			*failures += run->exit_code != 0;
+		}
+	}
+	fflush(stdout);
+}
+
 static int tour(const struct cli *cli, struct lc_config *base)
 {
 	char dir[4096];
 	struct dirent **names = NULL;
-	struct lc_tour_case *tc = NULL;
-	int count, i, v, md, worst = 0, failures = 0;
-	bool native = base->native, memcheck = base->memcheck;
+	struct tour_state ts = {0};
+	struct lc_manifest *ms = NULL;
+	pthread_t threads[16];
+	int count, i, v, md, worst = 0, failures = 0, nthreads = 0, want, printed = 0;
+	bool native = base->native, memcheck = base->memcheck, *usable = NULL;
+	long t0 = lc_now_ms();
 
 	if (!native && !memcheck)
 		native = memcheck = true;
@@ -493,73 +599,113 @@ static int tour(const struct cli *cli, struct lc_config *base)
 		fprintf(stderr, "leaklab-check: no cases built in %s\n", dir);
 		return 2;
 	}
-	tc = ll_calloc((size_t)count, sizeof(*tc));
-	if (!tc) {
+	ts.tc = ll_calloc((size_t)count, sizeof(*ts.tc));
+	ts.cfgs = ll_calloc((size_t)count, sizeof(*ts.cfgs));
+	ts.pending = ll_calloc((size_t)count, sizeof(*ts.pending));
+	ts.jobs = ll_calloc((size_t)count * 4, sizeof(*ts.jobs));
+	ms = ll_calloc((size_t)count, sizeof(*ms));
+	usable = ll_calloc((size_t)count, sizeof(*usable));
+	if (!ts.tc || !ts.cfgs || !ts.pending || !ts.jobs || !ms || !usable) {
 		worst = 2;
-		goto out_free_names;
+		goto out_free;
 	}
-	printf("leaklab tour: %d cases, each leak beside its fix%s\n", count,
-	       native && memcheck ? ", natively and under memcheck" : "");
 	for (i = 0; i < count; i++) {
-		struct lc_config cfg = *base;
+		struct lc_config *cfg = &ts.cfgs[i];
 		struct cli one = *cli;
-		struct lc_manifest m;
 		char path[sizeof(dir) + 260];
 
+		*cfg = *base;
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
 		one.tour = false;
 		one.manifest = path;
 		one.case_name = NULL;
 		one.variant = NULL;
-		if (load_manifest(&one, &m) || configure(&one, &m, &cfg)) {
-			lc_manifest_free(&m);
+		if (load_manifest(&one, &ms[i]) || configure(&one, &ms[i], cfg)) {
 			worst = 2;
 			continue;
 		}
-		cfg.case_name = m.name;
-		cfg.quiet = true;
-		snprintf(tc[i].name, sizeof(tc[i].name), "%s", m.name);
-		tc[i].signals = (cfg.expect | cfg.memcheck_expect) & ~LC_SIG_BIT(LC_LOST);
-		printf("\n%s: %s\n", m.name, m.summary ? m.summary : "");
+		usable[i] = true;
+		cfg->case_name = ms[i].name;
+		cfg->quiet = true;
+		snprintf(ts.tc[i].name, sizeof(ts.tc[i].name), "%s", ms[i].name);
+		ts.tc[i].signals = (cfg->expect | cfg->memcheck_expect) & ~LC_SIG_BIT(LC_LOST);
 		for (md = LC_NATIVE; md <= LC_MEMCHECK; md++) {
 			if ((md == LC_NATIVE && !native) || (md == LC_MEMCHECK && !memcheck))
 				continue;
 			for (v = LC_LEAK; v <= LC_FIXED; v++) {
-				struct lc_run *run = &tc[i].runs[v][md];
-
-				printf("  %-5s %-8s driving %ld + %ld clients (%s)... ",
-				       lc_variant_name((enum lc_variant)v),
-				       lc_mode_name((enum lc_mode)md), cfg.load, cfg.load,
-				       lc_scenario_name(cfg.scenario));
-				fflush(stdout);
-				cfg.program = v == LC_LEAK ? cfg.leak_program : cfg.fixed_program;
-				lc_run_check(&cfg, (enum lc_variant)v, (enum lc_mode)md, run);
-				tc[i].ran[v][md] = true;
-				printf("%s (%.1f s)\n",
-				       run->exit_code == 2 ? run->error : run->verdict.line,
-				       run->duration_ms / 1000.0);
-				if (run->exit_code > worst)
-					worst = run->exit_code;
-				failures += run->exit_code != 0;
+				ts.jobs[ts.njobs++] =
+				    (struct tour_job){i, (enum lc_variant)v, (enum lc_mode)md};
+				ts.pending[i]++;
 			}
 		}
-		lc_manifest_free(&m);
 	}
-	lc_report_tour_growth(stdout, tc, (size_t)count, native ? LC_NATIVE : LC_MEMCHECK);
+	want = tour_jobs(cli);
+	printf("leaklab tour: %d cases, each leak beside its fix%s (%d checks at a time)\n", count,
+	       native && memcheck ? ", natively and under memcheck" : "", want);
+	fflush(stdout);
+	if (pthread_mutex_init(&ts.lock, NULL) != 0) {
+		worst = 2;
+		goto out_free;
+	}
+	if (pthread_cond_init(&ts.done, NULL) != 0) {
+		worst = 2;
+		goto out_destroy_lock;
+	}
+	while (nthreads < want && (size_t)nthreads < ts.njobs &&
+	       pthread_create(&threads[nthreads], NULL, tour_worker, &ts) == 0)
+		nthreads++;
+	if (nthreads == 0 && ts.njobs > 0) {
+		fprintf(stderr, "leaklab-check: cannot start the tour's threads\n");
+		worst = 2;
+		goto out_destroy_cond;
+	}
+	/* Each case's lines, in order, as soon as its checks are done. */
+	pthread_mutex_lock(&ts.lock);
+	while (printed < count) {
+		if (usable[printed] && ts.pending[printed] > 0) {
+			pthread_cond_wait(&ts.done, &ts.lock);
+			continue;
+		}
+		if (usable[printed]) {
+			pthread_mutex_unlock(&ts.lock);
+			tour_print_case(&ts.tc[printed], &ts.cfgs[printed], ms[printed].summary,
+					native, memcheck, &worst, &failures);
+			pthread_mutex_lock(&ts.lock);
+		}
+		printed++;
+	}
+	pthread_mutex_unlock(&ts.lock);
+	for (i = 0; i < nthreads; i++)
+		pthread_join(threads[i], NULL);
+
+	lc_report_tour_growth(stdout, ts.tc, (size_t)count, native ? LC_NATIVE : LC_MEMCHECK);
 	if (memcheck)
-		lc_report_tour_memcheck(stdout, tc, (size_t)count);
-	if (failures == 0)
-		printf("\nevery leak reproduced, every fix clean (%d cases)\n", count);
+		lc_report_tour_memcheck(stdout, ts.tc, (size_t)count);
+	if (failures == 0 && worst == 0)
+		printf("\nevery leak reproduced, every fix clean (%d cases, %.0f s)\n", count,
+		       (double)(lc_now_ms() - t0) / 1000.0);
 	else
 		printf("\n%d check(s) did not pass: run ./leaklab check NN for the details\n",
 		       failures);
-	for (i = 0; i < count; i++)
+out_destroy_cond:
+	pthread_cond_destroy(&ts.done);
+out_destroy_lock:
+	pthread_mutex_destroy(&ts.lock);
+out_free:
+	for (i = 0; i < count; i++) {
 		for (v = 0; v < 2; v++)
 			for (md = 0; md < 2; md++)
-				if (tc[i].ran[v][md])
-					lc_run_free(&tc[i].runs[v][md]);
-	ll_free(tc);
-out_free_names:
+				if (ts.tc && ts.tc[i].ran[v][md])
+					lc_run_free(&ts.tc[i].runs[v][md]);
+		if (ms)
+			lc_manifest_free(&ms[i]);
+	}
+	ll_free(usable);
+	ll_free(ms);
+	ll_free(ts.jobs);
+	ll_free(ts.pending);
+	ll_free(ts.cfgs);
+	ll_free(ts.tc);
 	for (i = 0; i < count; i++)
 		free(names[i]);
 	free(names);

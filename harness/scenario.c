@@ -27,6 +27,8 @@
 #define MAX_WORKERS 64
 /* Messages in flight at once in a burst: small enough never to fill a socket buffer. */
 #define BURST_WINDOW 16
+/* A burst message: the case's request (up to about 1 KiB) and a number. */
+#define BURST_TEXT 1100
 
 static const char *const scenario_names[] = {
     [LC_SC_CONNECT_CLOSE] = "connect-close",
@@ -280,6 +282,19 @@ static int run_no_close_reply(const struct lc_scenario *sc, struct lc_held *held
 	return 0;
 }
 
+/*
+ * The n-th message of a burst: "burst N", or the case's request text and
+ * N when the manifest gives one (a message of the case's own protocol, of
+ * its real size).
+ */
+static void burst_text(const struct lc_scenario *sc, long n, char *buf, size_t size)
+{
+	if (sc->request && sc->request[0])
+		snprintf(buf, size, "%s %ld", sc->request, n);
+	else
+		snprintf(buf, size, "burst %ld", n);
+}
+
 /* load messages on one connection, BURST_WINDOW in flight, each echoed. */
 static int run_burst(const struct lc_scenario *sc, long load, struct client_err *e)
 {
@@ -291,10 +306,10 @@ static int run_burst(const struct lc_scenario *sc, long load, struct client_err 
 		return -1;
 	while (got < load && rc == 0) {
 		while (sent < load && sent - got < BURST_WINDOW) {
-			char text[32];
+			char text[BURST_TEXT];
 			int err;
 
-			snprintf(text, sizeof(text), "burst %ld", sent);
+			burst_text(sc, sent, text, sizeof(text));
 			err = ll_ws_conn_send(c, LL_WS_OP_TEXT, text, strlen(text));
 			if (err) {
 				rc = fail(e, false, "send %ld: %s", sent, ll_strerror(err));
@@ -304,10 +319,10 @@ static int run_burst(const struct lc_scenario *sc, long load, struct client_err 
 		}
 		while (rc == 0 && got < sent) {
 			struct ll_ws_msg msg = {0};
-			char text[32];
+			char text[BURST_TEXT];
 			int err;
 
-			snprintf(text, sizeof(text), "burst %ld", got);
+			burst_text(sc, got, text, sizeof(text));
 			err = ll_ws_conn_recv(c, &msg, sc->timeout_ms);
 			if (err) {
 				rc = fail(e, false, "echo %ld: %s", got, ll_strerror(err));

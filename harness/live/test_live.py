@@ -213,11 +213,13 @@ def judge(page, expect):
         if not leak or not fixed or leak["n"] < 10 or fixed["n"] < 10:
             drive.fail(f"{name}: the page drew too few points ({page['drawn'][name]})")
         # SVG y grows downwards: the leak's last point is above its first,
-        # the fix ends where it started (within a pixel and a half).
+        # the fix ends no higher than it started (within a pixel and a
+        # half). It may end lower: the first sample can catch the warm-up
+        # client's memory before the allocator got it back.
         if not leak["last"][1] < leak["first"][1] - 5:
             drive.fail(f"{name}: the leak line does not rise on screen ({leak})")
-        if abs(fixed["last"][1] - fixed["first"][1]) > 1.5:
-            drive.fail(f"{name}: the fixed line does not end where it started ({fixed})")
+        if fixed["first"][1] - fixed["last"][1] > 1.5:
+            drive.fail(f"{name}: the fixed line rises on screen ({fixed})")
         print(f"ok: {name}: {v['text']} (leak line {leak['first'][1]:.0f} -> "
               f"{leak['last'][1]:.0f} px, fixed {fixed['first'][1]:.0f} -> "
               f"{fixed['last'][1]:.0f} px, {leak['n']} points each)", flush=True)

@@ -27,9 +27,10 @@
 #include <stdint.h>
 #include <time.h>
 
-#define NSEC_PER_SEC  1000000000LL
-#define NSEC_PER_MSEC 1000000LL
-#define NO_DEADLINE   INT64_MAX
+#include "internal.h"
+
+/* Deadlines here are in ns (internal.h's are ms), with the same "none". */
+#define NO_DEADLINE LL__NO_DEADLINE
 
 struct ll_cancel {
 	pthread_mutex_t lock; /* err and the children list */
@@ -40,14 +41,6 @@ struct ll_cancel {
 	int64_t deadline_ns;	       /* effective deadline, or NO_DEADLINE */
 	int err;		       /* 0, LL_ECANCELED or LL_ETIMEDOUT */
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
 
 /* Marks c timed out if its deadline has passed. c's lock is held. */
 static void check_deadline(struct ll_cancel *c, int64_t now)
@@ -82,7 +75,6 @@ static void trigger_locked(struct ll_cancel *c, int64_t now)
 
 int ll_cancel_create(struct ll_cancel **out, struct ll_cancel *parent, int timeout_ms)
 {
-	pthread_condattr_t attr;
 	struct ll_cancel *c;
 
 	*out = NULL;
@@ -91,21 +83,15 @@ int ll_cancel_create(struct ll_cancel **out, struct ll_cancel *parent, int timeo
 		return LL_ENOMEM;
 	if (pthread_mutex_init(&c->lock, NULL) != 0)
 		goto out_free_token;
-	if (pthread_condattr_init(&attr) != 0)
+	if (ll__cond_init(&c->cond) != 0)
 		goto out_destroy_lock;
-	if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
-	    pthread_cond_init(&c->cond, &attr) != 0) {
-		pthread_condattr_destroy(&attr);
-		goto out_destroy_lock;
-	}
-	pthread_condattr_destroy(&attr);
 
 	/* A timeout <= 0 means no deadline of its own. */
 	c->deadline_ns =
-	    timeout_ms > 0 ? now_ns() + (int64_t)timeout_ms * NSEC_PER_MSEC : NO_DEADLINE;
+	    timeout_ms > 0 ? ll__now_ns() + (int64_t)timeout_ms * LL__NS_PER_MS : NO_DEADLINE;
 	if (parent) {
 		pthread_mutex_lock(&parent->lock);
-		check_deadline(parent, now_ns());
+		check_deadline(parent, ll__now_ns());
 		if (parent->deadline_ns < c->deadline_ns)
 			c->deadline_ns = parent->deadline_ns;
 		/* The child of a done parent starts done, for the same reason. */
@@ -156,7 +142,7 @@ void ll_cancel_destroy(struct ll_cancel *c)
 void ll_cancel_trigger(struct ll_cancel *c)
 {
 	pthread_mutex_lock(&c->lock);
-	trigger_locked(c, now_ns());
+	trigger_locked(c, ll__now_ns());
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -170,7 +156,7 @@ int ll_cancel_err(struct ll_cancel *c)
 	int err;
 
 	pthread_mutex_lock(&c->lock);
-	check_deadline(c, now_ns());
+	check_deadline(c, ll__now_ns());
 	err = c->err;
 	pthread_mutex_unlock(&c->lock);
 	return err;
@@ -185,14 +171,13 @@ int ll_cancel_wait(struct ll_cancel *c, int timeout_ms)
 	pthread_mutex_lock(&c->lock);
 	/* One absolute limit for the whole wait: the earlier of both. */
 	if (timeout_ms > 0)
-		limit = now_ns() + (int64_t)timeout_ms * NSEC_PER_MSEC;
+		limit = ll__now_ns() + (int64_t)timeout_ms * LL__NS_PER_MS;
 	if (c->deadline_ns < limit)
 		limit = c->deadline_ns;
-	abs.tv_sec = (time_t)(limit / NSEC_PER_SEC);
-	abs.tv_nsec = (long)(limit % NSEC_PER_SEC);
+	abs = ll__timespec_ns(limit);
 	/* Loop on spurious wakeups: only err and the clock decide. */
 	for (;;) {
-		int64_t now = now_ns();
+		int64_t now = ll__now_ns();
 
 		check_deadline(c, now);
 		if (c->err != 0 || timeout_ms == 0)

@@ -28,6 +28,8 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "internal.h"
+
 enum waiter_state {
 	WAITING,
 	DONE,	/* the item was handed over */
@@ -98,17 +100,6 @@ static void waitq_release_all(struct waitq *q, enum waiter_state state)
 	}
 }
 
-static void deadline_after(struct timespec *ts, int timeout_ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += timeout_ms / 1000;
-	ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 /*
  * Blocks on q (lock held) until the waiter is marked done or closed, or the
  * deadline passes. On timeout a waiter still on the list unlinks itself, so
@@ -126,7 +117,7 @@ static int wait_on(struct ll_chan *ch, struct waitq *q, struct waiter *w, int ti
 	w->state = WAITING;
 	waitq_push(q, w);
 	if (timeout_ms > 0)
-		deadline_after(&deadline, timeout_ms);
+		deadline = ll__timespec_ns(ll__now_ns() + timeout_ms * LL__NS_PER_MS);
 	/* Loop: wakeups may be spurious; only the state says what happened. */
 	while (w->state == WAITING && rc != ETIMEDOUT) {
 		if (timeout_ms < 0)

@@ -5,35 +5,86 @@
 #define LEAKLAB_INTERNAL_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
-/* Milliseconds on CLOCK_MONOTONIC: deadlines never jump with the wall clock. */
-static inline int64_t ll__now_ms(void)
+struct ll_tls_ctx;
+struct ll_transport;
+
+/*
+ * Time. Every deadline in the library is an absolute time on
+ * CLOCK_MONOTONIC, so that none jumps with the wall clock, and "no
+ * deadline" is always LL__NO_DEADLINE (the far future), never a special
+ * negative value: comparing with the clock then needs no special case.
+ * Timeouts given by callers are int milliseconds where < 0 means "wait
+ * forever". These helpers are the only place that converts between the
+ * two; pthread_cond_timedwait() gets its timespec from ll__timespec_ns()
+ * (its condition variable must use CLOCK_MONOTONIC, see ll__cond_init()).
+ */
+#define LL__NO_DEADLINE INT64_MAX
+#define LL__NS_PER_MS	1000000LL
+#define LL__NS_PER_S	1000000000LL
+
+/* Nanoseconds on CLOCK_MONOTONIC. */
+static inline int64_t ll__now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * LL__NS_PER_S + ts.tv_nsec;
 }
 
-/* A deadline from a timeout: < 0 means none (INT64_MAX). */
+/* Milliseconds on CLOCK_MONOTONIC. */
+static inline int64_t ll__now_ms(void)
+{
+	return ll__now_ns() / LL__NS_PER_MS;
+}
+
+/* The deadline in ms for a timeout from now; < 0 means none (LL__NO_DEADLINE). */
 static inline int64_t ll__deadline(int timeout_ms)
 {
-	return timeout_ms < 0 ? INT64_MAX : ll__now_ms() + timeout_ms;
+	return timeout_ms < 0 ? LL__NO_DEADLINE : ll__now_ms() + timeout_ms;
 }
 
-/* Milliseconds left until deadline as a timeout (-1 for none, 0 if past). */
+/* Milliseconds left until a deadline, as a poll() timeout: -1 for none, 0 if past. */
 static inline int ll__remaining(int64_t deadline)
 {
 	int64_t left;
 
-	if (deadline == INT64_MAX)
+	if (deadline == LL__NO_DEADLINE)
 		return -1;
 	left = deadline - ll__now_ms();
 	if (left <= 0)
 		return 0;
 	return left > INT32_MAX ? INT32_MAX : (int)left;
+}
+
+/* An absolute CLOCK_MONOTONIC time in ns as the timespec pthread_cond_timedwait() takes. */
+static inline struct timespec ll__timespec_ns(int64_t ns)
+{
+	struct timespec ts = {.tv_sec = (time_t)(ns / LL__NS_PER_S),
+			      .tv_nsec = (long)(ns % LL__NS_PER_S)};
+
+	return ts;
+}
+
+/*
+ * A condition variable whose timed waits use CLOCK_MONOTONIC, as every
+ * deadline above does. Returns 0 or an errno value (nothing to undo then).
+ */
+static inline int ll__cond_init(pthread_cond_t *cond)
+{
+	pthread_condattr_t attr;
+	int rc = pthread_condattr_init(&attr);
+
+	if (rc != 0)
+		return rc;
+	rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if (rc == 0)
+		rc = pthread_cond_init(cond, &attr);
+	pthread_condattr_destroy(&attr);
+	return rc;
 }
 
 /*
@@ -49,6 +100,63 @@ static inline int ll__remaining(int64_t deadline)
  */
 #ifndef LL__THREAD_STACK
 #define LL__THREAD_STACK (256 * 1024)
+/* --- transport.c and tls.c, for the library's own use ------------------- */
+
+/*
+ * Makes the socket BIO method every TLS session uses, once per process.
+ * tls.c calls it when it makes a context, so that sessions (which need a
+ * context) find it made, on any thread, without a pthread_once() of their
+ * own. Returns 0 or LL_ETLS.
+ */
+int ll__transport_tls_init(void);
+
+/* The OpenSSL SSL_CTX inside a context (tls.c), as an opaque pointer. */
+void *ll__tls_ctx_ssl(struct ll_tls_ctx *ctx);
+
+/*
+ * Runs the TLS handshake on a plain transport that already exists, so that
+ * another thread can ll_transport_shutdown() it while the handshake waits
+ * (a server's stop must reach a client that connected and said nothing).
+ * A shutdown makes it return LL_ECLOSED at once. On any failure t stays a
+ * valid transport that the caller destroys (no close_notify is sent).
+ * Returns 0, LL_ETLS, LL_ETIMEDOUT, LL_ECLOSED, LL_ENOMEM, LL_EIO, LL_EINVAL.
+ */
+int ll__transport_start_tls(struct ll_transport *t, struct ll_tls_ctx *ctx, bool server,
+			    int timeout_ms);
+
+/*
+ * Gives t a wake-up fd (an eventfd; -1 for none) that its reads poll
+ * beside the socket: while a read waits, the fd becoming readable makes it
+ * return LL_EAGAIN. The caller drains and closes the fd; the transport
+ * never does. Call before any read starts.
+ */
+void ll__transport_set_wake(struct ll_transport *t, int fd);
+
+/*
+ * Writes a header and a payload as one stream of bytes, in one system call
+ * where the transport allows (sendmsg on a plain socket), so a frame never
+ * costs two TCP segments. Same returns as ll_transport_write.
+ */
+int ll__transport_write2(struct ll_transport *t, const void *head, size_t hlen, const void *body,
+			 size_t blen, int timeout_ms);
+
+/* --- ws_conn.c, for ws_server.c ------------------------------------------ */
+
+struct ll_ws_conn;
+
+/*
+ * ll_ws_conn_close_start() for a caller that must never wait: a server
+ * stopping closes every connection from one thread, and one peer that
+ * stopped reading must not hold up the others. The frame is written here
+ * if that cannot block (the writer lock is free and the socket has room);
+ * otherwise the connection's reader sends it, on its own thread, as soon
+ * as it runs. The close deadline starts now either way. reason must be a
+ * string that lives forever (a literal), of at most 123 bytes, and code
+ * must be sendable: nothing is checked. Thread-safe; does nothing once a
+ * close frame went out.
+ */
+void ll__ws_conn_close_soon(struct ll_ws_conn *c, unsigned code, const char *reason);
+
 #endif
 
 /* pthread_create() with the library's stack size; returns 0 or an errno value. */
@@ -65,5 +173,62 @@ static inline int ll__thread_create(pthread_t *tid, void *(*fn)(void *), void *a
 	pthread_attr_destroy(&attr);
 	return rc;
 }
+
+/* --- transport.c and tls.c, for the library's own use ------------------- */
+
+/*
+ * Makes the socket BIO method every TLS session uses, once per process.
+ * tls.c calls it when it makes a context, so that sessions (which need a
+ * context) find it made, on any thread, without a pthread_once() of their
+ * own. Returns 0 or LL_ETLS.
+ */
+int ll__transport_tls_init(void);
+
+/* The OpenSSL SSL_CTX inside a context (tls.c), as an opaque pointer. */
+void *ll__tls_ctx_ssl(struct ll_tls_ctx *ctx);
+
+/*
+ * Runs the TLS handshake on a plain transport that already exists, so that
+ * another thread can ll_transport_shutdown() it while the handshake waits
+ * (a server's stop must reach a client that connected and said nothing).
+ * A shutdown makes it return LL_ECLOSED at once. On any failure t stays a
+ * valid transport that the caller destroys (no close_notify is sent).
+ * Returns 0, LL_ETLS, LL_ETIMEDOUT, LL_ECLOSED, LL_ENOMEM, LL_EIO, LL_EINVAL.
+ */
+int ll__transport_start_tls(struct ll_transport *t, struct ll_tls_ctx *ctx, bool server,
+			    int timeout_ms);
+
+/*
+ * Gives t a wake-up fd (an eventfd; -1 for none) that its reads poll
+ * beside the socket: while a read waits, the fd becoming readable makes it
+ * return LL_EAGAIN. The caller drains and closes the fd; the transport
+ * never does. Call before any read starts.
+ */
+void ll__transport_set_wake(struct ll_transport *t, int fd);
+
+/*
+ * Writes a header and a payload as one stream of bytes, in one system call
+ * where the transport allows (sendmsg on a plain socket), so a frame never
+ * costs two TCP segments. Same returns as ll_transport_write.
+ */
+int ll__transport_write2(struct ll_transport *t, const void *head, size_t hlen, const void *body,
+			 size_t blen, int timeout_ms);
+
+/* --- ws_conn.c, for ws_server.c ------------------------------------------ */
+
+struct ll_ws_conn;
+
+/*
+ * ll_ws_conn_close_start() for a caller that must never wait: a server
+ * stopping closes every connection from one thread, and one peer that
+ * stopped reading must not hold up the others. The frame is written here
+ * if that cannot block (the writer lock is free and the socket has room);
+ * otherwise the connection's reader sends it, on its own thread, as soon
+ * as it runs. The close deadline starts now either way. reason must be a
+ * string that lives forever (a literal), of at most 123 bytes, and code
+ * must be sendable: nothing is checked. Thread-safe; does nothing once a
+ * close frame went out.
+ */
+void ll__ws_conn_close_soon(struct ll_ws_conn *c, unsigned code, const char *reason);
 
 #endif

@@ -25,9 +25,6 @@
 
 #include "internal.h"
 
-#define NSEC_PER_SEC  1000000000LL
-#define NSEC_PER_MSEC 1000000LL
-
 struct ll_timer {
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* signalled by cancel */
@@ -38,22 +35,6 @@ struct ll_timer {
 	ll_timer_fn fn;
 	void *arg;
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
-
-static struct timespec to_timespec(int64_t ns)
-{
-	struct timespec ts = {.tv_sec = (time_t)(ns / NSEC_PER_SEC),
-			      .tv_nsec = (long)(ns % NSEC_PER_SEC)};
-
-	return ts;
-}
 
 /* The first tick due strictly after now (ticks missed are skipped). */
 static int64_t next_tick(const struct ll_timer *t, int64_t now)
@@ -79,9 +60,9 @@ static void *timer_main(void *arg)
 	 */
 	pthread_mutex_lock(&t->lock);
 	for (;;) {
-		abs = to_timespec(due);
+		abs = ll__timespec_ns(due);
 		/* Loop on spurious wakeups: only the clock or the flag count. */
-		while (!t->stop && now_ns() < due)
+		while (!t->stop && ll__now_ns() < due)
 			pthread_cond_timedwait(&t->cond, &t->lock, &abs);
 		if (t->stop)
 			break;
@@ -94,7 +75,7 @@ static void *timer_main(void *arg)
 				pthread_cond_wait(&t->cond, &t->lock);
 			break;
 		}
-		due = next_tick(t, now_ns());
+		due = next_tick(t, ll__now_ns());
 	}
 	pthread_mutex_unlock(&t->lock);
 	return NULL;
@@ -103,7 +84,6 @@ static void *timer_main(void *arg)
 int ll_timer_start(struct ll_timer **out, unsigned delay_ms, unsigned period_ms, ll_timer_fn fn,
 		   void *arg)
 {
-	pthread_condattr_t attr;
 	struct ll_timer *t;
 	int err = LL_ENOMEM;
 	int rc;
@@ -116,20 +96,14 @@ int ll_timer_start(struct ll_timer **out, unsigned delay_ms, unsigned period_ms,
 		return LL_ENOMEM;
 	t->fn = fn;
 	t->arg = arg;
-	t->period_ns = (int64_t)period_ms * NSEC_PER_MSEC;
+	t->period_ns = (int64_t)period_ms * LL__NS_PER_MS;
 	if (pthread_mutex_init(&t->lock, NULL) != 0)
 		goto out_free_timer;
-	if (pthread_condattr_init(&attr) != 0)
+	if (ll__cond_init(&t->cond) != 0)
 		goto out_destroy_lock;
-	if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
-	    pthread_cond_init(&t->cond, &attr) != 0) {
-		pthread_condattr_destroy(&attr);
-		goto out_destroy_lock;
-	}
-	pthread_condattr_destroy(&attr);
 
 	pthread_mutex_lock(&t->lock);
-	t->first_ns = now_ns() + (int64_t)delay_ms * NSEC_PER_MSEC;
+	t->first_ns = ll__now_ns() + (int64_t)delay_ms * LL__NS_PER_MS;
 	rc = ll__thread_create(&t->thread, timer_main, t);
 	pthread_mutex_unlock(&t->lock);
 	if (rc != 0) {

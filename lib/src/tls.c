@@ -18,14 +18,13 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "internal.h"
+
 struct ll_tls_ctx {
 	SSL_CTX *ssl_ctx;
 };
 
-/* transport.c needs the SSL_CTX; only the two files share this. */
-SSL_CTX *ll__tls_ctx_ssl(struct ll_tls_ctx *ctx);
-
-SSL_CTX *ll__tls_ctx_ssl(struct ll_tls_ctx *ctx)
+void *ll__tls_ctx_ssl(struct ll_tls_ctx *ctx)
 {
 	return ctx->ssl_ctx;
 }
@@ -50,11 +49,20 @@ static int configure(SSL_CTX *c)
 	return 0;
 }
 
-/* Wraps ssl_ctx (owned from now on) in a new ll_tls_ctx. */
+/*
+ * Wraps ssl_ctx (owned from now on) in a new ll_tls_ctx. Every context
+ * creator ends here, so this is also where the sessions' socket BIO gets
+ * made: before any session can exist, on the thread that makes the context.
+ */
 static int wrap(struct ll_tls_ctx **out, SSL_CTX *ssl_ctx)
 {
-	struct ll_tls_ctx *ctx = ll_calloc(1, sizeof(*ctx));
+	struct ll_tls_ctx *ctx;
 
+	if (ll__transport_tls_init() != 0) {
+		SSL_CTX_free(ssl_ctx);
+		return LL_ETLS;
+	}
+	ctx = ll_calloc(1, sizeof(*ctx));
 	if (!ctx) {
 		SSL_CTX_free(ssl_ctx);
 		return LL_ENOMEM;

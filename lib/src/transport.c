@@ -33,11 +33,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
-/* From tls.c: the OpenSSL context inside an ll_tls_ctx. */
-SSL_CTX *ll__tls_ctx_ssl(struct ll_tls_ctx *ctx);
+#include "internal.h"
 
 struct ll_transport {
 	int fd;
@@ -46,49 +45,32 @@ struct ll_transport {
 	pthread_mutex_t lock; /* guards ssl and broken; TLS only */
 	bool broken;	      /* a fatal TLS or socket error: no close_notify */
 	bool drained;	      /* the last plain read emptied the socket; reader only */
+	int wake_fd;	      /* polled beside fd by reads (ll__transport_set_wake), or -1 */
 };
 
-/* --- deadlines ---------------------------------------------------------- */
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The deadline for timeout_ms from now; -1 for none. */
-static long long deadline_after(int timeout_ms)
-{
-	return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
-}
+/* --- waiting ------------------------------------------------------------ */
 
 /*
- * Waits in poll() for events on fd until the deadline. Returns 0 when
- * poll reports anything (including POLLHUP or POLLERR: the next call on
- * the socket says what happened), LL_ETIMEDOUT, or LL_EIO.
+ * Waits in poll() for events on fd until the deadline (LL__NO_DEADLINE for
+ * none; see internal.h), and for wake_fd (-1: none) to become readable.
+ * Returns 0 when poll reports anything on fd (including POLLHUP or POLLERR:
+ * the next call on the socket says what happened), LL_EAGAIN when wake_fd
+ * is readable, LL_ETIMEDOUT, or LL_EIO.
  */
-static int wait_fd(int fd, short events, long long deadline)
+static int wait_fd(int fd, short events, int64_t deadline, int wake_fd)
 {
-	struct pollfd p = {.fd = fd, .events = events};
+	struct pollfd p[2] = {{.fd = fd, .events = events}, {.fd = wake_fd, .events = POLLIN}};
 
 	for (;;) {
-		int timeout = -1, n;
+		int n = poll(p, wake_fd >= 0 ? 2 : 1, ll__remaining(deadline));
 
-		if (deadline >= 0) {
-			long long left = deadline - now_ms();
-
-			if (left < 0)
-				left = 0;
-			timeout = left > INT_MAX ? INT_MAX : (int)left;
-		}
-		n = poll(&p, 1, timeout);
-		if (n > 0)
+		if (n > 0 && p[0].revents)
 			return 0;
+		if (n > 0)
+			return LL_EAGAIN;
 		if (n == 0) {
 			/* poll may wake a hair early; only a passed deadline counts. */
-			if (deadline >= 0 && now_ms() >= deadline)
+			if (ll__now_ms() >= deadline)
 				return LL_ETIMEDOUT;
 			continue;
 		}
@@ -162,6 +144,10 @@ static int bio_create(BIO *b)
 	return 1;
 }
 
+/*
+ * Written once, inside pthread_once(), by the thread that made the first
+ * TLS context; read by sessions, which all start after a context exists.
+ */
 static BIO_METHOD *nosigpipe_method;
 static pthread_once_t nosigpipe_once = PTHREAD_ONCE_INIT;
 
@@ -183,6 +169,12 @@ static void make_nosigpipe_method(void)
 		return;
 	}
 	nosigpipe_method = m;
+}
+
+int ll__transport_tls_init(void)
+{
+	pthread_once(&nosigpipe_once, make_nosigpipe_method);
+	return nosigpipe_method ? 0 : LL_ETLS;
 }
 
 /* --- plain and TLS transports ------------------------------------------- */
@@ -212,6 +204,7 @@ static struct ll_transport *transport_new(int fd)
 	if (!t)
 		return NULL;
 	t->fd = fd;
+	t->wake_fd = -1;
 	atomic_init(&t->shut, false);
 	return t;
 }
@@ -269,12 +262,17 @@ static int ssl_failure(struct ll_transport *t, int ret, short *events)
 }
 
 /* Runs the TLS handshake until done or the deadline. Returns 0 or an ll_err. */
-static int tls_handshake(struct ll_transport *t, long long deadline)
+static int tls_handshake(struct ll_transport *t, int64_t deadline)
 {
 	for (;;) {
 		short events = 0;
 		int ret, rc;
 
+		/* Another thread shut the socket down (a server stopping): give up now. */
+		if (atomic_load(&t->shut)) {
+			t->broken = true;
+			return LL_ECLOSED;
+		}
 		ERR_clear_error();
 		errno = 0;
 		ret = SSL_do_handshake(t->ssl);
@@ -288,18 +286,71 @@ static int tls_handshake(struct ll_transport *t, long long deadline)
 		}
 		if (rc < 0)
 			return rc == LL_ECLOSED ? LL_ETLS : rc;
-		rc = wait_fd(t->fd, events, deadline);
+		rc = wait_fd(t->fd, events, deadline, -1);
 		if (rc)
 			return rc;
 	}
 }
 
+int ll__transport_start_tls(struct ll_transport *t, struct ll_tls_ctx *ctx, bool server,
+			    int timeout_ms)
+{
+	int64_t deadline = ll__deadline(timeout_ms);
+	BIO *bio;
+	SSL *ssl;
+	int rc;
+
+	if (!t || !ctx || t->ssl)
+		return LL_EINVAL;
+	/* Made when the context was; a context that exists means it is there. */
+	if (!nosigpipe_method)
+		return LL_ETLS;
+	if (pthread_mutex_init(&t->lock, NULL) != 0)
+		return LL_ENOMEM;
+	ERR_clear_error();
+	ssl = SSL_new(ll__tls_ctx_ssl(ctx));
+	if (!ssl) {
+		rc = LL_ETLS;
+		goto out_destroy_lock;
+	}
+	bio = BIO_new(nosigpipe_method);
+	if (!bio) {
+		rc = LL_ETLS;
+		goto out_free_ssl;
+	}
+	BIO_set_data(bio, t);
+	/* The SSL object owns the BIO from here on, for reading and writing. */
+	SSL_set_bio(ssl, bio, bio);
+	if (server)
+		SSL_set_accept_state(ssl);
+	else
+		SSL_set_connect_state(ssl);
+	/*
+	 * From here t is a TLS transport that ll_transport_destroy() frees
+	 * whole. Until the handshake ends only this thread calls SSL_* on it
+	 * (ll_transport_shutdown touches the socket alone), so no lock yet.
+	 */
+	t->ssl = ssl;
+	rc = tls_handshake(t, deadline);
+	if (rc) {
+		/* No close_notify: the session never got going. */
+		t->broken = true;
+		ERR_clear_error();
+	}
+	return rc;
+
+out_free_ssl:
+	SSL_free(ssl);
+	ERR_clear_error();
+out_destroy_lock:
+	pthread_mutex_destroy(&t->lock);
+	return rc;
+}
+
 int ll_transport_tls(struct ll_transport **out, int fd, struct ll_tls_ctx *ctx, bool server,
 		     int timeout_ms)
 {
-	long long deadline = deadline_after(timeout_ms);
 	struct ll_transport *t;
-	BIO *bio;
 	int rc;
 
 	if (!out || !ctx || fd < 0) {
@@ -312,48 +363,21 @@ int ll_transport_tls(struct ll_transport **out, int fd, struct ll_tls_ctx *ctx, 
 	rc = ll_transport_plain(&t, fd);
 	if (rc)
 		return rc;
-	if (pthread_mutex_init(&t->lock, NULL) != 0) {
-		rc = LL_ENOMEM;
-		goto out_free_t;
+	rc = ll__transport_start_tls(t, ctx, server, timeout_ms);
+	if (rc) {
+		ll_transport_destroy(t);
+		return rc == LL_ECLOSED ? LL_ETLS : rc;
 	}
-	pthread_once(&nosigpipe_once, make_nosigpipe_method);
-	rc = LL_ETLS;
-	if (!nosigpipe_method)
-		goto out_destroy_lock;
-	ERR_clear_error();
-	t->ssl = SSL_new(ll__tls_ctx_ssl(ctx));
-	if (!t->ssl)
-		goto out_destroy_lock;
-	bio = BIO_new(nosigpipe_method);
-	if (!bio)
-		goto out_free_ssl;
-	BIO_set_data(bio, t);
-	/* The SSL object owns the BIO from here on, for reading and writing. */
-	SSL_set_bio(t->ssl, bio, bio);
-	if (server)
-		SSL_set_accept_state(t->ssl);
-	else
-		SSL_set_connect_state(t->ssl);
-	/* No other thread knows t yet: the lock is not needed for the handshake. */
-	rc = tls_handshake(t, deadline);
-	if (rc)
-		goto out_free_ssl;
 	*out = t;
 	return 0;
-
-out_free_ssl:
-	/* No close_notify: the session never got going. */
-	SSL_free(t->ssl);
-	ERR_clear_error();
-out_destroy_lock:
-	pthread_mutex_destroy(&t->lock);
-out_free_t:
-	ll_free(t);
-	close(fd);
-	return rc;
 }
 
-static ssize_t plain_read(struct ll_transport *t, void *buf, size_t len, long long deadline)
+void ll__transport_set_wake(struct ll_transport *t, int fd)
+{
+	t->wake_fd = fd;
+}
+
+static ssize_t plain_read(struct ll_transport *t, void *buf, size_t len, int64_t deadline)
 {
 	for (;;) {
 		ssize_t n;
@@ -369,7 +393,7 @@ static ssize_t plain_read(struct ll_transport *t, void *buf, size_t len, long lo
 		 * times out leaves the guess standing for the next read.
 		 */
 		if (t->drained) {
-			rc = wait_fd(t->fd, POLLIN, deadline);
+			rc = wait_fd(t->fd, POLLIN, deadline, t->wake_fd);
 			if (rc)
 				return rc;
 			t->drained = false;
@@ -388,7 +412,7 @@ static ssize_t plain_read(struct ll_transport *t, void *buf, size_t len, long lo
 	}
 }
 
-static ssize_t tls_read(struct ll_transport *t, void *buf, size_t len, long long deadline)
+static ssize_t tls_read(struct ll_transport *t, void *buf, size_t len, int64_t deadline)
 {
 	int chunk = len > INT_MAX ? INT_MAX : (int)len;
 
@@ -425,7 +449,8 @@ static ssize_t tls_read(struct ll_transport *t, void *buf, size_t len, long long
 		if (SSL_has_pending(t->ssl))
 			continue;
 		pthread_mutex_unlock(&t->lock);
-		rc = wait_fd(t->fd, events, deadline);
+		/* A read waits for the wake-up fd too; a write (WANT_WRITE) needs no waking. */
+		rc = wait_fd(t->fd, events, deadline, t->wake_fd);
 		pthread_mutex_lock(&t->lock);
 		if (rc) {
 			pthread_mutex_unlock(&t->lock);
@@ -436,7 +461,7 @@ static ssize_t tls_read(struct ll_transport *t, void *buf, size_t len, long long
 
 ssize_t ll_transport_read(struct ll_transport *t, void *buf, size_t len, int timeout_ms)
 {
-	long long deadline = deadline_after(timeout_ms);
+	int64_t deadline = ll__deadline(timeout_ms);
 
 	if (!t || (!buf && len))
 		return LL_EINVAL;
@@ -445,7 +470,7 @@ ssize_t ll_transport_read(struct ll_transport *t, void *buf, size_t len, int tim
 	return t->ssl ? tls_read(t, buf, len, deadline) : plain_read(t, buf, len, deadline);
 }
 
-static int plain_write(struct ll_transport *t, const char *p, size_t len, long long deadline)
+static int plain_write(struct ll_transport *t, const char *p, size_t len, int64_t deadline)
 {
 	while (len > 0) {
 		ssize_t n;
@@ -463,14 +488,14 @@ static int plain_write(struct ll_transport *t, const char *p, size_t len, long l
 			continue;
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 			return errno == EPIPE || errno == ECONNRESET ? LL_ECLOSED : LL_EIO;
-		rc = wait_fd(t->fd, POLLOUT, deadline);
+		rc = wait_fd(t->fd, POLLOUT, deadline, -1);
 		if (rc)
 			return rc;
 	}
 	return 0;
 }
 
-static int tls_write(struct ll_transport *t, const char *p, size_t len, long long deadline)
+static int tls_write(struct ll_transport *t, const char *p, size_t len, int64_t deadline)
 {
 	int rc = 0;
 
@@ -504,7 +529,7 @@ static int tls_write(struct ll_transport *t, const char *p, size_t len, long lon
 		}
 		/* SSL_write must be retried with the same bytes; p and len stay put. */
 		pthread_mutex_unlock(&t->lock);
-		rc = wait_fd(t->fd, events, deadline);
+		rc = wait_fd(t->fd, events, deadline, -1);
 		pthread_mutex_lock(&t->lock);
 		if (rc)
 			break;
@@ -515,11 +540,59 @@ static int tls_write(struct ll_transport *t, const char *p, size_t len, long lon
 
 int ll_transport_write(struct ll_transport *t, const void *buf, size_t len, int timeout_ms)
 {
-	long long deadline = deadline_after(timeout_ms);
+	int64_t deadline = ll__deadline(timeout_ms);
 
 	if (!t || (!buf && len))
 		return LL_EINVAL;
 	return t->ssl ? tls_write(t, buf, len, deadline) : plain_write(t, buf, len, deadline);
+}
+
+/* Both parts in one sendmsg() as long as both remain, then the rest with plain_write. */
+static int plain_write2(struct ll_transport *t, const char *head, size_t hlen, const char *body,
+			size_t blen, int64_t deadline)
+{
+	while (hlen > 0) {
+		struct iovec iov[2] = {{(void *)head, hlen}, {(void *)body, blen}};
+		struct msghdr mh = {.msg_iov = iov, .msg_iovlen = blen ? 2 : 1};
+		ssize_t n;
+		int rc;
+
+		if (atomic_load(&t->shut))
+			return LL_ECLOSED;
+		n = sendmsg(t->fd, &mh, MSG_NOSIGNAL);
+		if (n > 0) {
+			size_t k = (size_t)n < hlen ? (size_t)n : hlen;
+
+			head += k;
+			hlen -= k;
+			body += (size_t)n - k;
+			blen -= (size_t)n - k;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return errno == EPIPE || errno == ECONNRESET ? LL_ECLOSED : LL_EIO;
+		rc = wait_fd(t->fd, POLLOUT, deadline, -1);
+		if (rc)
+			return rc;
+	}
+	return plain_write(t, body, blen, deadline);
+}
+
+int ll__transport_write2(struct ll_transport *t, const void *head, size_t hlen, const void *body,
+			 size_t blen, int timeout_ms)
+{
+	int64_t deadline = ll__deadline(timeout_ms);
+	int rc;
+
+	if (!t || (!head && hlen) || (!body && blen))
+		return LL_EINVAL;
+	if (!t->ssl)
+		return plain_write2(t, head, hlen, body, blen, deadline);
+	/* TLS has no gather write: two records, under one deadline. */
+	rc = tls_write(t, head, hlen, deadline);
+	return rc ? rc : tls_write(t, body, blen, deadline);
 }
 
 void ll_transport_shutdown(struct ll_transport *t)
@@ -592,7 +665,7 @@ static int resolve(const char *host, unsigned port, int flags, struct addrinfo *
 }
 
 /* Connects one address before the deadline. Returns the fd or an ll_err. */
-static int connect_one(const struct addrinfo *ai, long long deadline)
+static int connect_one(const struct addrinfo *ai, int64_t deadline)
 {
 	int fd, rc, err = 0, one = 1;
 	socklen_t elen = sizeof(err);
@@ -606,7 +679,7 @@ static int connect_one(const struct addrinfo *ai, long long deadline)
 			rc = LL_EIO;
 			goto out_close_fd;
 		}
-		rc = wait_fd(fd, POLLOUT, deadline);
+		rc = wait_fd(fd, POLLOUT, deadline, -1);
 		if (rc)
 			goto out_close_fd;
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0) {
@@ -631,7 +704,7 @@ out_close_fd:
 
 int ll_tcp_connect(const char *host, unsigned port, int timeout_ms)
 {
-	long long deadline = deadline_after(timeout_ms);
+	int64_t deadline = ll__deadline(timeout_ms);
 	struct addrinfo *res, *ai;
 	int rc;
 

@@ -10,29 +10,55 @@
  * the socket down is what unblocks that writer.
  *
  * Reading happens on one thread only (the owner's), so the read buffer and
- * the parser need no lock.
+ * the parser need no lock. What other threads may look at (is_open, the
+ * close state) is atomic.
+ *
+ * Waking the reader. An idle reader sleeps in poll() with no timeout at
+ * all, on its socket and on an eventfd of its own. A thread that starts the
+ * close handshake arms the close deadline and then writes to the eventfd,
+ * so the reader wakes once, sees the deadline and waits for it. Before, a
+ * reader woke every 250 ms just in case: 4,000 wake-ups a second for 1,000
+ * idle connections. The price is one more fd per connection.
+ *
+ * The read buffer starts small and grows only while reads fill it, so an
+ * idle connection that exchanged small messages holds 512 bytes, not 16 KiB.
  */
 #include <leaklab/alloc.h>
 #include <leaklab/error.h>
 #include <leaklab/ws_conn.h>
 
 #include <openssl/rand.h>
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "internal.h"
 
-#define READ_BUF_SIZE		 (16 * 1024)
-#define DEFAULT_MAX_MESSAGE	 (16u * 1024 * 1024)
+/*
+ * The read buffer: READ_BUF_MIN to start with, doubled (up to READ_BUF_MAX)
+ * each time a read fills it, back to READ_BUF_MIN when a read uses a
+ * quarter of it or less. A stream of 4 KiB messages settles at 8 KiB and
+ * stays there; small messages never grow it.
+ */
+#define READ_BUF_MIN	    512
+#define READ_BUF_MAX	    (16 * 1024)
+#define DEFAULT_MAX_MESSAGE (16u * 1024 * 1024)
+/*
+ * A frame with up to SMALL_FRAME bytes of payload is copied behind its
+ * header on the stack and written in one call. The buffer is kept small
+ * because every stack page a connection thread ever touches stays
+ * resident for as long as the connection lives: at 4 KiB it cost each
+ * idle connection a page more. Larger payloads go out with a gather write
+ * (server) or are masked through MASK_CHUNK bytes of heap (client).
+ */
+#define SMALL_FRAME		 1024
+#define MASK_CHUNK		 (64 * 1024)
 #define DEFAULT_CLOSE_TIMEOUT_MS 2000
 #define DEFAULT_WRITE_TIMEOUT_MS 5000
-/*
- * A reader waits in slices of at most this long, so that a close handshake
- * started by another thread (which arms the close deadline) is noticed even
- * when the peer sends nothing at all.
- */
-#define READ_SLICE_MS 250
 /* How long we try to tell a peer about its protocol error before giving up. */
 #define ERROR_CLOSE_TIMEOUT_MS 1000
 
@@ -49,14 +75,22 @@ struct ll_ws_conn {
 	/* Reader state: owner thread only. */
 	struct ll_ws_parser *parser;
 	uint8_t *rbuf;
-	size_t rstart, rend;
-	bool done; /* every further recv returns LL_ECLOSED */
+	size_t rsize;	     /* bytes allocated at rbuf */
+	size_t rstart, rend; /* unparsed bytes in rbuf */
+	size_t rlast;	     /* what the last read returned */
+	int end_err;	     /* why the reader finished: what ll_ws_conn_close reports */
 
-	atomic_bool shut;		/* the transport was shut down */
-	atomic_bool close_sent;		/* we sent a close frame */
-	atomic_bool close_received;	/* the peer sent one */
+	int wake_fd;		    /* eventfd: a write wakes the reader (see the top) */
+	atomic_bool done;	    /* every further recv returns LL_ECLOSED; is_open reads it */
+	atomic_bool shut;	    /* the transport was shut down */
+	atomic_bool close_sent;	    /* we sent a close frame */
+	atomic_bool close_received; /* the peer sent one */
 	_Atomic int64_t close_deadline; /* when we stop waiting for the peer's close */
 	atomic_uint close_code;		/* the peer's code, 1005 or 1006 */
+	/* A close the reader is to send for ll__ws_conn_close_soon (see there). */
+	atomic_bool close_pending;
+	atomic_uint pending_code;
+	_Atomic(const char *) pending_reason;
 	void *user;
 };
 
@@ -91,11 +125,14 @@ int ll_ws_conn_create(struct ll_ws_conn **out, struct ll_transport *t, enum ll_w
 	if (c->opts.write_timeout_ms <= 0)
 		c->opts.write_timeout_ms = DEFAULT_WRITE_TIMEOUT_MS;
 	/* The bytes that came with the handshake must fit the read buffer. */
-	if (pre_len > READ_BUF_SIZE) {
+	if (pre_len > READ_BUF_MAX) {
 		err = LL_ETOOBIG;
 		goto out_free_conn;
 	}
-	c->rbuf = ll_malloc(READ_BUF_SIZE);
+	c->rsize = READ_BUF_MIN;
+	while (c->rsize < pre_len)
+		c->rsize *= 2;
+	c->rbuf = ll_malloc(c->rsize);
 	if (!c->rbuf) {
 		err = LL_ENOMEM;
 		goto out_free_conn;
@@ -104,18 +141,38 @@ int ll_ws_conn_create(struct ll_ws_conn **out, struct ll_transport *t, enum ll_w
 	err = ll_ws_parser_create(&c->parser, role, c->opts.max_message);
 	if (err)
 		goto out_free_rbuf;
+	/* Out of fds (EMFILE) is the likely failure: the caller's accept loop knows that one. */
+	c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->wake_fd < 0) {
+		err = errno == ENOMEM ? LL_ENOMEM : LL_EIO;
+		goto out_destroy_parser;
+	}
+	/* pthread_mutex_init cannot fail on glibc with default attributes; POSIX allows it. */
+	if (pthread_mutex_init(&c->wlock, NULL) != 0) {
+		err = LL_ENOMEM;
+		goto out_close_wake;
+	}
+	if (pthread_mutex_init(&c->tlock, NULL) != 0) {
+		err = LL_ENOMEM;
+		goto out_destroy_wlock;
+	}
 	if (pre_len)
 		memcpy(c->rbuf, pre, pre_len);
 	c->rend = pre_len;
-	pthread_mutex_init(&c->wlock, NULL);
-	pthread_mutex_init(&c->tlock, NULL);
 	atomic_init(&c->refs, 1);
 	c->id = atomic_fetch_add(&next_id, 1);
 	c->role = role;
 	c->t = t;
+	ll__transport_set_wake(t, c->wake_fd);
 	*out = c;
 	return 0;
 
+out_destroy_wlock:
+	pthread_mutex_destroy(&c->wlock);
+out_close_wake:
+	close(c->wake_fd);
+out_destroy_parser:
+	ll_ws_parser_destroy(c->parser);
 out_free_rbuf:
 	ll_free(c->rbuf);
 out_free_conn:
@@ -123,6 +180,17 @@ out_free_conn:
 out_destroy_transport:
 	ll_transport_destroy(t);
 	return err;
+}
+
+/* Wakes the reader if it waits: it then looks at the close state again. Any thread. */
+static void wake_reader(struct ll_ws_conn *c)
+{
+	uint64_t one = 1;
+
+	/* Non-blocking: a counter already at its maximum means a wake-up is due anyway. */
+	if (write(c->wake_fd, &one, sizeof(one)) < 0) {
+		/* Nothing to do: see above. */
+	}
 }
 
 void ll_ws_conn_shutdown(struct ll_ws_conn *c)
@@ -141,11 +209,12 @@ void ll_ws_conn_shutdown(struct ll_ws_conn *c)
 static int write_frame_locked(struct ll_ws_conn *c, uint8_t opcode, bool fin, const void *data,
 			      size_t len)
 {
-	uint8_t head[LL_WS_MAX_HEADER + 4096];
+	uint8_t head[LL_WS_MAX_HEADER + SMALL_FRAME];
 	uint8_t mask[4];
+	uint8_t *out = head;
 	const uint8_t *mask_ptr = NULL;
 	const uint8_t *p = data;
-	size_t hlen, off;
+	size_t hlen, off, room;
 	int timeout = c->opts.write_timeout_ms;
 	int64_t deadline = ll__deadline(timeout);
 	int err;
@@ -159,33 +228,42 @@ static int write_frame_locked(struct ll_ws_conn *c, uint8_t opcode, bool fin, co
 		mask_ptr = mask;
 	}
 	hlen = ll_ws_frame_header_encode(head, fin, opcode, len, mask_ptr);
+	room = sizeof(head) - hlen;
 
-	if (!mask_ptr && len > sizeof(head) - hlen) {
-		/* A large unmasked payload goes out as it is, after the header. */
-		err = ll_transport_write(c->t, head, hlen, timeout);
-		if (!err)
-			err = ll_transport_write(c->t, p, len, ll__remaining(deadline));
+	if (!mask_ptr && len > room) {
+		/* A large unmasked payload goes out as it is, in one gather write with the header.
+		 */
+		err = ll__transport_write2(c->t, head, hlen, p, len, timeout);
 		goto out;
 	}
-	/*
-	 * Small frames go out in one write with their header. A client's payload
-	 * is masked through the stack buffer a piece at a time, since the
-	 * caller's data is const and must not be copied whole.
-	 */
+	if (len > room) {
+		/*
+		 * A client's large payload is masked through a heap buffer a
+		 * piece at a time, since the caller's data is const and must not
+		 * be copied whole. Nothing was written yet if this fails.
+		 */
+		room = len < MASK_CHUNK ? len : MASK_CHUNK;
+		out = ll_malloc(hlen + room);
+		if (!out)
+			return LL_ENOMEM;
+		memcpy(out, head, hlen);
+	}
+	/* Small frames go out in one write with their header. */
 	off = 0;
 	do {
-		size_t room = sizeof(head) - hlen;
 		size_t n = len - off < room ? len - off : room;
 
 		/* data may be NULL for an empty payload; a client's is masked as it is copied */
 		if (n && mask_ptr)
-			ll_ws_mask_copy(head + hlen, p + off, n, mask_ptr, off);
+			ll_ws_mask_copy(out + hlen, p + off, n, mask_ptr, off);
 		else if (n)
-			memcpy(head + hlen, p + off, n);
-		err = ll_transport_write(c->t, head, hlen + n, ll__remaining(deadline));
+			memcpy(out + hlen, p + off, n);
+		err = ll_transport_write(c->t, out, hlen + n, ll__remaining(deadline));
 		off += n;
 		hlen = 0;
 	} while (!err && off < len);
+	if (out != head)
+		ll_free(out);
 out:
 	if (err && !atomic_exchange(&c->shut, true))
 		ll_transport_shutdown(c->t);
@@ -224,21 +302,20 @@ int ll_ws_conn_ping(struct ll_ws_conn *c, const void *data, size_t len)
 }
 
 /*
- * Sends a close frame once. code 0 sends an empty close body (the answer to
- * a close that carried no code, section 5.5.1).
+ * Sends a close frame once; the caller holds wlock. code 0 sends an empty
+ * close body (the answer to a close that carried no code, section 5.5.1).
+ * Arms the close deadline and wakes the reader, which may be asleep in
+ * poll() with no timeout: it must now wait for the deadline.
  */
-static int send_close(struct ll_ws_conn *c, unsigned code, const char *reason, size_t reason_len,
-		      int timeout_ms)
+static int send_close_locked(struct ll_ws_conn *c, unsigned code, const char *reason,
+			     size_t reason_len, int timeout_ms)
 {
 	uint8_t payload[LL_WS_MAX_CONTROL];
 	size_t len = 0;
 	int err;
 
-	pthread_mutex_lock(&c->wlock);
-	if (atomic_load(&c->close_sent)) {
-		pthread_mutex_unlock(&c->wlock);
+	if (atomic_load(&c->close_sent))
 		return LL_ECLOSED;
-	}
 	if (code) {
 		payload[0] = (uint8_t)(code >> 8);
 		payload[1] = (uint8_t)code;
@@ -249,6 +326,17 @@ static int send_close(struct ll_ws_conn *c, unsigned code, const char *reason, s
 	atomic_store(&c->close_deadline, ll__now_ms() + timeout_ms);
 	atomic_store(&c->close_sent, true);
 	err = write_frame_locked(c, LL_WS_OP_CLOSE, true, payload, len);
+	wake_reader(c);
+	return err;
+}
+
+static int send_close(struct ll_ws_conn *c, unsigned code, const char *reason, size_t reason_len,
+		      int timeout_ms)
+{
+	int err;
+
+	pthread_mutex_lock(&c->wlock);
+	err = send_close_locked(c, code, reason, reason_len, timeout_ms);
 	pthread_mutex_unlock(&c->wlock);
 	return err;
 }
@@ -263,13 +351,53 @@ int ll_ws_conn_close_start(struct ll_ws_conn *c, unsigned code, const char *reas
 	return send_close(c, code, reason, reason_len, c->opts.close_timeout_ms);
 }
 
+/* True if a small frame can be written now without waiting. The caller holds wlock. */
+static bool writable_now(struct ll_ws_conn *c)
+{
+	struct pollfd p = {.fd = ll_transport_fd(c->t), .events = POLLOUT};
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLOUT | POLLERR | POLLHUP)) == POLLOUT;
+}
+
+void ll__ws_conn_close_soon(struct ll_ws_conn *c, unsigned code, const char *reason)
+{
+	bool sent = false;
+
+	if (atomic_load(&c->close_sent))
+		return;
+	/*
+	 * Write the frame here only if nothing can make us wait: no writer
+	 * holds the lock (it may be stuck on a peer that stopped reading) and
+	 * the socket has room.
+	 */
+	if (pthread_mutex_trylock(&c->wlock) == 0) {
+		if (atomic_load(&c->close_sent)) {
+			sent = true;
+		} else if (c->t && !atomic_load(&c->shut) && writable_now(c)) {
+			send_close_locked(c, code, reason, strlen(reason),
+					  c->opts.close_timeout_ms);
+			sent = true;
+		}
+		pthread_mutex_unlock(&c->wlock);
+	}
+	if (sent)
+		return;
+	/* Hand it to the reader; the deadline runs from now all the same. */
+	atomic_store(&c->pending_code, code);
+	atomic_store(&c->pending_reason, reason);
+	atomic_store(&c->close_deadline, ll__now_ms() + c->opts.close_timeout_ms);
+	atomic_store(&c->close_pending, true);
+	wake_reader(c);
+}
+
 /* Ends the reader's side for good: the socket is shut and recv says closed. */
 static int finish(struct ll_ws_conn *c, unsigned code, int err)
 {
 	unsigned none = 0;
 
 	atomic_compare_exchange_strong(&c->close_code, &none, code);
-	c->done = true;
+	c->end_err = err;
+	atomic_store(&c->done, true);
 	ll_ws_conn_shutdown(c);
 	return err;
 }
@@ -309,7 +437,8 @@ static int handle_event(struct ll_ws_conn *c, struct ll_ws_event *ev, struct ll_
 		msg->opcode = ev->opcode;
 		msg->len = ev->len;
 		msg->data = ll_ws_parser_take(c->parser);
-		return msg->data ? 1 : LL_ENOMEM;
+		/* Like every error but LL_ETIMEDOUT, this one ends the connection. */
+		return msg->data ? 1 : finish(c, LL_WS_CLOSE_ABNORMAL, LL_ENOMEM);
 	case LL_WS_EV_PING:
 		/* Section 5.5.2: answer with a pong carrying the same payload. */
 		if (!atomic_load(&c->close_sent))
@@ -347,10 +476,34 @@ static int handle_event(struct ll_ws_conn *c, struct ll_ws_event *ev, struct ll_
 		 * teardown sends TLS close_notify (RFC 8446 section 6.1) before
 		 * the TCP close. Shutting it down here would skip that.
 		 */
-		c->done = true;
+		c->end_err = 0;
+		atomic_store(&c->done, true);
 		return LL_ECLOSED;
 	}
 	return 0;
+}
+
+/*
+ * Sizes the read buffer for the next read (see READ_BUF_MIN). The buffer is
+ * empty here, so nothing is copied. A failed allocation keeps the old one.
+ */
+static void size_read_buffer(struct ll_ws_conn *c)
+{
+	size_t want = c->rsize;
+	uint8_t *nb;
+
+	if (c->rlast == c->rsize && c->rsize < READ_BUF_MAX)
+		want = c->rsize * 2;
+	else if (c->rsize > READ_BUF_MIN && c->rlast <= c->rsize / 4)
+		want = READ_BUF_MIN;
+	if (want == c->rsize)
+		return;
+	nb = ll_malloc(want);
+	if (!nb)
+		return;
+	ll_free(c->rbuf);
+	c->rbuf = nb;
+	c->rsize = want;
 }
 
 int ll_ws_conn_recv(struct ll_ws_conn *c, struct ll_ws_msg *msg, int timeout_ms)
@@ -364,7 +517,7 @@ int ll_ws_conn_recv(struct ll_ws_conn *c, struct ll_ws_msg *msg, int timeout_ms)
 		ssize_t n;
 		int r;
 
-		if (c->done || !c->t)
+		if (atomic_load(&c->done) || !c->t)
 			return LL_ECLOSED;
 		while (c->rstart < c->rend) {
 			size_t used = 0;
@@ -385,20 +538,40 @@ int ll_ws_conn_recv(struct ll_ws_conn *c, struct ll_ws_msg *msg, int timeout_ms)
 		c->rstart = c->rend = 0;
 
 		now = ll__now_ms();
+		/* A close another thread could not send without waiting is sent here. */
+		if (atomic_load(&c->close_pending) && !atomic_load(&c->close_sent)) {
+			const char *reason = atomic_load(&c->pending_reason);
+			int64_t left = atomic_load(&c->close_deadline) - now;
+
+			send_close(c, atomic_load(&c->pending_code), reason, strlen(reason),
+				   left > 0 ? (int)left : 0);
+		}
 		wait_until = deadline;
 		if (atomic_load(&c->close_sent)) {
 			int64_t cd = atomic_load(&c->close_deadline);
 
-			if (now >= cd)
-				return finish(c, LL_WS_CLOSE_ABNORMAL, LL_ECLOSED);
+			/* recv says closed; ll_ws_conn_close reports it as a timeout. */
+			if (now >= cd) {
+				finish(c, LL_WS_CLOSE_ABNORMAL, LL_ETIMEDOUT);
+				return LL_ECLOSED;
+			}
 			if (cd < wait_until)
 				wait_until = cd;
-		} else if (now + READ_SLICE_MS < wait_until) {
-			wait_until = now + READ_SLICE_MS;
 		}
-		n = ll_transport_read(c->t, c->rbuf, READ_BUF_SIZE, ll__remaining(wait_until));
+		size_read_buffer(c);
+		n = ll_transport_read(c->t, c->rbuf, c->rsize, ll__remaining(wait_until));
 		if (n > 0) {
 			c->rend = (size_t)n;
+			c->rlast = (size_t)n;
+			continue;
+		}
+		if (n == LL_EAGAIN) {
+			uint64_t v;
+
+			/* Woken: drain the eventfd, then look at the close state again. */
+			if (read(c->wake_fd, &v, sizeof(v)) < 0) {
+				/* EAGAIN: another read drained it first. */
+			}
 			continue;
 		}
 		if (n == 0) /* the stream ended: without a close frame that is 1006 */
@@ -417,11 +590,15 @@ int ll_ws_conn_close(struct ll_ws_conn *c, unsigned code, const char *reason)
 
 	if (err)
 		return err;
-	/* recv discards data after our close and returns once the peer answers or time is up. */
-	/* recv has shut the socket down on every way out but a clean one (see handle_event). */
+	/*
+	 * recv discards data after our close and returns once the peer
+	 * answers, the deadline passes or the stream fails; end_err says which.
+	 */
 	while ((err = ll_ws_conn_recv(c, &msg, -1)) == 0)
 		ll_ws_msg_free(&msg);
-	return atomic_load(&c->close_received) ? 0 : LL_ETIMEDOUT;
+	if (atomic_load(&c->close_received))
+		return 0;
+	return c->end_err ? c->end_err : LL_ECLOSED;
 }
 
 struct ll_ws_conn *ll_ws_conn_retain(struct ll_ws_conn *c)
@@ -432,12 +609,25 @@ struct ll_ws_conn *ll_ws_conn_retain(struct ll_ws_conn *c)
 
 void ll_ws_conn_release(struct ll_ws_conn *c)
 {
+	struct ll_transport *t;
+
 	if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
-	/* The last reference: the owner may never have destroyed the transport. */
-	ll_transport_destroy(c->t);
+	/*
+	 * The last reference may go on another thread than the owner's (a
+	 * server stopping drops its own after the handler destroyed the
+	 * connection). The atomic count already orders this after every use
+	 * of c, but DRD does not model atomics: taking tlock, which destroy
+	 * took after the owner's last read and write, gives it the order too.
+	 */
+	pthread_mutex_lock(&c->tlock);
+	t = c->t;
+	pthread_mutex_unlock(&c->tlock);
+	/* The owner may never have destroyed the transport. */
+	ll_transport_destroy(t);
 	ll_ws_parser_destroy(c->parser);
 	ll_free(c->rbuf);
+	close(c->wake_fd);
 	pthread_mutex_destroy(&c->wlock);
 	pthread_mutex_destroy(&c->tlock);
 	ll_free(c);
@@ -466,7 +656,7 @@ void ll_ws_conn_destroy(struct ll_ws_conn *c)
 bool ll_ws_conn_is_open(struct ll_ws_conn *c)
 {
 	return !atomic_load(&c->shut) && !atomic_load(&c->close_sent) &&
-	       !atomic_load(&c->close_received) && !c->done;
+	       !atomic_load(&c->close_received) && !atomic_load(&c->done);
 }
 
 unsigned ll_ws_conn_close_code(struct ll_ws_conn *c)

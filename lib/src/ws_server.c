@@ -35,6 +35,15 @@
 #define MAX_REFUSERS 8
 /* The accept loop wakes this often to join connection threads that ended. */
 #define REAP_INTERVAL_MS 1000
+/*
+ * Out of fds (or socket memory), accept4 fails and leaves the client in
+ * the backlog, so poll() reports it again at once: without a pause the
+ * loop spins at 100% of a core. It pauses instead, from 5 ms doubling to
+ * 1 s, as Go's net/http Server.Serve does, and starts again from 5 ms
+ * after the next accept that works.
+ */
+#define ACCEPT_BACKOFF_MIN_MS 5
+#define ACCEPT_BACKOFF_MAX_MS 1000
 
 struct slot {
 	struct slot *prev, *next;
@@ -52,6 +61,7 @@ struct ll_ws_server {
 	int wake[2]; /* a byte in wake[1] tells the accept loop to stop */
 	atomic_bool stopping;
 	atomic_int refusing; /* 503 answers under way */
+	int backoff_ms;	     /* the accept loop's current pause, 0 when accepting works */
 
 	pthread_mutex_t lock;	/* guards the slot list and nslots */
 	pthread_cond_t drained; /* signalled whenever a slot goes away */
@@ -63,7 +73,6 @@ struct ll_ws_server {
 int ll_ws_server_create(struct ll_ws_server **out, const struct ll_ws_server_opts *opts)
 {
 	struct ll_ws_server *s;
-	pthread_condattr_t cattr;
 	int err;
 
 	*out = NULL;
@@ -92,14 +101,22 @@ int ll_ws_server_create(struct ll_ws_server **out, const struct ll_ws_server_opt
 		err = s->lfd;
 		goto out_close_pipe;
 	}
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_condattr_init(&cattr);
-	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->drained, &cattr);
-	pthread_condattr_destroy(&cattr);
+	/* Neither fails on glibc with these attributes; POSIX allows both to (EAGAIN, ENOMEM). */
+	if (pthread_mutex_init(&s->lock, NULL) != 0) {
+		err = LL_ENOMEM;
+		goto out_close_listener;
+	}
+	if (ll__cond_init(&s->drained) != 0) {
+		err = LL_ENOMEM;
+		goto out_destroy_lock;
+	}
 	*out = s;
 	return 0;
 
+out_destroy_lock:
+	pthread_mutex_destroy(&s->lock);
+out_close_listener:
+	close(s->lfd);
 out_close_pipe:
 	close(s->wake[0]);
 	close(s->wake[1]);
@@ -168,20 +185,32 @@ static void respond_status(struct ll_transport *t, int status, const struct ll_h
 		respond(t, resp, (size_t)n);
 }
 
-/* GET /metrics: the probe in Prometheus text format. */
+/*
+ * GET /metrics: the probe in Prometheus text format. The 4 KiB of buffers
+ * are on the heap, not the stack: inlined into upgrade(), they made every
+ * connection thread touch a stack page more, which stays resident for the
+ * connection's life. Without memory there is no answer, only the hang-up.
+ */
 static void respond_metrics(struct ll_transport *t)
 {
-	char body[2048];
-	char resp[2304];
-	int n = ll_probe_format_metrics(body, sizeof(body));
+	enum { BODY = 2048, RESP = 2304 };
+	char *body = ll_malloc(BODY);
+	char *resp = ll_malloc(RESP);
+	int n;
 
-	if (n < 0)
-		return;
-	n = snprintf(resp, sizeof(resp),
-		     "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
-		     "Content-Length: %d\r\nConnection: close\r\n\r\n%s",
-		     n, body);
-	respond(t, resp, (size_t)n);
+	if (!body || !resp)
+		goto out_free;
+	n = ll_probe_format_metrics(body, BODY);
+	if (n >= 0) {
+		n = snprintf(resp, RESP,
+			     "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+			     "Content-Length: %d\r\nConnection: close\r\n\r\n%s",
+			     n, body);
+		respond(t, resp, (size_t)n);
+	}
+out_free:
+	ll_free(resp);
+	ll_free(body);
 }
 
 /*
@@ -240,6 +269,14 @@ static int upgrade(struct ll_ws_server *s, struct ll_transport *t, int64_t deadl
 	return 0;
 }
 
+/* Takes the slot's transport away from stop's reach; afterwards the caller may free it. */
+static void unhook_transport(struct ll_ws_server *s, struct slot *sl)
+{
+	pthread_mutex_lock(&s->lock);
+	sl->t = NULL;
+	pthread_mutex_unlock(&s->lock);
+}
+
 static void conn_thread(void *arg)
 {
 	struct slot *sl = arg;
@@ -247,15 +284,17 @@ static void conn_thread(void *arg)
 	int64_t deadline = ll__now_ms() + s->opts.handshake_timeout_ms;
 	struct ll_transport *t = NULL;
 	struct ll_ws_conn *conn;
-	char buf[LL_HTTP_MAX_HEADER + 1024];
 	size_t pre_off = 0, pre_len = 0;
-	bool ok;
+	bool ok, stopping;
+	char *buf;
 	int err;
 
-	if (s->opts.tls)
-		err = ll_transport_tls(&t, sl->fd, s->opts.tls, true, s->opts.handshake_timeout_ms);
-	else
-		err = ll_transport_plain(&t, sl->fd);
+	/*
+	 * The transport is on the slot before the TLS handshake starts, so
+	 * that stop can shut it down while the handshake waits for a client
+	 * that says nothing: otherwise stop waits out the handshake timeout.
+	 */
+	err = ll_transport_plain(&t, sl->fd);
 	pthread_mutex_lock(&s->lock);
 	sl->fd = -1; /* the transport owns (or has closed) it now */
 	sl->t = err ? NULL : t;
@@ -264,26 +303,40 @@ static void conn_thread(void *arg)
 	pthread_mutex_unlock(&s->lock);
 	if (err)
 		goto out_unlink;
+	if (s->opts.tls && ll__transport_start_tls(t, s->opts.tls, true, ll__remaining(deadline))) {
+		unhook_transport(s, sl);
+		ll_transport_destroy(t);
+		goto out_unlink;
+	}
 
-	ok = upgrade(s, t, deadline, buf, sizeof(buf), &pre_off, &pre_len) == 0;
+	/*
+	 * The request is read into the heap, not onto this thread's stack:
+	 * a stack page once touched stays resident for the thread's life,
+	 * and the handler runs for the connection's life after this.
+	 */
+	buf = ll_malloc(LL_HTTP_MAX_HEADER + 1024);
+	ok =
+	    buf && upgrade(s, t, deadline, buf, LL_HTTP_MAX_HEADER + 1024, &pre_off, &pre_len) == 0;
 	/* Unhook the transport before anything can free it: stop may be looking at it. */
-	pthread_mutex_lock(&s->lock);
-	sl->t = NULL;
-	pthread_mutex_unlock(&s->lock);
+	unhook_transport(s, sl);
 	if (!ok) {
+		ll_free(buf);
 		ll_transport_destroy(t);
 		goto out_unlink;
 	}
 	/* The connection takes the transport, and destroys it itself if this fails. */
-	if (ll_ws_conn_create(&conn, t, LL_WS_SERVER, &s->opts.conn, (const uint8_t *)buf + pre_off,
-			      pre_len) != 0)
+	err = ll_ws_conn_create(&conn, t, LL_WS_SERVER, &s->opts.conn,
+				(const uint8_t *)buf + pre_off, pre_len);
+	ll_free(buf);
+	if (err)
 		goto out_unlink;
 	pthread_mutex_lock(&s->lock);
 	sl->conn = ll_ws_conn_retain(conn);
-	/* A stop that came during the handshake must still reach this one. */
-	if (atomic_load(&s->stopping))
-		ll_ws_conn_close_start(conn, LL_WS_CLOSE_GOING_AWAY, "server stopping");
+	stopping = atomic_load(&s->stopping);
 	pthread_mutex_unlock(&s->lock);
+	/* A stop that came during the handshake must still reach this one. */
+	if (stopping)
+		ll__ws_conn_close_soon(conn, LL_WS_CLOSE_GOING_AWAY, "server stopping");
 
 	/* The handler owns conn from here; the slot keeps only its own reference. */
 	s->opts.handler(conn, s->opts.arg);
@@ -346,25 +399,31 @@ out_close:
 	close(fd);
 }
 
-static void accept_one(struct ll_ws_server *s)
+/*
+ * Takes one client off the backlog. Returns false when accept4 failed for
+ * want of a resource (fds, socket buffers, memory): the client is still
+ * queued, and the caller must pause before it tries again.
+ */
+static bool accept_one(struct ll_ws_server *s)
 {
 	struct slot *sl;
 	int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 	if (fd < 0)
-		return; /* EAGAIN, or a client that left before we took it */
+		/* EAGAIN, or a client that left before we took it, is nothing to pause for. */
+		return errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM;
 	pthread_mutex_lock(&s->lock);
 	if (s->nslots >= s->opts.max_conns) {
 		pthread_mutex_unlock(&s->lock);
 		refuse(s, fd);
-		return;
+		return true;
 	}
 	pthread_mutex_unlock(&s->lock);
 
 	sl = ll_calloc(1, sizeof(*sl));
 	if (!sl) {
 		close(fd);
-		return;
+		return true;
 	}
 	sl->srv = s;
 	sl->fd = fd;
@@ -380,6 +439,7 @@ static void accept_one(struct ll_ws_server *s)
 		close(fd);
 		ll_free(sl);
 	}
+	return true;
 }
 
 /*
@@ -387,27 +447,49 @@ static void accept_one(struct ll_ws_server *s)
  * 1001 (section 7.4.1, "going away"); handlers see recv return LL_ECLOSED
  * when the peer answers or the close deadline passes. Sockets still up
  * after that are shut down, and then every thread is joined.
+ *
+ * No frame is written under the lock: a peer that stopped reading could
+ * hold a write (or the connection's writer lock) for the whole write
+ * timeout, and with it every other connection and every thread that wants
+ * the lock. The lock only collects references; ll__ws_conn_close_soon then
+ * never waits, and a connection it cannot write to at once gets its close
+ * frame from its own thread.
  */
 static void shutdown_connections(struct ll_ws_server *s)
 {
+	struct ll_ws_conn **conns = NULL;
 	struct timespec until;
+	size_t n = 0, i;
 	int64_t deadline;
 	struct slot *sl;
 	int close_ms = s->opts.conn.close_timeout_ms > 0 ? s->opts.conn.close_timeout_ms : 2000;
 
 	pthread_mutex_lock(&s->lock);
+	if (s->nslots)
+		conns = ll_malloc(s->nslots * sizeof(*conns));
 	for (sl = s->slots; sl; sl = sl->next) {
-		if (sl->conn)
-			ll_ws_conn_close_start(sl->conn, LL_WS_CLOSE_GOING_AWAY, "server stopping");
+		if (sl->conn && conns)
+			conns[n++] = ll_ws_conn_retain(sl->conn);
+		else if (sl->conn)
+			/* No memory for the list: this never waits either, so it may run here. */
+			ll__ws_conn_close_soon(sl->conn, LL_WS_CLOSE_GOING_AWAY, "server stopping");
 		else if (sl->t)
-			ll_transport_shutdown(sl->t);
+			ll_transport_shutdown(sl->t); /* a handshake: nothing to say to it yet */
 	}
+	pthread_mutex_unlock(&s->lock);
+	for (i = 0; i < n; i++) {
+		ll__ws_conn_close_soon(conns[i], LL_WS_CLOSE_GOING_AWAY, "server stopping");
+		ll_ws_conn_release(conns[i]);
+	}
+	ll_free(conns);
+
 	/* A little beyond the connections' own deadline: they enforce it themselves. */
 	deadline = ll__now_ms() + close_ms + 500;
-	until.tv_sec = deadline / 1000;
-	until.tv_nsec = (deadline % 1000) * 1000000;
+	until = ll__timespec_ns(deadline * LL__NS_PER_MS);
+	pthread_mutex_lock(&s->lock);
 	while (s->nslots > 0 && ll__now_ms() < deadline)
 		pthread_cond_timedwait(&s->drained, &s->lock, &until);
+	/* Neither call blocks: each only shuts a socket down. */
 	for (sl = s->slots; sl; sl = sl->next) {
 		if (sl->conn)
 			ll_ws_conn_shutdown(sl->conn);
@@ -421,21 +503,37 @@ static void shutdown_connections(struct ll_ws_server *s)
 int ll_ws_server_run(struct ll_ws_server *s)
 {
 	struct pollfd pfd[2];
+	int64_t resume = 0; /* while paused (see ACCEPT_BACKOFF_MIN_MS), when to accept again */
 	int err = 0;
 
-	pfd[0].fd = s->lfd;
-	pfd[0].events = POLLIN;
 	pfd[1].fd = s->wake[0];
 	pfd[1].events = POLLIN;
 	while (!atomic_load(&s->stopping)) {
-		int n = poll(pfd, 2, REAP_INTERVAL_MS);
+		int64_t now = ll__now_ms();
+		int timeout = REAP_INTERVAL_MS, n;
 
+		/* Paused: poll only the wake-up pipe (poll skips a negative fd) until resume. */
+		pfd[0].fd = now < resume ? -1 : s->lfd;
+		pfd[0].events = POLLIN;
+		pfd[0].revents = 0;
+		if (now < resume && resume - now < timeout)
+			timeout = (int)(resume - now);
+		n = poll(pfd, 2, timeout);
 		if (n < 0 && errno != EINTR) {
 			err = LL_EIO;
 			break;
 		}
-		if (n > 0 && (pfd[0].revents & POLLIN))
-			accept_one(s);
+		if (n > 0 && (pfd[0].revents & POLLIN)) {
+			if (accept_one(s)) {
+				s->backoff_ms = 0;
+			} else {
+				s->backoff_ms =
+				    s->backoff_ms ? s->backoff_ms * 2 : ACCEPT_BACKOFF_MIN_MS;
+				if (s->backoff_ms > ACCEPT_BACKOFF_MAX_MS)
+					s->backoff_ms = ACCEPT_BACKOFF_MAX_MS;
+				resume = ll__now_ms() + s->backoff_ms;
+			}
+		}
 		ll_group_reap(s->group);
 	}
 	atomic_store(&s->stopping, true);

@@ -6,7 +6,11 @@
 #include <leaklab/error.h>
 #include <leaklab/ws_conn.h>
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -431,6 +435,187 @@ static void test_create_fault_injection(void)
 	}
 }
 
+struct peer_job {
+	int fd;
+	bool reset; /* hang up with a TCP reset instead of a FIN */
+};
+
+/* Reads our close frame, never answers it, and hangs up. */
+static void *hang_up_after_close(void *arg)
+{
+	struct peer_job *j = arg;
+	uint8_t frame[4];
+
+	read_exact(j->fd, frame, 4);
+	if (j->reset) {
+		struct linger lg = {.l_onoff = 1, .l_linger = 0};
+
+		CHECK_EQ(setsockopt(j->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	}
+	close(j->fd);
+	return NULL;
+}
+
+/* A server-role connection over real TCP on 127.0.0.1, and its peer's raw socket. */
+static struct ll_ws_conn *make_tcp(int *peer, const struct ll_ws_conn_opts *opts)
+{
+	struct ll_transport *t;
+	struct ll_ws_conn *c;
+	unsigned port;
+	int lfd, fd;
+
+	lfd = ll_tcp_listen("127.0.0.1", 0, 1, &port);
+	CHECK(lfd >= 0);
+	*peer = ll_tcp_connect("127.0.0.1", port, 5000);
+	CHECK(*peer >= 0);
+	/* ll_tcp_connect's socket is non-blocking; read_exact wants to wait. */
+	CHECK_EQ(fcntl(*peer, F_SETFL, fcntl(*peer, F_GETFL) & ~O_NONBLOCK), 0);
+	for (fd = -1; fd < 0; fd = accept(lfd, NULL, NULL))
+		sleep_ms(1);
+	close(lfd);
+	CHECK_EQ(ll_transport_plain(&t, fd), 0);
+	CHECK_EQ(ll_ws_conn_create(&c, t, LL_WS_SERVER, opts, NULL, 0), 0);
+	return c;
+}
+
+/*
+ * ll_ws_conn_close says why the peer never answered: a reset is LL_EIO and
+ * a hang-up without a close frame LL_ECLOSED. Both used to read as
+ * LL_ETIMEDOUT ("never answered our close frame"), before the deadline
+ * had even passed.
+ */
+static void test_close_reports_the_cause(void)
+{
+	struct ll_ws_conn_opts opts = {.close_timeout_ms = 5000};
+	struct peer_job j;
+	struct ll_ws_conn *c;
+	pthread_t th;
+	int reset;
+
+	for (reset = 0; reset < 2; reset++) {
+		c = make_tcp(&j.fd, &opts);
+		j.reset = reset;
+		CHECK_EQ(pthread_create(&th, NULL, hang_up_after_close, &j), 0);
+		CHECK_EQ(ll_ws_conn_close(c, 1000, NULL), reset ? LL_EIO : LL_ECLOSED);
+		pthread_join(th, NULL);
+		CHECK_EQ(ll_ws_conn_close_code(c), LL_WS_CLOSE_ABNORMAL);
+		ll_ws_conn_destroy(c);
+	}
+}
+
+struct watcher {
+	struct ll_ws_conn *c;
+	atomic_bool stop;
+	long polls;
+};
+
+static void *watch_is_open(void *arg)
+{
+	struct watcher *w = arg;
+
+	while (ll_ws_conn_is_open(w->c) && !atomic_load(&w->stop))
+		w->polls++;
+	return NULL;
+}
+
+/*
+ * is_open from another thread while the reader ends the connection. It
+ * read the reader's private done flag without any synchronisation: a data
+ * race that DRD (ctest -L race) and TSan report; now done is atomic.
+ */
+static void test_is_open_from_another_thread(void)
+{
+	struct ll_ws_msg msg;
+	struct watcher w;
+	pthread_t th;
+	int peer;
+
+	w.c = make_raw(&peer, NULL);
+	atomic_init(&w.stop, false);
+	w.polls = 0;
+	CHECK_EQ(pthread_create(&th, NULL, watch_is_open, &w), 0);
+	sleep_ms(20);
+	close(peer);
+	CHECK_EQ(ll_ws_conn_recv(w.c, &msg, 5000), LL_ECLOSED);
+	atomic_store(&w.stop, true);
+	pthread_join(th, NULL);
+	CHECK(!ll_ws_conn_is_open(w.c));
+	CHECK_INT(w.polls, >, 0);
+	ll_ws_conn_destroy(w.c);
+}
+
+/* Voluntary context switches of every thread of this process: each is a wake-up. */
+static long wakeups(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	long sum = 0;
+
+	CHECK(d != NULL);
+	while ((e = readdir(d))) {
+		char path[300], line[256];
+		FILE *f;
+		long v;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue; /* a thread that just ended */
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "voluntary_ctxt_switches: %ld", &v) == 1)
+				sum += v;
+		fclose(f);
+	}
+	closedir(d);
+	return sum;
+}
+
+/*
+ * Idle readers must sleep until there is something to do. They used to
+ * wake every 250 ms (READ_SLICE_MS) to look for a close deadline armed by
+ * another thread: 4 wake-ups a second per connection. Now a close started
+ * elsewhere wakes the reader through its eventfd, and only then.
+ */
+static void test_idle_readers_sleep(void)
+{
+	enum { N = 16 };
+	struct ll_ws_conn_opts opts = {.close_timeout_ms = 100};
+	struct recv_result r[N];
+	pthread_t th[N];
+	int peer[N], i;
+	long w0, woke;
+	long long t0;
+
+	for (i = 0; i < N; i++) {
+		r[i].c = make_raw(&peer[i], &opts);
+		r[i].err = -99;
+		CHECK_EQ(pthread_create(&th[i], NULL, recv_once, &r[i]), 0);
+	}
+	sleep_ms(200);
+	w0 = wakeups();
+	sleep_ms(1000);
+	woke = wakeups() - w0;
+	fprintf(stderr,
+		"   %d idle readers: %ld wake-ups in 1 s (the sleeping test thread's 1 too)\n", N,
+		woke);
+	CHECK_INT(woke, <, N);
+	/* And a close started here still wakes each of them, to wait out its deadline. */
+	t0 = now_ms();
+	for (i = 0; i < N; i++)
+		CHECK_EQ(ll_ws_conn_close_start(r[i].c, 1001, NULL), 0);
+	for (i = 0; i < N; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_EQ(r[i].err, LL_ECLOSED);
+	}
+	CHECK_INT(now_ms() - t0, <, 2000);
+	for (i = 0; i < N; i++) {
+		ll_ws_conn_destroy(r[i].c);
+		close(peer[i]);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	check_start(argc, argv);
@@ -447,5 +632,8 @@ int main(int argc, char **argv)
 	RUN(test_retain_after_destroy);
 	RUN(test_pre_bytes);
 	RUN(test_create_fault_injection);
+	RUN(test_close_reports_the_cause);
+	RUN(test_is_open_from_another_thread);
+	RUN(test_idle_readers_sleep);
 	return check_finish();
 }

@@ -51,9 +51,10 @@ int ll_transport_plain(struct ll_transport **out, int fd);
 
 /*
  * Wraps a connected socket in TLS and runs the TLS handshake (as server if
- * server is true) within timeout_ms. Takes ownership of fd as above: on
- * failure the fd is closed and every OpenSSL object freed. Returns 0,
- * LL_ETLS, LL_ETIMEDOUT, LL_ENOMEM, LL_EIO, LL_EINVAL.
+ * server is true) within timeout_ms, blocking the caller meanwhile. ctx
+ * must outlive the transport. Takes ownership of fd as above: on failure
+ * the fd is closed and every OpenSSL object freed. Returns 0, LL_ETLS,
+ * LL_ETIMEDOUT, LL_ENOMEM, LL_EIO, LL_EINVAL.
  */
 int ll_transport_tls(struct ll_transport **out, int fd, struct ll_tls_ctx *ctx, bool server,
 		     int timeout_ms);
@@ -61,7 +62,9 @@ int ll_transport_tls(struct ll_transport **out, int fd, struct ll_tls_ctx *ctx, 
 /*
  * Reads up to len bytes, waiting at most timeout_ms (< 0 forever) for the
  * first byte. Returns bytes read (> 0), 0 at end of stream (peer closed,
- * or shut down locally), LL_ETIMEDOUT, LL_EIO or LL_ETLS.
+ * or shut down locally), LL_ETIMEDOUT, LL_EIO or LL_ETLS; and LL_EAGAIN
+ * when the library's own wake-up fd woke it (only ws_conn sets one: a
+ * transport of yours never returns it).
  */
 ssize_t ll_transport_read(struct ll_transport *t, void *buf, size_t len, int timeout_ms);
 

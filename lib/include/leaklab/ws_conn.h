@@ -49,7 +49,10 @@ void ll_ws_msg_free(struct ll_ws_msg *msg);
  * Makes a connection whose handshake is done. Takes ownership of t (also on
  * failure: t is destroyed). pre/pre_len are bytes already read past the
  * handshake (frames that arrived with it); they are copied. opts may be
- * NULL for the defaults. Returns 0, LL_ENOMEM.
+ * NULL for the defaults. Besides the socket, a connection holds one fd of
+ * its own (an eventfd that wakes its reader). Returns 0, LL_ENOMEM,
+ * LL_ETOOBIG (pre_len over 16 KiB), or LL_EIO (no fd for the eventfd:
+ * the process is at its fd limit).
  */
 int ll_ws_conn_create(struct ll_ws_conn **out, struct ll_transport *t, enum ll_ws_role role,
 		      const struct ll_ws_conn_opts *opts, const uint8_t *pre, size_t pre_len);
@@ -68,45 +71,73 @@ int ll_ws_conn_create(struct ll_ws_conn **out, struct ll_transport *t, enum ll_w
  *   LL_EPROTO / LL_EUTF8 / LL_ETOOBIG  the peer broke the protocol; a close
  *                 frame with 1002 / 1007 / 1009 was sent and the
  *                 connection is shut down;
- *   LL_EIO / LL_ETLS  the transport failed; the connection is shut down.
+ *   LL_EIO / LL_ETLS  the transport failed (a reset is LL_EIO); the
+ *                 connection is shut down;
+ *   LL_ENOMEM     a message could not be allocated; the connection is shut
+ *                 down.
  * After any error but LL_ETIMEDOUT every further recv returns LL_ECLOSED.
+ * While it waits with nothing to do, recv sleeps: only data, a close
+ * started on another thread or the deadline wakes it.
  */
 int ll_ws_conn_recv(struct ll_ws_conn *c, struct ll_ws_msg *msg, int timeout_ms);
 
 /*
  * Sends one message as a single frame (masked if we are the client).
- * Thread-safe. Returns 0, LL_ECLOSED (a close frame was already sent or
- * the connection is shut), LL_EINVAL (bad opcode, or text that is not
- * UTF-8), LL_ETIMEDOUT, LL_EIO, LL_ETLS, LL_ENOMEM.
+ * Blocks until the frame is written, at most write_timeout_ms. Thread-safe.
+ * Returns 0, LL_ECLOSED (a close frame was already sent, the connection is
+ * shut, or the peer is gone), LL_EINVAL (bad opcode, or text that is not
+ * UTF-8), LL_ETIMEDOUT (not written in time), LL_EIO, LL_ETLS, or
+ * LL_ENOMEM (a client's payload over 1 KiB is masked through a heap
+ * buffer). A write that fails (LL_ETIMEDOUT, LL_EIO, LL_ETLS, or
+ * LL_ECLOSED for a peer gone) shuts the connection down: a frame written
+ * in part leaves the stream unusable.
  */
 int ll_ws_conn_send(struct ll_ws_conn *c, uint8_t opcode, const void *data, size_t len);
 
 /*
  * Sends one raw frame: any opcode, any FIN (for fragmentation, and for
  * tests that must send what send() would refuse). No UTF-8 check.
- * Thread-safe; same returns as send.
+ * Thread-safe; the same returns as send but LL_EINVAL.
  */
 int ll_ws_conn_send_frame(struct ll_ws_conn *c, uint8_t opcode, bool fin, const void *data,
 			  size_t len);
 
-/* Sends a ping with up to 125 bytes of payload. Thread-safe. Same returns as send. */
+/*
+ * Sends a ping with up to 125 bytes of payload. Thread-safe. Returns what
+ * send_frame does, or LL_EINVAL (payload over 125 bytes).
+ */
 int ll_ws_conn_ping(struct ll_ws_conn *c, const void *data, size_t len);
 
 /*
  * Starts the close handshake: sends a close frame with code and reason (at
  * most 123 bytes) and arms the close deadline. Does not wait: the reader
  * (ll_ws_conn_recv) then discards data until the peer's close arrives or
- * the deadline passes, and returns LL_ECLOSED either way. Thread-safe;
- * a second call does nothing. Returns 0, LL_ECLOSED, LL_EINVAL (code not
- * sendable), or a write error (the connection is then shut down).
+ * the deadline passes, and returns LL_ECLOSED either way; a reader asleep
+ * in recv is woken to wait for the deadline. Blocks while the frame is
+ * written (at most write_timeout_ms). Thread-safe; a second call does
+ * nothing. Returns 0, LL_ECLOSED (a close frame was already sent, or the
+ * connection is shut or its peer gone), LL_EINVAL (code not sendable, or
+ * reason over 123 bytes or not UTF-8), or LL_ETIMEDOUT / LL_EIO / LL_ETLS
+ * (the frame could not be written; the connection is then shut down).
  */
 int ll_ws_conn_close_start(struct ll_ws_conn *c, unsigned code, const char *reason);
 
 /*
  * The whole close handshake on the reading thread: close_start(), then
- * read until the peer answers or the deadline passes, then shut the socket
- * down. Returns 0 if the peer answered, LL_ETIMEDOUT if it never did (the
- * socket is shut down anyway), or close_start's error.
+ * read (discarding data) until the peer answers, the deadline passes or
+ * the stream ends. Blocks at most write_timeout_ms + close_timeout_ms.
+ * Returns:
+ *   0             the peer answered with its close frame; the socket stays
+ *                 up for ll_ws_conn_destroy(), whose teardown sends TLS
+ *                 close_notify before the TCP close;
+ *   LL_ETIMEDOUT  it never answered within close_timeout_ms (or the close
+ *                 frame could not be written in time);
+ *   LL_ECLOSED    the stream ended without a close frame (or the socket
+ *                 was shut down), or a close frame was already sent;
+ *   LL_EIO / LL_ETLS  the transport failed, e.g. the peer reset;
+ *   LL_EPROTO / LL_EUTF8 / LL_ETOOBIG / LL_ENOMEM  as for recv;
+ *   LL_EINVAL     code or reason not sendable (nothing was sent).
+ * The fd is closed only by ll_ws_conn_destroy(), whatever this returns.
  */
 int ll_ws_conn_close(struct ll_ws_conn *c, unsigned code, const char *reason);
 
@@ -129,7 +160,10 @@ struct ll_ws_conn *ll_ws_conn_retain(struct ll_ws_conn *c);
 /* Drops a reference taken with retain. NULL is a no-op. */
 void ll_ws_conn_release(struct ll_ws_conn *c);
 
-/* True until the connection is shut down or a close frame was sent or received. */
+/*
+ * True until the connection is shut down or a close frame was sent or
+ * received, or recv reported its end. Any thread; never blocks.
+ */
 bool ll_ws_conn_is_open(struct ll_ws_conn *c);
 
 /*

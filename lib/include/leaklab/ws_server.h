@@ -52,7 +52,12 @@ unsigned ll_ws_server_port(const struct ll_ws_server *s);
  * Then it shuts down gracefully: stops accepting, sends every live
  * connection a close frame with 1001 (going away), waits for the handlers
  * to return (forcing the sockets down after the close deadline), and joins
- * every thread it started. Returns 0, or LL_EIO if accept failed for good.
+ * every thread it started. When accept fails for want of fds or memory
+ * (EMFILE, ENFILE, ENOBUFS, ENOMEM), the client stays queued and the loop
+ * pauses, 5 ms doubling to 1 s, instead of spinning; it accepts again as
+ * soon as an attempt works. Stop never waits on one connection: a peer
+ * that stopped reading gets its close frame from its own thread. Returns
+ * 0, or LL_EIO if poll() failed.
  */
 int ll_ws_server_run(struct ll_ws_server *s);
 
