@@ -30,6 +30,8 @@
 #define PUB_WINDOW 4
 /* The slow subscriber's receive buffer; Linux doubles it and keeps a floor. */
 #define SLOW_RCVBUF 4096
+/* ... and what it is widened to when it is read at last. */
+#define DRAIN_RCVBUF (1 << 20)
 
 __attribute__((format(printf, 5, 6))) static int say(char *why, size_t size, bool *at_connect,
 						     bool is_connect, const char *fmt, ...)
@@ -45,7 +47,7 @@ __attribute__((format(printf, 5, 6))) static int say(char *why, size_t size, boo
 }
 
 int lc_pubsub_connect_slow(const char *host, unsigned port, int timeout_ms, struct ll_ws_conn **out,
-			   bool *at_connect, char *why, size_t why_size)
+			   int *fd_out, bool *at_connect, char *why, size_t why_size)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	struct ll_ws_conn_opts copts = {.close_timeout_ms = timeout_ms,
@@ -106,6 +108,8 @@ int lc_pubsub_connect_slow(const char *host, unsigned port, int timeout_ms, stru
 	if (r)
 		return say(why, why_size, at_connect, true, "the slow subscriber: %s",
 			   ll_strerror(r));
+	if (fd_out)
+		*fd_out = fd;
 	return 0;
 
 out_destroy_transport:
@@ -300,11 +304,19 @@ static int publish_marker(const char *host, unsigned port, int timeout_ms, const
 	return rc;
 }
 
-int lc_pubsub_drain_slow(struct ll_ws_conn *c, const char *marker, int timeout_ms, unsigned *code,
-			 long *got, char *why, size_t why_size)
+int lc_pubsub_drain_slow(struct ll_ws_conn *c, int fd, const char *marker, int timeout_ms,
+			 unsigned *code, long *got, char *why, size_t why_size)
 {
 	size_t len = strlen(marker);
+	int wide = DRAIN_RCVBUF;
 
+	/*
+	 * The window was made small to fill the server; read through it as it
+	 * is and megabytes take thousands of round trips, each a wake-up of
+	 * the server's writer and of this thread.
+	 */
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &wide, sizeof(wide));
 	*code = 0;
 	*got = 0;
 	for (;;) {
@@ -340,11 +352,14 @@ int lc_pubsub_step(const struct lc_scenario *sc, long load, struct lc_held *held
 		fill = true;
 		struct ll_ws_conn *c;
 
-		if (lc_pubsub_connect_slow(sc->host, sc->port, sc->timeout_ms, &c, at_connect, why,
-					   why_size)) {
+		int fd = -1;
+
+		if (lc_pubsub_connect_slow(sc->host, sc->port, sc->timeout_ms, &c, &fd, at_connect,
+					   why, why_size)) {
 			pthread_mutex_unlock(&held->lock);
 			return -1;
 		}
+		held->slow_fd[held->nslow] = fd;
 		held->slow[held->nslow++] = c;
 	}
 	snprintf(tag, sizeof(tag), "s%ld", ++held->steps);
@@ -376,8 +391,8 @@ void lc_pubsub_release(struct lc_held *held, const struct lc_scenario *sc,
 	for (i = 0; i < held->nslow; i++) {
 		unsigned code;
 		long got;
-		int r = lc_pubsub_drain_slow(held->slow[i], marker, sc->timeout_ms / 5, &code, &got,
-					     why, sizeof(why));
+		int r = lc_pubsub_drain_slow(held->slow[i], held->slow_fd[i], marker,
+					     sc->timeout_ms / 5, &code, &got, why, sizeof(why));
 
 		if (r == 1) {
 			res->slow_dropped++;
@@ -406,7 +421,7 @@ int lc_pubsub_check(const char *host, unsigned port, long count, int timeout_ms,
 	bool at_connect = false;
 	int rc;
 
-	if (lc_pubsub_connect_slow(host, port, timeout_ms, &slow, &at_connect, why, why_size))
+	if (lc_pubsub_connect_slow(host, port, timeout_ms, &slow, NULL, &at_connect, why, why_size))
 		return LL_EIO;
 	rc = lc_pubsub_publish(host, port, timeout_ms, "check", count, &at_connect, why, why_size);
 	ll_ws_conn_destroy(slow);

@@ -33,12 +33,14 @@
 /*
  * Connects a subscriber that will never read: its receive buffer is set
  * to 4 KiB before the connect, so the kernel advertises a small window
- * from the start. Returns 0 with *out owned by the caller, or -1 with
+ * from the start. Returns 0 with *out owned by the caller (and, if fd is
+ * not NULL, its socket in *fd, owned by *out: lc_pubsub_drain_slow widens
+ * it), or -1 with
  * why filled (at_connect is true when the TCP connect or the handshake
  * failed).
  */
 int lc_pubsub_connect_slow(const char *host, unsigned port, int timeout_ms, struct ll_ws_conn **out,
-			   bool *at_connect, char *why, size_t why_size);
+			   int *fd, bool *at_connect, char *why, size_t why_size);
 
 /*
  * Publishes count messages of LC_PUB_BYTES, tagged tag, through a
@@ -52,15 +54,17 @@ int lc_pubsub_publish(const char *host, unsigned port, int timeout_ms, const cha
 		      bool *at_connect, char *why, size_t why_size);
 
 /*
- * Reads a slow subscriber at last, after a marker message was published:
+ * Reads a slow subscriber at last, after a marker message was published
+ * (fd, if >= 0, is its socket: its receive buffer is widened first, so
+ * megabytes do not trickle through a 4 KiB window):
  * returns 1 when the server had dropped it (the connection ended, with a
  * close frame whose code goes to *code, 1006 when there was none, before
  * the marker came), 0 when it was still subscribed (the marker arrived:
  * it had been sent every message), -1 with why filled when neither
  * happened within timeout_ms. *got gets the messages read.
  */
-int lc_pubsub_drain_slow(struct ll_ws_conn *c, const char *marker, int timeout_ms, unsigned *code,
-			 long *got, char *why, size_t why_size);
+int lc_pubsub_drain_slow(struct ll_ws_conn *c, int fd, const char *marker, int timeout_ms,
+			 unsigned *code, long *got, char *why, size_t why_size);
 
 /*
  * The slow-consumer scenario's step of load messages: the first step

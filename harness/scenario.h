@@ -47,6 +47,7 @@ struct lc_held {
 	struct ll_ws_conn **conns;
 	size_t len, cap;
 	struct ll_ws_conn *slow[LC_MAX_SLOW];
+	int slow_fd[LC_MAX_SLOW]; /* their sockets, owned by slow[] */
 	size_t nslow;
 	long steps; /* slow-consumer steps so far: each one's messages carry its own tag */
 };

@@ -54,8 +54,9 @@ static void test_slow_connect_refused(void)
 	bool at_connect = false;
 	char why[256];
 
-	CHECK_EQ(lc_pubsub_connect_slow("127.0.0.1", 1, 1000, &c, &at_connect, why, sizeof(why)),
-		 -1);
+	CHECK_EQ(
+	    lc_pubsub_connect_slow("127.0.0.1", 1, 1000, &c, NULL, &at_connect, why, sizeof(why)),
+	    -1);
 	CHECK(c == NULL);
 	CHECK(at_connect);
 	CHECK(strstr(why, "connect to 127.0.0.1:1") != NULL);
