@@ -8,6 +8,8 @@
 #                BEHAVIOUR "echo" ["reply TEXT => EXPECTED" ...]
 #                VERIFY connect-drop connect-close burst bad-handshake
 #                [REQUEST "text of the request scenario"]
+#                [SETTLE_MS 500]  (counts must hold still this long, at least:
+#                                  for a fix whose own deadlines are longer)
 #                [SUMMARY "one line for listings"]
 #                [PROGRAM_ARGS --knob 50 ...])
 #
@@ -29,17 +31,21 @@
 #
 # BEHAVIOUR names the case's observable feature, one check per string
 # (harness/behaviour.h: echo, reply TEXT => EXPECTED, pings MS, sessions
-# QUERY K, isolated K, stays MS). Every check of either variant runs it
-# first: the leak variant is correct software that leaks, and a "fix"
-# that deletes the feature is no fix. VERIFY lists the exit paths a fix
-# must be clean on: the fixed tests, and the course's ./leaklab verify,
-# drive every one of them in turn, so a fix of one path only is caught.
+# QUERY K, isolated K, stays MS, closes TEXT CODE, audit QUERY K). Every
+# check of either variant runs it first: the leak variant is correct
+# software that leaks, and a "fix" that deletes the feature is no fix.
+# VERIFY lists the exit paths a fix must be clean on: the fixed tests,
+# and the course's ./leaklab verify, drive every one of them in turn, so
+# a fix of one path only is caught.
 #
 # The course: NN-slug-exercise (not built by default) compiles the
 # student's file exactly as leak.c and fixed.c are compiled, with
 # -Werror. Its source, BUILD/exercises/NN-slug.c, is a one-line wrapper
 # that ./leaklab verify writes to #include the file being verified, so the
 # compiler's messages and Valgrind's stacks name the student's own file.
+
+# The twins in Go, Node.js and Python (leaklab_twin(), called before this).
+include(${CMAKE_CURRENT_LIST_DIR}/LeaklabTwin.cmake)
 
 # The scenarios and signals leaklab-check knows (harness/scenario.c, harness/judge.c).
 function(_leaklab_case_check_signals what)
@@ -52,7 +58,7 @@ function(_leaklab_case_check_signals what)
 endfunction()
 
 function(leaklab_case)
-  cmake_parse_arguments(LC "" "NAME;SCENARIO;LOAD;REQUEST;SUMMARY"
+  cmake_parse_arguments(LC "" "NAME;SCENARIO;LOAD;REQUEST;SUMMARY;SETTLE_MS"
                         "EXPECT;MEMCHECK_EXPECT;PROGRAM_ARGS;BEHAVIOUR;VERIFY" ${ARGN})
   if(LC_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "leaklab_case: unexpected arguments: ${LC_UNPARSED_ARGUMENTS}")
@@ -125,6 +131,12 @@ function(leaklab_case)
   endif()
   string(APPEND m "scenario=${LC_SCENARIO}\n")
   string(APPEND m "load=${LC_LOAD}\n")
+  if(DEFINED LC_SETTLE_MS)
+    if(NOT LC_SETTLE_MS MATCHES "^[1-9][0-9]*$")
+      message(FATAL_ERROR "leaklab_case(${LC_NAME}): SETTLE_MS must be a positive number")
+    endif()
+    string(APPEND m "settle_ms=${LC_SETTLE_MS}\n")
+  endif()
   string(APPEND m "expect=${expect_words}\n")
   string(APPEND m "memcheck_expect=${mexpect_words}\n")
   if(DEFINED LC_REQUEST)
@@ -142,6 +154,22 @@ function(leaklab_case)
   string(APPEND m "exercise=${CMAKE_BINARY_DIR}/bin/${LC_NAME}-exercise\n")
   string(APPEND m "leak=$<TARGET_FILE:${LC_NAME}-leak>\n")
   string(APPEND m "fixed=$<TARGET_FILE:${LC_NAME}-fixed>\n")
+
+  # The twins (cmake/LeaklabTwin.cmake): built, named in the manifest, and
+  # tested with this case's arguments.
+  set(twin_common)
+  foreach(b IN LISTS LC_BEHAVIOUR)
+    list(APPEND twin_common "--behaviour=${b}")
+  endforeach()
+  if(DEFINED LC_REQUEST)
+    list(APPEND twin_common --request "${LC_REQUEST}")
+  endif()
+  foreach(arg IN LISTS LC_PROGRAM_ARGS)
+    list(APPEND twin_common "--program-arg=${arg}")
+  endforeach()
+  string(REPLACE ";" "," twin_verify "${LC_VERIFY}")
+  _leaklab_case_twins(${LC_NAME} m "--scenario;${LC_SCENARIO}" "--scenario;${twin_verify}"
+                      ${LC_LOAD} ${twin_common})
   file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/cases/${LC_NAME}.manifest CONTENT "${m}")
   set_property(GLOBAL APPEND PROPERTY LEAKLAB_CASES ${LC_NAME})
 
@@ -149,6 +177,9 @@ function(leaklab_case)
   # Both variants must pass the behaviour check; the fixed one is driven
   # through every exit path of VERIFY, as ./leaklab verify drives a fix.
   set(common --load ${LC_LOAD})
+  if(DEFINED LC_SETTLE_MS)
+    list(APPEND common --settle-ms ${LC_SETTLE_MS})
+  endif()
   foreach(b IN LISTS LC_BEHAVIOUR)
     list(APPEND common "--behaviour=${b}")
   endforeach()

@@ -21,6 +21,11 @@
  *                             ping) and sends nothing is still connected after
  *                             MS, and its echo still works: a read deadline
  *                             must be renewed by pongs, not reap healthy peers
+ *   closes TEXT CODE          TEXT makes the server start the close handshake
+ *                             with CODE, and a peer that answers it gets a
+ *                             clean close (RFC 6455 section 7.1.2)
+ *   audit QUERY K             K messages, each echoed, raise the count in the
+ *                             answer to QUERY ("audited: N") by exactly K
  *   broadcast K               while a subscriber that never reads stalls, K
  *                             messages are published, and the publisher and
  *                             another subscriber each get all K in order
@@ -38,15 +43,17 @@ enum lc_behaviour_kind {
 	LC_BH_SESSIONS,
 	LC_BH_STAYS,
 	LC_BH_ISOLATED,
+	LC_BH_CLOSES,
+	LC_BH_AUDIT,
 	LC_BH_BROADCAST,
 };
 
 struct lc_behaviour {
 	enum lc_behaviour_kind kind;
-	char text[256];	    /* reply: what to send; sessions: the query */
+	char text[256];	    /* reply, closes: what to send; sessions, audit: the query */
 	char expected[256]; /* reply: the start of the answer */
-	long number; /* pings: interval ms; sessions, isolated: clients; stays: ms; broadcast:
-			messages */
+	long number; /* pings, stays: ms; sessions, isolated: clients; closes: the code; audit,
+			broadcast: messages */
 };
 
 /*

@@ -186,6 +186,8 @@ cmd_start() {
 		-e 's/^sessions \([^ ]*\) \([0-9]*\)$/with \2 clients connected, "\1" lists \2 sessions/' \
 		-e 's/^stays \([0-9]*\)$/a client that answers pings is still connected after \1 ms/' \
 		-e 's/^isolated \([0-9]*\)$/\1 clients at once each get back their own messages, nobody else'"'"'s/' \
+		-e 's/^closes \([^ ]*\) \([0-9]*\)$/"\1" starts a close handshake with \2/' \
+		-e 's/^audit \([^ ]*\) \([0-9]*\)$/\2 messages raise the count "\1" answers by \2/' \
 		-e 's/^/  - the feature still works: /'
 	echo "  - clients on every way a connection ends ($(sed -n 's/^verify=//p' "$m")):"
 	echo "    threads and fds back to the baseline exactly, heap under 16 bytes a client"

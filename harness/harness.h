@@ -20,6 +20,11 @@ enum lc_signal {
 	LC_FDS,
 	LC_HEAP,
 	LC_LOST,
+	/*
+	 * A twin's own count from its runtime's standard tool (goroutines
+	 * from pprof, Node's live timers, asyncio's tasks): harness/runtime.h.
+	 */
+	LC_RUNTIME,
 	LC_NSIGNALS,
 };
 
@@ -39,6 +44,7 @@ struct lc_point {
 	long rss_kib;	  /* /proc/PID/status VmRSS:, for the cross-check */
 	long long heap;	  /* bytes in use: probe (native) or memcheck (reachable + lost) */
 	long long lost;	  /* memcheck definitely + indirectly + possibly lost, now */
+	long runtime;	  /* a twin's runtime count (goroutines, timers, tasks), or -1 */
 	int settle_tries; /* samples taken while settling */
 	long settle_ms;	  /* how long settling took */
 	bool settled;	  /* the counts stopped moving before the retries ran out */

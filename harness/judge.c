@@ -18,11 +18,12 @@
 #include <strings.h>
 
 static const char *const signal_names[LC_NSIGNALS] = {
-    [LC_THREADS] = "threads",
-    [LC_FDS] = "fds",
-    [LC_HEAP] = "heap",
-    [LC_LOST] = "lost",
+    [LC_THREADS] = "threads", [LC_FDS] = "fds",		[LC_HEAP] = "heap",
+    [LC_LOST] = "lost",	      [LC_RUNTIME] = "runtime",
 };
+
+/* What each twin's runtime count is called; all are LC_RUNTIME. */
+static const char *const runtime_aliases[] = {"goroutines", "timers", "tasks"};
 
 const char *lc_signal_name(enum lc_signal s)
 {
@@ -44,6 +45,12 @@ long lc_parse_signals(const char *s)
 		for (i = 0; i < LC_NSIGNALS; i++)
 			if (strlen(signal_names[i]) == n && strncasecmp(s, signal_names[i], n) == 0)
 				break;
+		for (size_t a = 0;
+		     i == LC_NSIGNALS && a < sizeof(runtime_aliases) / sizeof(*runtime_aliases);
+		     a++)
+			if (strlen(runtime_aliases[a]) == n &&
+			    strncasecmp(s, runtime_aliases[a], n) == 0)
+				i = LC_RUNTIME;
 		if (i == LC_NSIGNALS)
 			return -1;
 		mask |= LC_SIG_BIT(i);
@@ -78,8 +85,15 @@ static double point_value(const struct lc_point *p, enum lc_signal s)
 	case LC_FDS: return (double)p->fds;
 	case LC_HEAP: return (double)p->heap;
 	case LC_LOST: return (double)p->lost;
+	case LC_RUNTIME: return (double)p->runtime;
 	default: return -1;
 	}
+}
+
+/* A signal's name in a verdict: the runtime count by its twin's own name. */
+static const char *sig_name(const struct lc_judge_in *in, enum lc_signal s)
+{
+	return s == LC_RUNTIME && in->runtime_name ? in->runtime_name : lc_signal_name(s);
 }
 
 static double min_per_client(enum lc_signal s)
@@ -117,14 +131,14 @@ static void judge_leak_growth(const struct lc_judge_in *in, enum lc_signal s,
 	if (pc1 < min_per_client(s)) {
 		r->status = LC_ST_MISSING;
 		snprintf(r->note, sizeof(r->note), "%s %+.2f/client at %ld, needs >= %g",
-			 lc_signal_name(s), pc1, in->load, min_per_client(s));
+			 sig_name(in, s), pc1, in->load, min_per_client(s));
 		return;
 	}
 	if (r->ratio < LC_RATIO_MIN || r->ratio > LC_RATIO_MAX) {
 		r->status = LC_ST_MISSING;
 		snprintf(r->note, sizeof(r->note),
 			 "%s does not scale with the load: 2N/N = %.2fx, needs %.1f..%.1f",
-			 lc_signal_name(s), r->ratio, LC_RATIO_MIN, LC_RATIO_MAX);
+			 sig_name(in, s), r->ratio, LC_RATIO_MIN, LC_RATIO_MAX);
 		return;
 	}
 	r->status = LC_ST_LEAKS;
@@ -157,7 +171,8 @@ static void judge_leak_lost(const struct lc_judge_in *in, struct lc_signal_resul
 }
 
 /* Fixed variant: a count must be back to the baseline exactly. */
-static void judge_fixed_count(enum lc_signal s, struct lc_signal_result *r)
+static void judge_fixed_count(const struct lc_judge_in *in, enum lc_signal s,
+			      struct lc_signal_result *r)
 {
 	if (r->at_n == r->base && r->at_2n == r->base) {
 		r->status = LC_ST_FLAT;
@@ -165,7 +180,7 @@ static void judge_fixed_count(enum lc_signal s, struct lc_signal_result *r)
 	}
 	r->status = LC_ST_GROWS;
 	snprintf(r->note, sizeof(r->note), "%s %+.0f at N, %+.0f at 2N (must be 0)",
-		 lc_signal_name(s), r->at_n - r->base, r->at_2n - r->base);
+		 sig_name(in, s), r->at_n - r->base, r->at_2n - r->base);
 }
 
 /*
@@ -180,18 +195,22 @@ static void judge_fixed_count(enum lc_signal s, struct lc_signal_result *r)
  * buffer grown once) from failing a fix; a leak grows at both. The note
  * quotes the per-client growth at 2N first, the number the table shows.
  */
-static void judge_fixed_heap(struct lc_signal_result *r)
+static void judge_fixed_heap(struct lc_signal_result *r, double limit)
 {
-	if (r->per_client_n < LC_MAX_PER_CLIENT_HEAP_FIXED ||
-	    r->per_client < LC_MAX_PER_CLIENT_HEAP_FIXED) {
+	if (r->per_client_n < limit || r->per_client < limit) {
 		r->status = LC_ST_FLAT;
 		return;
 	}
 	r->status = LC_ST_GROWS;
 	snprintf(r->note, sizeof(r->note),
 		 "heap %+.0f bytes/client at 2N (%+.0f at N), must stay under %g at N or 2N",
-		 lc_round_shown(r->per_client), lc_round_shown(r->per_client_n),
-		 LC_MAX_PER_CLIENT_HEAP_FIXED);
+		 lc_round_shown(r->per_client), lc_round_shown(r->per_client_n), limit);
+}
+
+/* The heap limit of a fix: the default, or the twin's own. */
+static double heap_limit(const struct lc_judge_in *in)
+{
+	return in->heap_limit > 0 ? in->heap_limit : LC_MAX_PER_CLIENT_HEAP_FIXED;
 }
 
 /* Appends to a line, keeping it NUL terminated when it fills up. */
@@ -206,6 +225,12 @@ __attribute__((format(printf, 3, 4))) static void appendf(char *buf, size_t size
 	va_start(ap, fmt);
 	vsnprintf(buf + len, size - len, fmt, ap);
 	va_end(ap);
+}
+
+/* The signals a fix is judged on: the twin's own, or all but runtime. */
+static unsigned judged_mask(const struct lc_judge_in *in)
+{
+	return in->judged ? in->judged : ~LC_SIG_BIT(LC_RUNTIME);
 }
 
 static void judge_signal(const struct lc_judge_in *in, enum lc_signal s, struct lc_signal_result *r)
@@ -248,10 +273,13 @@ static void judge_signal(const struct lc_judge_in *in, enum lc_signal s, struct 
 
 	if (!r->measured) {
 		/* Only what the verdict needs is an error when missing. */
-		r->status = (in->variant == LC_FIXED || r->expected) ? LC_ST_UNKNOWN : LC_ST_NA;
+		bool needed =
+		    r->expected || (in->variant == LC_FIXED && (judged_mask(in) & LC_SIG_BIT(s)));
+
+		r->status = needed ? LC_ST_UNKNOWN : LC_ST_NA;
 		if (r->status == LC_ST_UNKNOWN)
 			snprintf(r->note, sizeof(r->note), "%s could not be measured",
-				 lc_signal_name(s));
+				 sig_name(in, s));
 		return;
 	}
 	if (in->variant == LC_LEAK) {
@@ -263,10 +291,16 @@ static void judge_signal(const struct lc_judge_in *in, enum lc_signal s, struct 
 		r->status = r->at_2n > r->base ? LC_ST_GROWS : LC_ST_FLAT;
 		return;
 	}
+	if (!(judged_mask(in) & LC_SIG_BIT(s))) {
+		/* Shown, not judged (a Go runtime's threads, say). */
+		r->info = true;
+		r->status = r->at_2n > r->base ? LC_ST_GROWS : LC_ST_FLAT;
+		return;
+	}
 	if (s == LC_HEAP)
-		judge_fixed_heap(r);
+		judge_fixed_heap(r, heap_limit(in));
 	else
-		judge_fixed_count(s, r);
+		judge_fixed_count(in, s, r);
 }
 
 static void verdict_leak(const struct lc_judge_in *in, struct lc_verdict *v)
@@ -327,7 +361,7 @@ static void verdict_leak(const struct lc_judge_in *in, struct lc_verdict *v)
 				lc_round_shown(r->per_client), r->ratio);
 		else
 			appendf(v->line, sizeof(v->line), " %s %+.2f/client, scales %.1fx;",
-				lc_signal_name(s), r->per_client, r->ratio);
+				sig_name(in, (enum lc_signal)s), r->per_client, r->ratio);
 	}
 	v->line[strlen(v->line) - 1] = '\0'; /* the last separator */
 }
@@ -340,16 +374,33 @@ static void verdict_leak(const struct lc_judge_in *in, struct lc_verdict *v)
 static void clean_line(const struct lc_judge_in *in, struct lc_verdict *v)
 {
 	const struct lc_signal_result *h = &v->sig[LC_HEAP];
-	bool heap_exact = !h->measured || (h->at_n == h->base && h->at_2n == h->base);
+	bool heap_exact = !h->measured || h->info || (h->at_n == h->base && h->at_2n == h->base);
+	char counts[128] = "";
+	int s;
 
-	if (heap_exact)
+	if (!in->judged) {
+		snprintf(counts, sizeof(counts), "threads and fds");
+	} else {
+		/* A twin: name the counts it is judged on ("threads, fds and timers"). */
+		const char *names[LC_NSIGNALS];
+		int k, n = 0;
+
+		for (s = 0; s < LC_NSIGNALS; s++)
+			if (s != LC_HEAP && (in->judged & LC_SIG_BIT(s)) && v->sig[s].measured)
+				names[n++] = sig_name(in, (enum lc_signal)s);
+		for (k = 0; k < n; k++)
+			appendf(counts, sizeof(counts), "%s%s",
+				k == 0 ? "" : (k == n - 1 ? " and " : ", "), names[k]);
+	}
+	if (heap_exact && !in->judged)
 		snprintf(v->line, sizeof(v->line), "clean: back to baseline");
+	else if (heap_exact)
+		snprintf(v->line, sizeof(v->line), "clean: %s back to baseline", counts);
 	else
 		snprintf(v->line, sizeof(v->line),
-			 "clean: threads and fds back to baseline, heap %+.0f bytes at 2N "
+			 "clean: %s back to baseline, heap %+.0f bytes at 2N "
 			 "(%+.0f/client, under %g)",
-			 h->at_2n - h->base, lc_round_shown(h->per_client),
-			 LC_MAX_PER_CLIENT_HEAP_FIXED);
+			 counts, h->at_2n - h->base, lc_round_shown(h->per_client), heap_limit(in));
 	if (in->mc)
 		appendf(v->line, sizeof(v->line), ", memcheck 0 errors 0 lost, no fd left open");
 }
@@ -363,6 +414,8 @@ static void verdict_fixed(const struct lc_judge_in *in, struct lc_verdict *v)
 	for (s = 0; s < LC_NSIGNALS; s++) {
 		const struct lc_signal_result *r = &v->sig[s];
 
+		if (r->info)
+			continue;
 		if (r->status == LC_ST_UNKNOWN)
 			unknown = true;
 		if (r->status == LC_ST_GROWS || r->status == LC_ST_UNKNOWN) {

@@ -39,6 +39,7 @@ struct lc_signal_result {
 	double ratio;	     /* growth at 2N / growth at N; 0 when growth at N is 0 */
 	enum lc_status status;
 	char note[160]; /* why, in a few words, when it matters */
+	bool info;	/* a fix's signal shown but not judged (judged mask) */
 };
 
 struct lc_judge_in {
@@ -60,6 +61,17 @@ struct lc_judge_in {
 	const char *client_error;
 	/* Why the case's feature does not work (the behaviour check), or NULL. */
 	const char *behaviour_failure;
+	/*
+	 * The signals a fix is judged on; the others measured are shown as
+	 * information. 0: every signal but runtime (the C programs). A twin
+	 * names its own: a Go runtime keeps the OS threads it made, so its
+	 * threads are information, and its goroutines are judged.
+	 */
+	unsigned judged;
+	/* A fix's heap limit in bytes per client; 0: LC_MAX_PER_CLIENT_HEAP_FIXED. */
+	double heap_limit;
+	/* What the runtime signal is called in the verdict ("goroutines"), or NULL. */
+	const char *runtime_name;
 };
 
 struct lc_verdict {
@@ -83,7 +95,10 @@ void lc_judge(const struct lc_judge_in *in, struct lc_verdict *out);
 double lc_round_shown(double v);
 
 const char *lc_signal_name(enum lc_signal s);
-/* Parses "threads,fds heap" (commas or spaces) into a mask; -1 on an unknown name. */
+/*
+ * Parses "threads,fds heap" (commas or spaces) into a mask; -1 on an
+ * unknown name. goroutines, timers and tasks are names of runtime.
+ */
 long lc_parse_signals(const char *s);
 const char *lc_status_text(enum lc_status st);
 

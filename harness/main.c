@@ -30,6 +30,7 @@
 #include "run.h"
 #include "scenario.h"
 #include "teach.h"
+#include "twin.h"
 
 #ifndef LEAKLAB_VALGRIND
 #define LEAKLAB_VALGRIND "valgrind"
@@ -88,6 +89,13 @@ static void usage(FILE *f)
 		"  --logs DIR           where each run's log folder goes (default BUILD/logs;\n"
 		"                       the 20 newest folders are kept)\n"
 		"  --quiet              no progress lines on stderr\n"
+		"  --twin LANG          with --case: check the case's twin in go, node or python\n"
+		"                       (natively, with its runtime's own count)\n"
+		"  --runtime NAME,PATH,LINE  a runtime count to read over HTTP, e.g.\n"
+		"                       goroutines,/debug/pprof/goroutine?debug=1,goroutine "
+		"profile: total\n"
+		"  --judge SIGNALS      the signals a fix is judged on (default: all but runtime)\n"
+		"  --heap-limit N       a fix's heap limit in bytes per client (default 16)\n"
 		"\n"
 		"Exit status: 0 verdict passed, 1 verdict failed, 2 no verdict (bad arguments,\n"
 		"no ready line, crash, hang, clients could not connect).\n");
@@ -122,6 +130,10 @@ enum {
 	OPT_BEHAVIOUR,
 	OPT_VERIFY,
 	OPT_SOURCE,
+	OPT_TWIN,
+	OPT_RUNTIME,
+	OPT_JUDGE,
+	OPT_HEAP_LIMIT,
 	OPT_HELP,
 };
 
@@ -154,6 +166,10 @@ static const struct option long_opts[] = {
     {"behaviour", required_argument, NULL, OPT_BEHAVIOUR},
     {"verify", no_argument, NULL, OPT_VERIFY},
     {"source", required_argument, NULL, OPT_SOURCE},
+    {"twin", required_argument, NULL, OPT_TWIN},
+    {"runtime", required_argument, NULL, OPT_RUNTIME},
+    {"judge", required_argument, NULL, OPT_JUDGE},
+    {"heap-limit", required_argument, NULL, OPT_HEAP_LIMIT},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -167,6 +183,7 @@ struct cli {
 	size_t nbehaviours;
 	const char *case_name, *manifest, *program, *variant, *scenario, *load, *expect;
 	const char *memcheck_expect, *request, *warmup, *settle, *concurrency;
+	const char *twin, *runtime, *judge, *heap_limit;
 	const char *args[MAX_PROGRAM_ARGS];
 	size_t nargs;
 };
@@ -220,6 +237,49 @@ static int parse_scenarios(const char *text, enum lc_scenario_kind *out, size_t 
 		text += len;
 	}
 	return *n > 0 ? 0 : LL_EINVAL;
+}
+
+/* The twin options (twin.h): --twin from the manifest, or explicit ones. */
+static int configure_twin(const struct cli *cli, const struct lc_manifest *m, struct lc_config *cfg)
+{
+	char why[256];
+	long v;
+
+	if (cli->twin) {
+		struct lc_twin t;
+		int rc;
+
+		if (!m->name)
+			return bad("--twin needs --case NAME");
+		rc = lc_twin_find(m, cli->twin, &t, why, sizeof(why));
+		if (rc == 1)
+			return bad("case %s has no %s twin", m->name, cli->twin);
+		if (rc)
+			return bad("%s", why);
+		if (t.skip)
+			return bad("the %s twin of %s is not built: %s", cli->twin, m->name,
+				   t.skip);
+		lc_twin_apply(&t, cfg, cli->expect != NULL);
+		if (!cli->program) {
+			/* configure() chose the C programs; the twin's replace them. */
+		} else {
+			cfg->leak_program = cfg->fixed_program = cli->program;
+		}
+	}
+	if (cli->runtime && lc_runtime_spec_parse(cli->runtime, &cfg->runtime, why, sizeof(why)))
+		return bad("%s", why);
+	if (cli->judge) {
+		v = lc_parse_signals(cli->judge);
+		if (v <= 0)
+			return bad("unknown signal in --judge \"%s\"", cli->judge);
+		cfg->judged = (unsigned)v;
+	}
+	if (cli->heap_limit) {
+		if (!parse_long(cli->heap_limit, 1, 1L << 30, &v))
+			return bad("bad --heap-limit \"%s\"", cli->heap_limit);
+		cfg->heap_limit = (double)v;
+	}
+	return 0;
 }
 
 /* Fills cfg from the command line and the manifest; returns 0 or the exit code 2. */
@@ -339,9 +399,11 @@ static int configure(const struct cli *cli, const struct lc_manifest *m, struct 
 			return bad("bad --warmup \"%s\"", cli->warmup);
 		cfg->warmup = v;
 	}
-	if (cli->settle) {
-		if (!parse_long(cli->settle, 1, 60000, &v))
-			return bad("bad --settle-ms \"%s\"", cli->settle);
+	if (cli->settle || m->settle_ms) {
+		const char *settle = cli->settle ? cli->settle : m->settle_ms;
+
+		if (!parse_long(settle, 1, 60000, &v))
+			return bad("bad --settle-ms \"%s\"", settle);
 		cfg->settle_ms = (int)v;
 	}
 	cfg->concurrency = DEFAULT_CONCURRENCY;
@@ -352,7 +414,7 @@ static int configure(const struct cli *cli, const struct lc_manifest *m, struct 
 	}
 	if (!cfg->native && !cfg->memcheck)
 		cfg->native = true;
-	return 0;
+	return configure_twin(cli, m, cfg);
 }
 
 static int parse_cli(int argc, char **argv, struct cli *cli, struct lc_config *cfg)
@@ -395,6 +457,10 @@ static int parse_cli(int argc, char **argv, struct cli *cli, struct lc_config *c
 		case OPT_JOBS: cli->jobs = optarg; break;
 		case OPT_VERIFY: cli->verify = true; break;
 		case OPT_SOURCE: cli->source = optarg; break;
+		case OPT_TWIN: cli->twin = optarg; break;
+		case OPT_RUNTIME: cli->runtime = optarg; break;
+		case OPT_JUDGE: cli->judge = optarg; break;
+		case OPT_HEAP_LIMIT: cli->heap_limit = optarg; break;
 		case OPT_BEHAVIOUR:
 			if (cli->nbehaviours == LC_MAX_BEHAVIOURS)
 				return bad("too many --behaviour");
@@ -495,12 +561,15 @@ struct tour_job {
 	int i;
 	enum lc_variant v;
 	enum lc_mode md;
+	int twin; /* its index in the case's twins, or -1 for the C programs */
 };
 
 struct tour_state {
 	struct lc_tour_case *tc;
+	struct lc_twin_tour *tt;
 	struct lc_config *cfgs; /* per case; point into the manifests */
-	int *pending;		/* per case: checks not yet done */
+	struct lc_config (*twin_cfgs)[LC_MAX_TWINS];
+	int *pending; /* per case: checks not yet done */
 	struct tour_job *jobs;
 	size_t njobs, next;
 	pthread_mutex_t lock;
@@ -524,13 +593,17 @@ static void *tour_worker(void *arg)
 		job = ts->jobs[ts->next++];
 		pthread_mutex_unlock(&ts->lock);
 
-		cfg = ts->cfgs[job.i];
+		cfg = job.twin < 0 ? ts->cfgs[job.i] : ts->twin_cfgs[job.i][job.twin];
 		cfg.program = job.v == LC_LEAK ? cfg.leak_program : cfg.fixed_program;
-		run = &ts->tc[job.i].runs[job.v][job.md];
+		run = job.twin < 0 ? &ts->tc[job.i].runs[job.v][job.md]
+				   : &ts->tt[job.i].runs[job.twin][job.v];
 		lc_run_check(&cfg, job.v, job.md, run);
 
 		pthread_mutex_lock(&ts->lock);
-		ts->tc[job.i].ran[job.v][job.md] = true;
+		if (job.twin < 0)
+			ts->tc[job.i].ran[job.v][job.md] = true;
+		else
+			ts->tt[job.i].ran[job.twin][job.v] = 1;
 		ts->pending[job.i]--;
 		pthread_cond_broadcast(&ts->done);
 		pthread_mutex_unlock(&ts->lock);
@@ -551,30 +624,46 @@ static int tour_jobs(const struct cli *cli)
 	return n > 0 && n < 16 ? (int)n + 1 : 3;
 }
 
+static void tour_print_run(const char *variant, const char *mode, const struct lc_config *cfg,
+			   const struct lc_run *run, int *worst, int *failures)
+{
+	printf("  %-5s %-8s driving %ld + %ld clients (%s)... %s (%.1f s)\n", variant, mode,
+	       cfg->load, cfg->load,
+	       lc_scenario_name(run->nscenarios ? run->scenarios[0] : cfg->scenario),
+	       run->exit_code == 2 ? run->error : run->verdict.line, run->duration_ms / 1000.0);
+	if (run->exit_code > *worst)
+		*worst = run->exit_code;
+	*failures += run->exit_code != 0;
+}
+
 static void tour_print_case(const struct lc_tour_case *t, const struct lc_config *cfg,
+			    const struct lc_twin_tour *tt, const struct lc_config *twin_cfgs,
 			    const char *summary, bool native, bool memcheck, int *worst,
 			    int *failures)
 {
+	size_t k;
 	int v, md;
 
 	printf("\n%s: %s\n", t->name, summary ? summary : "");
 	for (md = LC_NATIVE; md <= LC_MEMCHECK; md++) {
 		if ((md == LC_NATIVE && !native) || (md == LC_MEMCHECK && !memcheck))
 			continue;
-		for (v = LC_LEAK; v <= LC_FIXED; v++) {
-			const struct lc_run *run = &t->runs[v][md];
-
-			printf(
-			    "  %-5s %-8s driving %ld + %ld clients (%s)... %s (%.1f s)\n",
-			    lc_variant_name((enum lc_variant)v), lc_mode_name((enum lc_mode)md),
-			    cfg->load, cfg->load,
-			    lc_scenario_name(run->nscenarios ? run->scenarios[0] : cfg->scenario),
-			    run->exit_code == 2 ? run->error : run->verdict.line,
-			    run->duration_ms / 1000.0);
-			if (run->exit_code > *worst)
-				*worst = run->exit_code;
-			*failures += run->exit_code != 0;
+		for (v = LC_LEAK; v <= LC_FIXED; v++)
+			tour_print_run(lc_variant_name((enum lc_variant)v),
+				       lc_mode_name((enum lc_mode)md), cfg, &t->runs[v][md], worst,
+				       failures);
+	}
+	/* The twins (natively): the same leak in Go, Node.js and Python. */
+	for (k = 0; k < tt->n; k++) {
+		if (tt->twin[k].skip) {
+			printf("  %-5s %-8s skipped: %s\n", "", tt->twin[k].lang, tt->twin[k].skip);
+			continue;
 		}
+		for (v = LC_LEAK; v <= LC_FIXED; v++)
+			if (tt->ran[k][v])
+				tour_print_run(lc_variant_name((enum lc_variant)v),
+					       tt->twin[k].lang, &twin_cfgs[k], &tt->runs[k][v],
+					       worst, failures);
 	}
 	fflush(stdout);
 }
@@ -600,12 +689,15 @@ static int tour(const struct cli *cli, struct lc_config *base)
 		return 2;
 	}
 	ts.tc = ll_calloc((size_t)count, sizeof(*ts.tc));
+	ts.tt = ll_calloc((size_t)count, sizeof(*ts.tt));
+	ts.twin_cfgs = ll_calloc((size_t)count, sizeof(*ts.twin_cfgs));
 	ts.cfgs = ll_calloc((size_t)count, sizeof(*ts.cfgs));
 	ts.pending = ll_calloc((size_t)count, sizeof(*ts.pending));
-	ts.jobs = ll_calloc((size_t)count * 4, sizeof(*ts.jobs));
+	ts.jobs = ll_calloc((size_t)count * (4 + 2 * LC_MAX_TWINS), sizeof(*ts.jobs));
 	ms = ll_calloc((size_t)count, sizeof(*ms));
 	usable = ll_calloc((size_t)count, sizeof(*usable));
-	if (!ts.tc || !ts.cfgs || !ts.pending || !ts.jobs || !ms || !usable) {
+	if (!ts.tc || !ts.tt || !ts.twin_cfgs || !ts.cfgs || !ts.pending || !ts.jobs || !ms ||
+	    !usable) {
 		worst = 2;
 		goto out_free;
 	}
@@ -634,8 +726,22 @@ static int tour(const struct cli *cli, struct lc_config *base)
 				continue;
 			for (v = LC_LEAK; v <= LC_FIXED; v++) {
 				ts.jobs[ts.njobs++] =
-				    (struct tour_job){i, (enum lc_variant)v, (enum lc_mode)md};
+				    (struct tour_job){i, (enum lc_variant)v, (enum lc_mode)md, -1};
 				ts.pending[i]++;
+			}
+		}
+		/* The twins run natively only: Valgrind does not see into a runtime. */
+		if (native) {
+			size_t k, n = lc_twin_tour_prepare(&ms[i], cfg, &ts.tt[i], ts.twin_cfgs[i]);
+
+			for (k = 0; k < n; k++) {
+				if (ts.tt[i].twin[k].skip)
+					continue;
+				for (v = LC_LEAK; v <= LC_FIXED; v++) {
+					ts.jobs[ts.njobs++] = (struct tour_job){
+					    i, (enum lc_variant)v, LC_NATIVE, (int)k};
+					ts.pending[i]++;
+				}
 			}
 		}
 	}
@@ -668,8 +774,9 @@ static int tour(const struct cli *cli, struct lc_config *base)
 		}
 		if (usable[printed]) {
 			pthread_mutex_unlock(&ts.lock);
-			tour_print_case(&ts.tc[printed], &ts.cfgs[printed], ms[printed].summary,
-					native, memcheck, &worst, &failures);
+			tour_print_case(&ts.tc[printed], &ts.cfgs[printed], &ts.tt[printed],
+					ts.twin_cfgs[printed], ms[printed].summary, native,
+					memcheck, &worst, &failures);
 			pthread_mutex_lock(&ts.lock);
 		}
 		printed++;
@@ -681,6 +788,8 @@ static int tour(const struct cli *cli, struct lc_config *base)
 	lc_report_tour_growth(stdout, ts.tc, (size_t)count, native ? LC_NATIVE : LC_MEMCHECK);
 	if (memcheck)
 		lc_report_tour_memcheck(stdout, ts.tc, (size_t)count);
+	if (native)
+		lc_twin_tour_table(stdout, ts.tc, ts.tt, (size_t)count);
 	if (failures == 0 && worst == 0)
 		printf("\nevery leak reproduced, every fix clean (%d cases, %.0f s)\n", count,
 		       (double)(lc_now_ms() - t0) / 1000.0);
@@ -697,9 +806,13 @@ out_free:
 			for (md = 0; md < 2; md++)
 				if (ts.tc && ts.tc[i].ran[v][md])
 					lc_run_free(&ts.tc[i].runs[v][md]);
+		if (ts.tt)
+			lc_twin_tour_free(&ts.tt[i]);
 		if (ms)
 			lc_manifest_free(&ms[i]);
 	}
+	ll_free(ts.twin_cfgs);
+	ll_free(ts.tt);
 	ll_free(usable);
 	ll_free(ms);
 	ll_free(ts.jobs);

@@ -19,6 +19,7 @@ void lc_manifest_free(struct lc_manifest *m)
 	ll_free(m->summary);
 	ll_free(m->scenario);
 	ll_free(m->load);
+	ll_free(m->settle_ms);
 	ll_free(m->expect);
 	ll_free(m->memcheck_expect);
 	ll_free(m->request);
@@ -33,6 +34,9 @@ void lc_manifest_free(struct lc_manifest *m)
 	for (i = 0; i < m->nbehaviours; i++)
 		ll_free(m->behaviours[i]);
 	ll_free(m->behaviours);
+	for (i = 0; i < m->ntwins; i++)
+		ll_free(m->twins[i]);
+	ll_free(m->twins);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -74,12 +78,19 @@ static int parse_line(struct lc_manifest *m, const char *line, size_t len)
 		const char *key;
 		char **slot;
 	} keys[] = {
-	    {"name", &m->name},		{"summary", &m->summary},
-	    {"scenario", &m->scenario}, {"load", &m->load},
-	    {"expect", &m->expect},	{"memcheck_expect", &m->memcheck_expect},
-	    {"request", &m->request},	{"leak", &m->leak},
-	    {"fixed", &m->fixed},	{"verify", &m->verify},
-	    {"source", &m->source},	{"exercise", &m->exercise},
+	    {"name", &m->name},
+	    {"summary", &m->summary},
+	    {"scenario", &m->scenario},
+	    {"load", &m->load},
+	    {"settle_ms", &m->settle_ms},
+	    {"expect", &m->expect},
+	    {"memcheck_expect", &m->memcheck_expect},
+	    {"request", &m->request},
+	    {"leak", &m->leak},
+	    {"fixed", &m->fixed},
+	    {"verify", &m->verify},
+	    {"source", &m->source},
+	    {"exercise", &m->exercise},
 	};
 	size_t i;
 
@@ -96,6 +107,8 @@ static int parse_line(struct lc_manifest *m, const char *line, size_t len)
 		return add_item(&m->program_args, &m->nprogram_args, value, vlen);
 	if (klen == 9 && memcmp(line, "behaviour", 9) == 0)
 		return add_item(&m->behaviours, &m->nbehaviours, value, vlen);
+	if (klen > 5 && memcmp(line, "twin.", 5) == 0)
+		return add_item(&m->twins, &m->ntwins, line + 5, len - 5);
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (strlen(keys[i].key) == klen && memcmp(line, keys[i].key, klen) == 0)
 			return set(keys[i].slot, value, vlen);

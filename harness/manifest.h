@@ -7,6 +7,7 @@
  *   summary=handler returns on EOF without closing the socket
  *   scenario=connect-drop
  *   load=20
+ *   settle_ms=500            (optional: the case's deadlines need longer)
  *   expect=fds heap
  *   memcheck_expect=fds heap lost
  *   request=...              (optional)
@@ -17,6 +18,8 @@
  *   exercise=/abs/path/build/bin/01-unclosed-connection-exercise
  *   leak=/abs/path/build/bin/01-unclosed-connection-leak
  *   fixed=/abs/path/build/bin/01-unclosed-connection-fixed
+ *   twin.go.leak=/abs/path/build/bin/01-unclosed-connection-leak-go
+ *                            (repeated: the twins, harness/twin.h)
  */
 #ifndef LEAKLAB_HARNESS_MANIFEST_H
 #define LEAKLAB_HARNESS_MANIFEST_H
@@ -25,6 +28,7 @@
 
 struct lc_manifest {
 	char *name, *summary, *scenario, *load, *expect, *memcheck_expect, *request;
+	char *settle_ms; /* how long counts must hold still, at least; or NULL */
 	char *leak, *fixed;
 	char *verify;	/* the exit paths a fix must be clean on, space-separated */
 	char *source;	/* the case's folder */
@@ -33,6 +37,8 @@ struct lc_manifest {
 	size_t nprogram_args;
 	char **behaviours;
 	size_t nbehaviours;
+	char **twins; /* "LANG.KEY=VALUE", from the twin.* lines, in order */
+	size_t ntwins;
 };
 
 /*

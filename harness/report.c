@@ -17,6 +17,7 @@
 #endif
 
 #include "judge.h"
+#include "twin.h"
 
 /* A value for the table: "-" when it was not measured. */
 static void cell(char *buf, size_t size, double v, bool measured)
@@ -61,6 +62,9 @@ static const char *status_for_table(const struct lc_run *run, enum lc_signal s,
 	/* For the leak variant, signals the lesson is not about are information only. */
 	if (run->variant == LC_LEAK && !r->expected && r->status != LC_ST_NA)
 		return r->status == LC_ST_GROWS ? "grows (not checked)" : "flat (not checked)";
+	/* A twin's fix: signals it is not judged on (a Go runtime's threads). */
+	if (r->info)
+		return r->status == LC_ST_GROWS ? "grows (not judged)" : "flat (not judged)";
 	if (run->variant == LC_FIXED && r->status == LC_ST_FLAT)
 		return "clean";
 	if (run->variant == LC_FIXED && r->status == LC_ST_GROWS)
@@ -114,7 +118,10 @@ void lc_report_table(FILE *out, const struct lc_config *cfg, const struct lc_run
 
 		if (s == LC_LOST && run->mode == LC_NATIVE)
 			continue; /* memcheck only */
-		table_row(out, labels[s], r->base, r->at_n, r->at_2n, r->measured, r->per_client,
+		if (s == LC_RUNTIME && !cfg->runtime.name[0])
+			continue; /* twins only */
+		table_row(out, s == LC_RUNTIME ? cfg->runtime.name : labels[s], r->base, r->at_n,
+			  r->at_2n, r->measured, r->per_client,
 			  s == LC_HEAP || s == LC_LOST ? 0 : 2,
 			  status_for_table(run, (enum lc_signal)s, r, status, sizeof(status)));
 	}
@@ -136,8 +143,18 @@ void lc_report_table(FILE *out, const struct lc_config *cfg, const struct lc_run
 			"the program's own view at 2N (GET /metrics, during that request): "
 			"threads %ld, fds %ld\n",
 			run->probe_threads[LC_P_2N], run->probe_fds[LC_P_2N]);
-	if (run->heap_note[0])
+	if (cfg->runtime.name[0]) {
+		char line[320];
+
+		lc_twin_crosscheck(run, line, sizeof(line));
+		fprintf(out, "%s\n", line);
+	}
+	/* A twin without a heap probe (Python) is not judged on one: no note. */
+	if (run->heap_note[0] && (!cfg->judged || (cfg->judged & LC_SIG_BIT(LC_HEAP)) ||
+				  (run->expect & LC_SIG_BIT(LC_HEAP))))
 		fprintf(out, "note: %s\n", run->heap_note);
+	if (run->runtime_note[0])
+		fprintf(out, "note: %s\n", run->runtime_note);
 	if (run->mode == LC_MEMCHECK) {
 		const struct lc_memcheck *mc = &run->mc;
 

@@ -153,6 +153,16 @@ static bool same_counts(const struct lc_point *a, const struct lc_point *b)
 }
 
 /*
+ * How long counts must hold still: the mode's window, or longer where the
+ * case says its own deadlines need it (SETTLE_MS: a fixed server that
+ * reaps a silent peer after 300 ms must be given the time to do so).
+ */
+static int settle_window(const struct ctx *c)
+{
+	return c->cfg->settle_ms > c->lim.window_ms ? c->cfg->settle_ms : c->lim.window_ms;
+}
+
+/*
  * Polls threads and fds until they equal target (if not NULL) or hold
  * still for the window; gives up after settle_max_ms. pt gets the last
  * sample and how the settling went.
@@ -160,7 +170,7 @@ static bool same_counts(const struct lc_point *a, const struct lc_point *b)
 static int settle(struct ctx *c, const char *phase, const struct lc_point *target,
 		  struct lc_point *pt)
 {
-	int window = c->cfg->settle_ms > 0 ? c->cfg->settle_ms : c->lim.window_ms;
+	int window = settle_window(c);
 	long start = lc_now_ms(), changed;
 	long nap = 1;
 	struct lc_point prev;
@@ -268,8 +278,31 @@ static void memcheck_heap(struct ctx *c, struct lc_point *pt)
 }
 
 /*
- * Settle, ask for /metrics, settle again (the request's own thread and
- * socket must be gone), then under memcheck ask memcheck for the heap.
+ * A twin's runtime count (runtime.h), settled as threads and fds are: its
+ * runtime winds goroutines and tasks down asynchronously too.
+ */
+static void sample_runtime(struct ctx *c, int idx, struct lc_point *pt)
+{
+	const struct lc_run *run = c->run;
+	int window = settle_window(c);
+	int err;
+
+	pt->runtime = -1;
+	if (!c->cfg->runtime.name[0])
+		return;
+	err = lc_runtime_settle(&c->cfg->runtime, c->sc.host, c->sc.port, c->lim.op_ms,
+				idx == LC_P_BASE ? -1 : run->points[LC_P_BASE].runtime, window,
+				c->lim.settle_max_ms, &pt->runtime);
+	if (err && !c->run->runtime_note[0])
+		snprintf(c->run->runtime_note, sizeof(c->run->runtime_note),
+			 "GET %s failed (%s): no %s", c->cfg->runtime.path, ll_strerror(err),
+			 c->cfg->runtime.name);
+}
+
+/*
+ * Settle, ask for /metrics (and a twin's runtime count), settle again (the
+ * requests' own threads and sockets must be gone), then under memcheck ask
+ * memcheck for the heap.
  */
 static int sample_point(struct ctx *c, int idx, long load)
 {
@@ -286,10 +319,16 @@ static int sample_point(struct ctx *c, int idx, long load)
 		return LL_ECLOSED;
 	first.heap = -1;
 	first.lost = -1;
+	/*
+	 * The runtime count first, so that whatever a runtime's tool allocates
+	 * on its first use (pprof's profile machinery) is in the baseline's heap.
+	 */
+	sample_runtime(c, idx, &first);
 	fetch_metrics(c, idx, &first);
 	if (settle(c, settle_phase[idx], &first, &again))
 		return LL_ECLOSED;
 	again.heap = first.heap;
+	again.runtime = first.runtime;
 	again.lost = -1;
 	if (run->mode == LC_MEMCHECK)
 		memcheck_heap(c, &again);
@@ -636,6 +675,9 @@ static void judge(struct ctx *c)
 	    .sanitizer_leaks = run->sanitizer_leaks,
 	    .clients_failed = run->drive.failed,
 	    .client_error = run->drive.first_error,
+	    .judged = c->cfg->judged,
+	    .heap_limit = c->cfg->heap_limit,
+	    .runtime_name = c->cfg->runtime.name[0] ? c->cfg->runtime.name : NULL,
 	};
 	size_t i;
 

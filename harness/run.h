@@ -11,6 +11,7 @@
 #include "behaviour.h"
 #include "harness.h"
 #include "judge.h"
+#include "runtime.h"
 #include "scenario.h"
 #include "shutdown.h"
 
@@ -53,6 +54,10 @@ struct lc_config {
 	const char *valgrind, *vgdb, *suppressions;
 	int settle_ms; /* how long counts must hold still; 0: by mode */
 	int concurrency;
+	/* A twin's runtime count (runtime.h), when runtime.name is set. */
+	struct lc_runtime_spec runtime;
+	unsigned judged;   /* the signals a fix is judged on; 0: all but runtime */
+	double heap_limit; /* a fix's heap limit per client; 0: the judge's default */
 };
 
 /* One row of the time series (--csv). */
@@ -91,6 +96,7 @@ struct lc_run {
 	struct lc_point points[LC_NPOINTS];
 	long probe_threads[LC_NPOINTS]; /* the program's own view (GET /metrics), -1 */
 	long probe_fds[LC_NPOINTS];
+	char runtime_note[320]; /* why the runtime count is missing, if it is */
 	struct lc_memcheck mc;
 	char heap_source[64]; /* "GET /metrics (mallinfo2)" / "memcheck via vgdb" */
 	char heap_note[160];  /* why heap is missing, if it is */

@@ -6,8 +6,9 @@ share this.
   leaklab_case() in cmake/LeaklabCase.cmake);
 - Program: a case program started on 127.0.0.1 port 0, in its own process
   group, that dies with us (PR_SET_PDEATHSIG) and is stopped with SIGTERM;
-- run_client(): one client of the case's scenario (connect-close,
-  connect-drop, request), speaking RFC 6455 over a plain socket;
+- run_client(): one client of the case's scenario (every scenario but
+  the TLS ones), speaking RFC 6455 over a plain socket; release_held()
+  lets go of the peers a silent-peer or no-close-reply client keeps;
 - Load: clients at a steady rate for a bounded time, on a thread;
 - scrape(): GET /metrics, parsed into {name: value}.
 
@@ -35,8 +36,9 @@ METRICS = {
     "fds": "leaklab_open_fds",
     "heap": "leaklab_heap_bytes",
 }
-# The scenarios run_client() drives (harness/scenario.c knows more).
-SCENARIOS = ("connect-close", "connect-drop", "request")
+# The scenarios run_client() drives, as harness/scenario.c does.
+SCENARIOS = ("connect-close", "connect-drop", "request", "burst", "silent-peer",
+             "no-close-reply", "bad-handshake")
 READY = re.compile(rb"^leaklab: listening on ([0-9.]+):([0-9]+)$")
 # RFC 6455 section 1.3: the GUID the server appends to Sec-WebSocket-Key.
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -261,31 +263,80 @@ def ws_close(sock):
         sock.close()
 
 
+# Connections a silent-peer or no-close-reply client keeps open, as the
+# harness holds them until the end of its run; release_held() lets them go.
+_held = []
+_held_lock = threading.Lock()
+BURST_MESSAGES = 10
+
+
+def release_held():
+    """Closes every connection a client kept open (no close frame)."""
+    with _held_lock:
+        socks = list(_held)
+        _held.clear()
+    for sock in socks:
+        sock.close()
+
+
+def _hold(sock):
+    with _held_lock:
+        _held.append(sock)
+
+
+def _echo(sock, text):
+    ws_send(sock, 0x1, text.encode())
+    opcode, payload = ws_recv(sock)
+    if opcode == 0x8:
+        raise DriveError("the server closed instead of echoing")
+    if payload != text.encode():
+        raise DriveError(f"the echo of {text!r} differs: {payload[:60]!r}")
+
+
 def run_client(manifest, port, host="127.0.0.1"):
     """One client of the case's scenario against host:port, as harness/
     scenario.c runs it. Returns None, or raises DriveError/OSError."""
     scenario = manifest["scenario"]
+    if scenario == "bad-handshake":
+        # No Sec-WebSocket-Key (RFC 6455 section 4.2.1): the server answers 400.
+        with socket.create_connection((host, port), timeout=CLIENT_SECONDS) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                         b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n")
+            if not sock.recv(64).startswith(b"HTTP/1.1 400"):
+                raise DriveError("a bad handshake was not answered 400")
+        return
     sock = ws_connect(host, port)
-    if scenario == "connect-drop":
-        # The TCP connection goes without a close frame: the peer that
-        # vanished (case 01's lesson).
-        sock.close()
-    elif scenario == "connect-close":
-        ws_close(sock)
-    elif scenario == "request":
-        try:
+    try:
+        if scenario == "connect-drop":
+            # The TCP connection goes without a close frame: the peer that
+            # vanished (case 01's lesson).
+            sock.close()
+        elif scenario == "connect-close":
+            ws_close(sock)
+        elif scenario == "request":
             ws_send(sock, 0x1, manifest.get("request", "").encode())
             opcode, _ = ws_recv(sock)
             if opcode == 0x8:
                 raise DriveError("the server closed instead of answering the request")
-        except BaseException:
-            sock.close()
-            raise
-        ws_close(sock)
-    else:
+            ws_close(sock)
+        elif scenario == "burst":
+            base = manifest.get("request") or "burst"
+            for i in range(BURST_MESSAGES):
+                _echo(sock, f"{base} {i}")
+            ws_close(sock)
+        elif scenario == "silent-peer":
+            # Answers once, then never reads again and keeps its socket.
+            _echo(sock, "hello")
+            _hold(sock)
+        elif scenario == "no-close-reply":
+            # Asks the server to close, never answers its close frame.
+            ws_send(sock, 0x1, b"close")
+            _hold(sock)
+        else:
+            raise DriveError(f"scenario {scenario} is not driven live")
+    except BaseException:
         sock.close()
-        raise DriveError(f"scenario {scenario} is not driven live (connect-close, "
-                         "connect-drop and request are)")
+        raise
 
 
 class Load:
@@ -319,7 +370,8 @@ class Load:
         return self._thread.is_alive()
 
     def stop(self, seconds=CLIENT_SECONDS + 2):
-        """Stops starting clients and waits (bounded) for those in flight."""
+        """Stops starting clients, waits (bounded) for those in flight, and
+        lets go of the peers they held."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(seconds)
@@ -329,6 +381,7 @@ class Load:
                 if not any(self.inflight.values()):
                     break
             time.sleep(0.05)
+        release_held()
 
     def _client(self, label, port):
         try:

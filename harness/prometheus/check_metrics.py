@@ -81,6 +81,7 @@ def main():
                 drive.ws_close(drive.ws_connect("127.0.0.1", prog.port))
             body = metrics_text(prog.port)
             check(promtool, f"{prog.label} (after a client)", body)
+            drive.release_held()
         except (OSError, drive.DriveError) as e:
             fail(f"{prog.label}: {e}")
         finally:

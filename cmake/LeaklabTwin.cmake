@@ -1,0 +1,239 @@
+# leaklab_twin(): a case's twin in one of the seeds' own ecosystems.
+#
+#   leaklab_twin(03-uncleared-timer go
+#                EXPECT goroutines           # what the leak twin shows
+#                JUDGE fds goroutines        # what the fixed twin is judged on
+#                [HEAP_LIMIT 256]            # a fix's heap limit, bytes per client
+#                [LOAD 40]                   # clients per step, default the case's
+#                [WARMUP 50])                # clients before the baseline
+#
+# Called in cases/NN-slug/CMakeLists.txt before leaklab_case(), which then
+# builds the twin, names it in the manifest (twin.LANG.* lines, read by
+# harness/twin.c) and registers its tests, with the case's scenario,
+# behaviour checks, exit paths and knobs:
+#
+#   NN-slug/leak/LANG   NN-slug/fixed/LANG   (labels twin;LANG;leak|fixed)
+#   NN-slug/leak-as-fixed/LANG   the leaking twin judged as a fix: must be refused
+#
+# The languages, and where each twin's runtime count comes from:
+#   go      cases/NN-slug/go/{leak,fixed}.go, built offline in GOPATH mode
+#           (GO111MODULE=off, Debian's golang-go and gorilla/websocket in
+#           /usr/share/gocode, lib/twin/go as the package leaklab/twin, a
+#           private GOCACHE under the build tree) into bin/NN-slug-VARIANT-go;
+#           goroutines from GET /debug/pprof/goroutine?debug=1.
+#   node    cases/NN-slug/node/{leak,fixed}.js with Debian's node-ws, run by
+#           bin/NN-slug-VARIANT-node (node --expose-gc); timers from /metrics.
+#   python  cases/NN-slug/python/{leak,fixed}.py with python3-websockets, run by
+#           bin/NN-slug-VARIANT-python (Debian's /usr/bin/python3); asyncio
+#           tasks from /metrics.
+# A machine without the toolchain still configures: the twin's tests then
+# exit 77, reported as skipped with the reason (./leaklab test installs it).
+
+set(LEAKLAB_GO_PATH /usr/share/gocode CACHE PATH "Debian's GOPATH (golang-github-gorilla-websocket-dev)")
+set(LEAKLAB_TWIN_PYTHON /usr/bin/python3 CACHE FILEPATH "Python that sees python3-websockets")
+set(LEAKLAB_TWIN_NODE_PATH "/usr/share/nodejs:/usr/lib/nodejs" CACHE STRING "Where require('ws') finds Debian's node-ws")
+
+set(_leaklab_twin_runtime_go "goroutines,/debug/pprof/goroutine?debug=1,goroutine profile: total")
+set(_leaklab_twin_runtime_node "timers,/metrics,leaklab_timers")
+set(_leaklab_twin_runtime_python "tasks,/metrics,leaklab_tasks")
+
+# Why a language's twins cannot be built here ("" when they can), found once.
+function(_leaklab_twin_toolchain lang out)
+  get_property(known GLOBAL PROPERTY LEAKLAB_TWIN_TOOL_${lang} SET)
+  if(known)
+    get_property(why GLOBAL PROPERTY LEAKLAB_TWIN_TOOL_${lang})
+    get_property(tool GLOBAL PROPERTY LEAKLAB_TWIN_TOOLPATH_${lang})
+    set(${out} "${why}" PARENT_SCOPE)
+    set(${out}_tool "${tool}" PARENT_SCOPE)
+    return()
+  endif()
+  set(why "")
+  set(tool "")
+  if(lang STREQUAL "go")
+    find_program(LEAKLAB_GO go)
+    if(NOT LEAKLAB_GO)
+      set(why "go not found (Debian package golang-go)")
+    elseif(NOT EXISTS ${LEAKLAB_GO_PATH}/src/github.com/gorilla/websocket/conn.go)
+      set(why "gorilla/websocket not in ${LEAKLAB_GO_PATH} (Debian package golang-github-gorilla-websocket-dev)")
+    else()
+      set(tool ${LEAKLAB_GO})
+    endif()
+  elseif(lang STREQUAL "node")
+    # The first node that loads Debian's ws (a newer node may come first on PATH).
+    find_program(LEAKLAB_NODE NAMES node nodejs)
+    foreach(cand IN ITEMS ${LEAKLAB_NODE} /usr/bin/node)
+      if(NOT tool AND EXISTS ${cand})
+        execute_process(COMMAND ${CMAKE_COMMAND} -E env NODE_PATH=${LEAKLAB_TWIN_NODE_PATH}
+                                ${cand} -e "require('ws')"
+                        RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+        if(rc EQUAL 0)
+          set(tool ${cand})
+        endif()
+      endif()
+    endforeach()
+    if(NOT tool)
+      set(why "no node that loads Debian's ws (Debian packages nodejs node-ws)")
+    endif()
+  elseif(lang STREQUAL "python")
+    execute_process(COMMAND ${LEAKLAB_TWIN_PYTHON} -c "import websockets"
+                    RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+    if(rc EQUAL 0)
+      set(tool ${LEAKLAB_TWIN_PYTHON})
+    else()
+      set(why "${LEAKLAB_TWIN_PYTHON} cannot import websockets (Debian package python3-websockets)")
+    endif()
+  else()
+    message(FATAL_ERROR "leaklab_twin: unknown language '${lang}' (go, node, python)")
+  endif()
+  if(why)
+    message(STATUS "leaklab: ${lang} twins are skipped: ${why}")
+  endif()
+  set_property(GLOBAL PROPERTY LEAKLAB_TWIN_TOOL_${lang} "${why}")
+  set_property(GLOBAL PROPERTY LEAKLAB_TWIN_TOOLPATH_${lang} "${tool}")
+  set(${out} "${why}" PARENT_SCOPE)
+  set(${out}_tool "${tool}" PARENT_SCOPE)
+endfunction()
+
+function(leaklab_twin name lang)
+  cmake_parse_arguments(LT "" "HEAP_LIMIT;LOAD;WARMUP" "EXPECT;JUDGE" ${ARGN})
+  if(LT_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "leaklab_twin(${name} ${lang}): unexpected arguments: ${LT_UNPARSED_ARGUMENTS}")
+  endif()
+  if(NOT lang MATCHES "^(go|node|python)$")
+    message(FATAL_ERROR "leaklab_twin(${name}): language must be go, node or python, not '${lang}'")
+  endif()
+  if(NOT LT_EXPECT OR NOT LT_JUDGE)
+    message(FATAL_ERROR "leaklab_twin(${name} ${lang}): EXPECT and JUDGE name the signals")
+  endif()
+  set(known threads fds heap runtime goroutines timers tasks)
+  foreach(s IN LISTS LT_EXPECT LT_JUDGE)
+    if(NOT s IN_LIST known)
+      message(FATAL_ERROR "leaklab_twin(${name} ${lang}): unknown signal '${s}' (one of: ${known})")
+    endif()
+  endforeach()
+  set_property(GLOBAL APPEND PROPERTY LEAKLAB_TWINS_${name} ${lang})
+  string(REPLACE ";" " " expect "${LT_EXPECT}")
+  string(REPLACE ";" " " judge "${LT_JUDGE}")
+  set_property(GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_EXPECT "${expect}")
+  set_property(GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_JUDGE "${judge}")
+  set_property(GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_HEAP_LIMIT "${LT_HEAP_LIMIT}")
+  set_property(GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_LOAD "${LT_LOAD}")
+  set_property(GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_WARMUP "${LT_WARMUP}")
+endfunction()
+
+# Builds (or wraps) one twin program; sets ${out} to its path.
+function(_leaklab_twin_program name lang variant tool out)
+  set(dir ${CMAKE_CURRENT_SOURCE_DIR}/${lang})
+  set(bin ${CMAKE_BINARY_DIR}/bin/${name}-${variant}-${lang})
+  set(perms OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
+  if(lang STREQUAL "go")
+    set(gopath ${CMAKE_BINARY_DIR}/gopath)
+    if(NOT EXISTS ${gopath}/src/leaklab)
+      file(MAKE_DIRECTORY ${gopath}/src)
+      file(CREATE_LINK ${PROJECT_SOURCE_DIR}/lib/twin/go ${gopath}/src/leaklab SYMBOLIC)
+    endif()
+    file(GLOB twin_lib ${PROJECT_SOURCE_DIR}/lib/twin/go/twin/*.go)
+    # Offline: GOPATH mode, no proxy, the standard library and Debian's
+    # gorilla only; the build cache is the build tree's own.
+    add_custom_command(OUTPUT ${bin}
+      COMMAND ${CMAKE_COMMAND} -E env GO111MODULE=off GOPROXY=off GOFLAGS=
+              GOPATH=${gopath}:${LEAKLAB_GO_PATH} GOCACHE=${CMAKE_BINARY_DIR}/go-cache
+              ${tool} build -o ${bin} ${dir}/${variant}.go
+      DEPENDS ${dir}/${variant}.go ${twin_lib}
+      COMMENT "Building Go twin ${name}-${variant}-go"
+      VERBATIM)
+    add_custom_target(${name}-${variant}-go ALL DEPENDS ${bin})
+  elseif(lang STREQUAL "node")
+    file(GENERATE OUTPUT ${bin}
+         CONTENT "#!/bin/sh\n# Written by cmake/LeaklabTwin.cmake: the Node.js twin, with Debian's node-ws.\nNODE_PATH=${LEAKLAB_TWIN_NODE_PATH}\${NODE_PATH:+:\$NODE_PATH}\nexport NODE_PATH\nexec ${tool} --expose-gc ${dir}/${variant}.js \"\$@\"\n"
+         FILE_PERMISSIONS ${perms})
+  else()
+    file(GENERATE OUTPUT ${bin}
+         CONTENT "#!/bin/sh\n# Written by cmake/LeaklabTwin.cmake: the Python twin, with python3-websockets.\nexec ${tool} ${dir}/${variant}.py \"\$@\"\n"
+         FILE_PERMISSIONS ${perms})
+  endif()
+  set(${out} ${bin} PARENT_SCOPE)
+endfunction()
+
+# Called by leaklab_case(): builds the case's twins, appends their lines to
+# the manifest text in ${manifest_var}, and registers their tests with the
+# case's own arguments (common: load, behaviour, request, knobs).
+function(_leaklab_case_twins name manifest_var scenario_leak scenario_fixed load)
+  get_property(langs GLOBAL PROPERTY LEAKLAB_TWINS_${name})
+  set(m "${${manifest_var}}")
+  foreach(lang IN LISTS langs)
+    get_property(expect GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_EXPECT)
+    get_property(judge GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_JUDGE)
+    get_property(heap_limit GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_HEAP_LIMIT)
+    get_property(twin_load GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_LOAD)
+    get_property(warmup GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_WARMUP)
+    if(NOT twin_load)
+      set(twin_load ${load})
+    endif()
+    _leaklab_twin_toolchain(${lang} why)
+    set(runtime "${_leaklab_twin_runtime_${lang}}")
+    string(APPEND m "twin.${lang}.runtime=${runtime}\n")
+    string(APPEND m "twin.${lang}.expect=${expect}\n")
+    string(APPEND m "twin.${lang}.judge=${judge}\n")
+    if(heap_limit)
+      string(APPEND m "twin.${lang}.heap_limit=${heap_limit}\n")
+    endif()
+    string(REPLACE " " ";" LT_EXPECT_LIST "${expect}")
+    string(REPLACE " " "," expect_arg "${expect}")
+    string(REPLACE " " "," judge_arg "${judge}")
+    set(twin_args --load ${twin_load} --expect ${expect_arg} --judge ${judge_arg} "--runtime=${runtime}")
+    if(heap_limit)
+      list(APPEND twin_args --heap-limit ${heap_limit})
+    endif()
+    if(warmup)
+      list(APPEND twin_args --warmup ${warmup})
+      string(APPEND m "twin.${lang}.warmup=${warmup}\n")
+    endif()
+    if(NOT twin_load STREQUAL load)
+      string(APPEND m "twin.${lang}.load=${twin_load}\n")
+    endif()
+    foreach(variant IN ITEMS leak fixed)
+      set(test ${name}/${variant}/${lang})
+      if(why)
+        set(prog ${CMAKE_BINARY_DIR}/bin/${name}-${variant}-${lang})
+        add_test(NAME ${test} COMMAND sh -c "echo \"SKIP: $1\"; exit 77" sh "${why}")
+        set_tests_properties(${test} PROPERTIES SKIP_RETURN_CODE 77)
+      else()
+        _leaklab_twin_program(${name} ${lang} ${variant} ${why_tool} prog)
+        add_test(NAME ${test}
+                 COMMAND leaklab-check --program ${prog} --variant ${variant}
+                         ${scenario_${variant}} ${ARGN} ${twin_args} --native)
+      endif()
+      set_tests_properties(${test} PROPERTIES TIMEOUT 60 LABELS "twin;${lang};${variant}")
+      string(APPEND m "twin.${lang}.${variant}=${prog}\n")
+    endforeach()
+    # The check is not vacuous: the leaking twin, judged as a fix on every
+    # exit path, must be refused for the very signal its lesson names.
+    set(test ${name}/leak-as-fixed/${lang})
+    list(GET LT_EXPECT_LIST 0 first)
+    if(why)
+      add_test(NAME ${test} COMMAND sh -c "echo \"SKIP: $1\"; exit 77" sh "${why}")
+      set_tests_properties(${test} PROPERTIES SKIP_RETURN_CODE 77)
+    else()
+      add_test(NAME ${test}
+               COMMAND sh ${PROJECT_SOURCE_DIR}/harness/tests/expect-exit 1 "NOT clean: .*${first}"
+                       $<TARGET_FILE:leaklab-check>
+                       --program ${CMAKE_BINARY_DIR}/bin/${name}-leak-${lang} --variant fixed
+                       ${scenario_fixed} ${ARGN} ${twin_args} --native)
+    endif()
+    set_tests_properties(${test} PROPERTIES TIMEOUT 60 LABELS "twin;${lang};leak")
+    if(why)
+      string(APPEND m "twin.${lang}.skip=${why}\n")
+    endif()
+  endforeach()
+  set(${manifest_var} "${m}" PARENT_SCOPE)
+endfunction()
+
+# The Go twins stay gofmt-clean, as the C files stay clang-format-clean
+# (style/clang-format). gofmt is looked up when the test runs.
+if(NOT TEST style/gofmt)
+  add_test(NAME style/gofmt
+           COMMAND sh -c "command -v gofmt >/dev/null || { echo 'SKIP: gofmt not found (Debian package golang-go)'; exit 77; }; out=$(gofmt -l \"$0/lib/twin/go\" \"$0\"/cases/*/go); [ -z \"$out\" ] || { echo \"not gofmt-clean (gofmt -w them):\"; echo \"$out\"; exit 1; }"
+                   ${PROJECT_SOURCE_DIR})
+  set_tests_properties(style/gofmt PROPERTIES TIMEOUT 60 LABELS "style;twin" SKIP_RETURN_CODE 77)
+endif()

@@ -1,0 +1,218 @@
+// Package twin is the program around a Go twin of a case: what lib/app.c
+// is to the C programs. It parses --host, --port and the case's knobs,
+// serves WebSocket on "/" (gorilla/websocket), net/http/pprof and a
+// Prometheus /metrics on the same port, prints the kit's ready line, and on
+// SIGTERM or SIGINT shuts down: http.Server.Shutdown, a close frame (1001,
+// going away) to every connection still open, the context cancelled, and a
+// wait for every handler the server started. Then it exits 0.
+//
+// A case's leak.go and fixed.go hold only the handler: the lesson is
+// `diff -u leak.go fixed.go`, as it is `diff -u leak.c fixed.c`.
+//
+// Built offline in GOPATH mode (GO111MODULE=off) against Debian's
+// golang-github-gorilla-websocket-dev; cmake/LeaklabTwin.cmake does it.
+package twin
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	_ "net/http/pprof" // the seeds' own tool: /debug/pprof/goroutine?debug=1
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Knob is a case's own integer option (e.g. --heartbeat-ms), as in ll_app_knob.
+type Knob struct {
+	Name  string
+	Value *int
+	Help  string
+}
+
+// Server is what a handler may use: the shutdown context, the wait group
+// of the goroutines the server owns, and the set of open connections.
+type Server struct {
+	// Ctx is cancelled once SIGTERM has stopped new connections.
+	Ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu    sync.Mutex
+	conns map[*websocket.Conn]struct{}
+}
+
+// Track records an open connection. A hijacked connection (every
+// WebSocket) is not the http.Server's any more: Shutdown neither closes it
+// nor waits for it, so the server keeps its own set, to send each one a
+// close frame on SIGTERM. Untrack must follow on the connection's way out,
+// or the set keeps the connection, its buffers and its socket.
+func (s *Server) Track(c *websocket.Conn) {
+	s.mu.Lock()
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
+}
+
+// Untrack forgets a connection the handler is done with.
+func (s *Server) Untrack(c *websocket.Conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// Go runs f on a goroutine the shutdown waits for (a sync.WaitGroup, Go's
+// ll_group): f must return once s.Ctx is done.
+func (s *Server) Go(f func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+}
+
+// closeAll sends every open connection a close frame, 1001 (going away,
+// RFC 6455 section 7.4.1), and closes its socket, so that every handler's
+// read returns.
+func (s *Server) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	msg := websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down")
+	for c := range s.conns {
+		c.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+		c.Close()
+	}
+}
+
+// upgrader answers a broken handshake 400 and closes the connection: the
+// client is not speaking WebSocket, so keeping it alive serves nobody.
+var upgrader = websocket.Upgrader{
+	CheckOrigin: func(r *http.Request) bool { return true },
+	Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
+		w.Header().Set("Connection", "close")
+		w.Header().Set("Sec-WebSocket-Version", "13")
+		http.Error(w, http.StatusText(status), status)
+	},
+}
+
+// count returns the entries of a /proc directory, or -1.
+func count(dir string) int {
+	f, err := os.Open(dir)
+	if err != nil {
+		return -1
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return -1
+	}
+	return len(names) - 1 // not the descriptor reading it
+}
+
+// threads reads the Threads: line of /proc/self/status: the OS threads,
+// which the Go runtime multiplexes goroutines onto.
+func threads() int {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		var n int
+		if _, err := fmt.Sscanf(line, "Threads: %d", &n); err == nil {
+			return n
+		}
+	}
+	return -1
+}
+
+// metrics is the kit's probe in Go: the names lib/src/probe.c serves, plus
+// the goroutine count. The heap is HeapAlloc after a full collection, the
+// bytes reachable now (what is garbage does not count as in use).
+func metrics(w http.ResponseWriter, r *http.Request) {
+	var ms runtime.MemStats
+	// Twice: a sync.Pool keeps its objects through one collection (its
+	// victim cache) and frees them at the next.
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+	fmt.Fprintf(w, "# HELP leaklab_heap_bytes Go heap in use after runtime.GC() (HeapAlloc).\n"+
+		"# TYPE leaklab_heap_bytes gauge\nleaklab_heap_bytes %d\n", ms.HeapAlloc)
+	fmt.Fprintf(w, "# TYPE leaklab_threads gauge\nleaklab_threads %d\n", threads())
+	fmt.Fprintf(w, "# TYPE leaklab_open_fds gauge\nleaklab_open_fds %d\n", count("/proc/self/fd"))
+	fmt.Fprintf(w, "# TYPE leaklab_goroutines gauge\nleaklab_goroutines %d\n", runtime.NumGoroutine())
+}
+
+// Main runs the server around handler and exits. handler owns conn: it
+// must close it (and Untrack it) on every way out. It runs on the
+// goroutine net/http started for the request, counted in the server's
+// wait group.
+func Main(name, summary string, handler func(s *Server, conn *websocket.Conn), knobs ...Knob) {
+	fs := flag.NewFlagSet(name, flag.ExitOnError)
+	host := fs.String("host", "127.0.0.1", "address to listen on")
+	port := fs.Int("port", 0, "port, 0 for any free one")
+	for _, k := range knobs {
+		fs.IntVar(k.Value, k.Name, *k.Value, k.Help)
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: %s [options]\n%s\n\n", name, summary)
+		fs.PrintDefaults()
+		fmt.Fprintf(fs.Output(), "\nPrints \"leaklab: listening on HOST:PORT\" when ready; "+
+			"SIGINT or SIGTERM stops it.\n")
+	}
+	fs.Parse(os.Args[1:])
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	s := &Server{conns: make(map[*websocket.Conn]struct{})}
+	s.Ctx, s.cancel = context.WithCancel(context.Background())
+
+	mux := http.NewServeMux()
+	mux.Handle("/debug/pprof/", http.DefaultServeMux)
+	mux.HandleFunc("/metrics", metrics)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		conn, err := upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return // answered 400 by upgrader.Error
+		}
+		s.wg.Add(1)
+		defer s.wg.Done()
+		handler(s, conn)
+	})
+	ln, err := net.Listen("tcp", net.JoinHostPort(*host, fmt.Sprint(*port)))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: listen: %v\n", name, err)
+		os.Exit(1)
+	}
+	srv := &http.Server{Handler: mux}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	fmt.Printf("leaklab: listening on %s\n", ln.Addr())
+	os.Stdout.Sync()
+
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		fmt.Fprintf(os.Stderr, "%s: serve: %v\n", name, err)
+		os.Exit(1)
+	}
+	// Stop accepting and finish plain HTTP requests; then the hijacked
+	// connections, which Shutdown does not know; then the goroutines.
+	sctx, done := context.WithTimeout(context.Background(), 5*time.Second)
+	defer done()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintf(os.Stderr, "%s: shutdown: %v\n", name, err)
+	}
+	s.closeAll()
+	s.cancel()
+	s.wg.Wait()
+	os.Exit(0)
+}
