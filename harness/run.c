@@ -945,14 +945,19 @@ static int do_shutdown_run(struct ctx *c)
 		      (run->expect & LC_SIG_BIT(LC_LOST)) != 0, run->shut, limit, errors,
 		      run->mc.first_error, run->mode == LC_MEMCHECK ? fds_open : -1,
 		      behaviour_failure, &run->verdict);
-	/* The table's rows: counts while the clients were held, lost bytes at exit. */
+	/*
+	 * The table's rows (and the tour's): threads are those still running
+	 * at exit, as their clients saw it (a client without 1001 is one), the
+	 * signal judged; fds are counted while the clients were held, for
+	 * information; lost bytes are memcheck's at exit.
+	 */
 	for (k = 0; k < LC_NSIGNALS; k++) {
 		struct lc_signal_result *sr = &run->verdict.sig[k];
 		double v[LC_NPOINTS];
 		int p;
 
 		for (p = 0; p < LC_NPOINTS; p++)
-			v[p] = k == LC_THREADS ? (double)run->points[p].threads
+			v[p] = k == LC_THREADS ? (double)run->shut[p].other_close
 			       : k == LC_FDS   ? (double)run->points[p].fds
 			       : k == LC_LOST  ? (double)run->shut[p].lost
 					       : -1;
@@ -961,7 +966,19 @@ static int do_shutdown_run(struct ctx *c)
 		sr->at_n = v[1];
 		sr->at_2n = v[2];
 		sr->per_client = run->load > 0 ? (v[2] - v[0]) / (2.0 * (double)run->load) : 0;
+		sr->per_client_n = run->load > 0 ? (v[1] - v[0]) / (double)run->load : 0;
+		sr->ratio = v[1] > v[0] ? (v[2] - v[0]) / (v[1] - v[0]) : 0;
 		sr->status = LC_ST_NA;
+		if (k == LC_THREADS && run->variant == LC_FIXED)
+			sr->status = v[1] + v[2] > 0 ? LC_ST_GROWS : LC_ST_FLAT;
+		if (k == LC_THREADS && run->variant == LC_LEAK &&
+		    (run->expect & LC_SIG_BIT(LC_THREADS))) {
+			sr->expected = true;
+			sr->status = sr->per_client_n >= LC_MIN_PER_CLIENT_COUNT &&
+					     sr->ratio >= LC_RATIO_MIN && sr->ratio <= LC_RATIO_MAX
+					 ? LC_ST_LEAKS
+					 : LC_ST_MISSING;
+		}
 		if (k == LC_LOST && sr->measured && run->variant == LC_FIXED)
 			sr->status = v[0] + v[1] + v[2] > 0 ? LC_ST_GROWS : LC_ST_FLAT;
 		if (k == LC_LOST && sr->measured && run->variant == LC_LEAK &&
