@@ -29,6 +29,11 @@
  *   broadcast K               while a subscriber that never reads stalls, K
  *                             messages are published, and the publisher and
  *                             another subscriber each get all K in order
+ *   upgrade PATH => STATUS    an upgrade to PATH is answered with HTTP STATUS
+ *                             (101: accepted, and then it echoes)
+ *
+ * Every client but upgrade's connects to lc_client's path, over wss when
+ * lc_client.tls is set (scenario.h).
  */
 #ifndef LEAKLAB_HARNESS_BEHAVIOUR_H
 #define LEAKLAB_HARNESS_BEHAVIOUR_H
@@ -45,15 +50,18 @@ enum lc_behaviour_kind {
 	LC_BH_ISOLATED,
 	LC_BH_CLOSES,
 	LC_BH_AUDIT,
+	LC_BH_UPGRADE,
 	LC_BH_BROADCAST,
 };
 
 struct lc_behaviour {
 	enum lc_behaviour_kind kind;
-	char text[256];	    /* reply, closes: what to send; sessions, audit: the query */
+	char text[256];	    /* reply, closes: what to send; sessions, audit: the query; upgrade: the
+			       path */
 	char expected[256]; /* reply: the start of the answer */
-	long number; /* pings, stays: ms; sessions, isolated: clients; closes: the code; audit,
-			broadcast: messages */
+	/* pings, stays: ms; sessions, isolated: clients; closes: the code; audit,
+	 * broadcast: messages; upgrade: the status */
+	long number;
 };
 
 /*

@@ -23,6 +23,8 @@ void lc_manifest_free(struct lc_manifest *m)
 	ll_free(m->expect);
 	ll_free(m->memcheck_expect);
 	ll_free(m->request);
+	ll_free(m->path);
+	ll_free(m->bad_path);
 	ll_free(m->leak);
 	ll_free(m->fixed);
 	ll_free(m->verify);
@@ -91,6 +93,8 @@ static int parse_line(struct lc_manifest *m, const char *line, size_t len)
 	    {"verify", &m->verify},
 	    {"source", &m->source},
 	    {"exercise", &m->exercise},
+	    {"path", &m->path},
+	    {"bad_path", &m->bad_path},
 	};
 	size_t i;
 

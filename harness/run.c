@@ -458,6 +458,13 @@ static int drive(struct ctx *c, const char *phase, long load)
 	if (run->drive.connect_failed > connect_failed)
 		return run_error(run, LL_ECLOSED, "the scenario could not connect: %s",
 				 run->drive.first_error);
+	/* Every walk of one program should fail as many allocations: say so if not. */
+	if (c->sc.kind == LC_SC_FAULT_WALK && run->drive.walks > 0)
+		progress(c,
+			 "fault walk: %ld walks so far, each failed allocations 1 to %ld of the "
+			 "handshake path in turn, then went through%s\n",
+			 run->drive.walks, run->drive.walk_max,
+			 run->drive.walk_min == run->drive.walk_max ? "" : " (some walks fewer)");
 	return 0;
 }
 
@@ -817,6 +824,9 @@ static const char *unit_of(enum lc_scenario_kind k)
 {
 	return k == LC_SC_BURST || k == LC_SC_SLOW_CONSUMER ? "messages"
 	       : k == LC_SC_BAD_HANDSHAKE		    ? "bad handshakes"
+	       : k == LC_SC_BAD_TOKEN			    ? "bad tokens"
+	       : k == LC_SC_FAULT_WALK			    ? "fault walks"
+	       : k == LC_SC_TLS_BAD			    ? "aborted TLS handshakes"
 							    : "clients";
 }
 
