@@ -1005,11 +1005,11 @@ static int shutdown_round(struct ctx *c, int idx, long n, long *errors, long *fd
 			 sizeof(why)))
 		return run_error(run, LL_ECLOSED, "the scenario could not connect: %s", why);
 	memset(pt, 0, sizeof(*pt));
-	err = settle(c, phase[idx], NULL, pt);
+	err = settle(c, phase[idx], NULL, pt, 0);
 	pt->load = n;
 	pt->heap = -1;
 	pt->lost = -1;
-	add_row(run, phase[idx], pt, -1);
+	add_row(c, phase[idx], pt, -1, -1);
 	progress(c, "stopping (SIGTERM) with %ld clients held...\n", n);
 	t = lc_now_ms();
 	stop_err = stop(c);
