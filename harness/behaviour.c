@@ -24,12 +24,15 @@
 #include <leaklab/ws_frame.h>
 #include <leaklab/ws_handshake.h>
 
+#include "pubsub.h"
+
 #define OP_MS	      3000 /* one operation natively; times slow */
 #define PING_WINDOW   6	   /* intervals the ping check counts over... */
 #define PING_MIN_MS   300  /* ...and at least this long: a 1 ms heartbeat needs it */
 #define MAX_SESSIONS  16
 #define SESSION_TRIES 8
 #define MAX_AUDITED   64
+#define MAX_BROADCAST 10000
 
 /*
  * How the check in progress reaches the program (its path, wss): set by
@@ -159,11 +162,18 @@ int lc_behaviour_parse(const char *line, struct lc_behaviour *out, char *why, si
 			goto bad;
 		return 0;
 	}
+	if (word == 9 && strncmp(line, "broadcast", 9) == 0) {
+		out->kind = LC_BH_BROADCAST;
+		out->number = strtol(rest, &end, 10);
+		if (end == rest || *end || out->number < 1 || out->number > MAX_BROADCAST)
+			goto bad;
+		return 0;
+	}
 bad:
 	snprintf(why, why_size,
 		 "bad behaviour \"%s\" (echo | reply TEXT => EXPECTED | pings MS | "
 		 "sessions QUERY K | isolated K | stays MS | closes TEXT CODE | audit QUERY K | "
-		 "upgrade PATH => STATUS)",
+		 "upgrade PATH => STATUS | broadcast K)",
 		 line);
 	return LL_EINVAL;
 }
@@ -205,6 +215,12 @@ void lc_behaviour_describe(const struct lc_behaviour *b, char *buf, size_t size)
 		break;
 	case LC_BH_UPGRADE:
 		snprintf(buf, size, "upgrade: \"%s\" is answered HTTP %ld", b->text, b->number);
+		break;
+	case LC_BH_BROADCAST:
+		snprintf(buf, size,
+			 "broadcast: %ld messages reach every subscriber that reads, while one "
+			 "that never reads stalls",
+			 b->number);
 		break;
 	}
 }
@@ -782,6 +798,8 @@ int lc_behaviour_run(const struct lc_behaviour *b, const struct lc_client *cl, c
 	case LC_BH_CLOSES: return check_closes(b, host, port, slow, why, why_size);
 	case LC_BH_AUDIT: return check_audit(b, host, port, slow, why, why_size);
 	case LC_BH_UPGRADE: return check_upgrade(b, host, port, slow, why, why_size);
+	case LC_BH_BROADCAST:
+		return lc_pubsub_check(host, port, b->number, OP_MS * slow, why, why_size);
 	}
 	return say(why, why_size, "unknown behaviour");
 }

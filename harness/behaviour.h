@@ -26,6 +26,9 @@
  *                             clean close (RFC 6455 section 7.1.2)
  *   audit QUERY K             K messages, each echoed, raise the count in the
  *                             answer to QUERY ("audited: N") by exactly K
+ *   broadcast K               while a subscriber that never reads stalls, K
+ *                             messages are published, and the publisher and
+ *                             another subscriber each get all K in order
  *   upgrade PATH => STATUS    an upgrade to PATH is answered with HTTP STATUS
  *                             (101: accepted, and then it echoes)
  *
@@ -50,6 +53,7 @@ enum lc_behaviour_kind {
 	LC_BH_CLOSES,
 	LC_BH_AUDIT,
 	LC_BH_UPGRADE,
+	LC_BH_BROADCAST,
 };
 
 struct lc_behaviour {
@@ -57,8 +61,8 @@ struct lc_behaviour {
 	char text[256];	    /* reply, closes: what to send; sessions, audit: the query; upgrade: the
 			       path */
 	char expected[256]; /* reply: the start of the answer */
-	/* pings, stays: ms; sessions, isolated: clients; closes: the code; audit: messages;
-	 * upgrade: the status */
+	/* pings, stays: ms; sessions, isolated: clients; closes: the code; audit,
+	 * broadcast: messages; upgrade: the status */
 	long number;
 };
 

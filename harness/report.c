@@ -214,6 +214,19 @@ void lc_report_table(FILE *out, const struct lc_config *cfg, const struct lc_run
 	}
 	if (run->sanitizer_leaks)
 		fprintf(out, "LeakSanitizer reported leaks at exit (the program's log)\n");
+	if (run->shutdown) {
+		fprintf(out,
+			"shutdown: clients held %ld / %ld / %ld, got 1001 %ld / %ld / %ld, "
+			"exit %ld / %ld / %ld ms after SIGTERM\n",
+			run->shut[0].held, run->shut[1].held, run->shut[2].held,
+			run->shut[0].got_1001, run->shut[1].got_1001, run->shut[2].got_1001,
+			run->shut[0].exit_ms, run->shut[1].exit_ms, run->shut[2].exit_ms);
+		fprintf(out, "(threads: still running at exit, one per client that got no 1001; "
+			     "fds: while the clients were held)\n");
+	}
+	if (run->drive.slow_dropped > 0)
+		fprintf(out, "slow subscribers dropped by the server: %ld (close code %u)\n",
+			run->drive.slow_dropped, run->drive.slow_close_code);
 	if (run->drive.failed > 0)
 		fprintf(out, "warning: %ld client(s) failed: %s\n", run->drive.failed,
 			run->drive.first_error);

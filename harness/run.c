@@ -940,12 +940,12 @@ static int make_logdir(struct ctx *c)
 
 static const char *unit_of(enum lc_scenario_kind k)
 {
-	return k == LC_SC_BURST		  ? "messages"
-	       : k == LC_SC_BAD_HANDSHAKE ? "bad handshakes"
-	       : k == LC_SC_BAD_TOKEN	  ? "bad tokens"
-	       : k == LC_SC_FAULT_WALK	  ? "fault walks"
-	       : k == LC_SC_TLS_BAD	  ? "aborted TLS handshakes"
-					  : "clients";
+	return k == LC_SC_BURST || k == LC_SC_SLOW_CONSUMER ? "messages"
+	       : k == LC_SC_BAD_HANDSHAKE		    ? "bad handshakes"
+	       : k == LC_SC_BAD_TOKEN			    ? "bad tokens"
+	       : k == LC_SC_FAULT_WALK			    ? "fault walks"
+	       : k == LC_SC_TLS_BAD			    ? "aborted TLS handshakes"
+							    : "clients";
 }
 
 /*
@@ -1017,6 +1017,143 @@ static void last_path_sample(struct ctx *c, int round, const struct lc_point *pt
 	ps->heap = c->run->mode == LC_NATIVE ? pt->heap : -1;
 }
 
+/*
+ * One start of the shutdown scenario (shutdown.h): the behaviour check,
+ * n clients held, a sample, SIGTERM, what each client saw, and under
+ * memcheck the lost bytes at exit. The program is gone when it returns.
+ */
+static int shutdown_round(struct ctx *c, int idx, long n, long *errors, long *fds_open)
+{
+	static const char *const phase[LC_NPOINTS] = {"base", "N", "2N"};
+	struct lc_run *run = c->run;
+	struct lc_shut_round *r = &run->shut[idx];
+	struct lc_point *pt = &run->points[idx];
+	struct lc_shut s;
+	char why[256];
+	long t;
+	int err, stop_err;
+
+	if (idx > 0) {
+		/* A fresh start: the previous program was stopped and reaped. */
+		lc_proc_cleanup(&c->proc);
+		c->proc.pid = -1;
+		c->proc.out_fd = -1;
+		c->proc.log_fd = -1;
+		c->proc.exited = false;
+		c->proc.draining = false;
+		progress(c, "starting %s again\n", run->program);
+	}
+	err = start(c);
+	if (!err)
+		err = check_behaviour(c);
+	if (err)
+		return err;
+	progress(c, "holding %ld clients (shutdown)...\n", n);
+	if (lc_shut_hold(&s, c->sc.host, c->sc.port, n, c->lim.stop_ms + c->lim.op_ms, why,
+			 sizeof(why)))
+		return run_error(run, LL_ECLOSED, "the scenario could not connect: %s", why);
+	memset(pt, 0, sizeof(*pt));
+	err = settle(c, phase[idx], NULL, pt, 0);
+	pt->load = n;
+	pt->heap = -1;
+	pt->lost = -1;
+	add_row(c, phase[idx], pt, -1, -1);
+	progress(c, "stopping (SIGTERM) with %ld clients held...\n", n);
+	t = lc_now_ms();
+	stop_err = stop(c);
+	r->exit_ms = lc_now_ms() - t;
+	lc_shut_collect(&s, r);
+	if (err)
+		return describe_death(c, "exited while clients were held");
+	if (stop_err)
+		return stop_err;
+	r->lost = -1;
+	if (run->mode == LC_MEMCHECK) {
+		err = read_memcheck(c);
+		if (err)
+			return err;
+		r->lost = run->mc.definitely + run->mc.indirectly + run->mc.possibly;
+		pt->lost = r->lost;
+		*errors += run->mc.errors;
+		if (run->mc.fds_open > *fds_open)
+			*fds_open = run->mc.fds_open;
+	}
+	return 0;
+}
+
+/* The shutdown scenario: three starts, with 0, N and 2N clients held. */
+static int do_shutdown_run(struct ctx *c)
+{
+	struct lc_run *run = c->run;
+	long limit = LC_SHUTDOWN_EXIT_MS * (run->mode == LC_MEMCHECK ? 5 : 1);
+	const char *behaviour_failure = NULL;
+	long errors = 0, fds_open = 0;
+	size_t i;
+	int k, err;
+
+	run->shutdown = true;
+	for (k = 0; k < LC_NPOINTS; k++) {
+		err = shutdown_round(c, k, k * run->load, &errors, &fds_open);
+		if (err)
+			return err;
+	}
+	for (i = 0; i < run->nbehaviour && !behaviour_failure; i++)
+		if (!run->behaviour[i].ok)
+			behaviour_failure = run->behaviour[i].why;
+	lc_shut_judge(run->variant, run->mode == LC_MEMCHECK,
+		      (run->expect & LC_SIG_BIT(LC_LOST)) != 0, run->shut, limit, errors,
+		      run->mc.first_error, run->mode == LC_MEMCHECK ? fds_open : -1,
+		      behaviour_failure, &run->verdict);
+	/*
+	 * The table's rows (and the tour's): threads are those still running
+	 * at exit, as their clients saw it (a client without 1001 is one), the
+	 * signal judged; fds are counted while the clients were held, for
+	 * information; lost bytes are memcheck's at exit.
+	 */
+	for (k = 0; k < LC_NSIGNALS; k++) {
+		struct lc_signal_result *sr = &run->verdict.sig[k];
+		double v[LC_NPOINTS];
+		int p;
+
+		for (p = 0; p < LC_NPOINTS; p++)
+			v[p] = k == LC_THREADS ? (double)run->shut[p].other_close
+			       : k == LC_FDS   ? (double)run->points[p].fds
+			       : k == LC_LOST  ? (double)run->shut[p].lost
+					       : -1;
+		sr->measured = v[0] >= 0 && v[1] >= 0 && v[2] >= 0;
+		sr->base = v[0];
+		sr->at_n = v[1];
+		sr->at_2n = v[2];
+		sr->per_client = run->load > 0 ? (v[2] - v[0]) / (2.0 * (double)run->load) : 0;
+		sr->per_client_n = run->load > 0 ? (v[1] - v[0]) / (double)run->load : 0;
+		sr->ratio = v[1] > v[0] ? (v[2] - v[0]) / (v[1] - v[0]) : 0;
+		sr->status = LC_ST_NA;
+		if (k == LC_THREADS && run->variant == LC_FIXED)
+			sr->status = v[1] + v[2] > 0 ? LC_ST_GROWS : LC_ST_FLAT;
+		if (k == LC_THREADS && run->variant == LC_LEAK &&
+		    (run->expect & LC_SIG_BIT(LC_THREADS))) {
+			sr->expected = true;
+			sr->status = sr->per_client_n >= LC_MIN_PER_CLIENT_COUNT &&
+					     sr->ratio >= LC_RATIO_MIN && sr->ratio <= LC_RATIO_MAX
+					 ? LC_ST_LEAKS
+					 : LC_ST_MISSING;
+		}
+		if (k == LC_LOST && sr->measured && run->variant == LC_FIXED)
+			sr->status = v[0] + v[1] + v[2] > 0 ? LC_ST_GROWS : LC_ST_FLAT;
+		if (k == LC_LOST && sr->measured && run->variant == LC_LEAK &&
+		    (run->expect & LC_SIG_BIT(LC_LOST))) {
+			sr->expected = true;
+			sr->status = run->verdict.passed ? LC_ST_LEAKS : LC_ST_MISSING;
+		}
+	}
+	/* No GET /metrics is made in this scenario: the program's own view is unknown. */
+	for (k = 0; k < LC_NPOINTS; k++)
+		run->probe_threads[k] = run->probe_fds[k] = -1;
+	run->judged = true;
+	run->exit_code = run->verdict.exit_code;
+	return 0;
+}
+
 static int do_run(struct ctx *c)
 {
 	const struct lc_config *cfg = c->cfg;
@@ -1030,6 +1167,8 @@ static int do_run(struct ctx *c)
 	progress(c, "leaklab-check: %s (%s, %s): starting %s\n",
 		 cfg->case_name ? cfg->case_name : run->program, lc_variant_name(run->variant),
 		 lc_mode_name(run->mode), run->program);
+	if (cfg->scenarios[0] == LC_SC_SHUTDOWN)
+		return do_shutdown_run(c);
 	err = start(c);
 	if (err)
 		return err;
@@ -1067,7 +1206,7 @@ static int do_run(struct ctx *c)
 
 	/* Held clients leave now; a fixed server must still exit cleanly. */
 	run->held_at_end = (long)lc_held_count(&c->held);
-	lc_held_close_all(&c->held);
+	lc_held_release(&c->held, &c->sc, &run->drive);
 	progress(c, "stopping (SIGTERM)...\n");
 	err = stop(c);
 	if (err)

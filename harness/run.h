@@ -15,6 +15,7 @@
 #include "judge.h"
 #include "runtime.h"
 #include "scenario.h"
+#include "shutdown.h"
 
 #define LC_MAX_SCENARIOS  8
 #define LC_MAX_BEHAVIOURS 8
@@ -121,6 +122,9 @@ struct lc_run {
 	bool crashed;	  /* the program died of a signal or exited on its own */
 	int crash_signal; /* the signal, or 0 */
 	long held_at_end; /* connections the client still held before the stop */
+	/* The shutdown scenario: one start per load point (0, N, 2N clients held). */
+	bool shutdown;
+	struct lc_shut_round shut[LC_NPOINTS];
 
 	struct lc_row *rows;
 	size_t nrows, caprows;

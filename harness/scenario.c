@@ -22,6 +22,8 @@
 #include <leaklab/ws_client.h>
 #include <leaklab/ws_conn.h>
 
+#include "pubsub.h"
+
 #define MAX_WORKERS 64
 /* Messages in flight at once in a burst: small enough never to fill a socket buffer. */
 #define BURST_WINDOW 16
@@ -40,6 +42,8 @@ static const char *const scenario_names[] = {
     [LC_SC_FAULT_WALK] = "fault-walk",
     [LC_SC_TLS] = "tls",
     [LC_SC_TLS_BAD] = "tls-bad",
+    [LC_SC_SLOW_CONSUMER] = "slow-consumer",
+    [LC_SC_SHUTDOWN] = "shutdown",
 };
 
 int lc_scenario_parse(const char *name, enum lc_scenario_kind *out)
@@ -68,6 +72,8 @@ int lc_held_init(struct lc_held *h)
 	h->conns = NULL;
 	h->len = 0;
 	h->cap = 0;
+	h->nslow = 0;
+	h->steps = 0;
 	return pthread_mutex_init(&h->lock, NULL) == 0 ? 0 : LL_ENOMEM;
 }
 
@@ -114,7 +120,16 @@ void lc_held_close_all(struct lc_held *h)
 	for (i = 0; i < h->len; i++)
 		ll_ws_conn_destroy(h->conns[i]);
 	h->len = 0;
+	for (i = 0; i < h->nslow; i++)
+		ll_ws_conn_destroy(h->slow[i]);
+	h->nslow = 0;
 	pthread_mutex_unlock(&h->lock);
+}
+
+void lc_held_release(struct lc_held *h, const struct lc_scenario *sc, struct lc_drive_result *res)
+{
+	lc_pubsub_release(h, sc, res);
+	lc_held_close_all(h);
 }
 
 void lc_held_destroy(struct lc_held *h)
@@ -642,15 +657,27 @@ static int client_once(struct drive *d, struct client_err *e)
 	}
 	case LC_SC_TLS: return run_tls(sc, e);
 	case LC_SC_TLS_BAD: return run_tls_bad(sc, e);
+	case LC_SC_SLOW_CONSUMER:
+		return lc_pubsub_step(sc, d->load, d->held, &e->connect, e->text, sizeof(e->text));
+	case LC_SC_SHUTDOWN: break; /* not driven: run.c holds its clients (shutdown.h) */
 	}
 	return fail(e, false, "unknown scenario");
+}
+
+/* The scenarios whose load is messages sent by one client, not clients. */
+static bool one_client(enum lc_scenario_kind k)
+{
+	return k == LC_SC_BURST || k == LC_SC_SLOW_CONSUMER;
 }
 
 static void *worker_main(void *arg)
 {
 	struct drive *d = arg;
-	/* A burst is one client sending every message; the others, one client per unit. */
-	long units = d->sc->kind == LC_SC_BURST ? 1 : d->load;
+	/*
+	 * A burst is one client sending every message, a slow-consumer step one
+	 * publisher; the others, one client per unit.
+	 */
+	long units = one_client(d->sc->kind) ? 1 : d->load;
 
 	for (;;) {
 		struct client_err e = {0};
@@ -679,7 +706,7 @@ int lc_drive(const struct lc_scenario *sc, long load, struct lc_held *held, lc_t
 	pthread_t workers[MAX_WORKERS];
 	pthread_condattr_t attr;
 	struct drive d = {.sc = sc, .held = held, .load = load, .res = res};
-	long units = sc->kind == LC_SC_BURST ? 1 : load;
+	long units = one_client(sc->kind) ? 1 : load;
 	int nworkers = sc->concurrency < 1 ? 1 : sc->concurrency;
 	int started, err = 0;
 

@@ -24,6 +24,8 @@ enum lc_scenario_kind {
 	LC_SC_FAULT_WALK,
 	LC_SC_TLS,
 	LC_SC_TLS_BAD,
+	LC_SC_SLOW_CONSUMER,
+	LC_SC_SHUTDOWN, /* run.c: one start per load point (shutdown.h) */
 };
 
 /*
@@ -50,11 +52,23 @@ struct lc_scenario {
 	int concurrency;     /* clients at once (1 to 64) */
 };
 
-/* Connections kept open until the end of the run (silent-peer, no-close-reply). */
+/* Slow subscribers one run may hold (pubsub.h, LC_SLOW_SUBS). */
+#define LC_MAX_SLOW 4
+
+/*
+ * Connections kept open until the end of the run (silent-peer,
+ * no-close-reply), and the slow-consumer scenario's subscribers that never
+ * read, which are read once at the end to see whether the server dropped
+ * them.
+ */
 struct lc_held {
 	pthread_mutex_t lock;
 	struct ll_ws_conn **conns;
 	size_t len, cap;
+	struct ll_ws_conn *slow[LC_MAX_SLOW];
+	int slow_fd[LC_MAX_SLOW]; /* their sockets, owned by slow[] */
+	size_t nslow;
+	long steps; /* slow-consumer steps so far: each one's messages carry its own tag */
 };
 
 struct lc_drive_result {
@@ -68,6 +82,8 @@ struct lc_drive_result {
 	 * their parser refused, or an echo that differs from what was sent.
 	 */
 	long corrupted;
+	long slow_dropped;	  /* slow subscribers the server had dropped at the end */
+	unsigned slow_close_code; /* the close code the last of them got (1006: none) */
 	char first_error[256];
 };
 
@@ -82,17 +98,25 @@ const char *lc_scenario_name(enum lc_scenario_kind k);
 int lc_held_init(struct lc_held *h);
 /* Drops every held connection (no close frame: the peer just goes away). */
 void lc_held_close_all(struct lc_held *h);
+/*
+ * The end of a run, before SIGTERM: slow subscribers are read to see
+ * whether the server dropped them (pubsub.h: one it never dropped counts
+ * in res as a failed client), then every held connection is dropped.
+ */
+void lc_held_release(struct lc_held *h, const struct lc_scenario *sc, struct lc_drive_result *res);
 void lc_held_destroy(struct lc_held *h);
 size_t lc_held_count(struct lc_held *h);
 
 /*
  * Runs the scenario for load units (connections; messages on one
- * connection for burst; attempts for bad-handshake and bad-token; whole
- * walks, one at a time, for fault-walk), sc->concurrency at a time, calling tick every tick_ms
- * meanwhile (tick may be NULL). Connections that must stay open go into held. Adds to *res (which
- * the caller zeroes). Returns 0; LL_ENOMEM if its lock or condition variable could not be made (no
- * client ran); LL_EIO if a worker thread could not be started (the workers already started finished
- * their clients).
+ * connection for burst; messages broadcast for slow-consumer; attempts for
+ * bad-handshake and bad-token; whole walks, one at a time, for fault-walk),
+ * sc->concurrency at a time, calling tick every tick_ms meanwhile (tick may
+ * be NULL). Connections that must stay open go into held. Adds to *res
+ * (which the caller zeroes). Returns 0; LL_ENOMEM if its lock or condition
+ * variable could not be made (no client ran); LL_EIO if a worker thread
+ * could not be started (the workers already started finished their
+ * clients).
  */
 int lc_drive(const struct lc_scenario *sc, long load, struct lc_held *held, lc_tick_fn tick,
 	     void *tick_arg, int tick_ms, struct lc_drive_result *res);

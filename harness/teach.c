@@ -147,6 +147,44 @@ static void report_crash(FILE *out, const struct lc_run *run)
 			run->log_tail[strlen(run->log_tail) - 1] == '\n' ? "" : "\n");
 }
 
+/*
+ * The shutdown scenario's rows: what the clients held across SIGTERM got,
+ * and how soon the program was gone; counts while clients are held are
+ * expected to grow, so they are not rows here. Returns the rows not ok.
+ */
+static int shutdown_rows(FILE *out, const struct lc_run *run)
+{
+	const struct lc_shut_round *r = run->shut;
+	long limit = LC_SHUTDOWN_EXIT_MS * (run->mode == LC_MEMCHECK ? 5 : 1);
+	char measured[96], lim[32];
+	bool ok;
+	int bad = 0;
+
+	snprintf(measured, sizeof(measured), "%ld of %ld, %ld of %ld", r[LC_P_N].got_1001,
+		 r[LC_P_N].held, r[LC_P_2N].got_1001, r[LC_P_2N].held);
+	ok = r[LC_P_N].other_close == 0 && r[LC_P_2N].other_close == 0;
+	fprintf(out, ROW, "got 1001", measured, "every client", ok ? "ok" : "NO");
+	if (!ok) {
+		bad++;
+		fprintf(out,
+			"              clients whose connection ended without a close frame "
+			"(%u): the program exited with their threads still running, or cut "
+			"them off without the close handshake\n",
+			r[LC_P_2N].first_code ? r[LC_P_2N].first_code : r[LC_P_N].first_code);
+	}
+	snprintf(measured, sizeof(measured), "%ld / %ld / %ld ms", r[0].exit_ms, r[1].exit_ms,
+		 r[2].exit_ms);
+	snprintf(lim, sizeof(lim), "<= %ld ms", limit);
+	ok = r[0].exit_ms <= limit && r[1].exit_ms <= limit && r[2].exit_ms <= limit;
+	fprintf(out, ROW, "exit time", measured, lim, ok ? "ok" : "NO");
+	if (!ok) {
+		bad++;
+		fprintf(out, "              SIGTERM to exit, with 0, N and 2N clients held: "
+			     "something waits past the close deadline\n");
+	}
+	return bad;
+}
+
 int lc_teach_exit_code(const struct lc_run *run)
 {
 	if (run->judged)
@@ -198,7 +236,9 @@ void lc_teach_report(FILE *out, const struct lc_config *cfg, const struct lc_run
 			fprintf(out, "  logs kept in %s\n", shown(run->tmpdir));
 		return;
 	}
-	for (s = LC_THREADS; s <= LC_HEAP; s++) {
+	if (run->shutdown)
+		bad += shutdown_rows(out, run);
+	for (s = LC_THREADS; s <= LC_HEAP && !run->shutdown; s++) {
 		const struct lc_signal_result *r = &run->verdict.sig[s];
 		bool ok = r->status == LC_ST_FLAT;
 
