@@ -8,6 +8,10 @@
 #                BEHAVIOUR "echo" ["reply TEXT => EXPECTED" ...]
 #                VERIFY connect-drop connect-close burst bad-handshake
 #                [REQUEST "text of the request scenario"]
+#                [PATH "/?id=alice&token=..."] [BAD_PATH "/?id=alice&token=00"]
+#                [FAULT_WALK LOAD_N]
+#                [SETTLE_MS 500]  (counts must hold still this long, at least:
+#                                  for a fix whose own deadlines are longer)
 #                [SUMMARY "one line for listings"]
 #                [PROGRAM_ARGS --knob 50 ...])
 #
@@ -36,6 +40,15 @@
 # and the course's ./leaklab verify, drive every one of them in turn, so
 # a fix of one path only is caught.
 #
+# PATH is the upgrade's path and query for every client (a valid token,
+# say); BAD_PATH the bad-token scenario's, which must be answered 401.
+# FAULT_WALK N adds NN-slug/leak|fixed/faults/native|memcheck (labels
+# case;NN;...;faults): the fault-walk scenario, N walks a step, each
+# failing the program's 1st, 2nd, ... allocation of the handshake path in
+# turn until one goes through; the program gets --fault-injection 1. The
+# leak must grow with the walks (heap, and lost under memcheck); the fix
+# must stay flat with nothing lost for every allocation that failed.
+#
 # The course: NN-slug-exercise (not built by default) compiles the
 # student's file exactly as leak.c and fixed.c are compiled, with
 # -Werror. Its source, BUILD/exercises/NN-slug.c, is a one-line wrapper
@@ -56,7 +69,7 @@ function(_leaklab_case_check_signals what)
 endfunction()
 
 function(leaklab_case)
-  cmake_parse_arguments(LC "" "NAME;SCENARIO;LOAD;REQUEST;SUMMARY"
+  cmake_parse_arguments(LC "" "NAME;SCENARIO;LOAD;REQUEST;SUMMARY;SETTLE_MS;PATH;BAD_PATH;FAULT_WALK"
                         "EXPECT;MEMCHECK_EXPECT;PROGRAM_ARGS;BEHAVIOUR;VERIFY" ${ARGN})
   if(LC_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "leaklab_case: unexpected arguments: ${LC_UNPARSED_ARGUMENTS}")
@@ -66,7 +79,8 @@ function(leaklab_case)
   endif()
   set(num ${CMAKE_MATCH_1})
   set(scenarios
-      connect-close connect-drop silent-peer no-close-reply burst bad-handshake request)
+      connect-close connect-drop silent-peer no-close-reply burst bad-handshake request
+      bad-token fault-walk tls tls-bad)
   if(NOT LC_SCENARIO IN_LIST scenarios)
     message(FATAL_ERROR "leaklab_case(${LC_NAME}): SCENARIO must be one of ${scenarios}")
   endif()
@@ -95,7 +109,10 @@ function(leaklab_case)
   if(LC_SCENARIO STREQUAL "request" AND NOT DEFINED LC_REQUEST)
     message(FATAL_ERROR "leaklab_case(${LC_NAME}): the request scenario needs REQUEST")
   endif()
-  foreach(text IN ITEMS "${LC_REQUEST}" "${LC_SUMMARY}" ${LC_BEHAVIOUR})
+  if(DEFINED LC_FAULT_WALK AND NOT LC_FAULT_WALK MATCHES "^[1-9][0-9]*$")
+    message(FATAL_ERROR "leaklab_case(${LC_NAME}): FAULT_WALK is the walks per step, a positive number")
+  endif()
+  foreach(text IN ITEMS "${LC_REQUEST}" "${LC_SUMMARY}" "${LC_PATH}" "${LC_BAD_PATH}" ${LC_BEHAVIOUR})
     if(text MATCHES "[\r\n]")
       message(FATAL_ERROR "leaklab_case(${LC_NAME}): REQUEST, SUMMARY and BEHAVIOUR are one line each")
     endif()
@@ -128,10 +145,22 @@ function(leaklab_case)
   endif()
   string(APPEND m "scenario=${LC_SCENARIO}\n")
   string(APPEND m "load=${LC_LOAD}\n")
+  if(DEFINED LC_SETTLE_MS)
+    if(NOT LC_SETTLE_MS MATCHES "^[1-9][0-9]*$")
+      message(FATAL_ERROR "leaklab_case(${LC_NAME}): SETTLE_MS must be a positive number")
+    endif()
+    string(APPEND m "settle_ms=${LC_SETTLE_MS}\n")
+  endif()
   string(APPEND m "expect=${expect_words}\n")
   string(APPEND m "memcheck_expect=${mexpect_words}\n")
   if(DEFINED LC_REQUEST)
     string(APPEND m "request=${LC_REQUEST}\n")
+  endif()
+  if(DEFINED LC_PATH)
+    string(APPEND m "path=${LC_PATH}\n")
+  endif()
+  if(DEFINED LC_BAD_PATH)
+    string(APPEND m "bad_path=${LC_BAD_PATH}\n")
   endif()
   foreach(arg IN LISTS LC_PROGRAM_ARGS)
     string(APPEND m "program_arg=${arg}\n")
@@ -168,6 +197,9 @@ function(leaklab_case)
   # Both variants must pass the behaviour check; the fixed one is driven
   # through every exit path of VERIFY, as ./leaklab verify drives a fix.
   set(common --load ${LC_LOAD})
+  if(DEFINED LC_SETTLE_MS)
+    list(APPEND common --settle-ms ${LC_SETTLE_MS})
+  endif()
   foreach(b IN LISTS LC_BEHAVIOUR)
     list(APPEND common "--behaviour=${b}")
   endforeach()
@@ -176,6 +208,12 @@ function(leaklab_case)
   set(scenario_fixed --scenario ${verify_arg})
   if(DEFINED LC_REQUEST)
     list(APPEND common --request "${LC_REQUEST}")
+  endif()
+  if(DEFINED LC_PATH)
+    list(APPEND common "--path=${LC_PATH}")
+  endif()
+  if(DEFINED LC_BAD_PATH)
+    list(APPEND common "--bad-path=${LC_BAD_PATH}")
   endif()
   foreach(arg IN LISTS LC_PROGRAM_ARGS)
     list(APPEND common "--program-arg=${arg}")
@@ -197,6 +235,38 @@ function(leaklab_case)
                            TIMEOUT 120 LABELS "case;${num};${variant};valgrind")
     endif()
   endforeach()
+
+  # The fault walk: every allocation of the handshake path fails once, in
+  # one process per check (walks in turn, one connection at a time).
+  if(DEFINED LC_FAULT_WALK)
+    set(faults --load ${LC_FAULT_WALK} --warmup 1 --scenario fault-walk
+               --program-arg=--fault-injection --program-arg=1)
+    foreach(b IN LISTS LC_BEHAVIOUR)
+      list(APPEND faults "--behaviour=${b}")
+    endforeach()
+    foreach(arg IN LISTS LC_PROGRAM_ARGS)
+      list(APPEND faults "--program-arg=${arg}")
+    endforeach()
+    if(DEFINED LC_PATH)
+      list(APPEND faults "--path=${LC_PATH}")
+    endif()
+    if(DEFINED LC_SETTLE_MS)
+      list(APPEND faults --settle-ms ${LC_SETTLE_MS})
+    endif()
+    foreach(variant IN ITEMS leak fixed)
+      set(prog --program $<TARGET_FILE:${LC_NAME}-${variant}> --variant ${variant})
+      add_test(NAME ${LC_NAME}/${variant}/faults/native
+               COMMAND leaklab-check ${prog} ${faults} --expect heap --native)
+      set_tests_properties(${LC_NAME}/${variant}/faults/native PROPERTIES
+                           TIMEOUT 60 LABELS "case;${num};${variant};faults;quick")
+      if(LEAKLAB_VALGRIND_TESTS)
+        add_test(NAME ${LC_NAME}/${variant}/faults/memcheck
+                 COMMAND leaklab-check ${prog} ${faults} --expect heap,lost --memcheck)
+        set_tests_properties(${LC_NAME}/${variant}/faults/memcheck PROPERTIES
+                             TIMEOUT 120 LABELS "case;${num};${variant};faults;valgrind")
+      endif()
+    endforeach()
+  endif()
 
   # The course's self-check of this case (harness/tests/course/selfcheck.sh):
   # the start file fails verify, fixed.c passes, every wrong fix fails.

@@ -7,6 +7,7 @@
  * the time of every ping frame that arrives.
  */
 #include "behaviour.h"
+#include "scenario.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -92,6 +93,19 @@ int lc_behaviour_parse(const char *line, struct lc_behaviour *out, char *why, si
 			goto bad;
 		return 0;
 	}
+	if (word == 7 && strncmp(line, "upgrade", 7) == 0) {
+		const char *arrow = strstr(rest, "=>");
+
+		if (!arrow || arrow == rest)
+			goto bad;
+		out->kind = LC_BH_UPGRADE;
+		trimmed(out->text, sizeof(out->text), rest, (size_t)(arrow - rest));
+		out->number = strtol(arrow + 2, &end, 10);
+		if (out->text[0] != '/' || strchr(out->text, ' ') || *end || out->number < 101 ||
+		    out->number > 599)
+			goto bad;
+		return 0;
+	}
 	if (word == 5 && strncmp(line, "pings", 5) == 0) {
 		out->kind = LC_BH_PINGS;
 		out->number = strtol(rest, &end, 10);
@@ -140,7 +154,8 @@ int lc_behaviour_parse(const char *line, struct lc_behaviour *out, char *why, si
 bad:
 	snprintf(why, why_size,
 		 "bad behaviour \"%s\" (echo | reply TEXT => EXPECTED | pings MS | "
-		 "sessions QUERY K | isolated K | stays MS | closes TEXT CODE | audit QUERY K)",
+		 "sessions QUERY K | isolated K | stays MS | closes TEXT CODE | audit QUERY K | "
+		 "upgrade PATH => STATUS)",
 		 line);
 	return LL_EINVAL;
 }
@@ -180,6 +195,9 @@ void lc_behaviour_describe(const struct lc_behaviour *b, char *buf, size_t size)
 		snprintf(buf, size, "audit: %ld echoed messages raise \"%s\" by %ld", b->number,
 			 b->text, b->number);
 		break;
+	case LC_BH_UPGRADE:
+		snprintf(buf, size, "upgrade: \"%s\" is answered HTTP %ld", b->text, b->number);
+		break;
 	}
 }
 
@@ -187,6 +205,8 @@ static int connect_ws(const char *host, unsigned port, int slow, struct ll_ws_co
 		      size_t size)
 {
 	struct ll_ws_client_opts opts = {
+	    .path = lc_client.path,
+	    .tls = lc_client.tls,
 	    .timeout_ms = OP_MS * slow,
 	    .conn = {.close_timeout_ms = OP_MS * slow, .write_timeout_ms = OP_MS * slow},
 	};
@@ -546,13 +566,55 @@ static int check_audit(const struct lc_behaviour *b, const char *host, unsigned 
 	return rc;
 }
 
+/*
+ * An upgrade to b->text must be answered b->number: a refusal (401 for a
+ * bad token) or 101, after which the connection must echo.
+ */
+static int check_upgrade(const struct lc_behaviour *b, const char *host, unsigned port, int slow,
+			 char *why, size_t size)
+{
+	struct ll_ws_client_opts opts = {
+	    .path = b->text,
+	    .tls = lc_client.tls,
+	    .timeout_ms = OP_MS * slow,
+	    .conn = {.close_timeout_ms = OP_MS * slow, .write_timeout_ms = OP_MS * slow},
+	};
+	struct ll_ws_msg msg = {0};
+	struct ll_ws_conn *c;
+	int status = 0, err, rc;
+
+	err = ll_ws_client_connect(&c, host, port, &opts, &status);
+	if (err == LL_EPROTO && status)
+		return status == b->number ? 0
+					   : say(why, size,
+						 "an upgrade to \"%s\" was answered HTTP "
+						 "%d, expected %ld",
+						 b->text, status, b->number);
+	if (err) {
+		say(why, size, "could not connect to %s:%u: %s", host, port, ll_strerror(err));
+		return LL_EIO;
+	}
+	if (b->number != 101) {
+		ll_ws_conn_destroy(c);
+		return say(why, size, "an upgrade to \"%s\" was accepted (101), expected HTTP %ld",
+			   b->text, b->number);
+	}
+	rc = ask(c, "leaklab behaviour check: upgrade", slow, &msg, why, size);
+	ll_ws_msg_free(&msg);
+	if (rc == 0)
+		ll_ws_conn_close(c, LL_WS_CLOSE_NORMAL, NULL);
+	ll_ws_conn_destroy(c);
+	return rc;
+}
+
 /* The opening handshake by hand; any bytes read past it are left in buf. */
 static int raw_handshake(struct ll_transport *t, const char *host, unsigned port, int slow,
 			 uint8_t *buf, size_t cap, size_t *len, size_t *head, char *why,
 			 size_t size)
 {
 	char key[25], req[512];
-	int n = ll_ws_client_request(host, port, "/", key, req, sizeof(req));
+	int n = ll_ws_client_request(host, port, lc_client.path ? lc_client.path : "/", key, req,
+				     sizeof(req));
 	int err, status = 0;
 
 	if (n < 0)
@@ -693,6 +755,7 @@ int lc_behaviour_run(const struct lc_behaviour *b, const char *host, unsigned po
 	case LC_BH_ISOLATED: return check_isolated(b, host, port, slow, why, why_size);
 	case LC_BH_CLOSES: return check_closes(b, host, port, slow, why, why_size);
 	case LC_BH_AUDIT: return check_audit(b, host, port, slow, why, why_size);
+	case LC_BH_UPGRADE: return check_upgrade(b, host, port, slow, why, why_size);
 	}
 	return say(why, why_size, "unknown behaviour");
 }

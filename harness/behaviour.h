@@ -26,6 +26,11 @@
  *                             clean close (RFC 6455 section 7.1.2)
  *   audit QUERY K             K messages, each echoed, raise the count in the
  *                             answer to QUERY ("audited: N") by exactly K
+ *   upgrade PATH => STATUS    an upgrade to PATH is answered with HTTP STATUS
+ *                             (101: accepted, and then it echoes)
+ *
+ * Every client but upgrade's connects to lc_client's path, over wss when
+ * lc_client.tls is set (scenario.h).
  */
 #ifndef LEAKLAB_HARNESS_BEHAVIOUR_H
 #define LEAKLAB_HARNESS_BEHAVIOUR_H
@@ -42,14 +47,17 @@ enum lc_behaviour_kind {
 	LC_BH_ISOLATED,
 	LC_BH_CLOSES,
 	LC_BH_AUDIT,
+	LC_BH_UPGRADE,
 };
 
 struct lc_behaviour {
 	enum lc_behaviour_kind kind;
-	char text[256];	    /* reply, closes: what to send; sessions, audit: the query */
+	char text[256];	    /* reply, closes: what to send; sessions, audit: the query; upgrade: the
+			       path */
 	char expected[256]; /* reply: the start of the answer */
-	long number; /* pings, stays: ms; sessions, isolated: clients; closes: the code; audit:
-			messages */
+	/* pings, stays: ms; sessions, isolated: clients; closes: the code; audit: messages;
+	 * upgrade: the status */
+	long number;
 };
 
 /*

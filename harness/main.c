@@ -22,6 +22,7 @@
 
 #include <leaklab/alloc.h>
 #include <leaklab/error.h>
+#include <leaklab/transport.h>
 
 #include "judge.h"
 #include "manifest.h"
@@ -69,11 +70,14 @@ static void usage(FILE *f)
 		"  --program PATH       the server to check\n"
 		"  --variant leak|fixed\n"
 		"  --scenario NAME      connect-close, connect-drop, silent-peer, no-close-reply,\n"
-		"                       burst, bad-handshake, request\n"
+		"                       burst, bad-handshake, request, bad-token, fault-walk,\n"
+		"                       tls, tls-bad\n"
 		"  --load N             clients per step (messages for burst)\n"
 		"  --expect SIGNALS     what the leak shows: threads,fds,heap,lost\n"
 		"  --memcheck-expect SIGNALS  the same under memcheck (default: --expect)\n"
 		"  --request TEXT       the message of the request scenario\n"
+		"  --path PATH          the upgrade's path and query for every client (\"/\")\n"
+		"  --bad-path PATH      bad-token's upgrade, which must get 401 (\"/?token=bad\")\n"
 		"  --program-arg ARG    an argument for the program (repeatable)\n"
 		"  --native             run natively (the default)\n"
 		"  --memcheck           run under Valgrind memcheck (with --native: both)\n"
@@ -110,6 +114,8 @@ enum {
 	OPT_EXPECT,
 	OPT_MEMCHECK_EXPECT,
 	OPT_REQUEST,
+	OPT_PATH,
+	OPT_BAD_PATH,
 	OPT_PROGRAM_ARG,
 	OPT_NATIVE,
 	OPT_MEMCHECK,
@@ -146,6 +152,8 @@ static const struct option long_opts[] = {
     {"expect", required_argument, NULL, OPT_EXPECT},
     {"memcheck-expect", required_argument, NULL, OPT_MEMCHECK_EXPECT},
     {"request", required_argument, NULL, OPT_REQUEST},
+    {"path", required_argument, NULL, OPT_PATH},
+    {"bad-path", required_argument, NULL, OPT_BAD_PATH},
     {"program-arg", required_argument, NULL, OPT_PROGRAM_ARG},
     {"native", no_argument, NULL, OPT_NATIVE},
     {"memcheck", no_argument, NULL, OPT_MEMCHECK},
@@ -182,6 +190,7 @@ struct cli {
 	size_t nbehaviours;
 	const char *case_name, *manifest, *program, *variant, *scenario, *load, *expect;
 	const char *memcheck_expect, *request, *warmup, *settle, *concurrency;
+	const char *path, *bad_path;
 	const char *twin, *runtime, *judge, *heap_limit;
 	const char *args[MAX_PROGRAM_ARGS];
 	size_t nargs;
@@ -292,6 +301,13 @@ static int configure(const struct cli *cli, const struct lc_manifest *m, struct 
 	size_t i;
 
 	cfg->request = cli->request ? cli->request : m->request;
+	/* Every client's upgrade, the same in every run: scenario.h's lc_client. */
+	lc_client.path = cli->path ? cli->path : m->path;
+	lc_client.bad_path = cli->bad_path ? cli->bad_path : m->bad_path;
+	if (lc_client.path && lc_client.path[0] != '/')
+		return bad("--path must start with /, not \"%s\"", lc_client.path);
+	if (lc_client.bad_path && lc_client.bad_path[0] != '/')
+		return bad("--bad-path must start with /, not \"%s\"", lc_client.bad_path);
 	cfg->summary = m->summary;
 	if (cli->nargs > 0 || !m->name) {
 		cfg->program_args = cli->args;
@@ -398,9 +414,11 @@ static int configure(const struct cli *cli, const struct lc_manifest *m, struct 
 			return bad("bad --warmup \"%s\"", cli->warmup);
 		cfg->warmup = v;
 	}
-	if (cli->settle) {
-		if (!parse_long(cli->settle, 1, 60000, &v))
-			return bad("bad --settle-ms \"%s\"", cli->settle);
+	if (cli->settle || m->settle_ms) {
+		const char *settle = cli->settle ? cli->settle : m->settle_ms;
+
+		if (!parse_long(settle, 1, 60000, &v))
+			return bad("bad --settle-ms \"%s\"", settle);
 		cfg->settle_ms = (int)v;
 	}
 	cfg->concurrency = DEFAULT_CONCURRENCY;
@@ -432,6 +450,8 @@ static int parse_cli(int argc, char **argv, struct cli *cli, struct lc_config *c
 		case OPT_EXPECT: cli->expect = optarg; break;
 		case OPT_MEMCHECK_EXPECT: cli->memcheck_expect = optarg; break;
 		case OPT_REQUEST: cli->request = optarg; break;
+		case OPT_PATH: cli->path = optarg; break;
+		case OPT_BAD_PATH: cli->bad_path = optarg; break;
 		case OPT_PROGRAM_ARG:
 			if (cli->nargs == MAX_PROGRAM_ARGS)
 				return bad("too many --program-arg");
@@ -876,6 +896,15 @@ int main(int argc, char **argv)
 	rc = configure(&cli, &m, &cfg);
 	if (rc)
 		goto out_free_manifest;
+	/* A program that serves wss (--tls) is reached over wss by every client. */
+	for (i = 0; i < cfg.nprogram_args; i++) {
+		if (strcmp(cfg.program_args[i], "--tls") == 0 && !lc_client.tls &&
+		    ll_tls_client_ctx_create(&lc_client.tls, NULL) != 0) {
+			fprintf(stderr, "leaklab-check: cannot make a TLS client context\n");
+			rc = 2;
+			goto out_free_manifest;
+		}
+	}
 
 	for (v = LC_LEAK; v <= LC_FIXED; v++) {
 		if (!cfg.variants[v])
@@ -915,6 +944,8 @@ int main(int argc, char **argv)
 		lc_run_free(&runs[i]);
 	rc = worst;
 out_free_manifest:
+	ll_tls_ctx_destroy(lc_client.tls);
+	lc_client.tls = NULL;
 	lc_manifest_free(&m);
 	return rc;
 }

@@ -19,9 +19,12 @@ void lc_manifest_free(struct lc_manifest *m)
 	ll_free(m->summary);
 	ll_free(m->scenario);
 	ll_free(m->load);
+	ll_free(m->settle_ms);
 	ll_free(m->expect);
 	ll_free(m->memcheck_expect);
 	ll_free(m->request);
+	ll_free(m->path);
+	ll_free(m->bad_path);
 	ll_free(m->leak);
 	ll_free(m->fixed);
 	ll_free(m->verify);
@@ -77,12 +80,21 @@ static int parse_line(struct lc_manifest *m, const char *line, size_t len)
 		const char *key;
 		char **slot;
 	} keys[] = {
-	    {"name", &m->name},		{"summary", &m->summary},
-	    {"scenario", &m->scenario}, {"load", &m->load},
-	    {"expect", &m->expect},	{"memcheck_expect", &m->memcheck_expect},
-	    {"request", &m->request},	{"leak", &m->leak},
-	    {"fixed", &m->fixed},	{"verify", &m->verify},
-	    {"source", &m->source},	{"exercise", &m->exercise},
+	    {"name", &m->name},
+	    {"summary", &m->summary},
+	    {"scenario", &m->scenario},
+	    {"load", &m->load},
+	    {"settle_ms", &m->settle_ms},
+	    {"expect", &m->expect},
+	    {"memcheck_expect", &m->memcheck_expect},
+	    {"request", &m->request},
+	    {"leak", &m->leak},
+	    {"fixed", &m->fixed},
+	    {"verify", &m->verify},
+	    {"source", &m->source},
+	    {"exercise", &m->exercise},
+	    {"path", &m->path},
+	    {"bad_path", &m->bad_path},
 	};
 	size_t i;
 

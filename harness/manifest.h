@@ -7,9 +7,12 @@
  *   summary=handler returns on EOF without closing the socket
  *   scenario=connect-drop
  *   load=20
+ *   settle_ms=500            (optional: the case's deadlines need longer)
  *   expect=fds heap
  *   memcheck_expect=fds heap lost
  *   request=...              (optional)
+ *   path=/?id=...            (optional: every client's upgrade)
+ *   bad_path=/?token=...     (optional: bad-token's upgrade)
  *   program_arg=--knob       (repeated, in order)
  *   behaviour=echo           (repeated: the case's behaviour checks)
  *   verify=connect-drop connect-close burst bad-handshake
@@ -27,6 +30,8 @@
 
 struct lc_manifest {
 	char *name, *summary, *scenario, *load, *expect, *memcheck_expect, *request;
+	char *path, *bad_path;
+	char *settle_ms; /* how long counts must hold still, at least; or NULL */
 	char *leak, *fixed;
 	char *verify;	/* the exit paths a fix must be clean on, space-separated */
 	char *source;	/* the case's folder */

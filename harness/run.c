@@ -153,6 +153,16 @@ static bool same_counts(const struct lc_point *a, const struct lc_point *b)
 }
 
 /*
+ * How long counts must hold still: the mode's window, or longer where the
+ * case says its own deadlines need it (SETTLE_MS: a fixed server that
+ * reaps a silent peer after 300 ms must be given the time to do so).
+ */
+static int settle_window(const struct ctx *c)
+{
+	return c->cfg->settle_ms > c->lim.window_ms ? c->cfg->settle_ms : c->lim.window_ms;
+}
+
+/*
  * Polls threads and fds until they equal target (if not NULL) or hold
  * still for the window; gives up after settle_max_ms. pt gets the last
  * sample and how the settling went.
@@ -160,7 +170,7 @@ static bool same_counts(const struct lc_point *a, const struct lc_point *b)
 static int settle(struct ctx *c, const char *phase, const struct lc_point *target,
 		  struct lc_point *pt)
 {
-	int window = c->cfg->settle_ms > 0 ? c->cfg->settle_ms : c->lim.window_ms;
+	int window = settle_window(c);
 	long start = lc_now_ms(), changed;
 	long nap = 1;
 	struct lc_point prev;
@@ -274,7 +284,7 @@ static void memcheck_heap(struct ctx *c, struct lc_point *pt)
 static void sample_runtime(struct ctx *c, int idx, struct lc_point *pt)
 {
 	const struct lc_run *run = c->run;
-	int window = c->cfg->settle_ms > 0 ? c->cfg->settle_ms : c->lim.window_ms;
+	int window = settle_window(c);
 	int err;
 
 	pt->runtime = -1;
@@ -448,6 +458,13 @@ static int drive(struct ctx *c, const char *phase, long load)
 	if (run->drive.connect_failed > connect_failed)
 		return run_error(run, LL_ECLOSED, "the scenario could not connect: %s",
 				 run->drive.first_error);
+	/* Every walk of one program should fail as many allocations: say so if not. */
+	if (c->sc.kind == LC_SC_FAULT_WALK && run->drive.walks > 0)
+		progress(c,
+			 "fault walk: %ld walks so far, each failed allocations 1 to %ld of the "
+			 "handshake path in turn, then went through%s\n",
+			 run->drive.walks, run->drive.walk_max,
+			 run->drive.walk_min == run->drive.walk_max ? "" : " (some walks fewer)");
 	return 0;
 }
 
@@ -807,6 +824,9 @@ static const char *unit_of(enum lc_scenario_kind k)
 {
 	return k == LC_SC_BURST		  ? "messages"
 	       : k == LC_SC_BAD_HANDSHAKE ? "bad handshakes"
+	       : k == LC_SC_BAD_TOKEN	  ? "bad tokens"
+	       : k == LC_SC_FAULT_WALK	  ? "fault walks"
+	       : k == LC_SC_TLS_BAD	  ? "aborted TLS handshakes"
 					  : "clients";
 }
 

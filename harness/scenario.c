@@ -36,7 +36,13 @@ static const char *const scenario_names[] = {
     [LC_SC_BURST] = "burst",
     [LC_SC_BAD_HANDSHAKE] = "bad-handshake",
     [LC_SC_REQUEST] = "request",
+    [LC_SC_BAD_TOKEN] = "bad-token",
+    [LC_SC_FAULT_WALK] = "fault-walk",
+    [LC_SC_TLS] = "tls",
+    [LC_SC_TLS_BAD] = "tls-bad",
 };
+
+struct lc_client lc_client;
 
 int lc_scenario_parse(const char *name, enum lc_scenario_kind *out)
 {
@@ -141,10 +147,36 @@ __attribute__((format(printf, 3, 4))) static int fail(struct client_err *e, bool
 	return -1;
 }
 
+/*
+ * Connects to path (NULL: lc_client's) over ws or, with lc_client.tls, wss.
+ * *status gets the HTTP status of a refused upgrade (0 otherwise). Returns
+ * 0, or the client's error (a refusal is LL_EPROTO).
+ */
+static int ws_dial(const struct lc_scenario *sc, const char *path, struct ll_ws_conn **out,
+		   int *status)
+{
+	struct ll_ws_client_opts opts = {
+	    .path = path	     ? path
+		    : lc_client.path ? lc_client.path
+				     : "/",
+	    .tls = lc_client.tls,
+	    .timeout_ms = sc->timeout_ms,
+	    .conn =
+		{
+		    .close_timeout_ms = sc->timeout_ms,
+		    .write_timeout_ms = sc->timeout_ms,
+		},
+	};
+
+	*status = 0;
+	return ll_ws_client_connect(out, sc->host, sc->port, &opts, status);
+}
+
 static int ws_connect(const struct lc_scenario *sc, struct ll_ws_conn **out, struct client_err *e)
 {
 	struct ll_ws_client_opts opts = {
-	    .path = "/",
+	    .path = lc_client.path ? lc_client.path : "/",
+	    .tls = lc_client.tls,
 	    .timeout_ms = sc->timeout_ms,
 	    .conn =
 		{
@@ -411,6 +443,140 @@ out_destroy:
 	return rc;
 }
 
+/*
+ * An otherwise valid upgrade whose token is wrong (lc_client.bad_path):
+ * the server must refuse it with 401 before it answers 101.
+ */
+static int run_bad_token(const struct lc_scenario *sc, struct client_err *e)
+{
+	struct ll_ws_conn *c;
+	int status, err;
+
+	err = ws_dial(sc, lc_client.bad_path ? lc_client.bad_path : "/?token=bad", &c, &status);
+	if (err == 0) {
+		ll_ws_conn_destroy(c);
+		return fail(e, false, "the server accepted a bad token (101, expected 401)");
+	}
+	if (err == LL_EPROTO && status == 401)
+		return 0;
+	if (err == LL_EPROTO && status)
+		return fail(e, false, "a bad token was answered HTTP %d, expected 401", status);
+	return fail(e, true, "connect to %s:%u: %s", sc->host, sc->port, ll_strerror(err));
+}
+
+/*
+ * One step of a fault walk: the upgrade with "fail-alloc=n" added to the
+ * query, so that the program's nth allocation from the start of its
+ * handshake path fails. Returns 1 when the step went through (nothing
+ * failed: the walk is over), 0 when the server gave up as it should (an
+ * HTTP 500 or 503, or a hang-up before or after its 101), -1 when it did
+ * something else (e fills in).
+ */
+static int fault_step(const struct lc_scenario *sc, long n, struct client_err *e)
+{
+	const char *base = lc_client.path ? lc_client.path : "/";
+	char path[1024];
+	struct ll_ws_conn *c;
+	int status, err, rc;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s%sfail-alloc=%ld", base,
+			     strchr(base, '?') ? "&" : "?", n) >= sizeof(path))
+		return fail(e, false, "the path is too long for a fault walk");
+	err = ws_dial(sc, path, &c, &status);
+	if (err == LL_EPROTO && (status == 500 || status == 503))
+		return 0;
+	if (err == LL_EPROTO && status)
+		return fail(e, false,
+			    "allocation %ld failed: answered HTTP %d, expected 500 or 503", n,
+			    status);
+	if (err == LL_EIO || err == LL_ECLOSED || err == LL_EPROTO)
+		return 0; /* hung up without an answer: a way to give up */
+	if (err)
+		return fail(e, true, "connect to %s:%u: %s", sc->host, sc->port, ll_strerror(err));
+	/* Accepted: if the connection could not be made after the 101, the echo fails. */
+	rc = echo_once(sc, c, "hello", e) == 0 ? 1 : 0;
+	if (rc == 1 && close_clean(c, e) != 0)
+		rc = -1;
+	ll_ws_conn_destroy(c);
+	return rc;
+}
+
+/*
+ * Fails the program's 1st, 2nd, 3rd ... allocation of the handshake path
+ * in turn, one connection each, until a connection goes through with
+ * nothing failed: then every allocation of the path has failed once.
+ * Counts the steps in *steps.
+ */
+static int run_fault_walk(const struct lc_scenario *sc, long *steps, struct client_err *e)
+{
+	/* One walk is bounded as a whole too, so a server that stalls is no verdict, not a hang. */
+	struct timespec ts;
+	long start, n;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	start = ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+	for (n = 1; n <= LC_FAULT_WALK_MAX; n++) {
+		int rc = fault_step(sc, n, e);
+
+		if (rc < 0)
+			return -1;
+		/* Nothing failed at the first allocation: the program injects no faults. */
+		if (rc == 1 && n == 1)
+			return fail(e, true,
+				    "the first step went through: the program does not honour "
+				    "fail-alloc=N (start it with --fault-injection 1)");
+		if (rc == 1) {
+			*steps = n - 1;
+			return 0;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (ts.tv_sec * 1000L + ts.tv_nsec / 1000000L - start > 2L * sc->timeout_ms)
+			return fail(e, true, "one fault walk took over %d s (at allocation %ld)",
+				    2 * sc->timeout_ms / 1000, n);
+	}
+	return fail(e, true, "the walk failed %d allocations and the path never went through",
+		    LC_FAULT_WALK_MAX);
+}
+
+/* connect-close over wss: lc_client.tls must be set (the program runs with --tls). */
+static int run_tls(const struct lc_scenario *sc, struct client_err *e)
+{
+	if (!lc_client.tls)
+		return fail(e, true, "the tls scenario needs a program started with --tls");
+	return run_connect_close(sc, e);
+}
+
+/*
+ * A client that aborts the TLS handshake: a ClientHello record cut short
+ * (its header promises 512 bytes, 45 follow), then the TCP connection
+ * closes. The server's handshake must fail and free what it made.
+ */
+static int run_tls_bad(const struct lc_scenario *sc, struct client_err *e)
+{
+	static const unsigned char hello[] = {
+	    0x16, 0x03, 0x01, 0x02, 0x00,	/* handshake record, TLS 1.0 framing, 512 bytes */
+	    0x01, 0x00, 0x01, 0xfc, 0x03, 0x03, /* ClientHello, 508 bytes, TLS 1.2 */
+	    0x5e, 0x1a, 0x77, 0x0c, 0x93, 0x41, 0x2b, 0xd0, 0x61, 0x08, 0xa4, 0x3f,
+	    0xe2, 0x55, 0x90, 0x17, 0xc8, 0x6b, 0x3d, 0x2e, 0x04, 0xb9, 0x71, 0xfa,
+	    0x26, 0x5c, 0x83, 0x10, 0xde, 0x49, 0xa7, 0x32, 0x68, /* 32 bytes of random */
+	    0x00,						  /* no session id */
+	};
+	struct ll_transport *t;
+	int fd, err;
+
+	fd = ll_tcp_connect(sc->host, sc->port, sc->timeout_ms);
+	if (fd < 0)
+		return fail(e, true, "connect to %s:%u: %s", sc->host, sc->port, ll_strerror(fd));
+	err = ll_transport_plain(&t, fd);
+	if (err)
+		return fail(e, true, "transport: %s", ll_strerror(err));
+	err = ll_transport_write(t, hello, sizeof(hello), sc->timeout_ms);
+	ll_transport_destroy(t);
+	if (err)
+		return fail(e, false, "send the ClientHello: %s", ll_strerror(err));
+	return 0;
+}
+
 /* ----- the driver ----- */
 
 struct drive {
@@ -452,6 +618,24 @@ static int client_once(struct drive *d, struct client_err *e)
 	case LC_SC_BURST: return run_burst(sc, d->load, e);
 	case LC_SC_BAD_HANDSHAKE: return run_bad_handshake(sc, e);
 	case LC_SC_REQUEST: return run_request(sc, e);
+	case LC_SC_BAD_TOKEN: return run_bad_token(sc, e);
+	case LC_SC_FAULT_WALK: {
+		long steps = -1;
+		int rc = run_fault_walk(sc, &steps, e);
+
+		if (rc == 0) {
+			pthread_mutex_lock(&d->lock);
+			if (d->res->walks == 0 || steps < d->res->walk_min)
+				d->res->walk_min = steps;
+			d->res->walks++;
+			if (steps > d->res->walk_max)
+				d->res->walk_max = steps;
+			pthread_mutex_unlock(&d->lock);
+		}
+		return rc;
+	}
+	case LC_SC_TLS: return run_tls(sc, e);
+	case LC_SC_TLS_BAD: return run_tls_bad(sc, e);
 	}
 	return fail(e, false, "unknown scenario");
 }
@@ -499,6 +683,9 @@ int lc_drive(const struct lc_scenario *sc, long load, struct lc_held *held, lc_t
 		nworkers = MAX_WORKERS;
 	if (nworkers > units)
 		nworkers = (int)units;
+	/* A fault walk counts the program's allocations: nothing else may allocate meanwhile. */
+	if (sc->kind == LC_SC_FAULT_WALK)
+		nworkers = 1;
 	/* Each init can fail only for want of memory or another resource. */
 	if (pthread_mutex_init(&d.lock, NULL) != 0)
 		return LL_ENOMEM;

@@ -20,7 +20,26 @@ enum lc_scenario_kind {
 	LC_SC_BURST,
 	LC_SC_BAD_HANDSHAKE,
 	LC_SC_REQUEST,
+	LC_SC_BAD_TOKEN,
+	LC_SC_FAULT_WALK,
+	LC_SC_TLS,
+	LC_SC_TLS_BAD,
 };
+
+/*
+ * How every WebSocket client of the harness (the scenarios and the
+ * behaviour checks) reaches the program. main() sets it once, before any
+ * client runs, and nothing changes it afterwards.
+ */
+struct lc_client {
+	const char *path;	/* the upgrade's path and query; NULL: "/" */
+	const char *bad_path;	/* bad-token's; NULL: "/?token=bad" */
+	struct ll_tls_ctx *tls; /* a client context when the program serves wss; else NULL */
+};
+extern struct lc_client lc_client;
+
+/* The most allocations a fault walk fails in turn before it gives up on the path ending. */
+#define LC_FAULT_WALK_MAX 256
 
 struct lc_scenario {
 	enum lc_scenario_kind kind;
@@ -42,6 +61,8 @@ struct lc_drive_result {
 	long ok;
 	long failed;	     /* clients whose scenario went wrong after connecting */
 	long connect_failed; /* clients that could not connect or were refused */
+	/* fault-walk: walks completed, and the fewest and most allocations one failed in turn */
+	long walks, walk_min, walk_max;
 	char first_error[256];
 };
 
@@ -61,12 +82,12 @@ size_t lc_held_count(struct lc_held *h);
 
 /*
  * Runs the scenario for load units (connections; messages on one
- * connection for burst; attempts for bad-handshake), sc->concurrency at a
- * time, calling tick every tick_ms meanwhile (tick may be NULL).
- * Connections that must stay open go into held. Adds to *res (which the
- * caller zeroes). Returns 0; LL_ENOMEM if its lock or condition variable
- * could not be made (no client ran); LL_EIO if a worker thread could not
- * be started (the workers already started finished their clients).
+ * connection for burst; attempts for bad-handshake and bad-token; whole
+ * walks, one at a time, for fault-walk), sc->concurrency at a time, calling tick every tick_ms
+ * meanwhile (tick may be NULL). Connections that must stay open go into held. Adds to *res (which
+ * the caller zeroes). Returns 0; LL_ENOMEM if its lock or condition variable could not be made (no
+ * client ran); LL_EIO if a worker thread could not be started (the workers already started finished
+ * their clients).
  */
 int lc_drive(const struct lc_scenario *sc, long load, struct lc_held *held, lc_tick_fn tick,
 	     void *tick_arg, int tick_ms, struct lc_drive_result *res);

@@ -38,7 +38,7 @@ METRICS = {
 }
 # The scenarios run_client() drives, as harness/scenario.c does.
 SCENARIOS = ("connect-close", "connect-drop", "request", "burst", "silent-peer",
-             "no-close-reply", "bad-handshake")
+             "no-close-reply", "bad-handshake", "bad-token")
 READY = re.compile(rb"^leaklab: listening on ([0-9.]+):([0-9]+)$")
 # RFC 6455 section 1.3: the GUID the server appends to Sec-WebSocket-Key.
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -293,6 +293,19 @@ def _echo(sock, text):
         raise DriveError(f"the echo of {text!r} differs: {payload[:60]!r}")
 
 
+def bad_token(host, port, path):
+    """An upgrade with a wrong token, which the server must refuse with 401
+    before any 101 (harness/scenario.c's bad-token)."""
+    try:
+        sock = ws_connect(host, port, path)
+    except DriveError as e:
+        if "HTTP/1.1 401" in str(e):
+            return
+        raise
+    sock.close()
+    raise DriveError("the server accepted a bad token (101, expected 401)")
+
+
 def run_client(manifest, port, host="127.0.0.1"):
     """One client of the case's scenario against host:port, as harness/
     scenario.c runs it. Returns None, or raises DriveError/OSError."""
@@ -305,7 +318,11 @@ def run_client(manifest, port, host="127.0.0.1"):
             if not sock.recv(64).startswith(b"HTTP/1.1 400"):
                 raise DriveError("a bad handshake was not answered 400")
         return
-    sock = ws_connect(host, port)
+    if scenario == "bad-token":
+        bad_token(host, port, manifest.get("bad_path", "/?token=bad"))
+        return
+    # Every WebSocket client upgrades to the case's path (path=, a token for instance).
+    sock = ws_connect(host, port, manifest.get("path", "/"))
     try:
         if scenario == "connect-drop":
             # The TCP connection goes without a close frame: the peer that

@@ -19,6 +19,8 @@ static void test_parse(void)
 				   "memcheck_expect=fds heap lost\n"
 				   "program_arg=--heartbeat-ms\n"
 				   "program_arg=50\n"
+				   "path=/?id=alice&token=ab\n"
+				   "bad_path=/?id=alice&token=00\n"
 				   "future_key=ignored\n"
 				   "\n"
 				   "leak=/b/bin/01-unclosed-connection-leak\r\n"
@@ -32,6 +34,8 @@ static void test_parse(void)
 	CHECK_STR(m.expect, "fds heap");
 	CHECK_STR(m.memcheck_expect, "fds heap lost");
 	CHECK(m.request == NULL);
+	CHECK_STR(m.path, "/?id=alice&token=ab");
+	CHECK_STR(m.bad_path, "/?id=alice&token=00");
 	CHECK_EQ(m.nprogram_args, 2);
 	CHECK_STR(m.program_args[0], "--heartbeat-ms");
 	CHECK_STR(m.program_args[1], "50");

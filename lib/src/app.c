@@ -248,6 +248,8 @@ int ll_app_main(const struct ll_app *app, int argc, char **argv)
 	if (o.write_timeout_ms)
 		so.conn.write_timeout_ms = (int)o.write_timeout_ms;
 	so.handler = app->handler;
+	so.check = app->check;
+	so.drop_user = app->drop_user;
 	so.arg = app->arg;
 	r = ll_ws_server_create(&server, &so);
 	if (r) {

@@ -389,6 +389,16 @@ int ll_ws_handshake_response(int status, const struct ll_http_request *req, char
 		reason = "Bad Request";
 		body = "not a valid WebSocket handshake\n";
 		break;
+	case 401:
+		/* RFC 7235 section 3.1: a 401 names the scheme it wants. */
+		reason = "Unauthorized";
+		body = "a valid token is required\n";
+		extra = "WWW-Authenticate: Bearer\r\n";
+		break;
+	case 403:
+		reason = "Forbidden";
+		body = "not allowed\n";
+		break;
 	case 426:
 		/* RFC 6455 section 4.4: name the versions we do speak. */
 		reason = "Upgrade Required";
@@ -398,6 +408,10 @@ int ll_ws_handshake_response(int status, const struct ll_http_request *req, char
 	case 431:
 		reason = "Request Header Fields Too Large";
 		body = "request header too large\n";
+		break;
+	case 500:
+		reason = "Internal Server Error";
+		body = "the server could not take the connection\n";
 		break;
 	case 503:
 		reason = "Service Unavailable";

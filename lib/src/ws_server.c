@@ -216,12 +216,13 @@ out_free:
 /*
  * Reads and answers the HTTP upgrade (section 4.2). Returns 0 when the
  * client was answered with 101; *pre_len then counts the bytes behind the
- * request head, already in buf. Returns -1 when the client was answered
+ * request head, already in buf, and *user holds what the application's
+ * check left (the caller owns it). Returns -1 when the client was answered
  * with an error, or vanished, or stop shut the socket. Either way the
  * transport stays the caller's (the slot's), so that stop can reach it.
  */
 static int upgrade(struct ll_ws_server *s, struct ll_transport *t, int64_t deadline, char *buf,
-		   size_t size, size_t *pre_off, size_t *pre_len)
+		   size_t size, size_t *pre_off, size_t *pre_len, void **user)
 {
 	struct ll_http_request req;
 	size_t len = 0;
@@ -252,6 +253,12 @@ static int upgrade(struct ll_ws_server *s, struct ll_transport *t, int64_t deadl
 		return -1;
 	}
 	status = ll_ws_handshake_check(&req);
+	if (status == 101 && s->opts.check) {
+		status = s->opts.check(&req, user, s->opts.arg);
+		if (status != 101 && status != 400 && status != 401 && status != 403 &&
+		    status != 503)
+			status = 500;
+	}
 	if (status != 101) {
 		respond_status(t, status, &req);
 		return -1;
@@ -285,6 +292,7 @@ static void conn_thread(void *arg)
 	struct ll_transport *t = NULL;
 	struct ll_ws_conn *conn;
 	size_t pre_off = 0, pre_len = 0;
+	void *user = NULL;
 	bool ok, stopping;
 	char *buf;
 	int err;
@@ -315,21 +323,23 @@ static void conn_thread(void *arg)
 	 * and the handler runs for the connection's life after this.
 	 */
 	buf = ll_malloc(LL_HTTP_MAX_HEADER + 1024);
-	ok =
-	    buf && upgrade(s, t, deadline, buf, LL_HTTP_MAX_HEADER + 1024, &pre_off, &pre_len) == 0;
+	ok = buf && upgrade(s, t, deadline, buf, LL_HTTP_MAX_HEADER + 1024, &pre_off, &pre_len,
+			    &user) == 0;
 	/* Unhook the transport before anything can free it: stop may be looking at it. */
 	unhook_transport(s, sl);
 	if (!ok) {
 		ll_free(buf);
 		ll_transport_destroy(t);
-		goto out_unlink;
+		goto out_drop_user;
 	}
 	/* The connection takes the transport, and destroys it itself if this fails. */
 	err = ll_ws_conn_create(&conn, t, LL_WS_SERVER, &s->opts.conn,
 				(const uint8_t *)buf + pre_off, pre_len);
 	ll_free(buf);
 	if (err)
-		goto out_unlink;
+		goto out_drop_user;
+	ll_ws_conn_set_user(conn, user);
+	user = NULL; /* the handler's now */
 	pthread_mutex_lock(&s->lock);
 	sl->conn = ll_ws_conn_retain(conn);
 	stopping = atomic_load(&s->stopping);
@@ -346,6 +356,10 @@ static void conn_thread(void *arg)
 	sl->conn = NULL;
 	pthread_mutex_unlock(&s->lock);
 	ll_ws_conn_release(conn);
+out_drop_user:
+	/* What the check accepted but the handler never got (the 101 failed, or the conn). */
+	if (user && s->opts.drop_user)
+		s->opts.drop_user(user, s->opts.arg);
 out_unlink:
 	unlink_slot(s, sl);
 	ll_free(sl);

@@ -242,13 +242,17 @@ static void test_case_and_tokens(void)
 static void test_error_responses(void)
 {
 	char buf[512];
-	const int statuses[] = {400, 426, 431, 503};
-	const char *lines[] = {"HTTP/1.1 400 Bad Request\r\n", "HTTP/1.1 426 Upgrade Required\r\n",
+	const int statuses[] = {400, 401, 403, 426, 431, 500, 503};
+	const char *lines[] = {"HTTP/1.1 400 Bad Request\r\n",
+			       "HTTP/1.1 401 Unauthorized\r\n",
+			       "HTTP/1.1 403 Forbidden\r\n",
+			       "HTTP/1.1 426 Upgrade Required\r\n",
 			       "HTTP/1.1 431 Request Header Fields Too Large\r\n",
+			       "HTTP/1.1 500 Internal Server Error\r\n",
 			       "HTTP/1.1 503 Service Unavailable\r\n"};
 	size_t i;
 
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
 		const char *body;
 		unsigned long clen;
 		int n = ll_ws_handshake_response(statuses[i], NULL, buf, sizeof(buf));
@@ -260,6 +264,8 @@ static void test_error_responses(void)
 		CHECK(strstr(buf, "\r\nConnection: close\r\n") != NULL);
 		CHECK((strstr(buf, "\r\nSec-WebSocket-Version: 13\r\n") != NULL) ==
 		      (statuses[i] == 426));
+		CHECK((strstr(buf, "\r\nWWW-Authenticate: Bearer\r\n") != NULL) ==
+		      (statuses[i] == 401));
 		CHECK(sscanf(strstr(buf, "Content-Length: "), "Content-Length: %lu", &clen) == 1);
 		body = strstr(buf, "\r\n\r\n") + 4;
 		CHECK_EQ(strlen(body), clen);

@@ -4,7 +4,9 @@
  * the connection limit, wss, and a graceful stop that closes every
  * connection with 1001 and joins every thread.
  */
+#include <leaklab/alloc.h>
 #include <leaklab/error.h>
+#include <leaklab/ws_handshake.h>
 #include <leaklab/probe.h>
 #include <leaklab/ws_client.h>
 #include <leaklab/ws_server.h>
@@ -147,6 +149,113 @@ static void test_refused_handshakes(void)
 	CHECK(strncmp(reply, "HTTP/1.1 431 ", 13) == 0);
 	free(huge);
 	stop(&r);
+}
+
+/*
+ * The application's check (ll_ws_server_opts.check): "/?ok" is accepted
+ * and its user pointer reaches the handler, "/?no" is answered 401 and
+ * never reaches a handler, and a status the server cannot send becomes
+ * 500. A user left by a refusal (403), or by an accepted upgrade whose
+ * connection could not be made, goes to drop_user.
+ */
+static atomic_int users_live;
+
+static int check_path(const struct ll_http_request *req, void **user, void *arg)
+{
+	int *u;
+
+	(void)arg;
+	if (strcmp(req->path, "/?no") == 0)
+		return 401;
+	if (strcmp(req->path, "/?teapot") == 0)
+		return 418;
+	u = malloc(sizeof(*u));
+	if (!u)
+		return 503;
+	*u = 42;
+	*user = u;
+	atomic_fetch_add(&users_live, 1);
+	/* The next library allocation is the connection's own: make it fail. */
+	if (strcmp(req->path, "/?failconn") == 0)
+		ll_alloc_fail_once(1);
+	/* A refusal that leaves a user behind: drop_user must still get it. */
+	if (strcmp(req->path, "/?leaves-user") == 0)
+		return 403;
+	return 101;
+}
+
+static void drop_user(void *user, void *arg)
+{
+	(void)arg;
+	free(user);
+	atomic_fetch_sub(&users_live, 1);
+}
+
+static void echo_user(struct ll_ws_conn *conn, void *arg)
+{
+	int *u = ll_ws_conn_user(conn);
+	char text[16];
+
+	snprintf(text, sizeof(text), "user %d", u ? *u : -1);
+	ll_ws_conn_send(conn, LL_WS_OP_TEXT, text, strlen(text));
+	drop_user(u, arg);
+	echo(conn, arg);
+}
+
+static void test_check_hook(void)
+{
+	static const char no[] =
+	    "GET /?no HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+	    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+	    "Sec-WebSocket-Version: 13\r\n\r\n";
+	static const char teapot[] = "GET /?teapot HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+				     "Connection: Upgrade\r\n"
+				     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+				     "Sec-WebSocket-Version: 13\r\n\r\n";
+	/* Accepted, but the connection cannot be made: the user goes to drop_user. */
+	static const char failconn[] =
+	    "GET /?failconn HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+	    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+	    "Sec-WebSocket-Version: 13\r\n\r\n";
+	struct ll_ws_server_opts opts = {
+	    .handler = echo_user, .check = check_path, .drop_user = drop_user};
+	struct ll_ws_client_opts copts = {.path = "/?ok", .timeout_ms = 5000};
+	struct ll_ws_conn *c;
+	struct ll_ws_msg msg;
+	struct running r;
+	char reply[4096];
+	int status = 0;
+
+	atomic_store(&handlers_done, 0);
+	start(&r, &opts);
+	raw_exchange(r.port, no, sizeof(no) - 1, reply, sizeof(reply));
+	CHECK(strncmp(reply, "HTTP/1.1 401 ", 13) == 0);
+	CHECK(strstr(reply, "\r\nWWW-Authenticate: Bearer\r\n") != NULL);
+	raw_exchange(r.port, teapot, sizeof(teapot) - 1, reply, sizeof(reply));
+	CHECK(strncmp(reply, "HTTP/1.1 500 ", 13) == 0);
+	CHECK_EQ(atomic_load(&handlers_done), 0);
+
+	CHECK_EQ(ll_ws_client_connect(&c, "127.0.0.1", r.port, &copts, &status), 0);
+	CHECK_EQ(ll_ws_conn_recv(c, &msg, 5000), 0);
+	CHECK(msg.len == 7 && memcmp(msg.data, "user 42", 7) == 0);
+	ll_ws_msg_free(&msg);
+	ll_ws_conn_close(c, LL_WS_CLOSE_NORMAL, NULL);
+	ll_ws_conn_destroy(c);
+	copts.path = "/?no";
+	CHECK_EQ(ll_ws_client_connect(&c, "127.0.0.1", r.port, &copts, &status), LL_EPROTO);
+	CHECK_EQ(status, 401);
+
+	copts.path = "/?leaves-user";
+	CHECK_EQ(ll_ws_client_connect(&c, "127.0.0.1", r.port, &copts, &status), LL_EPROTO);
+	CHECK_EQ(status, 403);
+	raw_exchange(r.port, failconn, sizeof(failconn) - 1, reply, sizeof(reply));
+	CHECK(strncmp(reply, "HTTP/1.1 101 ", 13) == 0);
+	CHECK_EQ(ll_alloc_failures(), 1);
+	ll_alloc_fail_after(0);
+	stop(&r);
+	CHECK_EQ(atomic_load(&handlers_done), 1);
+	/* Each user went to its handler or to drop_user: none is left. */
+	CHECK_EQ(atomic_load(&users_live), 0);
 }
 
 static void test_metrics(void)
@@ -551,6 +660,7 @@ int main(int argc, char **argv)
 	check_start(argc, argv);
 	RUN(test_echo_round_trips);
 	RUN(test_refused_handshakes);
+	RUN(test_check_hook);
 	RUN(test_metrics);
 	RUN(test_max_conns);
 	RUN(test_tls);

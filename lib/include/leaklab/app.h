@@ -50,6 +50,9 @@ struct ll_app {
 	 */
 	int (*setup)(void *arg);
 	void (*teardown)(void *arg);
+	/* Optional: ll_ws_server_opts.check and .drop_user (ws_server.h), with arg. */
+	ll_ws_check_fn check;
+	ll_ws_drop_fn drop_user;
 	void *arg;			 /* passed to handler, setup, teardown */
 	const struct ll_app_knob *knobs; /* terminated by an entry with name NULL; may be NULL */
 	struct ll_ws_conn_opts conn;

@@ -57,9 +57,10 @@ int ll_ws_accept_key(const char *key, char out[29]);
 /*
  * Writes the complete response for status into buf: 101 with Upgrade,
  * Connection and Sec-WebSocket-Accept for req's key; 426 with
- * Sec-WebSocket-Version: 13; 400/431/503 with a short text body and
- * Connection: close. Returns the length, or LL_ETOOBIG, or LL_ETLS, or
- * LL_EINVAL (another status, or 101 with req NULL).
+ * Sec-WebSocket-Version: 13; 401 with WWW-Authenticate: Bearer;
+ * 400/401/403/431/500/503 with a short text body and Connection: close.
+ * Returns the length, or LL_ETOOBIG, or LL_ETLS, or LL_EINVAL (another
+ * status, or 101 with req NULL).
  */
 int ll_ws_handshake_response(int status, const struct ll_http_request *req, char *buf, size_t size);
 

@@ -22,9 +22,28 @@
 #include <leaklab/ws_conn.h>
 
 struct ll_ws_server;
+struct ll_http_request;
 
 /* Runs on the connection's own thread. arg is ll_ws_server_opts.arg. */
 typedef void (*ll_ws_handler_fn)(struct ll_ws_conn *conn, void *arg);
+
+/*
+ * An application's say on each upgrade (Go: checking a token in the HTTP
+ * handler before calling Upgrade). It runs on the connection's thread once
+ * the request is a valid WebSocket upgrade (RFC 6455 section 4.2.1), before
+ * anything is answered, and may block (it is bounded by nothing but itself).
+ * It returns 101 to accept, or the HTTP status to refuse with (400, 401,
+ * 403, 500 or 503, the ones ll_ws_handshake_response writes; anything
+ * else counts as 500), which the server sends before it hangs up (section
+ * 4.2.2 lets a server answer any HTTP error). On 101 it may leave one
+ * pointer in *user: the server gives it to the connection
+ * (ll_ws_conn_user) before the handler runs, and the handler owns it from
+ * then on. If the connection never reaches the handler (a refusal, a 101
+ * that could not be sent, a connection that could not be made), the server
+ * passes a *user left there to ll_ws_drop_fn instead, so it is never lost.
+ */
+typedef int (*ll_ws_check_fn)(const struct ll_http_request *req, void **user, void *arg);
+typedef void (*ll_ws_drop_fn)(void *user, void *arg);
 
 struct ll_ws_server_opts {
 	const char *host;	  /* NULL means 127.0.0.1 */
@@ -35,7 +54,9 @@ struct ll_ws_server_opts {
 	bool metrics;		  /* serve GET /metrics */
 	struct ll_ws_conn_opts conn;
 	ll_ws_handler_fn handler; /* required */
-	void *arg;
+	ll_ws_check_fn check;	  /* NULL: every valid upgrade is accepted */
+	ll_ws_drop_fn drop_user;  /* frees a user the handler never got; may be NULL */
+	void *arg;		  /* passed to handler, check and drop_user */
 };
 
 /*
