@@ -64,9 +64,9 @@ func (s *Server) OnShutdown(f func()) {
 	s.mu.Unlock()
 }
 
-// Run runs f on the calling goroutine, counted in the wait group the
-// shutdown waits for: a handler's own goroutine (net/http's), where Go
-// starts a new one.
+// Run runs f on the calling goroutine (a handler's, started by net/http),
+// counted in the wait group the shutdown waits for, as Go does for a
+// goroutine of its own.
 func (s *Server) Run(f func()) {
 	s.wg.Add(1)
 	defer s.wg.Done()
@@ -200,7 +200,8 @@ func Main(name, summary string, handler func(s *Server, conn *websocket.Conn), k
 // handler that accepts with another WebSocket library), built once the
 // knobs are parsed, and exits. /metrics and /debug/pprof/ stay the
 // server's own. A root handler that keeps a connection must count itself
-// with s.Run, and close the connection once s.Ctx is done.
+// with s.Run and end when the server stops: once s.Ctx is done, or when an
+// OnShutdown hook closes its connection.
 func MainRouter(name, summary string, root func(s *Server) http.Handler, knobs ...Knob) {
 	fs := flag.NewFlagSet(name, flag.ExitOnError)
 	host := fs.String("host", "127.0.0.1", "address to listen on")
