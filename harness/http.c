@@ -1,13 +1,16 @@
 /*
- * http.c - the harness's one HTTP request, GET /metrics, over the lib's
- * plain transport: the program's own view of its threads, fds and heap
- * (the probe's Prometheus text format).
+ * http.c - the harness's one HTTP client, a GET over the lib's plain
+ * transport: GET /metrics for the program's own view of its threads, fds
+ * and heap (the probe's Prometheus text format), and the twins' runtime
+ * counts (runtime.c).
  */
 #include "http.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <leaklab/alloc.h>
 #include <leaklab/error.h>
 #include <leaklab/probe.h>
 #include <leaklab/transport.h>
@@ -27,60 +30,98 @@ static long long metric(const char *body, const char *name)
 	return -1;
 }
 
-int lc_fetch_metrics(const char *host, unsigned port, int timeout_ms, long long *heap,
-		     long *threads, long *fds)
+int lc_http_get(const char *host, unsigned port, const char *path, int timeout_ms, size_t max,
+		char **reply, const char **body)
 {
-	static const char req[] = "GET /metrics HTTP/1.1\r\n"
-				  "Host: 127.0.0.1\r\n"
-				  "Connection: close\r\n"
-				  "\r\n";
 	struct ll_transport *t;
-	char buf[8192];
-	size_t len = 0;
-	const char *body;
-	int fd, err;
+	size_t len = 0, cap = 8192;
+	char req[400], *buf = NULL;
+	int fd, err, n;
 
-	*heap = -1;
-	*threads = -1;
-	*fds = -1;
+	*reply = NULL;
+	*body = NULL;
+	n = snprintf(req, sizeof(req),
+		     "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
+	if (n < 0 || (size_t)n >= sizeof(req))
+		return LL_ETOOBIG;
 	fd = ll_tcp_connect(host, port, timeout_ms);
 	if (fd < 0)
 		return fd;
 	err = ll_transport_plain(&t, fd);
 	if (err)
 		return err;
-	err = ll_transport_write(t, req, sizeof(req) - 1, timeout_ms);
+	err = ll_transport_write(t, req, (size_t)n, timeout_ms);
 	if (err)
 		goto out_destroy;
-	for (;;) {
-		ssize_t n;
-
-		if (len == sizeof(buf) - 1) {
-			err = LL_ETOOBIG;
-			goto out_destroy;
-		}
-		n = ll_transport_read(t, buf + len, sizeof(buf) - 1 - len, timeout_ms);
-		if (n == 0)
-			break;
-		if (n < 0) {
-			err = (int)n;
-			goto out_destroy;
-		}
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	if (strncmp(buf, "HTTP/1.1 200", 12) != 0) {
-		err = LL_EPROTO;
+	buf = ll_malloc(cap);
+	if (!buf) {
+		err = LL_ENOMEM;
 		goto out_destroy;
 	}
-	body = strstr(buf, "\r\n\r\n");
-	body = body ? body + 4 : buf;
+	/* The server closes after its reply (Connection: close): read to the end. */
+	for (;;) {
+		ssize_t got;
+
+		if (len == cap - 1) {
+			char *bigger;
+
+			if (cap >= max) {
+				err = LL_ETOOBIG;
+				goto out_free_buf;
+			}
+			bigger = ll_realloc(buf, cap * 2);
+			if (!bigger) {
+				err = LL_ENOMEM;
+				goto out_free_buf;
+			}
+			buf = bigger;
+			cap *= 2;
+		}
+		got = ll_transport_read(t, buf + len, cap - 1 - len, timeout_ms);
+		if (got == 0)
+			break;
+		if (got < 0) {
+			err = (int)got;
+			goto out_free_buf;
+		}
+		len += (size_t)got;
+	}
+	buf[len] = '\0';
+	if (strncmp(buf, "HTTP/1.1 200", 12) != 0 && strncmp(buf, "HTTP/1.0 200", 12) != 0) {
+		err = LL_EPROTO;
+		goto out_free_buf;
+	}
+	*body = strstr(buf, "\r\n\r\n");
+	*body = *body ? *body + 4 : buf;
+	*reply = buf;
+	ll_transport_destroy(t);
+	return 0;
+
+out_free_buf:
+	ll_free(buf);
+out_destroy:
+	ll_transport_destroy(t);
+	return err;
+}
+
+int lc_fetch_metrics(const char *host, unsigned port, int timeout_ms, long long *heap,
+		     long *threads, long *fds)
+{
+	const char *body;
+	char *reply;
+	int err;
+
+	*heap = -1;
+	*threads = -1;
+	*fds = -1;
+	err = lc_http_get(host, port, "/metrics", timeout_ms, 8192, &reply, &body);
+	if (err)
+		return err;
 	*heap = metric(body, LL_PROBE_METRIC_HEAP_BYTES);
 	*threads = (long)metric(body, LL_PROBE_METRIC_THREADS);
 	*fds = (long)metric(body, LL_PROBE_METRIC_OPEN_FDS);
 	if (*heap < 0)
 		err = LL_EPROTO;
-out_destroy:
-	ll_transport_destroy(t);
+	ll_free(reply);
 	return err;
 }

@@ -1,9 +1,22 @@
 /*
- * http.h - GET /metrics from the program under test, the harness's only
- * HTTP client.
+ * http.h - the harness's only HTTP client: a GET to the program under
+ * test, and GET /metrics read.
  */
 #ifndef LEAKLAB_HARNESS_HTTP_H
 #define LEAKLAB_HARNESS_HTTP_H
+
+#include <stddef.h>
+
+/*
+ * GET path from host:port with Connection: close, reading the reply to
+ * the end (at most max bytes). On 0, *reply is the whole reply (the
+ * caller frees it with ll_free) and *body points into it, past the
+ * headers. Blocks for at most about timeout_ms per step. Returns 0, or a
+ * negative ll_err: the connect's or transport's error, LL_ETOOBIG (a path
+ * or reply too long), LL_EPROTO (no 200), LL_ENOMEM.
+ */
+int lc_http_get(const char *host, unsigned port, const char *path, int timeout_ms, size_t max,
+		char **reply, const char **body);
 
 /*
  * GET /metrics from the program: its own view of threads, fds and heap

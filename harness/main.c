@@ -83,7 +83,14 @@ static void usage(FILE *f)
 		"  --memcheck           run under Valgrind memcheck (with --native: both)\n"
 		"  --json FILE          write every number and the verdict as JSON\n"
 		"  --csv FILE           write the time series (variant, mode, t_ms, phase,\n"
-		"                       threads, fds, heap and rss in bytes; heap at base/N/2N)\n"
+		"                       clients, threads, fds, heap, lost, rss; heap and lost\n"
+		"                       at base, N, 2N and after each step between them); with\n"
+		"                       --tour a directory, one NN-slug.csv per case\n"
+		"  --heap-profile       under memcheck (implied without --native), print the\n"
+		"                       allocation stacks whose live bytes grew from N to 2N\n"
+		"  --flame FILE.svg     with --heap-profile: that growth as a flame graph, and\n"
+		"                       FILE.folded, the collapsed stacks (flamegraph.pl,\n"
+		"                       speedscope)\n"
 		"  --warmup N           clients before the baseline (default min(load, 8))\n"
 		"  --settle-ms N        how long counts must hold still to count as settled\n"
 		"  --concurrency N      clients at once (default 8)\n"
@@ -139,6 +146,8 @@ enum {
 	OPT_RUNTIME,
 	OPT_JUDGE,
 	OPT_HEAP_LIMIT,
+	OPT_HEAP_PROFILE,
+	OPT_FLAME,
 	OPT_HELP,
 };
 
@@ -177,6 +186,8 @@ static const struct option long_opts[] = {
     {"runtime", required_argument, NULL, OPT_RUNTIME},
     {"judge", required_argument, NULL, OPT_JUDGE},
     {"heap-limit", required_argument, NULL, OPT_HEAP_LIMIT},
+    {"heap-profile", no_argument, NULL, OPT_HEAP_PROFILE},
+    {"flame", required_argument, NULL, OPT_FLAME},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -427,6 +438,11 @@ static int configure(const struct cli *cli, const struct lc_manifest *m, struct 
 			return bad("bad --concurrency \"%s\" (1 to 64)", cli->concurrency);
 		cfg->concurrency = (int)v;
 	}
+	if (cfg->flame_path && !cfg->heap_profile)
+		return bad("--flame needs --heap-profile");
+	/* The profile comes from memcheck's loss records. */
+	if (cfg->heap_profile && !cfg->native && !cfg->memcheck)
+		cfg->memcheck = true;
 	if (!cfg->native && !cfg->memcheck)
 		cfg->native = true;
 	return configure_twin(cli, m, cfg);
@@ -478,6 +494,8 @@ static int parse_cli(int argc, char **argv, struct cli *cli, struct lc_config *c
 		case OPT_RUNTIME: cli->runtime = optarg; break;
 		case OPT_JUDGE: cli->judge = optarg; break;
 		case OPT_HEAP_LIMIT: cli->heap_limit = optarg; break;
+		case OPT_HEAP_PROFILE: cfg->heap_profile = true; break;
+		case OPT_FLAME: cfg->flame_path = optarg; break;
 		case OPT_BEHAVIOUR:
 			if (cli->nbehaviours == LC_MAX_BEHAVIOURS)
 				return bad("too many --behaviour");
@@ -641,6 +659,22 @@ static int tour_jobs(const struct cli *cli)
 	return n > 0 && n < 16 ? (int)n + 1 : 3;
 }
 
+/* With --tour --csv DIR: the case's runs as DIR/NN-slug.csv, for the summary plot. */
+static int tour_csv(const char *dir, const struct lc_tour_case *tc)
+{
+	struct lc_run runs[4];
+	char path[4096];
+	size_t n = 0;
+	int v, md;
+
+	for (v = LC_LEAK; v <= LC_FIXED; v++)
+		for (md = LC_NATIVE; md <= LC_MEMCHECK; md++)
+			if (tc->ran[v][md])
+				runs[n++] = tc->runs[v][md]; /* a shallow copy, to be read */
+	snprintf(path, sizeof(path), "%s/%s.csv", dir, tc->name);
+	return lc_report_csv(path, runs, n);
+}
+
 static void tour_print_run(const char *variant, const char *mode, const struct lc_config *cfg,
 			   const struct lc_run *run, int *worst, int *failures)
 {
@@ -794,6 +828,11 @@ static int tour(const struct cli *cli, struct lc_config *base)
 			tour_print_case(&ts.tc[printed], &ts.cfgs[printed], &ts.tt[printed],
 					ts.twin_cfgs[printed], ms[printed].summary, native,
 					memcheck, &worst, &failures);
+			if (base->csv_path && tour_csv(base->csv_path, &ts.tc[printed])) {
+				fprintf(stderr, "leaklab-check: cannot write %s/%s.csv: %s\n",
+					base->csv_path, ts.tc[printed].name, strerror(errno));
+				worst = 2;
+			}
 			pthread_mutex_lock(&ts.lock);
 		}
 		printed++;
@@ -923,6 +962,11 @@ int main(int argc, char **argv)
 				run->exit_code = lc_teach_exit_code(run);
 			} else {
 				lc_report_table(stdout, &cfg, run);
+			}
+			if (lc_report_profile(stdout, &cfg, run)) {
+				fprintf(stderr, "leaklab-check: cannot write the flame graph %s\n",
+					cfg.flame_path);
+				run->exit_code = 2;
 			}
 			fflush(stdout);
 			if (run->exit_code > worst)

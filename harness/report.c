@@ -507,17 +507,21 @@ int lc_report_csv(const char *path, const struct lc_run *runs, size_t nruns)
 
 	if (!f)
 		return LL_EIO;
-	fprintf(f, "variant,mode,t_ms,phase,threads,fds,heap,rss\n");
+	fprintf(f, "variant,mode,t_ms,phase,clients,threads,fds,heap,lost,rss\n");
 	for (i = 0; i < nruns; i++) {
 		const struct lc_run *run = &runs[i];
 
 		for (j = 0; j < run->nrows; j++) {
 			const struct lc_row *r = &run->rows[j];
 
-			fprintf(f, "%s,%s,%ld,%s,%ld,%ld,", lc_variant_name(run->variant),
-				lc_mode_name(run->mode), r->t_ms, r->phase, r->threads, r->fds);
+			fprintf(f, "%s,%s,%ld,%s,%ld,%ld,%ld,", lc_variant_name(run->variant),
+				lc_mode_name(run->mode), r->t_ms, r->phase, r->clients, r->threads,
+				r->fds);
 			if (r->heap >= 0)
 				fprintf(f, "%lld", r->heap);
+			fprintf(f, ",");
+			if (r->lost >= 0)
+				fprintf(f, "%lld", r->lost);
 			fprintf(f, ",");
 			if (r->rss_kib >= 0)
 				fprintf(f, "%lld", (long long)r->rss_kib * 1024);
@@ -525,4 +529,58 @@ int lc_report_csv(const char *path, const struct lc_run *runs, size_t nruns)
 		}
 	}
 	return close_written(f, fflush(f) == 0 && !ferror(f) ? 0 : LL_EIO);
+}
+
+/* ----- the heap profile ----- */
+
+/* path with "-leak" or "-fixed" before its ".svg" (if tag), and ext instead of ".svg". */
+static void profile_path(char *buf, size_t size, const char *path, const char *tag, const char *ext)
+{
+	size_t len = strlen(path);
+
+	if (len > 4 && strcmp(path + len - 4, ".svg") == 0)
+		len -= 4;
+	snprintf(buf, size, "%.*s%s%s%s", (int)len, path, tag ? "-" : "", tag ? tag : "", ext);
+}
+
+int lc_report_profile(FILE *out, const struct lc_config *cfg, const struct lc_run *run)
+{
+	const char *own = run->own_source[0] ? run->own_source : NULL;
+	const char *tag = cfg->variants[LC_LEAK] && cfg->variants[LC_FIXED]
+			      ? lc_variant_name(run->variant)
+			      : NULL;
+	char svg[4096], folded[4096], title[256];
+	FILE *f;
+	int err = 0;
+
+	if (!run->profiled)
+		return 0;
+	lc_heap_profile_print(out, &run->profile, run->load, own, 8);
+	if (run->profile.truncated)
+		fprintf(out, "note: a leak check failed or its output was cut short; the profile "
+			     "may miss stacks\n");
+	if (!cfg->flame_path)
+		return 0;
+	profile_path(svg, sizeof(svg), cfg->flame_path, tag, ".svg");
+	profile_path(folded, sizeof(folded), cfg->flame_path, tag, ".folded");
+	snprintf(title, sizeof(title), "%s, %s: heap growth from %ld to %ld clients, by stack",
+		 cfg->case_name ? cfg->case_name : run->program, lc_variant_name(run->variant),
+		 run->load, 2 * run->load);
+	f = fopen(svg, "we");
+	if (!f)
+		return LL_EIO;
+	err = lc_heap_profile_write_svg(&run->profile, f, title, own);
+	if (fclose(f) != 0 && !err)
+		err = LL_EIO;
+	if (err)
+		return err;
+	f = fopen(folded, "we");
+	if (!f)
+		return LL_EIO;
+	err = lc_heap_profile_write_folded(&run->profile, f);
+	if (fclose(f) != 0 && !err)
+		err = LL_EIO;
+	if (!err)
+		fprintf(out, "flame graph: %s (collapsed stacks: %s)\n", svg, folded);
+	return err;
 }

@@ -49,10 +49,23 @@ int lc_report_json_stream(FILE *f, const struct lc_config *cfg, const struct lc_
 
 /*
  * Writes the time series of every run to path as CSV with the header
- * "variant,mode,t_ms,phase,threads,fds,heap,rss" (heap and rss in bytes;
- * heap only at the sample points base/N/2N, empty elsewhere). Returns 0
+ * "variant,mode,t_ms,phase,clients,threads,fds,heap,lost,rss" (clients
+ * served since the baseline; heap, lost and rss in bytes; heap only where
+ * it was measured, at the points base/N/2N and after each step between
+ * them, lost the same under memcheck only, empty elsewhere). Returns 0
  * or LL_EIO (the file could not be opened, or a write or the close failed).
  */
 int lc_report_csv(const char *path, const struct lc_run *runs, size_t nruns);
+
+/*
+ * With --heap-profile, after the table of a memcheck run: the allocation
+ * stacks that grew from N to 2N, and, if cfg->flame_path is set, the same
+ * as a flame graph (SVG) at flame_path and collapsed stacks beside it (the
+ * name with ".svg" replaced by ".folded"); with both variants in one
+ * command, "-leak" or "-fixed" goes before the extension. Returns 0 or
+ * LL_EIO / LL_ENOMEM if a file could not be written (the report is printed
+ * anyway).
+ */
+int lc_report_profile(FILE *out, const struct lc_config *cfg, const struct lc_run *run);
 
 #endif

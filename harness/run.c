@@ -51,10 +51,22 @@ struct limits {
 	int tick_ms;	   /* time-series sampling while clients run */
 	int stop_ms;	   /* SIGTERM to exit, then SIGKILL */
 	int vgdb_ms;	   /* one vgdb leak_check */
+	/*
+	 * With --csv each half of the load (0 to N, N to 2N) is driven in
+	 * steps, with every signal sampled after each, so a plot has points
+	 * between the three that are judged. Those samples settle with a
+	 * short window only: they are drawn, never judged. Under memcheck a
+	 * sample costs a leak check (some 0.3 s), so there are fewer steps.
+	 */
+	int steps;	    /* per half */
+	int step_window_ms; /* the settling window of the samples between the points */
 };
 
-static const struct limits native_limits = {10000, 5000, 250, 3000, 20, 10000, 0};
-static const struct limits memcheck_limits = {60000, 30000, 1000, 10000, 100, 60000, 30000};
+static const struct limits native_limits = {10000, 5000, 250, 3000, 20, 10000, 0, 4, 30};
+static const struct limits memcheck_limits = {60000, 30000, 1000, 10000, 100, 60000, 30000, 2, 100};
+
+/* Room for one `leak_check full reachable changed`: the records of one step. */
+#define PROFILE_OUT_SIZE (1024 * 1024)
 
 #define MAX_BACKOFF_MS 100
 #define DEFAULT_WARMUP 8
@@ -79,6 +91,8 @@ struct ctx {
 	struct lc_scenario sc;
 	struct lc_held held;
 	const char *phase; /* for the rows taken by tick() */
+	long served;	   /* clients served since the baseline, for the rows */
+	bool profiling;	   /* leak checks add to run->profile (from N to 2N) */
 	char log_path[600], xml_path[600], vglog_path[600], vgdb_prefix[600];
 };
 
@@ -108,9 +122,10 @@ __attribute__((format(printf, 3, 4))) static int run_error(struct lc_run *run, i
 	return err;
 }
 
-static void add_row(struct lc_run *run, const char *phase, const struct lc_point *pt,
-		    long long heap)
+static void add_row(struct ctx *c, const char *phase, const struct lc_point *pt, long long heap,
+		    long long lost)
 {
+	struct lc_run *run = c->run;
 	struct lc_row *r;
 
 	if (run->nrows == run->caprows) {
@@ -125,17 +140,19 @@ static void add_row(struct lc_run *run, const char *phase, const struct lc_point
 	r = &run->rows[run->nrows++];
 	r->t_ms = lc_now_ms() - run->t0;
 	r->phase = phase;
+	r->clients = c->served;
 	r->threads = pt->threads;
 	r->fds = pt->fds;
 	r->rss_kib = pt->rss_kib;
 	r->heap = heap;
+	r->lost = lost;
 }
 
 static int sample(struct ctx *c, const char *phase, struct lc_point *pt)
 {
 	if (lc_proc_sample(c->proc.pid, pt) != 0)
 		return LL_ECLOSED;
-	add_row(c->run, phase, pt, -1);
+	add_row(c, phase, pt, -1, -1);
 	return 0;
 }
 
@@ -164,13 +181,14 @@ static int settle_window(const struct ctx *c)
 
 /*
  * Polls threads and fds until they equal target (if not NULL) or hold
- * still for the window; gives up after settle_max_ms. pt gets the last
- * sample and how the settling went.
+ * still for the window (window_ms, or 0 for settle_window()'s);
+ * gives up after settle_max_ms. pt gets the last sample and how the
+ * settling went.
  */
 static int settle(struct ctx *c, const char *phase, const struct lc_point *target,
-		  struct lc_point *pt)
+		  struct lc_point *pt, int window_ms)
 {
-	int window = settle_window(c);
+	int window = window_ms > 0 ? window_ms : settle_window(c);
 	long start = lc_now_ms(), changed;
 	long nap = 1;
 	struct lc_point prev;
@@ -252,19 +270,44 @@ static void memcheck_heap(struct ctx *c, struct lc_point *pt)
 {
 	struct lc_run *run = c->run;
 	char pid_opt[32], prefix_opt[640];
-	char *argv[] = {
+	char *summary_argv[] = {
 	    (char *)c->cfg->vgdb, prefix_opt, pid_opt, "leak_check", "summary", "any", NULL};
+	/*
+	 * With --heap-profile, from N on: every loss record that changed since
+	 * the previous check, with its stack (its LEAK SUMMARY is the same).
+	 */
+	char *profile_argv[] = {(char *)c->cfg->vgdb, prefix_opt, pid_opt, "leak_check", "full",
+				"reachable",	      "changed",  NULL};
 	struct lc_leak_summary sum;
-	char out[4096];
+	char small[4096];
+	char *out = small;
+	size_t size = sizeof(small);
 	int status = 0, err;
 
+	if (c->profiling) {
+		out = ll_malloc(PROFILE_OUT_SIZE);
+		if (!out) {
+			c->profiling = false;
+			out = small;
+		} else {
+			size = PROFILE_OUT_SIZE;
+		}
+	}
 	snprintf(pid_opt, sizeof(pid_opt), "--pid=%d", (int)c->proc.pid);
 	snprintf(prefix_opt, sizeof(prefix_opt), "--vgdb-prefix=%s", c->vgdb_prefix);
-	err = lc_run_capture(argv, c->lim.vgdb_ms, out, sizeof(out), &status);
+	err = lc_run_capture(c->profiling ? profile_argv : summary_argv, c->lim.vgdb_ms, out, size,
+			     &status);
 	if (err == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		err = lc_leak_summary_parse(out, &sum);
 	else if (err == 0)
 		err = LL_EIO;
+	/* A check the profile misses makes it incomplete, and the report says so. */
+	if (c->profiling && err)
+		run->profile.truncated = true;
+	else if (c->profiling && lc_heap_profile_add(&run->profile, out) != 0)
+		c->profiling = false; /* out of memory: no profile rather than half of one */
+	if (out != small)
+		ll_free(out);
 	if (err) {
 		if (!run->heap_note[0])
 			snprintf(
@@ -315,7 +358,7 @@ static int sample_point(struct ctx *c, int idx, long load)
 	const struct lc_point *target = idx == LC_P_BASE ? NULL : &run->points[LC_P_BASE];
 
 	memset(pt, 0, sizeof(*pt));
-	if (settle(c, settle_phase[idx], target, &first))
+	if (settle(c, settle_phase[idx], target, &first, 0))
 		return LL_ECLOSED;
 	first.heap = -1;
 	first.lost = -1;
@@ -325,7 +368,7 @@ static int sample_point(struct ctx *c, int idx, long load)
 	 */
 	sample_runtime(c, idx, &first);
 	fetch_metrics(c, idx, &first);
-	if (settle(c, settle_phase[idx], &first, &again))
+	if (settle(c, settle_phase[idx], &first, &again, 0))
 		return LL_ECLOSED;
 	again.heap = first.heap;
 	again.runtime = first.runtime;
@@ -337,7 +380,30 @@ static int sample_point(struct ctx *c, int idx, long load)
 	again.settle_tries += first.settle_tries;
 	again.settle_ms += first.settle_ms;
 	*pt = again;
-	add_row(run, point_phase[idx], pt, pt->heap);
+	add_row(c, point_phase[idx], pt, pt->heap, pt->lost);
+	return 0;
+}
+
+/*
+ * A sample between the points, for the plots: settle briefly (to the
+ * baseline, or still for a short window), ask /metrics (the heap, natively;
+ * the server's housekeeping either way), then under memcheck memcheck.
+ */
+static int sample_step(struct ctx *c)
+{
+	struct lc_run *run = c->run;
+	struct lc_point pt;
+	long long heap = -1;
+	long threads, fds;
+
+	if (settle(c, "settle-step", &run->points[LC_P_BASE], &pt, c->lim.step_window_ms))
+		return LL_ECLOSED;
+	lc_fetch_metrics(c->sc.host, c->sc.port, c->lim.op_ms, &heap, &threads, &fds);
+	pt.heap = run->mode == LC_NATIVE ? heap : -1;
+	pt.lost = -1;
+	if (run->mode == LC_MEMCHECK)
+		memcheck_heap(c, &pt);
+	add_row(c, "step", &pt, pt.heap, pt.lost);
 	return 0;
 }
 
@@ -354,12 +420,12 @@ static int sample_path(struct ctx *c, int round, size_t k)
 	struct lc_path_sample *ps = &c->run->path[round][k];
 	struct lc_point first, again;
 
-	if (settle(c, "settle-path", &c->run->points[LC_P_BASE], &first))
+	if (settle(c, "settle-path", &c->run->points[LC_P_BASE], &first, 0))
 		return LL_ECLOSED;
 	first.heap = -1;
 	if (c->run->mode == LC_NATIVE) {
 		fetch_metrics(c, -1, &first);
-		if (settle(c, "settle-path", &first, &again))
+		if (settle(c, "settle-path", &first, &again, 0))
 			return LL_ECLOSED;
 		first.threads = again.threads;
 		first.fds = again.fds;
@@ -367,6 +433,8 @@ static int sample_path(struct ctx *c, int round, size_t k)
 	ps->threads = first.threads;
 	ps->fds = first.fds;
 	ps->heap = first.heap;
+	/* Between two exit paths is a step of the time series too (no lost bytes). */
+	add_row(c, "step", &first, first.heap, -1);
 	return 0;
 }
 
@@ -451,6 +519,8 @@ static int drive(struct ctx *c, const char *phase, long load)
 
 	c->phase = phase;
 	err = lc_drive(&c->sc, load, &c->held, tick, c, c->lim.tick_ms, &run->drive);
+	if (strcmp(phase, "warmup") != 0)
+		c->served += load;
 	if (err)
 		return run_error(run, err, "could not start client threads: %s", ll_strerror(err));
 	if (!lc_proc_running(&c->proc))
@@ -831,6 +901,37 @@ static const char *unit_of(enum lc_scenario_kind k)
 }
 
 /*
+ * One scenario's share of a half of the load, in steps, sampling after
+ * each but the last (a full sample follows it). The samples are for the
+ * time series, so without --csv it is one step and a check takes no
+ * longer than it must. A fix driven through several exit paths is
+ * sampled between them already (sample_path), and a burst is one
+ * connection's messages: one step each.
+ */
+static int drive_half(struct ctx *c, const char *phase, long load)
+{
+	long steps = c->sc.kind == LC_SC_BURST || !c->cfg->csv_path || c->cfg->nscenarios > 1
+			 ? 1
+			 : c->lim.steps;
+	long done = 0, i;
+	int err;
+
+	if (steps > load)
+		steps = load;
+	for (i = 1; i <= steps; i++) {
+		long upto = load * i / steps;
+
+		err = drive(c, phase, upto - done);
+		if (err)
+			return err;
+		done = upto;
+		if (i < steps && sample_step(c))
+			return describe_death(c, "exited during the run");
+	}
+	return 0;
+}
+
+/*
  * One step of the load: every scenario in turn, load units each. With
  * several (a fix checked on every exit path) each one's share is sampled,
  * so a verdict can say which path leaks.
@@ -846,7 +947,7 @@ static int drive_step(struct ctx *c, int round, const char *phase)
 		c->sc.kind = cfg->scenarios[k];
 		progress(c, "driving %ld %s%s (%s)...\n", run->load, round ? "more " : "",
 			 unit_of(c->sc.kind), lc_scenario_name(c->sc.kind));
-		err = drive(c, phase, run->load);
+		err = drive_half(c, phase, run->load);
 		if (err)
 			return err;
 		if (cfg->nscenarios > 1 && k + 1 < cfg->nscenarios && sample_path(c, round, k))
@@ -904,12 +1005,17 @@ static int do_run(struct ctx *c)
 	if (sample_point(c, LC_P_N, run->load))
 		return describe_death(c, "exited during the run");
 	last_path_sample(c, 0, &run->points[LC_P_N]);
+	/* The check at N is the profile's base; each one from here adds its changes. */
+	c->profiling = cfg->heap_profile && run->mode == LC_MEMCHECK;
 	err = drive_step(c, 1, "drive-2N");
 	if (err)
 		return err;
 	if (sample_point(c, LC_P_2N, 2 * run->load))
 		return describe_death(c, "exited during the run");
 	last_path_sample(c, 1, &run->points[LC_P_2N]);
+	run->profiled = c->profiling;
+	c->profiling = false;
+	lc_heap_profile_sort(&run->profile);
 
 	/* Held clients leave now; a fixed server must still exit cleanly. */
 	run->held_at_end = (long)lc_held_count(&c->held);
@@ -955,6 +1061,17 @@ int lc_run_check(const struct lc_config *given, enum lc_variant variant, enum lc
 	run->expect = mode == LC_MEMCHECK ? cfg->memcheck_expect : cfg->expect;
 	run->t0 = lc_now_ms();
 	run->mc.fds_open = -1;
+	lc_heap_profile_init(&run->profile);
+	/* The file whose lines the heap profile sums its growth by. */
+	if (cfg->source) {
+		const char *slash = strrchr(cfg->source, '/');
+
+		snprintf(run->own_source, sizeof(run->own_source), "%s",
+			 slash ? slash + 1 : cfg->source);
+	} else if (cfg->case_name) {
+		snprintf(run->own_source, sizeof(run->own_source), "%s.c",
+			 lc_variant_name(variant));
+	}
 	snprintf(run->heap_source, sizeof(run->heap_source), "%s",
 		 mode == LC_NATIVE ? "GET /metrics (the program's probe)"
 				   : "memcheck leak_check via vgdb");
@@ -1009,4 +1126,5 @@ void lc_run_free(struct lc_run *run)
 	ll_free(run->rows);
 	run->rows = NULL;
 	run->nrows = run->caprows = 0;
+	lc_heap_profile_free(&run->profile);
 }

@@ -10,6 +10,7 @@
 
 #include "behaviour.h"
 #include "harness.h"
+#include "heapprof.h"
 #include "judge.h"
 #include "runtime.h"
 #include "scenario.h"
@@ -55,16 +56,20 @@ struct lc_config {
 	int concurrency;
 	/* A twin's runtime count (runtime.h), when runtime.name is set. */
 	struct lc_runtime_spec runtime;
-	unsigned judged;   /* the signals a fix is judged on; 0: all but runtime */
-	double heap_limit; /* a fix's heap limit per client; 0: the judge's default */
+	unsigned judged;	/* the signals a fix is judged on; 0: all but runtime */
+	double heap_limit;	/* a fix's heap limit per client; 0: the judge's default */
+	bool heap_profile;	/* under memcheck: the loss records' growth from N to 2N */
+	const char *flame_path; /* the profile as a flame graph (SVG) and collapsed stacks */
 };
 
 /* One row of the time series (--csv). */
 struct lc_row {
 	long t_ms;
 	const char *phase; /* static string */
+	long clients;	   /* served since the baseline (before it: 0) */
 	long threads, fds, rss_kib;
-	long long heap; /* -1 except at the sample points */
+	long long heap; /* -1 except where it was measured: base, each step, N, 2N */
+	long long lost; /* the same, under memcheck only */
 };
 
 /* One behaviour check's outcome. */
@@ -114,6 +119,11 @@ struct lc_run {
 	struct lc_row *rows;
 	size_t nrows, caprows;
 	long t0;
+
+	/* --heap-profile under memcheck: the loss records' growth from N to 2N. */
+	struct lc_heap_profile profile;
+	bool profiled;	     /* profile holds the checks of a whole N-to-2N half */
+	char own_source[64]; /* --source's file name, or "leak.c" / "fixed.c" with --case, or "" */
 
 	long startup_ms, duration_ms;
 	bool killed;	      /* needed SIGKILL after SIGTERM */

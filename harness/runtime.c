@@ -4,13 +4,14 @@
  */
 #include "runtime.h"
 
+#include "http.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <leaklab/alloc.h>
 #include <leaklab/error.h>
-#include <leaklab/transport.h>
 
 #include "proc.h"
 
@@ -70,84 +71,21 @@ long lc_runtime_parse(const char *body, const char *line)
 	return -1;
 }
 
-/* Reads the whole reply (the server closes: Connection: close) into a buffer of ours. */
-static int read_reply(struct ll_transport *t, int timeout_ms, char **out)
-{
-	size_t len = 0, cap = 16384;
-	char *buf = ll_malloc(cap);
-
-	if (!buf)
-		return LL_ENOMEM;
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap - 1) {
-			char *bigger;
-
-			if (cap >= LC_RUNTIME_MAX_REPLY) {
-				ll_free(buf);
-				return LL_ETOOBIG;
-			}
-			bigger = ll_realloc(buf, cap * 2);
-			if (!bigger) {
-				ll_free(buf);
-				return LL_ENOMEM;
-			}
-			buf = bigger;
-			cap *= 2;
-		}
-		n = ll_transport_read(t, buf + len, cap - 1 - len, timeout_ms);
-		if (n == 0)
-			break;
-		if (n < 0) {
-			ll_free(buf);
-			return (int)n;
-		}
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	return 0;
-}
-
 int lc_runtime_fetch(const struct lc_runtime_spec *spec, const char *host, unsigned port,
 		     int timeout_ms, long *value)
 {
-	struct ll_transport *t;
-	char req[400], *reply = NULL;
 	const char *body;
-	int fd, err, n;
+	char *reply;
+	int err;
 
 	*value = -1;
-	n = snprintf(req, sizeof(req),
-		     "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", spec->path);
-	if (n < 0 || (size_t)n >= sizeof(req))
-		return LL_ETOOBIG;
-	fd = ll_tcp_connect(host, port, timeout_ms);
-	if (fd < 0)
-		return fd;
-	err = ll_transport_plain(&t, fd);
+	err = lc_http_get(host, port, spec->path, timeout_ms, LC_RUNTIME_MAX_REPLY, &reply, &body);
 	if (err)
 		return err;
-	err = ll_transport_write(t, req, (size_t)n, timeout_ms);
-	if (err)
-		goto out_destroy;
-	err = read_reply(t, timeout_ms, &reply);
-	if (err)
-		goto out_destroy;
-	if (strncmp(reply, "HTTP/1.1 200", 12) != 0 && strncmp(reply, "HTTP/1.0 200", 12) != 0) {
-		err = LL_EPROTO;
-		goto out_free_reply;
-	}
-	body = strstr(reply, "\r\n\r\n");
-	body = body ? body + 4 : reply;
 	*value = lc_runtime_parse(body, spec->line);
 	if (*value < 0)
 		err = LL_EPROTO;
-out_free_reply:
 	ll_free(reply);
-out_destroy:
-	ll_transport_destroy(t);
 	return err;
 }
 

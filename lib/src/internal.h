@@ -100,63 +100,6 @@ static inline int ll__cond_init(pthread_cond_t *cond)
  */
 #ifndef LL__THREAD_STACK
 #define LL__THREAD_STACK (256 * 1024)
-/* --- transport.c and tls.c, for the library's own use ------------------- */
-
-/*
- * Makes the socket BIO method every TLS session uses, once per process.
- * tls.c calls it when it makes a context, so that sessions (which need a
- * context) find it made, on any thread, without a pthread_once() of their
- * own. Returns 0 or LL_ETLS.
- */
-int ll__transport_tls_init(void);
-
-/* The OpenSSL SSL_CTX inside a context (tls.c), as an opaque pointer. */
-void *ll__tls_ctx_ssl(struct ll_tls_ctx *ctx);
-
-/*
- * Runs the TLS handshake on a plain transport that already exists, so that
- * another thread can ll_transport_shutdown() it while the handshake waits
- * (a server's stop must reach a client that connected and said nothing).
- * A shutdown makes it return LL_ECLOSED at once. On any failure t stays a
- * valid transport that the caller destroys (no close_notify is sent).
- * Returns 0, LL_ETLS, LL_ETIMEDOUT, LL_ECLOSED, LL_ENOMEM, LL_EIO, LL_EINVAL.
- */
-int ll__transport_start_tls(struct ll_transport *t, struct ll_tls_ctx *ctx, bool server,
-			    int timeout_ms);
-
-/*
- * Gives t a wake-up fd (an eventfd; -1 for none) that its reads poll
- * beside the socket: while a read waits, the fd becoming readable makes it
- * return LL_EAGAIN. The caller drains and closes the fd; the transport
- * never does. Call before any read starts.
- */
-void ll__transport_set_wake(struct ll_transport *t, int fd);
-
-/*
- * Writes a header and a payload as one stream of bytes, in one system call
- * where the transport allows (sendmsg on a plain socket), so a frame never
- * costs two TCP segments. Same returns as ll_transport_write.
- */
-int ll__transport_write2(struct ll_transport *t, const void *head, size_t hlen, const void *body,
-			 size_t blen, int timeout_ms);
-
-/* --- ws_conn.c, for ws_server.c ------------------------------------------ */
-
-struct ll_ws_conn;
-
-/*
- * ll_ws_conn_close_start() for a caller that must never wait: a server
- * stopping closes every connection from one thread, and one peer that
- * stopped reading must not hold up the others. The frame is written here
- * if that cannot block (the writer lock is free and the socket has room);
- * otherwise the connection's reader sends it, on its own thread, as soon
- * as it runs. The close deadline starts now either way. reason must be a
- * string that lives forever (a literal), of at most 123 bytes, and code
- * must be sendable: nothing is checked. Thread-safe; does nothing once a
- * close frame went out.
- */
-void ll__ws_conn_close_soon(struct ll_ws_conn *c, unsigned code, const char *reason);
-
 #endif
 
 /* pthread_create() with the library's stack size; returns 0 or an errno value. */
