@@ -1,6 +1,7 @@
 // Package twin is the program around a Go twin of a case: what lib/app.c
 // is to the C programs. It parses --host, --port and the case's knobs,
-// serves WebSocket on "/" (gorilla/websocket), net/http/pprof and a
+// serves WebSocket on "/" (gorilla/websocket, or the case's own router:
+// MainRouter, for Gin or nhooyr/websocket), net/http/pprof and a
 // Prometheus /metrics on the same port, prints the kit's ready line, and on
 // SIGTERM or SIGINT shuts down: http.Server.Shutdown, a close frame (1001,
 // going away) to every connection still open, the context cancelled, and a
@@ -10,7 +11,8 @@
 // `diff -u leak.go fixed.go`, as it is `diff -u leak.c fixed.c`.
 //
 // Built offline in GOPATH mode (GO111MODULE=off) against Debian's
-// golang-github-gorilla-websocket-dev; cmake/LeaklabTwin.cmake does it.
+// golang-github-gorilla-websocket-dev (and a case's own packages: Gin,
+// nhooyr); cmake/LeaklabTwin.cmake does it.
 package twin
 
 import (
@@ -49,6 +51,26 @@ type Server struct {
 
 	mu    sync.Mutex
 	conns map[*websocket.Conn]struct{}
+	hooks []func()
+}
+
+// OnShutdown registers f, called on SIGTERM once the listener is closed,
+// beside the close frames to the tracked connections and before Ctx is
+// cancelled: the way to say goodbye to connections of another WebSocket
+// library (nhooyr's), which Track does not know. f must return promptly.
+func (s *Server) OnShutdown(f func()) {
+	s.mu.Lock()
+	s.hooks = append(s.hooks, f)
+	s.mu.Unlock()
+}
+
+// Run runs f on the calling goroutine (a handler's, started by net/http),
+// counted in the wait group the shutdown waits for, as Go does for a
+// goroutine of its own.
+func (s *Server) Run(f func()) {
+	s.wg.Add(1)
+	defer s.wg.Done()
+	f()
 }
 
 // Track records an open connection. A hijacked connection (every
@@ -101,6 +123,13 @@ var upgrader = websocket.Upgrader{
 		w.Header().Set("Sec-WebSocket-Version", "13")
 		http.Error(w, http.StatusText(status), status)
 	},
+}
+
+// Upgrade answers the opening handshake on w with gorilla/websocket, or
+// answers 400 and returns the error (the connection is then closed). The
+// caller owns the connection it returns, as a handler of Main does.
+func Upgrade(w http.ResponseWriter, r *http.Request) (*websocket.Conn, error) {
+	return upgrader.Upgrade(w, r, nil)
 }
 
 // count returns the entries of a /proc directory, or -1.
@@ -156,6 +185,24 @@ func metrics(w http.ResponseWriter, r *http.Request) {
 // goroutine net/http started for the request, counted in the server's
 // wait group.
 func Main(name, summary string, handler func(s *Server, conn *websocket.Conn), knobs ...Knob) {
+	MainRouter(name, summary, func(s *Server) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			conn, err := Upgrade(w, r)
+			if err != nil {
+				return // answered 400 by upgrader.Error
+			}
+			s.Run(func() { handler(s, conn) })
+		})
+	}, knobs...)
+}
+
+// MainRouter runs the server with root serving "/" (a Gin engine, or a
+// handler that accepts with another WebSocket library), built once the
+// knobs are parsed, and exits. /metrics and /debug/pprof/ stay the
+// server's own. A root handler that keeps a connection must count itself
+// with s.Run and end when the server stops: once s.Ctx is done, or when an
+// OnShutdown hook closes its connection.
+func MainRouter(name, summary string, root func(s *Server) http.Handler, knobs ...Knob) {
 	fs := flag.NewFlagSet(name, flag.ExitOnError)
 	host := fs.String("host", "127.0.0.1", "address to listen on")
 	port := fs.Int("port", 0, "port, 0 for any free one")
@@ -178,15 +225,7 @@ func Main(name, summary string, handler func(s *Server, conn *websocket.Conn), k
 	mux := http.NewServeMux()
 	mux.Handle("/debug/pprof/", http.DefaultServeMux)
 	mux.HandleFunc("/metrics", metrics)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		conn, err := upgrader.Upgrade(w, r, nil)
-		if err != nil {
-			return // answered 400 by upgrader.Error
-		}
-		s.wg.Add(1)
-		defer s.wg.Done()
-		handler(s, conn)
-	})
+	mux.Handle("/", root(s))
 	ln, err := net.Listen("tcp", net.JoinHostPort(*host, fmt.Sprint(*port)))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: listen: %v\n", name, err)
@@ -212,6 +251,12 @@ func Main(name, summary string, handler func(s *Server, conn *websocket.Conn), k
 		fmt.Fprintf(os.Stderr, "%s: shutdown: %v\n", name, err)
 	}
 	s.closeAll()
+	s.mu.Lock()
+	hooks := s.hooks
+	s.mu.Unlock()
+	for _, f := range hooks {
+		f()
+	}
 	s.cancel()
 	s.wg.Wait()
 	os.Exit(0)
