@@ -13,6 +13,7 @@
  * before <errorcounts> counts each record once.
  */
 #include "drd.h"
+#include "memcheck.h"
 
 #include <expat.h>
 #include <stdarg.h>
@@ -27,22 +28,11 @@
 
 /* ----- the command line ----- */
 
-static char *option(const char *name, const char *value)
-{
-	size_t len = strlen(name) + strlen(value) + 4;
-	char *s = ll_malloc(len);
-
-	if (s)
-		snprintf(s, len, "--%s=%s", name, value);
-	return s;
-}
-
 char **lc_drd_argv(const struct lc_drd_opts *o, char *const prog_argv[])
 {
 	enum { MAX_OPTS = 12 };
 	char *opts[MAX_OPTS];
-	size_t nopts = 0, nprog = 0, i;
-	char **argv;
+	size_t nopts = 0;
 
 	opts[nopts++] = ll_strdup(o->valgrind);
 	opts[nopts++] = ll_strdup("--tool=drd");
@@ -50,45 +40,16 @@ char **lc_drd_argv(const struct lc_drd_opts *o, char *const prog_argv[])
 	/* As for memcheck: "DRD found something" is not "the program failed". */
 	opts[nopts++] = ll_strdup("--error-exitcode=99");
 	opts[nopts++] = ll_strdup("--xml=yes");
-	opts[nopts++] = option("xml-file", o->xml_file);
-	opts[nopts++] = option("log-file", o->log_file);
+	opts[nopts++] = lc_valgrind_option("xml-file", o->xml_file);
+	opts[nopts++] = lc_valgrind_option("log-file", o->log_file);
 	if (o->suppressions)
-		opts[nopts++] = option("suppressions", o->suppressions);
-	for (i = 0; i < nopts; i++)
-		if (!opts[i])
-			goto out_free_opts;
-
-	while (prog_argv[nprog])
-		nprog++;
-	argv = ll_calloc(nopts + nprog + 1, sizeof(*argv));
-	if (!argv)
-		goto out_free_opts;
-	for (i = 0; i < nopts; i++)
-		argv[i] = opts[i];
-	for (i = 0; i < nprog; i++) {
-		argv[nopts + i] = ll_strdup(prog_argv[i]);
-		if (!argv[nopts + i]) {
-			lc_drd_argv_free(argv);
-			return NULL;
-		}
-	}
-	return argv;
-
-out_free_opts:
-	for (i = 0; i < nopts; i++)
-		ll_free(opts[i]);
-	return NULL;
+		opts[nopts++] = lc_valgrind_option("suppressions", o->suppressions);
+	return lc_valgrind_command(opts, nopts, prog_argv);
 }
 
 void lc_drd_argv_free(char **argv)
 {
-	size_t i;
-
-	if (!argv)
-		return;
-	for (i = 0; argv[i]; i++)
-		ll_free(argv[i]);
-	ll_free(argv);
+	lc_valgrind_argv_free(argv);
 }
 
 /* ----- the XML report ----- */

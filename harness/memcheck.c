@@ -27,8 +27,7 @@
 
 /* ----- the command line ----- */
 
-/* "--name=value" in a new ll_malloc'ed string, or NULL. */
-static char *option(const char *name, const char *value)
+char *lc_valgrind_option(const char *name, const char *value)
 {
 	size_t len = strlen(name) + strlen(value) + 4;
 	char *s = ll_malloc(len);
@@ -38,37 +37,14 @@ static char *option(const char *name, const char *value)
 	return s;
 }
 
-char **lc_valgrind_argv(const struct lc_valgrind_opts *o, char *const prog_argv[])
+char **lc_valgrind_command(char **opts, size_t nopts, char *const prog_argv[])
 {
-	enum { MAX_OPTS = 16 };
-	char *opts[MAX_OPTS];
-	size_t nopts = 0, nprog = 0, i;
+	size_t nprog = 0, i;
 	char **argv;
 
-	opts[nopts++] = ll_strdup(o->valgrind);
-	opts[nopts++] = ll_strdup("--tool=memcheck");
-	opts[nopts++] = ll_strdup("--leak-check=full");
-	opts[nopts++] = ll_strdup("--show-leak-kinds=all");
-	opts[nopts++] = ll_strdup("--track-fds=yes");
-	opts[nopts++] = ll_strdup("--num-callers=30");
-	/*
-	 * A distinct exit code tells "memcheck found errors or lost bytes"
-	 * (a verdict, read from the XML) from "the program failed" (a crash).
-	 */
-	opts[nopts++] = ll_strdup("--error-exitcode=99");
-	/* The gdbserver is how vgdb asks for a leak summary at each load point. */
-	opts[nopts++] = ll_strdup("--vgdb=yes");
-	opts[nopts++] = ll_strdup("--xml=yes");
-	opts[nopts++] = option("xml-file", o->xml_file);
-	opts[nopts++] = option("log-file", o->log_file);
-	if (o->vgdb_prefix)
-		opts[nopts++] = option("vgdb-prefix", o->vgdb_prefix);
-	if (o->suppressions)
-		opts[nopts++] = option("suppressions", o->suppressions);
 	for (i = 0; i < nopts; i++)
 		if (!opts[i])
 			goto out_free_opts;
-
 	while (prog_argv[nprog])
 		nprog++;
 	argv = ll_calloc(nopts + nprog + 1, sizeof(*argv));
@@ -90,6 +66,35 @@ out_free_opts:
 	for (i = 0; i < nopts; i++)
 		ll_free(opts[i]);
 	return NULL;
+}
+
+char **lc_valgrind_argv(const struct lc_valgrind_opts *o, char *const prog_argv[])
+{
+	enum { MAX_OPTS = 16 };
+	char *opts[MAX_OPTS];
+	size_t nopts = 0;
+
+	opts[nopts++] = ll_strdup(o->valgrind);
+	opts[nopts++] = ll_strdup("--tool=memcheck");
+	opts[nopts++] = ll_strdup("--leak-check=full");
+	opts[nopts++] = ll_strdup("--show-leak-kinds=all");
+	opts[nopts++] = ll_strdup("--track-fds=yes");
+	opts[nopts++] = ll_strdup("--num-callers=30");
+	/*
+	 * A distinct exit code tells "memcheck found errors or lost bytes"
+	 * (a verdict, read from the XML) from "the program failed" (a crash).
+	 */
+	opts[nopts++] = ll_strdup("--error-exitcode=99");
+	/* The gdbserver is how vgdb asks for a leak summary at each load point. */
+	opts[nopts++] = ll_strdup("--vgdb=yes");
+	opts[nopts++] = ll_strdup("--xml=yes");
+	opts[nopts++] = lc_valgrind_option("xml-file", o->xml_file);
+	opts[nopts++] = lc_valgrind_option("log-file", o->log_file);
+	if (o->vgdb_prefix)
+		opts[nopts++] = lc_valgrind_option("vgdb-prefix", o->vgdb_prefix);
+	if (o->suppressions)
+		opts[nopts++] = lc_valgrind_option("suppressions", o->suppressions);
+	return lc_valgrind_command(opts, nopts, prog_argv);
 }
 
 void lc_valgrind_argv_free(char **argv)

@@ -28,6 +28,17 @@ struct lc_valgrind_opts {
  * lc_valgrind_argv_free. Returns NULL when out of memory.
  */
 char **lc_valgrind_argv(const struct lc_valgrind_opts *o, char *const prog_argv[]);
+
+/* "--name=value" in a new ll_malloc'ed string, or NULL. */
+char *lc_valgrind_option(const char *name, const char *value);
+
+/*
+ * The command line of a Valgrind tool: opts (nopts ll_malloc'ed strings,
+ * valgrind itself first; any NULL means one could not be made) then a copy
+ * of prog_argv, NULL-terminated. Takes the strings in opts, also on
+ * failure. Free with lc_valgrind_argv_free; returns NULL when out of memory.
+ */
+char **lc_valgrind_command(char **opts, size_t nopts, char *const prog_argv[]);
 void lc_valgrind_argv_free(char **argv);
 
 /*
