@@ -334,49 +334,6 @@ out_free_state:
 	return err;
 }
 
-/* Reads a whole file into a NUL terminated ll_malloc'ed buffer. */
-static int read_file(const char *path, char **out, size_t *out_len)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int err = 0;
-
-	if (!f)
-		return LL_EIO;
-	for (;;) {
-		size_t n;
-
-		if (cap - len < 4096) {
-			size_t bigger_cap = cap ? cap * 2 : 16384;
-			char *bigger = ll_realloc(buf, bigger_cap);
-
-			if (!bigger) {
-				err = LL_ENOMEM;
-				goto out_close;
-			}
-			buf = bigger;
-			cap = bigger_cap;
-		}
-		n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(f)) {
-		err = LL_EIO;
-		goto out_close;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*out_len = len;
-	buf = NULL;
-out_close:
-	ll_free(buf);
-	fclose(f);
-	return err;
-}
-
 int lc_drd_parse_xml(const char *path, const char *own_file, struct lc_drd *d)
 {
 	char *buf;
@@ -384,7 +341,7 @@ int lc_drd_parse_xml(const char *path, const char *own_file, struct lc_drd *d)
 	int err;
 
 	memset(d, 0, sizeof(*d));
-	err = read_file(path, &buf, &len);
+	err = lc_read_file(path, &buf, &len);
 	if (err)
 		return err;
 	err = lc_drd_parse_xml_buf(buf, len, own_file, d);

@@ -405,7 +405,7 @@ out_free_state:
 }
 
 /* Reads a whole file into a NUL terminated ll_malloc'ed buffer. */
-static int read_file(const char *path, char **out, size_t *out_len)
+int lc_read_file(const char *path, char **out, size_t *out_len)
 {
 	FILE *f = fopen(path, "re");
 	char *buf = NULL;
@@ -454,7 +454,7 @@ int lc_memcheck_parse_xml(const char *path, const char *own_file, struct lc_memc
 
 	memset(mc, 0, sizeof(*mc));
 	mc->fds_open = -1;
-	err = read_file(path, &buf, &len);
+	err = lc_read_file(path, &buf, &len);
 	if (err)
 		return err;
 	err = lc_memcheck_parse_xml_buf(buf, len, own_file, mc);
@@ -557,7 +557,7 @@ int lc_memcheck_parse_log(const char *path, struct lc_memcheck *mc)
 	size_t len;
 	int err;
 
-	err = read_file(path, &buf, &len);
+	err = lc_read_file(path, &buf, &len);
 	if (err)
 		return err;
 	err = lc_memcheck_parse_log_buf(buf, mc);

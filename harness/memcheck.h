@@ -29,6 +29,13 @@ struct lc_valgrind_opts {
  */
 char **lc_valgrind_argv(const struct lc_valgrind_opts *o, char *const prog_argv[]);
 
+/*
+ * Reads the whole file at path into a new ll_malloc'ed, NUL-terminated
+ * buffer (*out, *out_len bytes; the caller frees it). Returns 0, LL_EIO or
+ * LL_ENOMEM. memcheck's and DRD's XML reports are read with it.
+ */
+int lc_read_file(const char *path, char **out, size_t *out_len);
+
 /* "--name=value" in a new ll_malloc'ed string, or NULL. */
 char *lc_valgrind_option(const char *name, const char *value);
 
