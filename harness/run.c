@@ -743,15 +743,27 @@ static int stop(struct ctx *c)
 	return describe_death(c, WIFSIGNALED(st) ? "crashed" : "failed on SIGTERM");
 }
 
+/*
+ * The base name of the program's own source, whose frames Valgrind's
+ * reports are searched for: --source's, or the variant's file.
+ */
+static const char *own_file(const struct ctx *c)
+{
+	const char *slash = c->cfg->source ? strrchr(c->cfg->source, '/') : NULL;
+
+	if (slash)
+		return slash + 1;
+	if (c->cfg->source)
+		return c->cfg->source;
+	return c->run->variant == LC_LEAK ? "leak.c" : "fixed.c";
+}
+
 static int read_memcheck(struct ctx *c)
 {
 	struct lc_run *run = c->run;
-	const char *own = c->cfg->source ? strrchr(c->cfg->source, '/') : NULL;
+	const char *own = own_file(c);
 	int err;
 
-	own = own ? own + 1 : c->cfg->source;
-	if (!own)
-		own = run->variant == LC_LEAK ? "leak.c" : "fixed.c";
 	err = lc_memcheck_parse_xml(c->xml_path, own, &run->mc);
 	if (err || !run->mc.finished)
 		return run_error(run, err ? err : LL_EPROTO,
@@ -767,12 +779,9 @@ static int read_memcheck(struct ctx *c)
 static int read_drd(struct ctx *c)
 {
 	struct lc_run *run = c->run;
-	const char *own = c->cfg->source ? strrchr(c->cfg->source, '/') : NULL;
+	const char *own = own_file(c);
 	int err;
 
-	own = own ? own + 1 : c->cfg->source;
-	if (!own)
-		own = run->variant == LC_LEAK ? "leak.c" : "fixed.c";
 	err = lc_drd_parse_xml(c->xml_path, own, &run->drd);
 	if (err || !run->drd.finished)
 		return run_error(run, err ? err : LL_EPROTO,
