@@ -162,6 +162,10 @@ int lc_behaviour_parse(const char *line, struct lc_behaviour *out, char *why, si
 			goto bad;
 		return 0;
 	}
+	if (word == 12 && strncmp(line, "close-notify", 12) == 0 && !*rest) {
+		out->kind = LC_BH_CLOSE_NOTIFY;
+		return 0;
+	}
 	if (word == 9 && strncmp(line, "broadcast", 9) == 0) {
 		out->kind = LC_BH_BROADCAST;
 		out->number = strtol(rest, &end, 10);
@@ -173,7 +177,7 @@ bad:
 	snprintf(why, why_size,
 		 "bad behaviour \"%s\" (echo | reply TEXT => EXPECTED | pings MS | "
 		 "sessions QUERY K | isolated K | stays MS | closes TEXT CODE | audit QUERY K | "
-		 "upgrade PATH => STATUS | broadcast K)",
+		 "upgrade PATH => STATUS | broadcast K | close-notify)",
 		 line);
 	return LL_EINVAL;
 }
@@ -221,6 +225,10 @@ void lc_behaviour_describe(const struct lc_behaviour *b, char *buf, size_t size)
 			 "broadcast: %ld messages reach every subscriber that reads, while one "
 			 "that never reads stalls",
 			 b->number);
+		break;
+	case LC_BH_CLOSE_NOTIFY:
+		snprintf(buf, size,
+			 "close-notify: a clean close ends the TLS session with close_notify");
 		break;
 	}
 }
@@ -776,6 +784,50 @@ out_destroy_transport:
 	return rc;
 }
 
+/*
+ * An echo over wss, the close handshake, then the end of the stream: it
+ * must come from the server (RFC 6455 section 7.1.1: the server closes the
+ * TCP connection first) within the operation time, after its close_notify.
+ */
+static int check_close_notify(const char *host, unsigned port, int slow, char *why, size_t size)
+{
+	static const char text[] = "leaklab behaviour check: close-notify";
+	struct ll_ws_msg msg = {0};
+	struct ll_ws_conn *c;
+	bool notified = false;
+	int rc, err;
+
+	if (!client->tls)
+		return say(why, size, "close-notify needs wss: start the program with --tls");
+	rc = connect_ws(host, port, slow, &c, why, size);
+	if (rc)
+		return rc;
+	rc = ask(c, text, slow, &msg, why, size);
+	ll_ws_msg_free(&msg);
+	if (rc)
+		goto out;
+	err = ll_ws_conn_close(c, LL_WS_CLOSE_NORMAL, NULL);
+	if (err) {
+		rc = say(why, size, "the close handshake failed: %s", ll_strerror(err));
+		goto out;
+	}
+	err = ll_ws_conn_wait_end(c, OP_MS * slow, &notified);
+	if (err == LL_ETIMEDOUT)
+		rc = say(why, size,
+			 "after the close handshake the server kept the connection open for %d ms",
+			 OP_MS * slow);
+	else if (err)
+		rc = say(why, size, "the connection failed after the close handshake: %s",
+			 ll_strerror(err));
+	else if (!notified)
+		rc = say(why, size,
+			 "the server closed TCP without a TLS close_notify: a truncated session "
+			 "to the client (RFC 8446 section 6.1)");
+out:
+	ll_ws_conn_destroy(c);
+	return rc;
+}
+
 int lc_behaviour_run(const struct lc_behaviour *b, const struct lc_client *cl, const char *host,
 		     unsigned port, int slow, char *why, size_t why_size)
 {
@@ -800,6 +852,7 @@ int lc_behaviour_run(const struct lc_behaviour *b, const struct lc_client *cl, c
 	case LC_BH_UPGRADE: return check_upgrade(b, host, port, slow, why, why_size);
 	case LC_BH_BROADCAST:
 		return lc_pubsub_check(host, port, b->number, OP_MS * slow, why, why_size);
+	case LC_BH_CLOSE_NOTIFY: return check_close_notify(host, port, slow, why, why_size);
 	}
 	return say(why, why_size, "unknown behaviour");
 }

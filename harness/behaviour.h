@@ -31,6 +31,11 @@
  *                             another subscriber each get all K in order
  *   upgrade PATH => STATUS    an upgrade to PATH is answered with HTTP STATUS
  *                             (101: accepted, and then it echoes)
+ *   close-notify              over wss: after an echo and a clean close
+ *                             handshake the server ends its TLS session with
+ *                             close_notify before the TCP close (RFC 8446
+ *                             section 6.1), not with a bare close, and it does
+ *                             close the connection
  *
  * Every client but upgrade's connects to cl's path, over wss when cl->tls
  * is set (scenario.h); cl may be NULL for "/" over ws.
@@ -54,6 +59,7 @@ enum lc_behaviour_kind {
 	LC_BH_AUDIT,
 	LC_BH_UPGRADE,
 	LC_BH_BROADCAST,
+	LC_BH_CLOSE_NOTIFY,
 };
 
 struct lc_behaviour {

@@ -1,6 +1,6 @@
 /*
- * http.c - the harness's one HTTP client, a GET over the lib's plain
- * transport: GET /metrics for the program's own view of its threads, fds
+ * http.c - the harness's one HTTP client, a GET over the lib's plain or
+ * TLS transport: GET /metrics for the program's own view of its threads, fds
  * and heap (the probe's Prometheus text format), and the twins' runtime
  * counts (runtime.c).
  */
@@ -30,8 +30,8 @@ static long long metric(const char *body, const char *name)
 	return -1;
 }
 
-int lc_http_get(const char *host, unsigned port, const char *path, int timeout_ms, size_t max,
-		char **reply, const char **body)
+int lc_http_get(const char *host, unsigned port, struct ll_tls_ctx *tls, const char *path,
+		int timeout_ms, size_t max, char **reply, const char **body)
 {
 	struct ll_transport *t;
 	size_t len = 0, cap = 8192;
@@ -47,7 +47,7 @@ int lc_http_get(const char *host, unsigned port, const char *path, int timeout_m
 	fd = ll_tcp_connect(host, port, timeout_ms);
 	if (fd < 0)
 		return fd;
-	err = ll_transport_plain(&t, fd);
+	err = tls ? ll_transport_tls(&t, fd, tls, false, timeout_ms) : ll_transport_plain(&t, fd);
 	if (err)
 		return err;
 	err = ll_transport_write(t, req, (size_t)n, timeout_ms);
@@ -104,8 +104,8 @@ out_destroy:
 	return err;
 }
 
-int lc_fetch_metrics(const char *host, unsigned port, int timeout_ms, long long *heap,
-		     long *threads, long *fds)
+int lc_fetch_metrics(const char *host, unsigned port, struct ll_tls_ctx *tls, int timeout_ms,
+		     long long *heap, long *threads, long *fds)
 {
 	const char *body;
 	char *reply;
@@ -114,7 +114,7 @@ int lc_fetch_metrics(const char *host, unsigned port, int timeout_ms, long long 
 	*heap = -1;
 	*threads = -1;
 	*fds = -1;
-	err = lc_http_get(host, port, "/metrics", timeout_ms, 8192, &reply, &body);
+	err = lc_http_get(host, port, tls, "/metrics", timeout_ms, 8192, &reply, &body);
 	if (err)
 		return err;
 	*heap = metric(body, LL_PROBE_METRIC_HEAP_BYTES);

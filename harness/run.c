@@ -247,7 +247,8 @@ static void fetch_metrics(struct ctx *c, int idx, struct lc_point *pt)
 
 	long threads = -1, fds = -1;
 
-	err = lc_fetch_metrics(c->sc.host, c->sc.port, c->lim.op_ms, &heap, &threads, &fds);
+	err = lc_fetch_metrics(c->sc.host, c->sc.port, c->sc.client->tls, c->lim.op_ms, &heap,
+			       &threads, &fds);
 	if (idx >= 0) {
 		run->probe_threads[idx] = threads;
 		run->probe_fds[idx] = fds;
@@ -398,7 +399,8 @@ static int sample_step(struct ctx *c)
 
 	if (settle(c, "settle-step", &run->points[LC_P_BASE], &pt, c->lim.step_window_ms))
 		return LL_ECLOSED;
-	lc_fetch_metrics(c->sc.host, c->sc.port, c->lim.op_ms, &heap, &threads, &fds);
+	lc_fetch_metrics(c->sc.host, c->sc.port, c->sc.client->tls, c->lim.op_ms, &heap, &threads,
+			 &fds);
 	pt.heap = run->mode == LC_NATIVE ? heap : -1;
 	pt.lost = -1;
 	if (run->mode == LC_MEMCHECK)

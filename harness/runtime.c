@@ -79,7 +79,8 @@ int lc_runtime_fetch(const struct lc_runtime_spec *spec, const char *host, unsig
 	int err;
 
 	*value = -1;
-	err = lc_http_get(host, port, spec->path, timeout_ms, LC_RUNTIME_MAX_REPLY, &reply, &body);
+	err = lc_http_get(host, port, NULL, spec->path, timeout_ms, LC_RUNTIME_MAX_REPLY, &reply,
+			  &body);
 	if (err)
 		return err;
 	*value = lc_runtime_parse(body, spec->line);

@@ -1,12 +1,15 @@
 /*
  * test_behaviour.c - the behaviour checks: parsing every kind (and
- * refusing what is malformed), and the closes and audit checks run
- * against real servers on 127.0.0.1, one that keeps the feature and one
+ * refusing what is malformed), and the closes, audit and close-notify
+ * checks run against real servers on 127.0.0.1, one that keeps the feature and one
  * that breaks it in the way a wrong fix would.
  */
 #include <leaklab/error.h>
 #include <leaklab/ws_server.h>
 
+#include <openssl/ssl.h>
+
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,6 +53,9 @@ static void test_parse(void)
 	CHECK_EQ(lc_behaviour_parse("audit audited 65", &b, why, sizeof(why)), LL_EINVAL);
 	CHECK_EQ(lc_behaviour_parse("audit audited 5x", &b, why, sizeof(why)), LL_EINVAL);
 	CHECK_EQ(lc_behaviour_parse("auditing x 5", &b, why, sizeof(why)), LL_EINVAL);
+	CHECK_EQ(lc_behaviour_parse("close-notify", &b, why, sizeof(why)), 0);
+	CHECK_EQ(b.kind, LC_BH_CLOSE_NOTIFY);
+	CHECK_EQ(lc_behaviour_parse("close-notify 5", &b, why, sizeof(why)), LL_EINVAL);
 }
 
 /* ----- closes ----- */
@@ -164,10 +170,90 @@ static void test_audit(void)
 	CHECK(strstr(why, "said 0 before 4 messages and 0 after") != NULL);
 }
 
+/* ----- close-notify ----- */
+
+static void echo_server(struct ll_ws_conn *conn, void *arg)
+{
+	struct ll_ws_msg msg;
+
+	(void)arg;
+	while (ll_ws_conn_recv(conn, &msg, -1) == 0) {
+		ll_ws_conn_send(conn, msg.opcode, msg.data, msg.len);
+		ll_ws_msg_free(&msg);
+	}
+	ll_ws_conn_destroy(conn);
+}
+
+static SSL *plain_session(int fd, SSL_CTX *ctx, void *arg)
+{
+	SSL *ssl = SSL_new(ctx);
+
+	(void)arg;
+	if (ssl && SSL_set_fd(ssl, fd) != 1) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	return ssl;
+}
+
+/* A wrong fix's end of a session: everything freed, but no close_notify. */
+static void end_without_goodbye(SSL *ssl, enum ll_tls_end how, void *arg)
+{
+	int fd = SSL_get_fd(ssl);
+
+	(void)how;
+	(void)arg;
+	SSL_free(ssl);
+	close(fd);
+}
+
+/* The check over wss against a server with the library's sessions (goodbye) or a bare close. */
+static int run_close_notify(bool goodbye, struct ll_tls_ctx *cctx, char *why, size_t size)
+{
+	struct ll_ws_server_opts opts = {.handler = echo_server};
+	struct lc_client cl = {.tls = cctx};
+	struct ll_tls_ctx *sctx;
+	struct lc_behaviour b;
+	struct running r;
+	int rc;
+
+	CHECK_EQ(ll_tls_server_ctx_create(&sctx), 0);
+	opts.tls = sctx;
+	if (!goodbye) {
+		opts.tls_session = plain_session;
+		opts.tls_release = end_without_goodbye;
+	}
+	CHECK_EQ(lc_behaviour_parse("close-notify", &b, why, size), 0);
+	start(&r, &opts);
+	rc = lc_behaviour_run(&b, &cl, "127.0.0.1", r.port, 1, why, size);
+	stop(&r);
+	ll_tls_ctx_destroy(sctx);
+	return rc;
+}
+
+static void test_close_notify(void)
+{
+	struct ll_tls_ctx *cctx;
+	struct lc_behaviour b;
+	char why[256];
+
+	signal(SIGPIPE, SIG_IGN); /* OpenSSL's socket BIO, in the bare-close server */
+	CHECK_EQ(ll_tls_client_ctx_create(&cctx, NULL), 0);
+	CHECK_EQ(run_close_notify(true, cctx, why, sizeof(why)), 0);
+	CHECK_EQ(run_close_notify(false, cctx, why, sizeof(why)), 1);
+	CHECK(strstr(why, "without a TLS close_notify") != NULL);
+	/* Over plain ws there is nothing to check: the manifest is wrong. */
+	CHECK_EQ(lc_behaviour_parse("close-notify", &b, why, sizeof(why)), 0);
+	CHECK_EQ(lc_behaviour_run(&b, NULL, "127.0.0.1", 1, 1, why, sizeof(why)), 1);
+	CHECK(strstr(why, "needs wss") != NULL);
+	ll_tls_ctx_destroy(cctx);
+}
+
 int main(void)
 {
 	RUN(test_parse);
 	RUN(test_closes);
 	RUN(test_audit);
+	RUN(test_close_notify);
 	return 0;
 }

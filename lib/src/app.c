@@ -250,6 +250,8 @@ int ll_app_main(const struct ll_app *app, int argc, char **argv)
 	so.handler = app->handler;
 	so.check = app->check;
 	so.drop_user = app->drop_user;
+	so.tls_session = app->tls_session;
+	so.tls_release = app->tls_release;
 	so.arg = app->arg;
 	r = ll_ws_server_create(&server, &so);
 	if (r) {

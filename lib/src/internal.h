@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <leaklab/transport.h>
+
 struct ll_tls_ctx;
 struct ll_transport;
 
@@ -140,6 +142,23 @@ void *ll__tls_ctx_ssl(struct ll_tls_ctx *ctx);
  */
 int ll__transport_start_tls(struct ll_transport *t, struct ll_tls_ctx *ctx, bool server,
 			    int timeout_ms);
+
+/*
+ * ll_transport_adopt_tls() on a plain transport that already exists, as
+ * ll__transport_start_tls() is to ll_transport_tls(). From the call on,
+ * ssl and the socket are the session's: t no longer closes the fd, and
+ * ll_transport_destroy(t) hands both to release, also after a failure.
+ * Returns 0, LL_ETLS, LL_ETIMEDOUT, LL_ECLOSED, LL_EIO, or LL_EINVAL
+ * (a NULL argument or t already TLS: nothing was taken).
+ */
+int ll__transport_adopt_tls(struct ll_transport *t, struct ssl_st *ssl, bool server, int timeout_ms,
+			    ll_tls_release_fn release, void *arg);
+
+/*
+ * The info callback of every context tls.c makes: it notes a peer's
+ * close_notify on the session's transport (ll_transport_close_notified).
+ */
+void ll__transport_info_cb(const struct ssl_st *ssl, int where, int ret);
 
 /*
  * Gives t a wake-up fd (an eventfd; -1 for none) that its reads poll

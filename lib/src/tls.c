@@ -29,6 +29,11 @@ void *ll__tls_ctx_ssl(struct ll_tls_ctx *ctx)
 	return ctx->ssl_ctx;
 }
 
+struct ssl_ctx_st *ll_tls_ctx_openssl(struct ll_tls_ctx *ctx)
+{
+	return ctx ? ctx->ssl_ctx : NULL;
+}
+
 /* The settings both sides share. Returns 0 or LL_ETLS. */
 static int configure(SSL_CTX *c)
 {
@@ -46,6 +51,8 @@ static int configure(SSL_CTX *c)
 	 * section 7), so a truncated message is caught one layer up.
 	 */
 	SSL_CTX_set_options(c, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	/* So the two ends can still be told apart: close_notify is noted. */
+	SSL_CTX_set_info_callback(c, ll__transport_info_cb);
 	return 0;
 }
 

@@ -42,10 +42,14 @@ struct ll_transport {
 	int fd;
 	atomic_bool shut;     /* ll_transport_shutdown() was called */
 	SSL *ssl;	      /* NULL for a plain socket */
-	pthread_mutex_t lock; /* guards ssl and broken; TLS only */
+	pthread_mutex_t lock; /* guards ssl and broken; used for TLS only */
 	bool broken;	      /* a fatal TLS or socket error: no close_notify */
 	bool drained;	      /* the last plain read emptied the socket; reader only */
 	int wake_fd;	      /* polled beside fd by reads (ll__transport_set_wake), or -1 */
+	/* An application's own session (ll_transport_adopt_tls): ssl and fd are its. */
+	ll_tls_release_fn release;
+	void *release_arg;
+	atomic_bool close_notified; /* the peer's close_notify alert was read */
 };
 
 /* --- waiting ------------------------------------------------------------ */
@@ -147,8 +151,10 @@ static int bio_create(BIO *b)
 /*
  * Written once, inside pthread_once(), by the thread that made the first
  * TLS context; read by sessions, which all start after a context exists.
+ * The ex_data slot holds a session's transport, for the info callback.
  */
 static BIO_METHOD *nosigpipe_method;
+static int transport_index = -1;
 static pthread_once_t nosigpipe_once = PTHREAD_ONCE_INIT;
 
 /*
@@ -160,8 +166,11 @@ static void make_nosigpipe_method(void)
 	BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
 				     "leaklab socket (MSG_NOSIGNAL)");
 
-	if (!m)
+	transport_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	if (!m || transport_index < 0) {
+		BIO_meth_free(m);
 		return;
+	}
 	if (BIO_meth_set_write(m, bio_write) != 1 || BIO_meth_set_read(m, bio_read) != 1 ||
 	    BIO_meth_set_puts(m, bio_puts) != 1 || BIO_meth_set_ctrl(m, bio_ctrl) != 1 ||
 	    BIO_meth_set_create(m, bio_create) != 1) {
@@ -175,6 +184,24 @@ int ll__transport_tls_init(void)
 {
 	pthread_once(&nosigpipe_once, make_nosigpipe_method);
 	return nosigpipe_method ? 0 : LL_ETLS;
+}
+
+void ll__transport_info_cb(const SSL *ssl, int where, int ret)
+{
+	struct ll_transport *t;
+
+	/* ret holds the alert: its level in the high byte, its description in the low one. */
+	if (!(where & SSL_CB_READ_ALERT) || (ret & 0xff) != SSL3_AD_CLOSE_NOTIFY)
+		return;
+	t = SSL_get_ex_data(ssl, transport_index);
+	if (t)
+		atomic_store(&t->close_notified, true);
+}
+
+/* Ties ssl to t for the info callback. Returns 0 or LL_ENOMEM. */
+static int link_session(struct ll_transport *t, SSL *ssl)
+{
+	return SSL_set_ex_data(ssl, transport_index, t) == 1 ? 0 : LL_ENOMEM;
 }
 
 /* --- plain and TLS transports ------------------------------------------- */
@@ -203,9 +230,15 @@ static struct ll_transport *transport_new(int fd)
 
 	if (!t)
 		return NULL;
+	/* Made for every transport, so a TLS upgrade in place cannot fail on it. */
+	if (pthread_mutex_init(&t->lock, NULL) != 0) {
+		ll_free(t);
+		return NULL;
+	}
 	t->fd = fd;
 	t->wake_fd = -1;
 	atomic_init(&t->shut, false);
+	atomic_init(&t->close_notified, false);
 	return t;
 }
 
@@ -305,14 +338,13 @@ int ll__transport_start_tls(struct ll_transport *t, struct ll_tls_ctx *ctx, bool
 	/* Made when the context was; a context that exists means it is there. */
 	if (!nosigpipe_method)
 		return LL_ETLS;
-	if (pthread_mutex_init(&t->lock, NULL) != 0)
-		return LL_ENOMEM;
 	ERR_clear_error();
 	ssl = SSL_new(ll__tls_ctx_ssl(ctx));
-	if (!ssl) {
-		rc = LL_ETLS;
-		goto out_destroy_lock;
-	}
+	if (!ssl)
+		return LL_ETLS;
+	rc = link_session(t, ssl);
+	if (rc)
+		goto out_free_ssl;
 	bio = BIO_new(nosigpipe_method);
 	if (!bio) {
 		rc = LL_ETLS;
@@ -342,8 +374,37 @@ int ll__transport_start_tls(struct ll_transport *t, struct ll_tls_ctx *ctx, bool
 out_free_ssl:
 	SSL_free(ssl);
 	ERR_clear_error();
-out_destroy_lock:
-	pthread_mutex_destroy(&t->lock);
+	return rc;
+}
+
+int ll__transport_adopt_tls(struct ll_transport *t, SSL *ssl, bool server, int timeout_ms,
+			    ll_tls_release_fn release, void *arg)
+{
+	int64_t deadline = ll__deadline(timeout_ms);
+	int rc;
+
+	if (!t || !ssl || !release || t->ssl)
+		return LL_EINVAL;
+	/*
+	 * The session is the application's from here, and so is the socket:
+	 * destroy gives both back through release, after a failure too.
+	 */
+	t->ssl = ssl;
+	t->release = release;
+	t->release_arg = arg;
+	ERR_clear_error();
+	rc = nosigpipe_method ? link_session(t, ssl) : LL_ETLS;
+	if (!rc) {
+		if (server)
+			SSL_set_accept_state(ssl);
+		else
+			SSL_set_connect_state(ssl);
+		rc = tls_handshake(t, deadline);
+	}
+	if (rc) {
+		t->broken = true;
+		ERR_clear_error();
+	}
 	return rc;
 }
 
@@ -370,6 +431,36 @@ int ll_transport_tls(struct ll_transport **out, int fd, struct ll_tls_ctx *ctx, 
 	}
 	*out = t;
 	return 0;
+}
+
+int ll_transport_adopt_tls(struct ll_transport **out, int fd, SSL *ssl, bool server, int timeout_ms,
+			   ll_tls_release_fn release, void *arg)
+{
+	struct ll_transport *t;
+	int rc;
+
+	if (!out || fd < 0 || !ssl || !release)
+		return LL_EINVAL;
+	*out = NULL;
+	rc = prepare_fd(fd);
+	t = rc ? NULL : transport_new(fd);
+	if (!t) {
+		/* Nothing was said on the socket: the session goes back unused. */
+		release(ssl, LL_TLS_FAILED, arg);
+		return rc ? rc : LL_ENOMEM;
+	}
+	rc = ll__transport_adopt_tls(t, ssl, server, timeout_ms, release, arg);
+	if (rc) {
+		ll_transport_destroy(t);
+		return rc == LL_ECLOSED ? LL_ETLS : rc;
+	}
+	*out = t;
+	return 0;
+}
+
+bool ll_transport_close_notified(const struct ll_transport *t)
+{
+	return t && atomic_load(&t->close_notified);
 }
 
 void ll__transport_set_wake(struct ll_transport *t, int fd)
@@ -608,11 +699,29 @@ void ll_transport_shutdown(struct ll_transport *t)
 		shutdown(t->fd, SHUT_RDWR);
 }
 
+/* The end of an application's session: release gets it, with the socket. */
+static void give_back(struct ll_transport *t)
+{
+	enum ll_tls_end how = LL_TLS_CLEAN;
+
+	if (!SSL_is_init_finished(t->ssl))
+		how = LL_TLS_FAILED;
+	else if (t->broken || atomic_load(&t->shut))
+		how = LL_TLS_BROKEN;
+	/* The transport is about to go: the info callback must not find it. */
+	SSL_set_ex_data(t->ssl, transport_index, NULL);
+	ERR_clear_error();
+	t->release(t->ssl, how, t->release_arg);
+	ERR_clear_error();
+}
+
 void ll_transport_destroy(struct ll_transport *t)
 {
 	if (!t)
 		return;
-	if (t->ssl) {
+	if (t->release) {
+		give_back(t);
+	} else if (t->ssl) {
 		/*
 		 * RFC 5246 section 7.2.1 / RFC 8446 section 6.1: announce the
 		 * end with close_notify. One non-blocking attempt: the peer's
@@ -626,9 +735,10 @@ void ll_transport_destroy(struct ll_transport *t)
 		SSL_free(t->ssl);
 		/* Leave no stale errors in this thread's queue for the next caller. */
 		ERR_clear_error();
-		pthread_mutex_destroy(&t->lock);
 	}
-	close(t->fd);
+	if (!t->release)
+		close(t->fd);
+	pthread_mutex_destroy(&t->lock);
 	ll_free(t);
 }
 

@@ -601,6 +601,36 @@ int ll_ws_conn_close(struct ll_ws_conn *c, unsigned code, const char *reason)
 	return c->end_err ? c->end_err : LL_ECLOSED;
 }
 
+int ll_ws_conn_wait_end(struct ll_ws_conn *c, int timeout_ms, bool *close_notified)
+{
+	int64_t deadline = ll__deadline(timeout_ms);
+	uint8_t sink[256];
+	ssize_t n;
+
+	if (close_notified)
+		*close_notified = false;
+	if (!c || !c->t || !atomic_load(&c->close_received))
+		return LL_EINVAL;
+	/* Bytes left after the close frame were parsed already: only the end is awaited. */
+	for (;;) {
+		n = ll_transport_read(c->t, sink, sizeof(sink), ll__remaining(deadline));
+		if (n == LL_EAGAIN) {
+			uint64_t v;
+
+			/* A wake-up meant for recv: drain it and wait on. */
+			if (read(c->wake_fd, &v, sizeof(v)) < 0) {
+				/* EAGAIN: nothing to drain. */
+			}
+			continue;
+		}
+		if (n <= 0)
+			break;
+	}
+	if (close_notified)
+		*close_notified = ll_transport_close_notified(c->t);
+	return n == 0 ? 0 : (int)n;
+}
+
 struct ll_ws_conn *ll_ws_conn_retain(struct ll_ws_conn *c)
 {
 	atomic_fetch_add(&c->refs, 1);

@@ -76,7 +76,7 @@ int ll_ws_server_create(struct ll_ws_server **out, const struct ll_ws_server_opt
 	int err;
 
 	*out = NULL;
-	if (!opts || !opts->handler)
+	if (!opts || !opts->handler || (opts->tls_session && !opts->tls_release))
 		return LL_EINVAL;
 	s = ll_calloc(1, sizeof(*s));
 	if (!s)
@@ -284,6 +284,24 @@ static void unhook_transport(struct ll_ws_server *s, struct slot *sl)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/*
+ * The TLS handshake on the slot's transport, with a session of the
+ * library's or, when the application makes its own, of the application's.
+ * Returns 0 or an ll_err; t is the caller's to destroy either way.
+ */
+static int start_tls(struct ll_ws_server *s, struct ll_transport *t, int64_t deadline)
+{
+	struct ssl_st *ssl;
+
+	if (!s->opts.tls_session)
+		return ll__transport_start_tls(t, s->opts.tls, true, ll__remaining(deadline));
+	ssl = s->opts.tls_session(ll_transport_fd(t), ll_tls_ctx_openssl(s->opts.tls), s->opts.arg);
+	if (!ssl)
+		return LL_ETLS; /* refused: the socket is still t's */
+	return ll__transport_adopt_tls(t, ssl, true, ll__remaining(deadline), s->opts.tls_release,
+				       s->opts.arg);
+}
+
 static void conn_thread(void *arg)
 {
 	struct slot *sl = arg;
@@ -311,7 +329,7 @@ static void conn_thread(void *arg)
 	pthread_mutex_unlock(&s->lock);
 	if (err)
 		goto out_unlink;
-	if (s->opts.tls && ll__transport_start_tls(t, s->opts.tls, true, ll__remaining(deadline))) {
+	if (s->opts.tls && start_tls(s, t, deadline) != 0) {
 		unhook_transport(s, sl);
 		ll_transport_destroy(t);
 		goto out_unlink;

@@ -2,10 +2,13 @@
  * test_transport.c - plain and TLS transports over real loopback sockets
  * and real threads: echo, deadlines, shutdown waking a blocked reader,
  * writes to a vanished peer, big writes, concurrent TLS read and write,
- * and handshakes that must fail cleanly.
+ * handshakes that must fail cleanly, and sessions the application made
+ * itself (adopted), given back once on every path.
  */
 #include <leaklab/error.h>
 #include <leaklab/transport.h>
+
+#include <openssl/ssl.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -584,6 +587,142 @@ static void test_tls_files_and_verify(void)
 	rmdir(dir);
 }
 
+/* What an adopted session's release was told, and how often. */
+struct given_back {
+	int calls;
+	enum ll_tls_end how;
+	bool say_goodbye; /* send close_notify on LL_TLS_CLEAN */
+};
+
+/* The application's end of a session made with SSL_set_fd (no BIO_CLOSE): it closes the fd. */
+static void release_session(SSL *ssl, enum ll_tls_end how, void *arg)
+{
+	struct given_back *g = arg;
+	int fd = SSL_get_fd(ssl);
+
+	g->calls++;
+	g->how = how;
+	if (how == LL_TLS_CLEAN && g->say_goodbye)
+		(void)SSL_shutdown(ssl);
+	SSL_free(ssl);
+	close(fd);
+}
+
+static SSL *session_for(struct ll_tls_ctx *ctx, int fd)
+{
+	SSL *ssl = SSL_new(ll_tls_ctx_openssl(ctx));
+
+	CHECK(ssl != NULL);
+	CHECK_EQ(SSL_set_fd(ssl, fd), 1);
+	return ssl;
+}
+
+/*
+ * A session the application made is driven like the library's own, given
+ * back once (LL_TLS_CLEAN) when the transport goes, and its close_notify
+ * reaches the client; without one the client sees a bare close.
+ */
+static void test_tls_adopted_session(void)
+{
+	struct ll_tls_ctx *sctx, *cctx;
+	struct ll_transport *s;
+	int round;
+
+	CHECK_EQ(ll_tls_server_ctx_create(&sctx), 0);
+	CHECK_EQ(ll_tls_client_ctx_create(&cctx, NULL), 0);
+	CHECK(ll_tls_ctx_openssl(NULL) == NULL);
+	for (round = 0; round < 2; round++) {
+		struct given_back g = {.say_goodbye = round == 0};
+		struct tls_side cli = {.ctx = cctx, .timeout_ms = 5000};
+		char buf[8];
+		pthread_t th;
+		int fd;
+
+		tcp_pair(&cli.fd, &fd);
+		CHECK_EQ(pthread_create(&th, NULL, tls_side_thread, &cli), 0);
+		CHECK_EQ(ll_transport_adopt_tls(&s, fd, session_for(sctx, fd), true, 5000,
+						release_session, &g),
+			 0);
+		CHECK_EQ(pthread_join(th, NULL), 0);
+		CHECK_EQ(cli.rc, 0);
+		CHECK(ll_transport_is_tls(s));
+		CHECK_EQ(ll_transport_write(s, "abc", 3, 1000), 0);
+		read_full(cli.t, buf, 3);
+		CHECK_MEM(buf, "abc", 3);
+		CHECK_EQ(g.calls, 0);
+		ll_transport_destroy(s);
+		CHECK_EQ(g.calls, 1);
+		CHECK_EQ(g.how, LL_TLS_CLEAN);
+		CHECK(!fd_is_open(fd));
+		/* The end of the stream, with or without the session's close_notify. */
+		CHECK_EQ(ll_transport_read(cli.t, buf, sizeof(buf), 2000), 0);
+		CHECK_EQ(ll_transport_close_notified(cli.t), round == 0);
+		ll_transport_destroy(cli.t);
+	}
+	ll_tls_ctx_destroy(cctx);
+	ll_tls_ctx_destroy(sctx);
+}
+
+/* A handshake that fails gives the session back (LL_TLS_FAILED) before the call returns. */
+static void test_tls_adopted_failures(void)
+{
+	struct given_back g = {0};
+	struct ll_tls_ctx *sctx;
+	struct ll_transport *t = (void *)1;
+	SSL *ssl;
+	int c, s;
+
+	CHECK_EQ(ll_tls_server_ctx_create(&sctx), 0);
+	/* A plain-text client on the TLS port. */
+	tcp_pair(&c, &s);
+	CHECK_EQ(write(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 27), 27);
+	CHECK_EQ(
+	    ll_transport_adopt_tls(&t, s, session_for(sctx, s), true, 5000, release_session, &g),
+	    LL_ETLS);
+	CHECK(t == NULL);
+	CHECK_EQ(g.calls, 1);
+	CHECK_EQ(g.how, LL_TLS_FAILED);
+	CHECK(!fd_is_open(s));
+	close(c);
+	/* A client that says nothing: the deadline, then the same. */
+	g.calls = 0;
+	tcp_pair(&c, &s);
+	CHECK_EQ(
+	    ll_transport_adopt_tls(&t, s, session_for(sctx, s), true, 100, release_session, &g),
+	    LL_ETIMEDOUT);
+	CHECK_EQ(g.calls, 1);
+	CHECK_EQ(g.how, LL_TLS_FAILED);
+	CHECK(!fd_is_open(s));
+	close(c);
+	/* A NULL argument takes nothing: the caller still has the session and the fd. */
+	tcp_pair(&c, &s);
+	ssl = session_for(sctx, s);
+	CHECK_EQ(ll_transport_adopt_tls(&t, s, ssl, true, 100, NULL, &g), LL_EINVAL);
+	CHECK_EQ(ll_transport_adopt_tls(&t, s, NULL, true, 100, release_session, &g), LL_EINVAL);
+	CHECK_EQ(g.calls, 1);
+	CHECK(fd_is_open(s));
+	SSL_free(ssl);
+	close(s);
+	close(c);
+	ll_tls_ctx_destroy(sctx);
+}
+
+/* A plain socket never claims a close_notify. */
+static void test_plain_close_notified(void)
+{
+	struct ll_transport *t;
+	char byte;
+	int c, s;
+
+	tcp_pair(&c, &s);
+	CHECK_EQ(ll_transport_plain(&t, c), 0);
+	close(s);
+	CHECK_EQ(ll_transport_read(t, &byte, 1, 2000), 0);
+	CHECK(!ll_transport_close_notified(t));
+	CHECK(!ll_transport_close_notified(NULL));
+	ll_transport_destroy(t);
+}
+
 int main(int argc, char **argv)
 {
 	check_start(argc, argv);
@@ -600,5 +739,8 @@ int main(int argc, char **argv)
 	RUN(test_tls_handshake_timeout);
 	RUN(test_tls_against_plain_peer);
 	RUN(test_tls_files_and_verify);
+	RUN(test_tls_adopted_session);
+	RUN(test_tls_adopted_failures);
+	RUN(test_plain_close_notified);
 	return check_finish();
 }

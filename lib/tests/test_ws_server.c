@@ -1,8 +1,9 @@
 /*
  * test_ws_server.c - the server and client over real TCP on 127.0.0.1:
  * round trips, refused handshakes and their HTTP statuses, GET /metrics,
- * the connection limit, wss, and a graceful stop that closes every
- * connection with 1001 and joins every thread.
+ * the connection limit, wss (with the library's sessions and with the
+ * application's own), and a graceful stop that closes every connection
+ * with 1001 and joins every thread.
  */
 #include <leaklab/alloc.h>
 #include <leaklab/error.h>
@@ -11,8 +12,12 @@
 #include <leaklab/ws_client.h>
 #include <leaklab/ws_server.h>
 
+#include <openssl/bio.h>
+#include <openssl/ssl.h>
+
 #include <errno.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -352,6 +357,119 @@ static void test_tls(void)
 	ll_tls_ctx_destroy(sctx);
 }
 
+/* The application's side of its own TLS sessions: what it made and what it got back. */
+struct sessions {
+	atomic_int made, refuse;
+	atomic_int ended[3]; /* by enum ll_tls_end */
+};
+
+static SSL *new_session(int fd, SSL_CTX *ctx, void *arg)
+{
+	struct sessions *ss = arg;
+	SSL *ssl;
+	BIO *bio;
+
+	if (atomic_load(&ss->refuse))
+		return NULL;
+	ssl = SSL_new(ctx);
+	CHECK(ssl != NULL);
+	bio = BIO_new_socket(fd, BIO_CLOSE);
+	CHECK(bio != NULL);
+	SSL_set_bio(ssl, bio, bio);
+	atomic_fetch_add(&ss->made, 1);
+	return ssl;
+}
+
+static void end_session(SSL *ssl, enum ll_tls_end how, void *arg)
+{
+	struct sessions *ss = arg;
+
+	if (how == LL_TLS_CLEAN)
+		(void)SSL_shutdown(ssl);
+	SSL_free(ssl); /* and the BIO, which closes the socket */
+	atomic_fetch_add(&ss->ended[how], 1);
+}
+
+/* Waits (bounded) until the application got n sessions back in all. */
+static void await_ended(struct sessions *ss, int n)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (atomic_load(&ss->ended[0]) + atomic_load(&ss->ended[1]) +
+			atomic_load(&ss->ended[2]) >=
+		    n)
+			return;
+		sleep_ms(10);
+	}
+	CHECK(!"the server never gave the sessions back");
+}
+
+/*
+ * Sessions the application makes: a wss echo runs on them, a clean close
+ * gives the session back as LL_TLS_CLEAN with the client seeing its
+ * close_notify, an aborted handshake gives it back as LL_TLS_FAILED, and a
+ * refusal (NULL) hangs up. Every fd is closed by the application's
+ * SSL_free (the test runner checks the fds after the test).
+ */
+static void test_tls_sessions_of_the_app(void)
+{
+	struct sessions ss = {0};
+	struct ll_ws_server_opts opts = {.handler = echo, .tls_session = new_session, .arg = &ss};
+	struct ll_ws_client_opts copts = {0};
+	struct ll_tls_ctx *sctx, *cctx;
+	struct ll_ws_server *bad;
+	struct ll_ws_conn *c;
+	struct ll_ws_msg msg;
+	struct running r;
+	bool notified = false;
+	char reply[64];
+	int fd;
+
+	/* OpenSSL's socket BIO writes with write(2). */
+	signal(SIGPIPE, SIG_IGN);
+	CHECK_EQ(ll_tls_server_ctx_create(&sctx), 0);
+	CHECK_EQ(ll_tls_client_ctx_create(&cctx, NULL), 0);
+	opts.tls = sctx;
+	/* A maker without a release is refused. */
+	CHECK_EQ(ll_ws_server_create(&bad, &opts), LL_EINVAL);
+	opts.tls_release = end_session;
+	copts.tls = cctx;
+	start(&r, &opts);
+	CHECK_EQ(ll_ws_client_connect(&c, "127.0.0.1", r.port, &copts, NULL), 0);
+	CHECK_EQ(ll_ws_conn_send(c, LL_WS_OP_TEXT, "mine", 4), 0);
+	CHECK_EQ(ll_ws_conn_recv(c, &msg, 5000), 0);
+	CHECK_MEM(msg.data, "mine", 4);
+	ll_ws_msg_free(&msg);
+	CHECK_EQ(ll_ws_conn_wait_end(c, 1000, &notified), LL_EINVAL); /* no close yet */
+	CHECK_EQ(ll_ws_conn_close(c, 1000, NULL), 0);
+	CHECK_EQ(ll_ws_conn_wait_end(c, 5000, &notified), 0);
+	CHECK(notified);
+	ll_ws_conn_destroy(c);
+	await_ended(&ss, 1);
+	CHECK_EQ(atomic_load(&ss.ended[LL_TLS_CLEAN]), 1);
+	/* A plain-text client on the TLS port: a failed handshake. */
+	raw_exchange(r.port, "GET / HTTP/1.1\r\n\r\n", 18, reply, sizeof(reply));
+	await_ended(&ss, 2);
+	CHECK_EQ(atomic_load(&ss.ended[LL_TLS_FAILED]), 1);
+	/* Refused by the maker: the server closes the socket itself. */
+	atomic_store(&ss.refuse, 1);
+	fd = ll_tcp_connect("127.0.0.1", r.port, 5000);
+	CHECK(fd >= 0);
+	{
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+
+		CHECK_EQ(poll(&p, 1, 5000), 1);
+		CHECK_EQ(read(fd, reply, sizeof(reply)), 0);
+	}
+	close(fd);
+	stop(&r);
+	CHECK_EQ(atomic_load(&ss.made), 2);
+	CHECK_EQ(atomic_load(&ss.ended[LL_TLS_BROKEN]), 0);
+	ll_tls_ctx_destroy(cctx);
+	ll_tls_ctx_destroy(sctx);
+}
+
 /* Stop closes live connections with 1001 and joins every thread. */
 static void test_graceful_stop(void)
 {
@@ -667,6 +785,7 @@ int main(int argc, char **argv)
 	RUN(test_metrics);
 	RUN(test_max_conns);
 	RUN(test_tls);
+	RUN(test_tls_sessions_of_the_app);
 	RUN(test_graceful_stop);
 	RUN(test_concurrent_clients);
 	RUN(test_accept_out_of_fds);

@@ -53,6 +53,13 @@ struct ll_app {
 	/* Optional: ll_ws_server_opts.check and .drop_user (ws_server.h), with arg. */
 	ll_ws_check_fn check;
 	ll_ws_drop_fn drop_user;
+	/*
+	 * Optional: with --tls, each connection's TLS session is made and
+	 * ended by the program (ll_ws_server_opts.tls_session and
+	 * .tls_release, transport.h), with arg. Both or neither.
+	 */
+	ll_tls_new_fn tls_session;
+	ll_tls_release_fn tls_release;
 	void *arg;			 /* passed to handler, setup, teardown */
 	const struct ll_app_knob *knobs; /* terminated by an entry with name NULL; may be NULL */
 	struct ll_ws_conn_opts conn;

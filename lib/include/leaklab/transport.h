@@ -16,6 +16,41 @@
 
 struct ll_tls_ctx;
 struct ll_transport;
+struct ssl_st;	   /* OpenSSL's SSL */
+struct ssl_ctx_st; /* OpenSSL's SSL_CTX */
+
+/*
+ * A TLS session of the application's own: an SSL object it made (SSL_new)
+ * and keeps, which the library only drives. How such a session ended, when
+ * the library gives it back (ll_tls_release_fn):
+ */
+enum ll_tls_end {
+	LL_TLS_FAILED, /* the handshake failed, timed out or was cut short */
+	LL_TLS_CLEAN,  /* over with the session healthy: close_notify is due */
+	LL_TLS_BROKEN, /* a TLS or socket error, or a forced shutdown, after the handshake */
+};
+
+/*
+ * Makes the session for a connected socket fd from ctx (Go: the
+ * *tls.Conn that tls.Server(conn, config) returns), or returns NULL to
+ * refuse the connection (fd is then still the library's, which closes it).
+ * The SSL must read and write fd (SSL_set_fd, or SSL_set_bio with
+ * BIO_new_socket); from the moment it is returned the socket belongs to
+ * the session, not to the library: see ll_tls_release_fn. OpenSSL's
+ * socket BIO writes with write(2), so a program using it must ignore
+ * SIGPIPE.
+ */
+typedef struct ssl_st *(*ll_tls_new_fn)(int fd, struct ssl_ctx_st *ctx, void *arg);
+
+/*
+ * Gives a session back to its maker, exactly once, when the library is
+ * done with it: from ll_transport_destroy(), after a failed handshake too.
+ * Nothing else touches ssl or its socket afterwards. It must end both: say
+ * close_notify with SSL_shutdown() when how is LL_TLS_CLEAN, then
+ * SSL_free(), which frees the BIO that SSL_set_bio() gave it and, for a
+ * BIO made with BIO_CLOSE, closes the socket (else close fd yourself).
+ */
+typedef void (*ll_tls_release_fn)(struct ssl_st *ssl, enum ll_tls_end how, void *arg);
 
 /*
  * A server TLS context with a fresh self-signed certificate for
@@ -39,6 +74,13 @@ int ll_tls_server_ctx_from_files(struct ll_tls_ctx **out, const char *cert_pem,
  */
 int ll_tls_client_ctx_create(struct ll_tls_ctx **out, const char *ca_pem);
 
+/*
+ * The OpenSSL context inside ctx (borrowed: ctx keeps it), for sessions of
+ * the application's own (ll_tls_new_fn, ll_transport_adopt_tls). Every
+ * session made from it gets its settings, the certificate included.
+ */
+struct ssl_ctx_st *ll_tls_ctx_openssl(struct ll_tls_ctx *ctx);
+
 /* Frees a context. Transports made from it must be destroyed first. NULL is a no-op. */
 void ll_tls_ctx_destroy(struct ll_tls_ctx *ctx);
 
@@ -58,6 +100,25 @@ int ll_transport_plain(struct ll_transport **out, int fd);
  */
 int ll_transport_tls(struct ll_transport **out, int fd, struct ll_tls_ctx *ctx, bool server,
 		     int timeout_ms);
+
+/*
+ * Runs the TLS handshake (as server if server is true) on a session the
+ * application made for the connected socket fd (see ll_tls_new_fn) and
+ * wraps it, within timeout_ms. From this call on ssl and fd are the
+ * session's: the transport reads and writes through ssl, never closes fd,
+ * and calls release(ssl, how, arg) once when it is destroyed, or before
+ * this returns when it fails. Returns 0, LL_ETLS, LL_ETIMEDOUT, LL_ENOMEM,
+ * LL_EIO, or LL_EINVAL (a NULL argument: nothing was taken).
+ */
+int ll_transport_adopt_tls(struct ll_transport **out, int fd, struct ssl_st *ssl, bool server,
+			   int timeout_ms, ll_tls_release_fn release, void *arg);
+
+/*
+ * Whether the peer ended the TLS session with close_notify (RFC 8446
+ * section 6.1) rather than a bare TCP close, as far as reads have seen.
+ * Always false for a plain socket.
+ */
+bool ll_transport_close_notified(const struct ll_transport *t);
 
 /*
  * Reads up to len bytes, waiting at most timeout_ms (< 0 forever) for the

@@ -142,6 +142,17 @@ int ll_ws_conn_close_start(struct ll_ws_conn *c, unsigned code, const char *reas
 int ll_ws_conn_close(struct ll_ws_conn *c, unsigned code, const char *reason);
 
 /*
+ * After a close handshake that got the peer's close frame (ll_ws_conn_close
+ * returned 0), waits up to timeout_ms for the peer to end the stream, as a
+ * client should before it closes the socket itself (RFC 6455 section
+ * 7.1.1), discarding anything that still arrives. *close_notified (may be
+ * NULL) says whether a TLS peer ended its session with close_notify first.
+ * On the reading thread. Returns 0 at the end of the stream, LL_ETIMEDOUT,
+ * LL_EIO / LL_ETLS, or LL_EINVAL (no close frame received, or destroyed).
+ */
+int ll_ws_conn_wait_end(struct ll_ws_conn *c, int timeout_ms, bool *close_notified);
+
+/*
  * Shuts the transport down at once: a blocked recv returns, later sends
  * fail with LL_ECLOSED. No close frame. Thread-safe, idempotent.
  */

@@ -46,9 +46,18 @@ typedef int (*ll_ws_check_fn)(const struct ll_http_request *req, void **user, vo
 typedef void (*ll_ws_drop_fn)(void *user, void *arg);
 
 struct ll_ws_server_opts {
-	const char *host;	  /* NULL means 127.0.0.1 */
-	unsigned port;		  /* 0 means the kernel picks a free one */
-	struct ll_tls_ctx *tls;	  /* NULL: plain ws; else wss (not owned) */
+	const char *host;	/* NULL means 127.0.0.1 */
+	unsigned port;		/* 0 means the kernel picks a free one */
+	struct ll_tls_ctx *tls; /* NULL: plain ws; else wss (not owned) */
+	/*
+	 * With tls: each connection's TLS session made by the application
+	 * (transport.h) from the context's SSL_CTX on the connection's thread,
+	 * and given back to tls_release once the server is done with it, both
+	 * called with arg. NULL:
+	 * the library makes and frees its own. tls_release is required with it.
+	 */
+	ll_tls_new_fn tls_session;
+	ll_tls_release_fn tls_release;
 	unsigned max_conns;	  /* 0 means 1024; beyond it a client gets 503 */
 	int handshake_timeout_ms; /* 0 means 5000: TLS and HTTP upgrade together */
 	bool metrics;		  /* serve GET /metrics */
