@@ -41,7 +41,8 @@
 #
 # BEHAVIOUR names the case's observable feature, one check per string
 # (harness/behaviour.h: echo, reply TEXT => EXPECTED, pings MS, sessions
-# QUERY K, isolated K, stays MS, closes TEXT CODE, audit QUERY K). Every
+# QUERY K, isolated K, stays MS, closes TEXT CODE, audit QUERY K,
+# upgrade PATH => STATUS, broadcast K, close-notify). Every
 # check of either variant runs it first: the leak variant is correct
 # software that leaks, and a "fix" that deletes the feature is no fix.
 # VERIFY lists the exit paths a fix must be clean on: the fixed tests,

@@ -190,6 +190,9 @@ cmd_start() {
 		-e 's/^isolated \([0-9]*\)$/\1 clients at once each get back their own messages, nobody else'"'"'s/' \
 		-e 's/^closes \([^ ]*\) \([0-9]*\)$/"\1" starts a close handshake with \2/' \
 		-e 's/^audit \([^ ]*\) \([0-9]*\)$/\2 messages raise the count "\1" answers by \2/' \
+		-e 's/^upgrade \(.*\) => \([0-9]*\)$/an upgrade to \1 is answered HTTP \2/' \
+		-e 's/^broadcast \([0-9]*\)$/\1 messages reach every subscriber that reads, while one never reads/' \
+		-e 's/^close-notify$/a clean close ends the TLS session with close_notify, then the server closes TCP/' \
 		-e 's/^/  - the feature still works: /'
 	echo "  - clients on every way a connection ends ($(sed -n 's/^verify=//p' "$m")):"
 	echo "    threads and fds back to the baseline exactly, heap under 16 bytes a client"
