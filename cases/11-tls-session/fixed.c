@@ -60,16 +60,8 @@ static void end_session(SSL *ssl, enum ll_tls_end how, void *arg)
 
 static void handle(struct ll_ws_conn *conn, void *arg)
 {
-	struct ll_ws_msg msg;
-
 	(void)arg;
-	while (ll_ws_conn_recv(conn, &msg, -1) == 0) {
-		int err = ll_ws_conn_send(conn, msg.opcode, msg.data, msg.len);
-
-		ll_ws_msg_free(&msg);
-		if (err)
-			break;
-	}
+	ll_ws_conn_echo(conn);
 	ll_ws_conn_destroy(conn);
 }
 

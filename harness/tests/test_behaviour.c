@@ -174,13 +174,8 @@ static void test_audit(void)
 
 static void echo_server(struct ll_ws_conn *conn, void *arg)
 {
-	struct ll_ws_msg msg;
-
 	(void)arg;
-	while (ll_ws_conn_recv(conn, &msg, -1) == 0) {
-		ll_ws_conn_send(conn, msg.opcode, msg.data, msg.len);
-		ll_ws_msg_free(&msg);
-	}
+	ll_ws_conn_echo(conn);
 	ll_ws_conn_destroy(conn);
 }
 

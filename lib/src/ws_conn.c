@@ -601,6 +601,20 @@ int ll_ws_conn_close(struct ll_ws_conn *c, unsigned code, const char *reason)
 	return c->end_err ? c->end_err : LL_ECLOSED;
 }
 
+int ll_ws_conn_echo(struct ll_ws_conn *c)
+{
+	struct ll_ws_msg msg;
+	int err;
+
+	while ((err = ll_ws_conn_recv(c, &msg, -1)) == 0) {
+		err = ll_ws_conn_send(c, msg.opcode, msg.data, msg.len);
+		ll_ws_msg_free(&msg);
+		if (err)
+			break;
+	}
+	return err;
+}
+
 int ll_ws_conn_wait_end(struct ll_ws_conn *c, int timeout_ms, bool *close_notified)
 {
 	int64_t deadline = ll__deadline(timeout_ms);

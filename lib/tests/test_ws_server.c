@@ -57,16 +57,9 @@ static atomic_int handlers_done;
 
 static void echo(struct ll_ws_conn *conn, void *arg)
 {
-	struct ll_ws_msg msg;
-
 	(void)arg;
-	while (ll_ws_conn_recv(conn, &msg, -1) == 0) {
-		int err = ll_ws_conn_send(conn, msg.opcode, msg.data, msg.len);
-
-		ll_ws_msg_free(&msg);
-		if (err)
-			break;
-	}
+	/* Over: the peer closed or left (LL_ECLOSED), or the server is stopping. */
+	CHECK_INT(ll_ws_conn_echo(conn), <, 0);
 	ll_ws_conn_destroy(conn);
 	atomic_fetch_add(&handlers_done, 1);
 }

@@ -142,6 +142,14 @@ int ll_ws_conn_close_start(struct ll_ws_conn *c, unsigned code, const char *reas
 int ll_ws_conn_close(struct ll_ws_conn *c, unsigned code, const char *reason);
 
 /*
+ * The echo loop of the kit's servers: sends every message back as it came
+ * (same opcode and payload) until recv fails (the connection is over) or a
+ * send does, and returns that error. recv answers pings and the close
+ * handshake meanwhile. The caller still destroys c.
+ */
+int ll_ws_conn_echo(struct ll_ws_conn *c);
+
+/*
  * After a close handshake that got the peer's close frame (ll_ws_conn_close
  * returned 0), waits up to timeout_ms for the peer to end the stream, as a
  * client should before it closes the socket itself (RFC 6455 section
