@@ -6,9 +6,10 @@ share this.
   leaklab_case() in cmake/LeaklabCase.cmake);
 - Program: a case program started on 127.0.0.1 port 0, in its own process
   group, that dies with us (PR_SET_PDEATHSIG) and is stopped with SIGTERM;
-- run_client(): one client of the case's scenario (every scenario but
-  the TLS ones), speaking RFC 6455 over a plain socket; release_held()
-  lets go of the peers a silent-peer or no-close-reply client keeps;
+- run_client(): one client of the case's scenario, speaking RFC 6455
+  over a plain socket, or over TLS for a program started with --tls
+  (uses_tls()); release_held() lets go of the peers a silent-peer or
+  no-close-reply client keeps;
 - Load: clients at a steady rate for a bounded time, on a thread;
 - scrape(): GET /metrics, parsed into {name: value}.
 
@@ -23,6 +24,7 @@ import re
 import select
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -38,7 +40,7 @@ METRICS = {
 }
 # The scenarios run_client() drives, as harness/scenario.c does.
 SCENARIOS = ("connect-close", "connect-drop", "request", "burst", "silent-peer",
-             "no-close-reply", "bad-handshake", "bad-token")
+             "no-close-reply", "bad-handshake", "bad-token", "tls", "tls-bad")
 READY = re.compile(rb"^leaklab: listening on ([0-9.]+):([0-9]+)$")
 # RFC 6455 section 1.3: the GUID the server appends to Sec-WebSocket-Key.
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -159,6 +161,32 @@ class Program:
         return self.proc.wait()
 
 
+def uses_tls(manifest):
+    """Whether the case's programs serve wss (started with --tls)."""
+    return bool(manifest) and "--tls" in manifest.get("program_args", ())
+
+
+def _client_tls():
+    """The kit's servers make a fresh self-signed certificate at start:
+    nothing to verify it against, as for the harness's own wss clients."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def connect(host, port, timeout=CLIENT_SECONDS, tls=False):
+    """A TCP connection, with the TLS handshake done when tls is set."""
+    sock = socket.create_connection((host, port), timeout=timeout)
+    if not tls:
+        return sock
+    try:
+        return _client_tls().wrap_socket(sock)
+    except BaseException:
+        sock.close()
+        raise
+
+
 def _recv_exact(sock, n):
     buf = b""
     while len(buf) < n:
@@ -169,11 +197,12 @@ def _recv_exact(sock, n):
     return buf
 
 
-def ws_connect(host, port, path="/", timeout=CLIENT_SECONDS, extra_headers=()):
-    """Opens a WebSocket (RFC 6455 section 4.1) and returns the socket,
-    with timeout as its per-operation deadline. Raises DriveError or
-    OSError; the socket is closed on failure."""
-    sock = socket.create_connection((host, port), timeout=timeout)
+def ws_connect(host, port, path="/", timeout=CLIENT_SECONDS, extra_headers=(), tls=False):
+    """Opens a WebSocket (RFC 6455 section 4.1), over TLS when tls is
+    set, and returns the socket, with timeout as its per-operation
+    deadline. Raises DriveError or OSError; the socket is closed on
+    failure."""
+    sock = connect(host, port, timeout, tls)
     try:
         key = base64.b64encode(os.urandom(16))
         lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", "Upgrade: websocket",
@@ -310,6 +339,12 @@ def run_client(manifest, port, host="127.0.0.1"):
     """One client of the case's scenario against host:port, as harness/
     scenario.c runs it. Returns None, or raises DriveError/OSError."""
     scenario = manifest["scenario"]
+    tls = uses_tls(manifest)
+    if scenario == "tls-bad":
+        # A TLS record header that promises a 512-byte ClientHello, then a hang-up.
+        with socket.create_connection((host, port), timeout=CLIENT_SECONDS) as sock:
+            sock.sendall(b"\x16\x03\x01\x02\x00")
+        return
     if scenario == "bad-handshake":
         # No Sec-WebSocket-Key (RFC 6455 section 4.2.1): the server answers 400.
         with socket.create_connection((host, port), timeout=CLIENT_SECONDS) as sock:
@@ -322,13 +357,13 @@ def run_client(manifest, port, host="127.0.0.1"):
         bad_token(host, port, manifest.get("bad_path", "/?token=bad"))
         return
     # Every WebSocket client upgrades to the case's path (path=, a token for instance).
-    sock = ws_connect(host, port, manifest.get("path", "/"))
+    sock = ws_connect(host, port, manifest.get("path", "/"), tls=tls)
     try:
         if scenario == "connect-drop":
             # The TCP connection goes without a close frame: the peer that
             # vanished (case 01's lesson).
             sock.close()
-        elif scenario == "connect-close":
+        elif scenario in ("connect-close", "tls"):
             ws_close(sock)
         elif scenario == "request":
             ws_send(sock, 0x1, manifest.get("request", "").encode())
@@ -433,10 +468,10 @@ class Load:
                             "last_error": self.last_error[label]} for label in self.targets}
 
 
-def scrape(port, host="127.0.0.1", timeout=2.0):
-    """GET /metrics from a leaklab program: {metric name: float}. Raises
-    DriveError or OSError."""
-    with socket.create_connection((host, port), timeout=timeout) as sock:
+def scrape(port, host="127.0.0.1", timeout=2.0, tls=False):
+    """GET /metrics from a leaklab program (over TLS when tls is set):
+    {metric name: float}. Raises DriveError or OSError."""
+    with connect(host, port, timeout, tls) as sock:
         sock.sendall(f"GET /metrics HTTP/1.1\r\nHost: {host}:{port}\r\n"
                      "Connection: close\r\n\r\n".encode())
         data = b""

@@ -76,6 +76,7 @@ class Run:
     def __init__(self, manifest, args):
         self.manifest = manifest
         self.args = args
+        self.tls = drive.uses_tls(manifest)  # the programs serve wss, /metrics included
         self.lock = threading.Lock()
         self.programs = {}
         self.samples = {"leak": [], "fixed": []}
@@ -214,7 +215,7 @@ def sampler(run, stop):
                 stop.set()
                 return
             try:
-                run.add_sample(variant, t, drive.scrape(prog.port))
+                run.add_sample(variant, t, drive.scrape(prog.port, tls=run.tls))
             except (OSError, drive.DriveError) as e:
                 # One slow scrape is a gap in the line, not the end.
                 say(f"{prog.label}: /metrics: {e}")

@@ -15,7 +15,6 @@ Exit 0 pass, 1 fail, 77 skipped (promtool not installed).
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import sys
 
@@ -30,9 +29,9 @@ def fail(message):
     sys.exit(1)
 
 
-def metrics_text(port):
-    """The body of GET /metrics, exactly as served."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+def metrics_text(port, tls=False):
+    """The body of GET /metrics, exactly as served (over TLS for a --tls program)."""
+    with drive.connect("127.0.0.1", port, timeout=5, tls=tls) as sock:
         sock.sendall(f"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
                      "Connection: close\r\n\r\n".encode())
         data = b""
@@ -74,14 +73,15 @@ def main():
         prog = drive.Program(path, manifest["program_args"] if manifest else ())
         try:
             prog.start()
-            check(promtool, f"{prog.label} (idle)", metrics_text(prog.port))
+            tls = drive.uses_tls(manifest)
+            check(promtool, f"{prog.label} (idle)", metrics_text(prog.port, tls))
             # A scenario the Python client does not drive (slow-consumer,
             # shutdown) gets a clean close: a client served is what counts here.
             if manifest and manifest["scenario"] in drive.SCENARIOS:
                 drive.run_client(manifest, prog.port)
             else:
-                drive.ws_close(drive.ws_connect("127.0.0.1", prog.port))
-            body = metrics_text(prog.port)
+                drive.ws_close(drive.ws_connect("127.0.0.1", prog.port, tls=tls))
+            body = metrics_text(prog.port, tls)
             check(promtool, f"{prog.label} (after a client)", body)
             drive.release_held()
         except (OSError, drive.DriveError) as e:
