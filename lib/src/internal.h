@@ -129,9 +129,6 @@ static inline int ll__thread_create(pthread_t *tid, void *(*fn)(void *), void *a
  */
 int ll__transport_tls_init(void);
 
-/* The OpenSSL SSL_CTX inside a context (tls.c), as an opaque pointer. */
-void *ll__tls_ctx_ssl(struct ll_tls_ctx *ctx);
-
 /*
  * Runs the TLS handshake on a plain transport that already exists, so that
  * another thread can ll_transport_shutdown() it while the handshake waits

@@ -24,11 +24,6 @@ struct ll_tls_ctx {
 	SSL_CTX *ssl_ctx;
 };
 
-void *ll__tls_ctx_ssl(struct ll_tls_ctx *ctx)
-{
-	return ctx->ssl_ctx;
-}
-
 struct ssl_ctx_st *ll_tls_ctx_openssl(struct ll_tls_ctx *ctx)
 {
 	return ctx ? ctx->ssl_ctx : NULL;

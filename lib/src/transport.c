@@ -339,7 +339,7 @@ int ll__transport_start_tls(struct ll_transport *t, struct ll_tls_ctx *ctx, bool
 	if (!nosigpipe_method)
 		return LL_ETLS;
 	ERR_clear_error();
-	ssl = SSL_new(ll__tls_ctx_ssl(ctx));
+	ssl = SSL_new(ll_tls_ctx_openssl(ctx));
 	if (!ssl)
 		return LL_ETLS;
 	rc = link_session(t, ssl);
