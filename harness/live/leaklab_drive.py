@@ -11,7 +11,7 @@ share this.
   (uses_tls()); release_held() lets go of the peers a silent-peer or
   no-close-reply client keeps;
 - Load: clients at a steady rate for a bounded time, on a thread;
-- scrape(): GET /metrics, parsed into {name: value}.
+- get_metrics(): GET /metrics as served; scrape(): parsed into {name: value}.
 
 Every network wait has a deadline, so a stuck program costs a client, not
 the run.
@@ -468,9 +468,10 @@ class Load:
                             "last_error": self.last_error[label]} for label in self.targets}
 
 
-def scrape(port, host="127.0.0.1", timeout=2.0, tls=False):
-    """GET /metrics from a leaklab program (over TLS when tls is set):
-    {metric name: float}. Raises DriveError or OSError."""
+def get_metrics(port, host="127.0.0.1", timeout=2.0, tls=False):
+    """GET /metrics from a leaklab program (over TLS when tls is set), read
+    to the end: (head, body) as bytes, head without the blank line. Raises
+    DriveError (not 200, or over 1 MiB) or OSError."""
     with connect(host, port, timeout, tls) as sock:
         sock.sendall(f"GET /metrics HTTP/1.1\r\nHost: {host}:{port}\r\n"
                      "Connection: close\r\n\r\n".encode())
@@ -486,6 +487,12 @@ def scrape(port, host="127.0.0.1", timeout=2.0, tls=False):
     if not head.startswith(b"HTTP/1.1 200"):
         status = head.split(b"\r\n", 1)[0].decode(errors="replace")
         raise DriveError(f"/metrics: {status}")
+    return head, body
+
+
+def scrape(port, host="127.0.0.1", timeout=2.0, tls=False):
+    """GET /metrics parsed: {metric name: float}. Raises DriveError or OSError."""
+    _, body = get_metrics(port, host, timeout, tls)
     values = {}
     for line in body.decode(errors="replace").splitlines():
         if not line or line.startswith("#"):

@@ -31,18 +31,7 @@ def fail(message):
 
 def metrics_text(port, tls=False):
     """The body of GET /metrics, exactly as served (over TLS for a --tls program)."""
-    with drive.connect("127.0.0.1", port, timeout=5, tls=tls) as sock:
-        sock.sendall(f"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                     "Connection: close\r\n\r\n".encode())
-        data = b""
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    if not head.startswith(b"HTTP/1.1 200"):
-        fail(f"GET /metrics on port {port}: {head[:80]!r}")
+    head, body = drive.get_metrics(port, timeout=5, tls=tls)
     if b"content-type: text/plain; version=0.0.4" not in head.lower():
         fail(f"GET /metrics on port {port}: not the text exposition format: {head!r}")
     return body
