@@ -699,20 +699,17 @@ void ll_transport_shutdown(struct ll_transport *t)
 		shutdown(t->fd, SHUT_RDWR);
 }
 
-/* The end of an application's session: release gets it, with the socket. */
-static void give_back(struct ll_transport *t)
+/*
+ * How a TLS session ends now: the one rule for whether close_notify is due
+ * (LL_TLS_CLEAN), for the library's sessions and the application's alike.
+ */
+static enum ll_tls_end session_end(struct ll_transport *t)
 {
-	enum ll_tls_end how = LL_TLS_CLEAN;
-
 	if (!SSL_is_init_finished(t->ssl))
-		how = LL_TLS_FAILED;
-	else if (t->broken || atomic_load(&t->shut))
-		how = LL_TLS_BROKEN;
-	/* The transport is about to go: the info callback must not find it. */
-	SSL_set_ex_data(t->ssl, transport_index, NULL);
-	ERR_clear_error();
-	t->release(t->ssl, how, t->release_arg);
-	ERR_clear_error();
+		return LL_TLS_FAILED;
+	if (t->broken || atomic_load(&t->shut))
+		return LL_TLS_BROKEN;
+	return LL_TLS_CLEAN;
 }
 
 void ll_transport_destroy(struct ll_transport *t)
@@ -720,7 +717,14 @@ void ll_transport_destroy(struct ll_transport *t)
 	if (!t)
 		return;
 	if (t->release) {
-		give_back(t);
+		/* An application's session: release gets it, with the socket. */
+		enum ll_tls_end how = session_end(t);
+
+		/* The transport is about to go: the info callback must not find it. */
+		SSL_set_ex_data(t->ssl, transport_index, NULL);
+		ERR_clear_error();
+		t->release(t->ssl, how, t->release_arg);
+		ERR_clear_error();
 	} else if (t->ssl) {
 		/*
 		 * RFC 5246 section 7.2.1 / RFC 8446 section 6.1: announce the
@@ -728,7 +732,7 @@ void ll_transport_destroy(struct ll_transport *t)
 		 * close_notify is not awaited, and a full socket buffer just
 		 * means the peer sees a bare EOF instead.
 		 */
-		if (!t->broken && !atomic_load(&t->shut) && SSL_is_init_finished(t->ssl)) {
+		if (session_end(t) == LL_TLS_CLEAN) {
 			ERR_clear_error();
 			(void)SSL_shutdown(t->ssl);
 		}
