@@ -40,7 +40,7 @@
 # reports). The race signal natively is frames the clients saw broken.
 #
 # BEHAVIOUR names the case's observable feature, one check per string
-# (harness/behaviour.h: echo, reply TEXT => EXPECTED, pings MS, sessions
+# (harness/check/drive/behaviour.h: echo, reply TEXT => EXPECTED, pings MS, sessions
 # QUERY K, isolated K, stays MS, closes TEXT CODE, audit QUERY K,
 # upgrade PATH => STATUS, broadcast K, close-notify). Every
 # check of either variant runs it first: the leak variant is correct
@@ -67,7 +67,7 @@
 # The twins in Go, Node.js and Python (leaklab_twin(), called before this).
 include(${CMAKE_CURRENT_LIST_DIR}/LeaklabTwin.cmake)
 
-# The scenarios and signals leaklab-check knows (harness/scenario.c, harness/judge.c).
+# The scenarios and signals leaklab-check knows (harness/check/drive/scenario.c, harness/check/judge/judge.c).
 function(_leaklab_case_check_signals what)
   set(known threads fds heap lost race)
   foreach(s IN LISTS ARGN)
@@ -150,7 +150,7 @@ function(leaklab_case)
   target_compile_options(${LC_NAME}-exercise PRIVATE -Werror)
   set_target_properties(${LC_NAME}-exercise PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)
 
-  # The manifest: key=value lines, read by harness/manifest.c.
+  # The manifest: key=value lines, read by harness/check/manifest.c.
   string(REPLACE ";" " " expect_words "${LC_EXPECT}")
   string(REPLACE ";" " " mexpect_words "${LC_MEMCHECK_EXPECT}")
   set(m "# written by leaklab_case() in cmake/LeaklabCase.cmake; read by leaklab-check --case\n")
@@ -289,12 +289,12 @@ function(leaklab_case)
     endforeach()
   endif()
 
-  # The course's self-check of this case (harness/tests/course/selfcheck.sh):
+  # The course's self-check of this case (harness/course/tests/selfcheck.sh):
   # the start file fails verify, fixed.c passes, every wrong fix fails.
   # It builds through the case's exercise target, so it holds that lock.
   if(LEAKLAB_VALGRIND_TESTS)
     add_test(NAME ${LC_NAME}/course
-             COMMAND sh ${PROJECT_SOURCE_DIR}/harness/tests/course/selfcheck.sh
+             COMMAND sh ${PROJECT_SOURCE_DIR}/harness/course/tests/selfcheck.sh
                      ${PROJECT_SOURCE_DIR} ${LC_NAME})
     set_tests_properties(${LC_NAME}/course PROPERTIES
                          TIMEOUT 180 LABELS "course;${num}"

@@ -1,7 +1,7 @@
 # Test helpers shared by lib/, apps/, harness/ and cases/.
 
-set(LEAKLAB_MEMCHECK_RUN ${PROJECT_SOURCE_DIR}/harness/memcheck-run)
-set(LEAKLAB_SUPPRESSIONS ${PROJECT_SOURCE_DIR}/harness/valgrind.supp)
+set(LEAKLAB_MEMCHECK_RUN ${PROJECT_SOURCE_DIR}/harness/tools/memcheck-run)
+set(LEAKLAB_SUPPRESSIONS ${PROJECT_SOURCE_DIR}/harness/tools/valgrind.supp)
 
 # leaklab_memcheck_test(NAME name COMMAND exe args... [LABELS ...] [TIMEOUT s])
 # Runs the command under memcheck and fails on any error, any definitely,

@@ -12,7 +12,7 @@
 #
 # Called in cases/NN-slug/CMakeLists.txt before leaklab_case(), which then
 # builds the twin, names it in the manifest (twin.LANG.* lines, read by
-# harness/twin.c) and registers its tests, with the case's scenario,
+# harness/check/twin.c) and registers its tests, with the case's scenario,
 # behaviour checks, exit paths and knobs:
 #
 #   NN-slug/leak/LANG   NN-slug/fixed/LANG   (labels twin;LANG;leak|fixed)
@@ -250,7 +250,7 @@ function(_leaklab_case_twins name manifest_var scenario_leak scenario_fixed load
       set_tests_properties(${test} PROPERTIES SKIP_RETURN_CODE 77)
     else()
       add_test(NAME ${test}
-               COMMAND sh ${PROJECT_SOURCE_DIR}/harness/tests/expect-exit 1 "NOT clean: .*${first}"
+               COMMAND sh ${PROJECT_SOURCE_DIR}/harness/tools/expect-exit 1 "NOT clean: .*${first}"
                        $<TARGET_FILE:leaklab-check>
                        --program ${CMAKE_BINARY_DIR}/bin/${name}-leak-${lang} --variant fixed
                        ${scenario_fixed} ${ARGN} ${twin_args} --native)

@@ -23,7 +23,7 @@
 
 /*
  * The start of the line a program prints once it listens, followed by
- * HOST:PORT: the harness (harness/proc.c) waits for it, so both spell it
+ * HOST:PORT: the harness (harness/check/measure/proc.c) waits for it, so both spell it
  * through this one definition.
  */
 #define LL_APP_READY_PREFIX "leaklab: listening on "

@@ -13,7 +13,7 @@
 
 /*
  * The metric names GET /metrics serves, defined once: the harness's metrics
- * client, the alert rules (harness/prometheus/leaklab.rules.yml) and the
+ * client, the alert rules (harness/pictures/prometheus/leaklab.rules.yml) and the
  * live dashboard read these exact strings. Counts carry no unit; memory is
  * in bytes, as Prometheus's naming rules ask (a base unit in the name).
  */

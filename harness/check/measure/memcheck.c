@@ -1,0 +1,610 @@
+/*
+ * memcheck.c - memcheck's command line and the three things it writes
+ * that the harness reads: the XML report, the text log, and the interim
+ * leak summary the gdbserver prints for vgdb.
+ *
+ * The XML (protocol version 4) is a flat list of <error> elements: leaks
+ * are errors whose <kind> starts with "Leak_" and whose <xwhat> carries
+ * <leakedbytes>; every other kind (InvalidRead, UninitCondition, ...) is a
+ * real error, counted once per occurrence in <errorcounts>. Valgrind 3.23
+ * added fd errors (FdNotClosed) to the XML; 3.19 writes them only to the
+ * text log, so both are read.
+ */
+#include "measure/memcheck.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <expat.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <leaklab/alloc.h>
+#include <leaklab/error.h>
+
+/* ----- the command line ----- */
+
+char *lc_valgrind_option(const char *name, const char *value)
+{
+	size_t len = strlen(name) + strlen(value) + 4;
+	char *s = ll_malloc(len);
+
+	if (s)
+		snprintf(s, len, "--%s=%s", name, value);
+	return s;
+}
+
+char **lc_valgrind_command(char **opts, size_t nopts, char *const prog_argv[])
+{
+	size_t nprog = 0, i;
+	char **argv;
+
+	for (i = 0; i < nopts; i++)
+		if (!opts[i])
+			goto out_free_opts;
+	while (prog_argv[nprog])
+		nprog++;
+	argv = ll_calloc(nopts + nprog + 1, sizeof(*argv));
+	if (!argv)
+		goto out_free_opts;
+	for (i = 0; i < nopts; i++)
+		argv[i] = opts[i];
+	for (i = 0; i < nprog; i++) {
+		argv[nopts + i] = ll_strdup(prog_argv[i]);
+		if (!argv[nopts + i]) {
+			/* The array owns the options now; its NULLs end the free. */
+			lc_valgrind_argv_free(argv);
+			return NULL;
+		}
+	}
+	return argv;
+
+out_free_opts:
+	for (i = 0; i < nopts; i++)
+		ll_free(opts[i]);
+	return NULL;
+}
+
+char **lc_valgrind_argv(const struct lc_valgrind_opts *o, char *const prog_argv[])
+{
+	enum { MAX_OPTS = 16 };
+	char *opts[MAX_OPTS];
+	size_t nopts = 0;
+
+	opts[nopts++] = ll_strdup(o->valgrind);
+	opts[nopts++] = ll_strdup("--tool=memcheck");
+	opts[nopts++] = ll_strdup("--leak-check=full");
+	opts[nopts++] = ll_strdup("--show-leak-kinds=all");
+	opts[nopts++] = ll_strdup("--track-fds=yes");
+	opts[nopts++] = ll_strdup("--num-callers=30");
+	/*
+	 * A distinct exit code tells "memcheck found errors or lost bytes"
+	 * (a verdict, read from the XML) from "the program failed" (a crash).
+	 */
+	opts[nopts++] = ll_strdup("--error-exitcode=99");
+	/* The gdbserver is how vgdb asks for a leak summary at each load point. */
+	opts[nopts++] = ll_strdup("--vgdb=yes");
+	opts[nopts++] = ll_strdup("--xml=yes");
+	opts[nopts++] = lc_valgrind_option("xml-file", o->xml_file);
+	opts[nopts++] = lc_valgrind_option("log-file", o->log_file);
+	if (o->vgdb_prefix)
+		opts[nopts++] = lc_valgrind_option("vgdb-prefix", o->vgdb_prefix);
+	if (o->suppressions)
+		opts[nopts++] = lc_valgrind_option("suppressions", o->suppressions);
+	return lc_valgrind_command(opts, nopts, prog_argv);
+}
+
+void lc_valgrind_argv_free(char **argv)
+{
+	size_t i;
+
+	if (!argv)
+		return;
+	for (i = 0; argv[i]; i++)
+		ll_free(argv[i]);
+	ll_free(argv);
+}
+
+/* ----- the XML report ----- */
+
+#define MAX_DEPTH   16
+#define MAX_NAME    32
+#define MAX_UNIQUES 256
+
+struct xml_state {
+	struct lc_memcheck *mc;
+	char path[MAX_DEPTH][MAX_NAME];
+	int depth;
+	char text[1024];
+	size_t text_len;
+
+	/* The <error> being read. */
+	char kind[64];
+	char what[256];
+	char fn[128];
+	char file[128];
+	char line[16];
+	long long leaked_bytes;
+	long leaked_blocks;
+	unsigned long unique;
+	int stacks; /* <stack> elements seen in this error */
+	int frames; /* <frame> elements seen in its first stack */
+	/* The frame being read, and the first one in the program's own file. */
+	char frame_fn[128], frame_file[128], frame_line[16];
+	const char *own_file; /* the program's own source file (a base name), or NULL */
+	char own_at[256];
+
+	/* Non-leak errors, by unique id, to add up their <errorcounts>. */
+	unsigned long uniques[MAX_UNIQUES];
+	int nuniques;
+	long plain_errors; /* non-leak <error> elements */
+	long counted;	   /* their occurrences from <errorcounts> */
+	bool have_counts;
+	unsigned long pair_unique;
+	long pair_count;
+};
+
+static bool in(const struct xml_state *st, int depth, const char *name)
+{
+	return st->depth > depth && strcmp(st->path[depth], name) == 0;
+}
+
+static void copy_text(char *dst, size_t size, const struct xml_state *st)
+{
+	size_t n = st->text_len < size - 1 ? st->text_len : size - 1;
+
+	memcpy(dst, st->text, n);
+	dst[n] = '\0';
+}
+
+static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **attrs)
+{
+	struct xml_state *st = data;
+
+	(void)attrs;
+	if (st->depth < MAX_DEPTH)
+		snprintf(st->path[st->depth], MAX_NAME, "%s", name);
+	st->depth++;
+	st->text_len = 0;
+	if (st->depth == 2 && strcmp(name, "error") == 0) {
+		st->kind[0] = st->what[0] = st->fn[0] = st->file[0] = st->line[0] = '\0';
+		st->leaked_bytes = 0;
+		st->leaked_blocks = 0;
+		st->unique = 0;
+		st->stacks = 0;
+		st->frames = 0;
+		st->own_at[0] = '\0';
+	} else if (st->depth == 3 && in(st, 0, "valgrindoutput") && in(st, 1, "error") &&
+		   strcmp(name, "stack") == 0) {
+		st->stacks++;
+	} else if (st->depth == 4 && in(st, 1, "error") && in(st, 2, "stack") &&
+		   strcmp(name, "frame") == 0) {
+		if (st->stacks == 1)
+			st->frames++;
+		st->frame_fn[0] = st->frame_file[0] = st->frame_line[0] = '\0';
+	} else if (st->depth == 3 && in(st, 1, "errorcounts") && strcmp(name, "pair") == 0) {
+		st->pair_unique = 0;
+		st->pair_count = 0;
+	}
+}
+
+static void XMLCALL on_text(void *data, const XML_Char *s, int len)
+{
+	struct xml_state *st = data;
+	size_t room = sizeof(st->text) - 1 - st->text_len;
+	size_t n = (size_t)len < room ? (size_t)len : room;
+
+	memcpy(st->text + st->text_len, s, n);
+	st->text_len += n;
+	/* Kept terminated: strtol() on it must not run into a longer earlier text. */
+	st->text[st->text_len] = '\0';
+}
+
+static bool is_nonleak_unique(const struct xml_state *st, unsigned long u)
+{
+	int i;
+
+	for (i = 0; i < st->nuniques; i++)
+		if (st->uniques[i] == u)
+			return true;
+	return false;
+}
+
+/* snprintf whose truncation is intended: a description cut short is fine. */
+__attribute__((format(printf, 3, 4))) static void format_into(char *dst, size_t size,
+							      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dst, size, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * The indirect part of a leak record's bytes. A record such as
+ * "152,064 (1,800 direct, 150,264 indirect) bytes in 9 blocks are
+ * definitely lost" has <leakedbytes> 152064, direct and indirect together,
+ * while the indirect blocks also have records of their own. Valgrind's
+ * LEAK SUMMARY counts only the direct part as definitely (or possibly)
+ * lost, and so do we.
+ */
+static long long indirect_part(const char *what)
+{
+	const char *p = strstr(what, " direct, ");
+	long long n = 0;
+
+	if (!p)
+		return 0;
+	for (p += 9; (*p >= '0' && *p <= '9') || *p == ','; p++)
+		if (*p != ',')
+			n = n * 10 + (*p - '0');
+	return strncmp(p, " indirect", 9) == 0 ? n : 0;
+}
+
+/* The end of one <error>: file it as a leak, an fd left open, or an error. */
+static void end_error(struct xml_state *st)
+{
+	struct lc_memcheck *mc = st->mc;
+
+	if (strncmp(st->kind, "Leak_", 5) == 0) {
+		bool reachable = strcmp(st->kind, "Leak_StillReachable") == 0;
+		long long *best = reachable ? &mc->reachable_at_bytes : &mc->lost_at_bytes;
+
+		if (st->own_at[0] && st->leaked_bytes > *best) {
+			*best = st->leaked_bytes;
+			format_into(reachable ? mc->reachable_at : mc->lost_at, sizeof(mc->lost_at),
+				    "%s", st->own_at);
+		}
+		if (strcmp(st->kind, "Leak_DefinitelyLost") == 0)
+			mc->definitely += st->leaked_bytes - indirect_part(st->what);
+		else if (strcmp(st->kind, "Leak_IndirectlyLost") == 0)
+			mc->indirectly += st->leaked_bytes;
+		else if (strcmp(st->kind, "Leak_PossiblyLost") == 0)
+			mc->possibly += st->leaked_bytes - indirect_part(st->what);
+		else if (strcmp(st->kind, "Leak_StillReachable") == 0)
+			mc->reachable += st->leaked_bytes;
+		if (strcmp(st->kind, "Leak_StillReachable") != 0)
+			mc->leak_blocks += st->leaked_blocks;
+		return;
+	}
+	if (strcmp(st->kind, "FdNotClosed") == 0) {
+		/* Valgrind >= 3.23 reports fds left open as XML errors. */
+		if (mc->fds_open < 0)
+			mc->fds_open = 0;
+		if (mc->fds_open++ == 0)
+			snprintf(mc->first_fd, sizeof(mc->first_fd), "%s", st->what);
+		return;
+	}
+	if (st->own_at[0] && !mc->first_error_at[0])
+		format_into(mc->first_error_at, sizeof(mc->first_error_at), "%s", st->own_at);
+	if (st->plain_errors++ == 0) {
+		/* "InvalidRead: Invalid read of size 4 at main (leak.c:50)", cut to fit. */
+		if (st->fn[0] && st->file[0])
+			format_into(mc->first_error, sizeof(mc->first_error),
+				    "%s: %s at %s (%s:%s)", st->kind, st->what, st->fn, st->file,
+				    st->line);
+		else if (st->fn[0])
+			format_into(mc->first_error, sizeof(mc->first_error), "%s: %s at %s",
+				    st->kind, st->what, st->fn);
+		else
+			format_into(mc->first_error, sizeof(mc->first_error), "%s: %s", st->kind,
+				    st->what);
+	}
+	if (st->nuniques < MAX_UNIQUES)
+		st->uniques[st->nuniques++] = st->unique;
+}
+
+static void XMLCALL on_end(void *data, const XML_Char *name)
+{
+	struct xml_state *st = data;
+	int d = st->depth - 1; /* the depth of the element ending */
+
+	if (d == 1 && in(st, 1, "error")) {
+		end_error(st);
+	} else if (d >= 2 && in(st, 1, "error")) {
+		if (d == 4 && in(st, 2, "stack")) {
+			if (strcmp(name, "fn") == 0)
+				copy_text(st->frame_fn, sizeof(st->frame_fn), st);
+			else if (strcmp(name, "file") == 0)
+				copy_text(st->frame_file, sizeof(st->frame_file), st);
+			else if (strcmp(name, "line") == 0)
+				copy_text(st->frame_line, sizeof(st->frame_line), st);
+		}
+		/*
+		 * The first frame in the program's own file: in the error's own
+		 * stack, or else in the next ones (for an invalid access, where
+		 * the block was freed, then where it was allocated).
+		 */
+		if (d == 3 && in(st, 2, "stack") && strcmp(name, "frame") == 0 && !st->own_at[0] &&
+		    st->own_file && strcmp(st->frame_file, st->own_file) == 0)
+			format_into(st->own_at, sizeof(st->own_at), "%s (%s:%s)%s", st->frame_fn,
+				    st->frame_file, st->frame_line,
+				    st->stacks == 1   ? ""
+				    : st->stacks == 2 ? ", where the block was freed"
+						      : ", where the block was allocated");
+		if (d == 2 && strcmp(name, "kind") == 0)
+			copy_text(st->kind, sizeof(st->kind), st);
+		else if (d == 2 && strcmp(name, "what") == 0)
+			copy_text(st->what, sizeof(st->what), st);
+		else if (d == 2 && strcmp(name, "unique") == 0)
+			st->unique = strtoul(st->text, NULL, 0);
+		else if (d == 3 && in(st, 2, "xwhat") && strcmp(name, "text") == 0)
+			copy_text(st->what, sizeof(st->what), st);
+		else if (d == 3 && in(st, 2, "xwhat") && strcmp(name, "leakedbytes") == 0)
+			st->leaked_bytes = strtoll(st->text, NULL, 10);
+		else if (d == 3 && in(st, 2, "xwhat") && strcmp(name, "leakedblocks") == 0)
+			st->leaked_blocks = strtol(st->text, NULL, 10);
+		else if (d == 4 && in(st, 2, "stack") && st->stacks == 1 && st->frames == 1 &&
+			 strcmp(name, "fn") == 0)
+			copy_text(st->fn, sizeof(st->fn), st);
+		else if (d == 4 && in(st, 2, "stack") && st->stacks == 1 && st->frames == 1 &&
+			 strcmp(name, "file") == 0)
+			copy_text(st->file, sizeof(st->file), st);
+		else if (d == 4 && in(st, 2, "stack") && st->stacks == 1 && st->frames == 1 &&
+			 strcmp(name, "line") == 0)
+			copy_text(st->line, sizeof(st->line), st);
+	} else if (d == 3 && in(st, 1, "errorcounts") && in(st, 2, "pair")) {
+		if (strcmp(name, "count") == 0)
+			st->pair_count = strtol(st->text, NULL, 10);
+		else if (strcmp(name, "unique") == 0)
+			st->pair_unique = strtoul(st->text, NULL, 0);
+	} else if (d == 2 && in(st, 1, "errorcounts") && strcmp(name, "pair") == 0) {
+		st->have_counts = true;
+		if (is_nonleak_unique(st, st->pair_unique))
+			st->counted += st->pair_count;
+	} else if (d == 2 && in(st, 1, "preamble") && strcmp(name, "line") == 0) {
+		unsigned major = 0, minor = 0, patch = 0;
+
+		st->text[st->text_len] = '\0';
+		if (sscanf(st->text, "Using Valgrind-%u.%u.%u", &major, &minor, &patch) >= 2)
+			st->mc->valgrind_version = (int)(major * 10000 + minor * 100 + patch);
+	} else if (d == 2 && in(st, 1, "status") && strcmp(name, "state") == 0) {
+		if (st->text_len >= 8 && memcmp(st->text, "FINISHED", 8) == 0)
+			st->mc->finished = true;
+	}
+	st->depth--;
+	st->text_len = 0;
+}
+
+int lc_memcheck_parse_xml_buf(const char *buf, size_t len, const char *own_file,
+			      struct lc_memcheck *mc)
+{
+	XML_Parser parser;
+	struct xml_state *st;
+	int err = 0;
+
+	memset(mc, 0, sizeof(*mc));
+	mc->fds_open = -1;
+	st = ll_calloc(1, sizeof(*st));
+	if (!st)
+		return LL_ENOMEM;
+	st->mc = mc;
+	st->own_file = own_file;
+	parser = XML_ParserCreate(NULL);
+	if (!parser) {
+		err = LL_ENOMEM;
+		goto out_free_state;
+	}
+	XML_SetUserData(parser, st);
+	XML_SetElementHandler(parser, on_start, on_end);
+	XML_SetCharacterDataHandler(parser, on_text);
+	if (len > (size_t)INT32_MAX || XML_Parse(parser, buf, (int)len, 1) == XML_STATUS_ERROR)
+		err = LL_EPROTO;
+
+	/* Occurrences from <errorcounts> when the report got that far. */
+	mc->errors = st->have_counts && st->counted > 0 ? st->counted : st->plain_errors;
+	mc->parsed = err == 0;
+	XML_ParserFree(parser);
+out_free_state:
+	ll_free(st);
+	return err;
+}
+
+/* Reads a whole file into a NUL terminated ll_malloc'ed buffer. */
+int lc_read_file(const char *path, char **out, size_t *out_len)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int err = 0;
+
+	if (!f)
+		return LL_EIO;
+	for (;;) {
+		size_t n;
+
+		if (cap - len < 4096) {
+			char *bigger = ll_realloc(buf, cap ? cap * 2 : 16384);
+
+			if (!bigger) {
+				err = LL_ENOMEM;
+				goto out_close;
+			}
+			buf = bigger;
+			cap = cap ? cap * 2 : 16384;
+		}
+		n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		err = LL_EIO;
+		goto out_close;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*out_len = len;
+	buf = NULL;
+out_close:
+	ll_free(buf);
+	fclose(f);
+	return err;
+}
+
+int lc_memcheck_parse_xml(const char *path, const char *own_file, struct lc_memcheck *mc)
+{
+	char *buf;
+	size_t len;
+	int err;
+
+	memset(mc, 0, sizeof(*mc));
+	mc->fds_open = -1;
+	err = lc_read_file(path, &buf, &len);
+	if (err)
+		return err;
+	err = lc_memcheck_parse_xml_buf(buf, len, own_file, mc);
+	ll_free(buf);
+	return err;
+}
+
+/* ----- the text log ----- */
+
+/* Skips Valgrind's "==PID== " line prefix. */
+static const char *skip_prefix(const char *line)
+{
+	const char *p = line;
+
+	if (p[0] == '=' && p[1] == '=') {
+		const char *end = strstr(p + 2, "== ");
+
+		if (end)
+			p = end + 3;
+	}
+	while (*p == ' ')
+		p++;
+	return p;
+}
+
+/* The fd number of an "Open ..." line, or -1 if this is not one. */
+static long open_fd_number(const char *text)
+{
+	const char *p;
+
+	if (strncmp(text, "Open file descriptor ", 21) == 0) {
+		p = text + 21;
+	} else if (strncmp(text, "Open AF_", 8) == 0) {
+		p = strstr(text, " socket ");
+		if (!p)
+			return -1;
+		p += 8;
+	} else {
+		return -1;
+	}
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	return strtol(p, NULL, 10);
+}
+
+int lc_memcheck_parse_log_buf(const char *buf, struct lc_memcheck *mc)
+{
+	const char *line = buf;
+	char pending[256] = "";
+	bool have_pending = false;
+
+	while (*line) {
+		const char *eol = strchr(line, '\n');
+		size_t n = eol ? (size_t)(eol - line) : strlen(line);
+		char one[512];
+		const char *text;
+		long fd;
+
+		if (n >= sizeof(one))
+			n = sizeof(one) - 1;
+		memcpy(one, line, n);
+		one[n] = '\0';
+		text = skip_prefix(one);
+
+		if (have_pending) {
+			/* The line after an "Open ..." says whether it was inherited. */
+			if (!strstr(text, "<inherited from parent>")) {
+				if (mc->fds_open < 0)
+					mc->fds_open = 0;
+				if (mc->fds_open++ == 0)
+					snprintf(mc->first_fd, sizeof(mc->first_fd), "%s", pending);
+			}
+			have_pending = false;
+		}
+		if (strncmp(text, "FILE DESCRIPTORS:", 17) == 0 && mc->fds_open < 0)
+			mc->fds_open = 0;
+		fd = open_fd_number(text);
+		if (fd > 2) {
+			/* A description longer than pending is cut: it is only shown. */
+			snprintf(pending, sizeof(pending), "%.*s", (int)sizeof(pending) - 1, text);
+			have_pending = true;
+		}
+		line = eol ? eol + 1 : line + strlen(line);
+	}
+	if (have_pending) {
+		/* The log ended right after an "Open" line: count it, to be safe. */
+		if (mc->fds_open < 0)
+			mc->fds_open = 0;
+		if (mc->fds_open++ == 0)
+			snprintf(mc->first_fd, sizeof(mc->first_fd), "%s", pending);
+	}
+	if (mc->fds_open < 0 && mc->valgrind_version >= 32300)
+		mc->fds_open = 0; /* fd errors are in the XML since 3.23 */
+	return 0;
+}
+
+int lc_memcheck_parse_log(const char *path, struct lc_memcheck *mc)
+{
+	char *buf;
+	size_t len;
+	int err;
+
+	err = lc_read_file(path, &buf, &len);
+	if (err)
+		return err;
+	err = lc_memcheck_parse_log_buf(buf, mc);
+	ll_free(buf);
+	return err;
+}
+
+/* ----- vgdb leak_check summary ----- */
+
+/* The number after label, skipping thousands separators; -1 if absent. */
+static long long number_after(const char *text, const char *label)
+{
+	const char *p = strstr(text, label);
+	long long v = 0;
+	bool any = false;
+
+	if (!p)
+		return -1;
+	p += strlen(label);
+	while (*p == ' ')
+		p++;
+	for (; *p; p++) {
+		if (isdigit((unsigned char)*p)) {
+			v = v * 10 + (*p - '0');
+			any = true;
+		} else if (*p != ',') {
+			break;
+		}
+	}
+	return any ? v : -1;
+}
+
+int lc_leak_summary_parse(const char *text, struct lc_leak_summary *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!strstr(text, "LEAK SUMMARY")) {
+		/* Nothing allocated at all: memcheck says so instead of a summary. */
+		return strstr(text, "All heap blocks were freed") ? 0 : LL_EPROTO;
+	}
+	out->definitely = number_after(text, "definitely lost:");
+	out->indirectly = number_after(text, "indirectly lost:");
+	out->possibly = number_after(text, "possibly lost:");
+	out->reachable = number_after(text, "still reachable:");
+	out->suppressed = number_after(text, "suppressed:");
+	if (out->definitely < 0 || out->indirectly < 0 || out->possibly < 0 || out->reachable < 0)
+		return LL_EPROTO;
+	if (out->suppressed < 0)
+		out->suppressed = 0;
+	return 0;
+}

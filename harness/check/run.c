@@ -1,0 +1,1344 @@
+/*
+ * run.c - one check, start to verdict.
+ *
+ *   start -> ready line -> warm-up -> settle, sample (baseline)
+ *         -> drive N -> settle, sample -> drive N more -> settle, sample
+ *         -> release held clients -> SIGTERM -> wait -> read memcheck -> judge
+ *
+ * The warm-up runs the scenario a few times before the baseline, so
+ * one-off costs (lazy initialisation, allocator arenas, glibc's cache of
+ * thread stacks sized by the peak concurrency) are paid before anything is
+ * measured and are not mistaken for growth.
+ *
+ * Settling: after clients leave, a server needs a moment to notice and
+ * clean up, so counts are polled with bounded exponential backoff (1 ms,
+ * doubling, capped at 100 ms) instead of a fixed sleep, as goleak retries.
+ * A sample is final as soon as it equals the target (the baseline: the
+ * usual case of a fix), or once it has held still for a window (a leak
+ * stays put); the window is long enough for a case's own short deadlines.
+ */
+#include "run.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <leaklab/alloc.h>
+#include <leaklab/app.h>
+#include <leaklab/error.h>
+
+#include "drive/http.h"
+#include "manifest.h"
+#include "measure/memcheck.h"
+#include "measure/proc.h"
+
+/* Limits per mode: Valgrind runs a program some 20 to 50 times slower. */
+struct limits {
+	int ready_ms;	   /* the ready line must come within this */
+	int op_ms;	   /* one client operation */
+	int window_ms;	   /* counts holding still this long are settled */
+	int settle_max_ms; /* settling gives up after this */
+	int tick_ms;	   /* time-series sampling while clients run */
+	int stop_ms;	   /* SIGTERM to exit, then SIGKILL */
+	int vgdb_ms;	   /* one vgdb leak_check */
+	/*
+	 * With --csv each half of the load (0 to N, N to 2N) is driven in
+	 * steps, with every signal sampled after each, so a plot has points
+	 * between the three that are judged. Those samples settle with a
+	 * short window only: they are drawn, never judged. Under memcheck a
+	 * sample costs a leak check (some 0.3 s), so there are fewer steps.
+	 */
+	int steps;	    /* per half */
+	int step_window_ms; /* the settling window of the samples between the points */
+};
+
+static const struct limits native_limits = {10000, 5000, 250, 3000, 20, 10000, 0, 4, 30};
+static const struct limits memcheck_limits = {60000, 30000, 1000, 10000, 100, 60000, 30000, 2, 100};
+
+/* Room for one `leak_check full reachable changed`: the records of one step. */
+#define PROFILE_OUT_SIZE (1024 * 1024)
+
+#define MAX_BACKOFF_MS 100
+#define DEFAULT_WARMUP 8
+/* Log folders are named LOG_PREFIX + DATE-TIME.PID.XXXXXX, so they sort by age. */
+#define LOG_PREFIX "leaklab-check."
+
+const char *lc_variant_name(enum lc_variant v)
+{
+	return v == LC_LEAK ? "leak" : "fixed";
+}
+
+const char *lc_mode_name(enum lc_mode m)
+{
+	return m == LC_NATIVE ? "native" : m == LC_MEMCHECK ? "memcheck" : "drd";
+}
+
+struct ctx {
+	const struct lc_config *cfg;
+	struct lc_run *run;
+	struct limits lim;
+	struct lc_proc proc;
+	struct lc_scenario sc;
+	struct lc_held held;
+	const char *phase; /* for the rows taken by tick() */
+	long served;	   /* clients served since the baseline, for the rows */
+	bool profiling;	   /* leak checks add to run->profile (from N to 2N) */
+	char log_path[600], xml_path[600], vglog_path[600], vgdb_prefix[600];
+};
+
+__attribute__((format(printf, 2, 3))) static void progress(const struct ctx *c, const char *fmt,
+							   ...)
+{
+	va_list ap;
+
+	if (c->cfg->quiet)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fflush(stderr);
+}
+
+/* Records why the run has no verdict (exit code 2); returns err, an LL_E* code. */
+__attribute__((format(printf, 3, 4))) static int run_error(struct lc_run *run, int err,
+							   const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(run->error, sizeof(run->error), fmt, ap);
+	va_end(ap);
+	run->exit_code = 2;
+	return err;
+}
+
+static void add_row(struct ctx *c, const char *phase, const struct lc_point *pt, long long heap,
+		    long long lost)
+{
+	struct lc_run *run = c->run;
+	struct lc_row *r;
+
+	if (run->nrows == run->caprows) {
+		size_t cap = run->caprows ? run->caprows * 2 : 256;
+		struct lc_row *bigger = ll_realloc(run->rows, cap * sizeof(*bigger));
+
+		if (!bigger)
+			return; /* the time series is a nicety: drop the row */
+		run->rows = bigger;
+		run->caprows = cap;
+	}
+	r = &run->rows[run->nrows++];
+	r->t_ms = lc_now_ms() - run->t0;
+	r->phase = phase;
+	r->clients = c->served;
+	r->threads = pt->threads;
+	r->fds = pt->fds;
+	r->rss_kib = pt->rss_kib;
+	r->heap = heap;
+	r->lost = lost;
+}
+
+static int sample(struct ctx *c, const char *phase, struct lc_point *pt)
+{
+	if (lc_proc_sample(c->proc.pid, pt) != 0)
+		return LL_ECLOSED;
+	add_row(c, phase, pt, -1, -1);
+	return 0;
+}
+
+static void tick(void *arg)
+{
+	struct ctx *c = arg;
+	struct lc_point pt;
+
+	sample(c, c->phase, &pt);
+}
+
+static bool same_counts(const struct lc_point *a, const struct lc_point *b)
+{
+	return a->threads == b->threads && a->fds == b->fds;
+}
+
+/*
+ * How long counts must hold still: the mode's window, or longer where the
+ * case says its own deadlines need it (SETTLE_MS: a fixed server that
+ * reaps a silent peer after 300 ms must be given the time to do so).
+ */
+static int settle_window(const struct ctx *c)
+{
+	return c->cfg->settle_ms > c->lim.window_ms ? c->cfg->settle_ms : c->lim.window_ms;
+}
+
+/*
+ * Polls threads and fds until they equal target (if not NULL) or hold
+ * still for the window (window_ms, or 0 for settle_window()'s);
+ * gives up after settle_max_ms. pt gets the last sample and how the
+ * settling went.
+ */
+static int settle(struct ctx *c, const char *phase, const struct lc_point *target,
+		  struct lc_point *pt, int window_ms)
+{
+	int window = window_ms > 0 ? window_ms : settle_window(c);
+	long start = lc_now_ms(), changed;
+	long nap = 1;
+	struct lc_point prev;
+	int tries = 1;
+
+	if (sample(c, phase, &prev))
+		return LL_ECLOSED;
+	changed = lc_now_ms();
+	for (;;) {
+		long now = lc_now_ms();
+
+		if (target && same_counts(&prev, target)) {
+			prev.settled = true;
+			break;
+		}
+		if (now - changed >= window) {
+			prev.settled = true;
+			break;
+		}
+		if (now - start >= window + c->lim.settle_max_ms) {
+			prev.settled = false;
+			break;
+		}
+		lc_sleep_ms(nap);
+		nap = nap * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : nap * 2;
+		if (sample(c, phase, pt))
+			return LL_ECLOSED;
+		tries++;
+		if (!same_counts(pt, &prev))
+			changed = lc_now_ms();
+		prev.threads = pt->threads;
+		prev.fds = pt->fds;
+		prev.rss_kib = pt->rss_kib;
+	}
+	pt->threads = prev.threads;
+	pt->fds = prev.fds;
+	pt->rss_kib = prev.rss_kib;
+	pt->settled = prev.settled;
+	pt->settle_tries = tries;
+	pt->settle_ms = lc_now_ms() - start;
+	return 0;
+}
+
+/*
+ * The program's own view, GET /metrics: its heap (mallinfo2) is the native
+ * heap signal. The request is also a connection, which lets a server run
+ * its housekeeping (ws_server joins finished threads when it accepts), so
+ * under memcheck too it is made before each measurement, the same way at
+ * every load point.
+ */
+static void fetch_metrics(struct ctx *c, int idx, struct lc_point *pt)
+{
+	struct lc_run *run = c->run;
+	long long heap = -1;
+	int err;
+
+	long threads = -1, fds = -1;
+
+	err = lc_fetch_metrics(c->sc.host, c->sc.port, c->sc.client->tls, c->lim.op_ms, &heap,
+			       &threads, &fds);
+	if (idx >= 0) {
+		run->probe_threads[idx] = threads;
+		run->probe_fds[idx] = fds;
+	}
+	if (run->mode == LC_NATIVE) {
+		pt->heap = heap;
+		if (err && !run->heap_note[0])
+			snprintf(run->heap_note, sizeof(run->heap_note),
+				 "GET /metrics failed (%s): no leaklab_heap_bytes",
+				 ll_strerror(err));
+	}
+}
+
+/*
+ * Heap under memcheck: memcheck's own count of the bytes in use (reachable
+ * plus lost), asked from outside through its gdbserver, which vgdb wakes
+ * with ptrace even when every thread is blocked in a system call.
+ */
+static void memcheck_heap(struct ctx *c, struct lc_point *pt)
+{
+	struct lc_run *run = c->run;
+	char pid_opt[32], prefix_opt[640];
+	char *summary_argv[] = {
+	    (char *)c->cfg->vgdb, prefix_opt, pid_opt, "leak_check", "summary", "any", NULL};
+	/*
+	 * With --heap-profile, from N on: every loss record that changed since
+	 * the previous check, with its stack (its LEAK SUMMARY is the same).
+	 */
+	char *profile_argv[] = {(char *)c->cfg->vgdb, prefix_opt, pid_opt, "leak_check", "full",
+				"reachable",	      "changed",  NULL};
+	struct lc_leak_summary sum;
+	char small[4096];
+	char *out = small;
+	size_t size = sizeof(small);
+	int status = 0, err;
+
+	if (c->profiling) {
+		out = ll_malloc(PROFILE_OUT_SIZE);
+		if (!out) {
+			c->profiling = false;
+			out = small;
+		} else {
+			size = PROFILE_OUT_SIZE;
+		}
+	}
+	snprintf(pid_opt, sizeof(pid_opt), "--pid=%d", (int)c->proc.pid);
+	snprintf(prefix_opt, sizeof(prefix_opt), "--vgdb-prefix=%s", c->vgdb_prefix);
+	err = lc_run_capture(c->profiling ? profile_argv : summary_argv, c->lim.vgdb_ms, out, size,
+			     &status);
+	if (err == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		err = lc_leak_summary_parse(out, &sum);
+	else if (err == 0)
+		err = LL_EIO;
+	/* A check the profile misses makes it incomplete, and the report says so. */
+	if (c->profiling && err)
+		run->profile.truncated = true;
+	else if (c->profiling && lc_heap_profile_add(&run->profile, out) != 0)
+		c->profiling = false; /* out of memory: no profile rather than half of one */
+	if (out != small)
+		ll_free(out);
+	if (err) {
+		if (!run->heap_note[0])
+			snprintf(
+			    run->heap_note, sizeof(run->heap_note),
+			    "vgdb leak_check failed (%s): heap not measured, lost at exit only",
+			    ll_strerror(err));
+		return;
+	}
+	pt->lost = sum.definitely + sum.indirectly + sum.possibly;
+	pt->heap = pt->lost + sum.reachable;
+}
+
+/*
+ * A twin's runtime count (runtime.h), settled as threads and fds are: its
+ * runtime winds goroutines and tasks down asynchronously too.
+ */
+static void sample_runtime(struct ctx *c, int idx, struct lc_point *pt)
+{
+	const struct lc_run *run = c->run;
+	int window = settle_window(c);
+	int err;
+
+	pt->runtime = -1;
+	if (!c->cfg->runtime.name[0])
+		return;
+	err = lc_runtime_settle(&c->cfg->runtime, c->sc.host, c->sc.port, c->lim.op_ms,
+				idx == LC_P_BASE ? -1 : run->points[LC_P_BASE].runtime, window,
+				c->lim.settle_max_ms, &pt->runtime);
+	if (err && !c->run->runtime_note[0])
+		snprintf(c->run->runtime_note, sizeof(c->run->runtime_note),
+			 "GET %s failed (%s): no %s", c->cfg->runtime.path, ll_strerror(err),
+			 c->cfg->runtime.name);
+}
+
+/*
+ * Settle, ask for /metrics (and a twin's runtime count), settle again (the
+ * requests' own threads and sockets must be gone), then under memcheck ask
+ * memcheck for the heap.
+ */
+static int sample_point(struct ctx *c, int idx, long load)
+{
+	static const char *const settle_phase[LC_NPOINTS] = {"settle-base", "settle-N",
+							     "settle-2N"};
+	static const char *const point_phase[LC_NPOINTS] = {"base", "N", "2N"};
+	struct lc_run *run = c->run;
+	struct lc_point *pt = &run->points[idx];
+	struct lc_point first, again;
+	const struct lc_point *target = idx == LC_P_BASE ? NULL : &run->points[LC_P_BASE];
+
+	memset(pt, 0, sizeof(*pt));
+	if (settle(c, settle_phase[idx], target, &first, 0))
+		return LL_ECLOSED;
+	first.heap = -1;
+	first.lost = -1;
+	/*
+	 * The runtime count first, so that whatever a runtime's tool allocates
+	 * on its first use (pprof's profile machinery) is in the baseline's heap.
+	 */
+	sample_runtime(c, idx, &first);
+	fetch_metrics(c, idx, &first);
+	if (settle(c, settle_phase[idx], &first, &again, 0))
+		return LL_ECLOSED;
+	again.heap = first.heap;
+	again.runtime = first.runtime;
+	again.lost = -1;
+	if (run->mode == LC_MEMCHECK)
+		memcheck_heap(c, &again);
+	again.load = load;
+	again.settled = first.settled && again.settled;
+	again.settle_tries += first.settle_tries;
+	again.settle_ms += first.settle_ms;
+	*pt = again;
+	add_row(c, point_phase[idx], pt, pt->heap, pt->lost);
+	return 0;
+}
+
+/*
+ * A sample between the points, for the plots: settle briefly (to the
+ * baseline, or still for a short window), ask /metrics (the heap, natively;
+ * the server's housekeeping either way), then under memcheck memcheck.
+ */
+static int sample_step(struct ctx *c)
+{
+	struct lc_run *run = c->run;
+	struct lc_point pt;
+	long long heap = -1;
+	long threads, fds;
+
+	if (settle(c, "settle-step", &run->points[LC_P_BASE], &pt, c->lim.step_window_ms))
+		return LL_ECLOSED;
+	lc_fetch_metrics(c->sc.host, c->sc.port, c->sc.client->tls, c->lim.op_ms, &heap, &threads,
+			 &fds);
+	pt.heap = run->mode == LC_NATIVE ? heap : -1;
+	pt.lost = -1;
+	if (run->mode == LC_MEMCHECK)
+		memcheck_heap(c, &pt);
+	add_row(c, "step", &pt, pt.heap, pt.lost);
+	return 0;
+}
+
+static int describe_death(struct ctx *c, const char *when);
+
+/*
+ * One exit path's share of a step, when several are driven: settle (to
+ * the baseline, where a clean program is at once), then natively the heap
+ * from /metrics and a settle after that request. Under memcheck the heap
+ * is asked for only at the load points: a leak check takes a second.
+ */
+static int sample_path(struct ctx *c, int round, size_t k)
+{
+	struct lc_path_sample *ps = &c->run->path[round][k];
+	struct lc_point first, again;
+
+	if (settle(c, "settle-path", &c->run->points[LC_P_BASE], &first, 0))
+		return LL_ECLOSED;
+	first.heap = -1;
+	if (c->run->mode == LC_NATIVE) {
+		fetch_metrics(c, -1, &first);
+		if (settle(c, "settle-path", &first, &again, 0))
+			return LL_ECLOSED;
+		first.threads = again.threads;
+		first.fds = again.fds;
+	}
+	ps->threads = first.threads;
+	ps->fds = first.fds;
+	ps->heap = first.heap;
+	/* Between two exit paths is a step of the time series too (no lost bytes). */
+	add_row(c, "step", &first, first.heap, -1);
+	return 0;
+}
+
+/*
+ * The case's feature, before anything is measured (behaviour.h). A check
+ * that fails is a finding for the verdict; one that cannot even connect
+ * is no verdict.
+ */
+static int check_behaviour(struct ctx *c)
+{
+	const struct lc_config *cfg = c->cfg;
+	struct lc_run *run = c->run;
+	int slow = run->mode == LC_NATIVE ? 1 : 5;
+	size_t i;
+
+	for (i = 0; i < cfg->nbehaviours; i++) {
+		struct lc_behaviour_result *r = &run->behaviour[i];
+		int rc;
+
+		lc_behaviour_describe(&cfg->behaviours[i], r->what, sizeof(r->what));
+		progress(c, "behaviour check: %s...\n", r->what);
+		rc = lc_behaviour_run(&cfg->behaviours[i], &cfg->client, c->sc.host, c->sc.port,
+				      slow, r->why, sizeof(r->why));
+		run->nbehaviour = i + 1;
+		if (rc == LL_EIO)
+			return run_error(run, LL_EIO, "the behaviour check could not run: %s",
+					 r->why);
+		if (!lc_proc_running(&c->proc))
+			return describe_death(c, "died during the behaviour check");
+		r->ok = rc == 0;
+		/*
+		 * Frames the server broke are the race signal; for a leak
+		 * variant that must show a race they are its lesson, not a
+		 * feature deleted.
+		 */
+		r->broken_frames = rc == LC_BH_BROKEN_FRAMES;
+		if (r->broken_frames)
+			run->corrupted++;
+		if (!r->ok && !(r->broken_frames && run->variant == LC_LEAK &&
+				(run->expect & LC_SIG_BIT(LC_RACE))))
+			run->behaviour_failed = true;
+	}
+	return 0;
+}
+
+/* The last bytes of the program's log, for the report of a failed run. */
+static void read_log_tail(const char *path, char *out, size_t size)
+{
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	out[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && st.st_size > (off_t)(size - 1))
+		lseek(fd, st.st_size - (off_t)(size - 1), SEEK_SET);
+	n = read(fd, out, size - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+}
+
+/* The program died or would not stop: say how, for exit code 2. Returns LL_ECLOSED. */
+static int describe_death(struct ctx *c, const char *when)
+{
+	struct lc_run *run = c->run;
+
+	lc_proc_running(&c->proc); /* reaps it, if it has ended */
+	if (c->proc.exited) {
+		lc_describe_status(c->proc.status, run->exit_desc, sizeof(run->exit_desc));
+		run->crashed = true;
+		run->crash_signal = WIFSIGNALED(c->proc.status) ? WTERMSIG(c->proc.status) : 0;
+	} else {
+		snprintf(run->exit_desc, sizeof(run->exit_desc), "still running");
+	}
+	read_log_tail(c->log_path, run->log_tail, sizeof(run->log_tail));
+	if (c->proc.exited && WIFEXITED(c->proc.status) && WEXITSTATUS(c->proc.status) == 127)
+		return run_error(
+		    run, LL_ECLOSED,
+		    "the program %s (exit status 127: %s not found or not executable?)", when,
+		    run->mode == LC_MEMCHECK ? c->cfg->valgrind : run->program);
+	return run_error(run, LL_ECLOSED, "the program %s (%s): no verdict", when, run->exit_desc);
+}
+
+static int drive(struct ctx *c, const char *phase, long load)
+{
+	struct lc_run *run = c->run;
+	long connect_failed = run->drive.connect_failed;
+	int err;
+
+	c->phase = phase;
+	err = lc_drive(&c->sc, load, &c->held, tick, c, c->lim.tick_ms, &run->drive);
+	if (strcmp(phase, "warmup") != 0)
+		c->served += load;
+	if (err)
+		return run_error(run, err, "could not start client threads: %s", ll_strerror(err));
+	if (!lc_proc_running(&c->proc))
+		return describe_death(c, "died while clients were connected");
+	if (run->drive.connect_failed > connect_failed)
+		return run_error(run, LL_ECLOSED, "the scenario could not connect: %s",
+				 run->drive.first_error);
+	/* Every walk of one program should fail as many allocations: say so if not. */
+	if (c->sc.kind == LC_SC_FAULT_WALK && run->drive.walks > 0)
+		progress(c,
+			 "fault walk: %ld walks so far, each failed allocations 1 to %ld of the "
+			 "handshake path in turn, then went through%s\n",
+			 run->drive.walks, run->drive.walk_max,
+			 run->drive.walk_min == run->drive.walk_max ? "" : " (some walks fewer)");
+	return 0;
+}
+
+static char **program_argv(const struct ctx *c)
+{
+	const struct lc_config *cfg = c->cfg;
+	char **argv = ll_calloc(cfg->nprogram_args + 2, sizeof(*argv));
+	size_t i;
+
+	if (!argv)
+		return NULL;
+	argv[0] = (char *)c->run->program;
+	for (i = 0; i < cfg->nprogram_args; i++)
+		argv[i + 1] = (char *)cfg->program_args[i];
+	return argv;
+}
+
+/*
+ * The program's environment: the harness's own, with glibc told to keep
+ * one malloc arena, no per-thread cache and no cache of thread stacks. A
+ * thread-per-connection server otherwise grows new arenas (a few KiB of
+ * bookkeeping each, never returned) whenever more threads contend, tcache
+ * holds freed chunks that mallinfo2 counts as in use, and cached stacks
+ * keep their TLS blocks allocated: steps of kilobytes that follow the peak
+ * concurrency, not the number of clients, and would hide a small leak or
+ * fake one. The program behaves the same, a little slower. Under Valgrind
+ * memcheck replaces malloc (the malloc tunables do nothing) but the stack
+ * cache still matters.
+ */
+static char **program_env(void)
+{
+	static const char tunables[] = "glibc.malloc.arena_max=1:glibc.malloc.tcache_count=0:"
+				       "glibc.pthread.stack_cache_size=0";
+	const char *old = getenv("GLIBC_TUNABLES");
+	size_t n = 0, i, j = 0, len;
+	char **env;
+	char *t;
+
+	while (environ[n])
+		n++;
+	env = ll_calloc(n + 2, sizeof(*env));
+	if (!env)
+		return NULL;
+	len = strlen("GLIBC_TUNABLES=") + (old ? strlen(old) + 1 : 0) + sizeof(tunables);
+	t = ll_malloc(len);
+	if (!t) {
+		ll_free(env);
+		return NULL;
+	}
+	snprintf(t, len, "GLIBC_TUNABLES=%s%s%s", old ? old : "", old ? ":" : "", tunables);
+	for (i = 0; i < n; i++)
+		if (strncmp(environ[i], "GLIBC_TUNABLES=", 15) != 0)
+			env[j++] = environ[i];
+	env[j++] = t; /* the last entry: freed by free_env */
+	env[j] = NULL;
+	return env;
+}
+
+static void free_env(char **env)
+{
+	size_t n = 0;
+
+	if (!env)
+		return;
+	while (env[n])
+		n++;
+	if (n > 0)
+		ll_free(env[n - 1]);
+	ll_free(env);
+}
+
+/*
+ * Starts the program (under Valgrind in memcheck mode) and waits for its
+ * ready line. Returns 0 or an LL_E* code with run->error set.
+ */
+static int start(struct ctx *c)
+{
+	struct lc_run *run = c->run;
+	char **prog, **vg = NULL, **env;
+	int err;
+
+	prog = program_argv(c);
+	if (!prog)
+		return run_error(run, LL_ENOMEM, "out of memory");
+	if (run->mode == LC_DRD) {
+		struct lc_drd_opts o = {
+		    .valgrind = c->cfg->valgrind,
+		    .suppressions = c->cfg->race_suppressions,
+		    .xml_file = c->xml_path,
+		    .log_file = c->vglog_path,
+		};
+
+		vg = lc_drd_argv(&o, prog);
+		if (!vg) {
+			err = run_error(run, LL_ENOMEM, "out of memory");
+			goto out_free_prog;
+		}
+	} else if (run->mode == LC_MEMCHECK) {
+		struct lc_valgrind_opts o = {
+		    .valgrind = c->cfg->valgrind,
+		    .suppressions = c->cfg->suppressions,
+		    .xml_file = c->xml_path,
+		    .log_file = c->vglog_path,
+		    .vgdb_prefix = c->vgdb_prefix,
+		};
+
+		vg = lc_valgrind_argv(&o, prog);
+		if (!vg) {
+			err = run_error(run, LL_ENOMEM, "out of memory");
+			goto out_free_prog;
+		}
+	}
+	env = program_env();
+	if (!env) {
+		err = run_error(run, LL_ENOMEM, "out of memory");
+		goto out_free_vg;
+	}
+	err = lc_proc_start(&c->proc, vg ? vg : prog, env, c->log_path);
+	if (err)
+		err = run_error(run, err, "could not start %s: %s", run->program, strerror(errno));
+	free_env(env);
+out_free_vg:
+	lc_valgrind_argv_free(vg);
+out_free_prog:
+	ll_free(prog);
+	if (err)
+		return err;
+
+	err = lc_proc_wait_ready(&c->proc, c->lim.ready_ms, &run->port);
+	if (err == LL_ETIMEDOUT) {
+		read_log_tail(c->log_path, run->log_tail, sizeof(run->log_tail));
+		return run_error(run, err,
+				 "no ready line (\"" LL_APP_READY_PREFIX "HOST:PORT\") "
+				 "within %d s: no verdict",
+				 c->lim.ready_ms / 1000);
+	}
+	if (err == LL_EPROTO)
+		return run_error(run, err, "malformed ready line \"%s\"", c->proc.ready);
+	if (err)
+		return describe_death(c, "exited before its ready line");
+	run->startup_ms = lc_now_ms() - run->t0;
+	c->sc.port = run->port;
+	return 0;
+}
+
+/* True if the program's log has line (a sanitizer's report header). */
+static bool log_has(const char *path, const char *needle)
+{
+	char line[512];
+	bool found = false;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, needle) != NULL;
+	fclose(f);
+	return found;
+}
+
+/*
+ * SIGTERM, bounded wait, exit status. A crash or a hang is never a
+ * verdict: returns 0, LL_ETIMEDOUT (killed after the wait) or LL_ECLOSED
+ * (crashed, or a failing exit status).
+ */
+static int stop(struct ctx *c)
+{
+	struct lc_run *run = c->run;
+	int st;
+
+	lc_proc_stop(&c->proc, c->lim.stop_ms, &run->killed);
+	st = c->proc.status;
+	lc_describe_status(st, run->exit_desc, sizeof(run->exit_desc));
+	if (run->killed) {
+		read_log_tail(c->log_path, run->log_tail, sizeof(run->log_tail));
+		return run_error(run, LL_ETIMEDOUT,
+				 "the program did not exit within %d s of SIGTERM (killed): "
+				 "no verdict",
+				 c->lim.stop_ms / 1000);
+	}
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == LC_MEMCHECK_ERROR_EXIT && run->mode == LC_MEMCHECK)
+		return 0; /* memcheck's own "found something": the XML says what */
+	if (WIFEXITED(st) && WEXITSTATUS(st) == LC_DRD_ERROR_EXIT && run->mode == LC_DRD)
+		return 0; /* the same for DRD */
+	/*
+	 * In an ASan build LeakSanitizer fails the exit of a program that
+	 * leaks: evidence for the judge (a leak variant may, a fix may not),
+	 * not a crash.
+	 */
+	if (WIFEXITED(st) && run->mode == LC_NATIVE &&
+	    log_has(c->log_path, "ERROR: LeakSanitizer: detected memory leaks")) {
+		run->sanitizer_leaks = true;
+		return 0;
+	}
+	return describe_death(c, WIFSIGNALED(st) ? "crashed" : "failed on SIGTERM");
+}
+
+/*
+ * The base name of the program's own source, whose frames Valgrind's
+ * reports are searched for: --source's, or the variant's file.
+ */
+static const char *own_file(const struct ctx *c)
+{
+	const char *slash = c->cfg->source ? strrchr(c->cfg->source, '/') : NULL;
+
+	if (slash)
+		return slash + 1;
+	if (c->cfg->source)
+		return c->cfg->source;
+	return c->run->variant == LC_LEAK ? "leak.c" : "fixed.c";
+}
+
+static int read_memcheck(struct ctx *c)
+{
+	struct lc_run *run = c->run;
+	const char *own = own_file(c);
+	int err;
+
+	err = lc_memcheck_parse_xml(c->xml_path, own, &run->mc);
+	if (err || !run->mc.finished)
+		return run_error(run, err ? err : LL_EPROTO,
+				 "memcheck's XML report is %s (%s): no verdict",
+				 err == LL_EIO ? "missing" : "incomplete", c->xml_path);
+	err = lc_memcheck_parse_log(c->vglog_path, &run->mc);
+	if (err)
+		return run_error(run, err, "memcheck's log %s is missing", c->vglog_path);
+	return 0;
+}
+
+/* DRD's report, as strictly as memcheck's: complete, or no verdict. */
+static int read_drd(struct ctx *c)
+{
+	struct lc_run *run = c->run;
+	const char *own = own_file(c);
+	int err;
+
+	err = lc_drd_parse_xml(c->xml_path, own, &run->drd);
+	if (err || !run->drd.finished)
+		return run_error(run, err ? err : LL_EPROTO,
+				 "DRD's XML report is %s (%s): no verdict",
+				 err == LL_EIO ? "missing" : "incomplete", c->xml_path);
+	return 0;
+}
+
+static void judge(struct ctx *c)
+{
+	struct lc_run *run = c->run;
+	struct lc_judge_in in = {
+	    .variant = run->variant,
+	    .mode = run->mode,
+	    .expect = run->expect,
+	    /* Clients served per step: load of each exit path driven. */
+	    .load = run->load * (long)run->nscenarios,
+	    .mc = run->mode == LC_MEMCHECK ? &run->mc : NULL,
+	    .drd = run->mode == LC_DRD ? &run->drd : NULL,
+	    .corrupted = run->corrupted + run->drive.corrupted,
+	    .sanitizer_leaks = run->sanitizer_leaks,
+	    .clients_failed = run->drive.failed,
+	    .client_error = run->drive.first_error,
+	    .judged = c->cfg->judged,
+	    .heap_limit = c->cfg->heap_limit,
+	    .runtime_name = c->cfg->runtime.name[0] ? c->cfg->runtime.name : NULL,
+	};
+	size_t i;
+
+	for (i = 0; i < run->nbehaviour && !in.behaviour_failure; i++)
+		if (!run->behaviour[i].ok &&
+		    !(run->behaviour[i].broken_frames && run->variant == LC_LEAK &&
+		      (run->expect & LC_SIG_BIT(LC_RACE))))
+			in.behaviour_failure = run->behaviour[i].why;
+	memcpy(in.points, run->points, sizeof(in.points));
+	lc_judge(&in, &run->verdict);
+	run->judged = true;
+	run->exit_code = run->verdict.exit_code;
+}
+
+/* Removes a log folder and the files in it (it holds no subfolders). */
+static void remove_dir(const char *path)
+{
+	struct dirent *de;
+	DIR *d = opendir(path);
+
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+	rmdir(path);
+}
+
+static int is_log_folder(const struct dirent *d)
+{
+	return strncmp(d->d_name, LOG_PREFIX, strlen(LOG_PREFIX)) == 0;
+}
+
+/*
+ * True while the check that made the folder named
+ * leaklab-check.DATE-TIME.PID.XXXXXX may still be running: its PID is
+ * alive (a reused PID only keeps a folder a little longer).
+ */
+static bool log_folder_in_use(const char *name)
+{
+	const char *p = strchr(name + strlen(LOG_PREFIX), '.');
+	long pid;
+
+	if (!p)
+		return false;
+	pid = strtol(p + 1, NULL, 10);
+	if (pid <= 0 || pid == (long)getpid())
+		return pid == (long)getpid();
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+/*
+ * Makes room for one more log folder in dir: keeps the LC_LOGS_KEEP - 1
+ * newest (their names sort by the time they were made) and removes the
+ * older ones, except those of a check still running. Failures only leave
+ * folders behind.
+ */
+static void prune_logs(const char *dir)
+{
+	struct dirent **names = NULL;
+	char path[PATH_MAX];
+	int n, i;
+
+	n = scandir(dir, &names, is_log_folder, alphasort);
+	if (n < 0)
+		return;
+	for (i = 0; i < n; i++) {
+		if (i + LC_LOGS_KEEP - 1 < n && !log_folder_in_use(names[i]->d_name) &&
+		    snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name) <
+			(int)sizeof(path))
+			remove_dir(path);
+		free(names[i]);
+	}
+	free(names);
+}
+
+/*
+ * The folder for log folders: cfg->logs_dir, or BUILD/logs beside the
+ * BUILD/cases where the manifests are (found from this executable, at
+ * BUILD/bin), made if missing; canonical, so the path printed on failure
+ * is one a person can paste.
+ */
+static int logs_base(const struct lc_config *cfg, char *out, size_t size)
+{
+	char exe[PATH_MAX], want[PATH_MAX + 16];
+	int err;
+
+	if (cfg->logs_dir) {
+		if (snprintf(want, sizeof(want), "%s", cfg->logs_dir) >= (int)sizeof(want))
+			return LL_ETOOBIG;
+	} else {
+		err = lc_build_path("logs", want, sizeof(want));
+		if (err)
+			return err;
+	}
+	if (mkdir(want, 0755) != 0 && errno != EEXIST)
+		return LL_EIO;
+	if (!realpath(want, exe))
+		return LL_EIO;
+	if (snprintf(out, size, "%s", exe) >= (int)size)
+		return LL_ETOOBIG;
+	return 0;
+}
+
+static int make_logdir(struct ctx *c)
+{
+	struct lc_run *run = c->run;
+	char base[PATH_MAX], stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int err;
+
+	err = logs_base(c->cfg, base, sizeof(base));
+	if (err)
+		return run_error(run, err, "cannot make the log folder %s: %s",
+				 c->cfg->logs_dir ? c->cfg->logs_dir : "BUILD/logs",
+				 err == LL_EIO ? strerror(errno) : ll_strerror(err));
+	prune_logs(base);
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	if (snprintf(run->tmpdir, sizeof(run->tmpdir), "%s/%s%s.%d.XXXXXX", base, LOG_PREFIX, stamp,
+		     (int)getpid()) >= (int)sizeof(run->tmpdir) - 32)
+		return run_error(run, LL_ETOOBIG, "the log folder's path %s is too long", base);
+	if (!mkdtemp(run->tmpdir))
+		return run_error(run, LL_EIO, "mkdtemp %s: %s", run->tmpdir, strerror(errno));
+	snprintf(c->log_path, sizeof(c->log_path), "%s/program.log", run->tmpdir);
+	snprintf(c->xml_path, sizeof(c->xml_path), "%s/%s.xml", run->tmpdir,
+		 lc_mode_name(run->mode));
+	snprintf(c->vglog_path, sizeof(c->vglog_path), "%s/%s.log", run->tmpdir,
+		 lc_mode_name(run->mode));
+	snprintf(c->vgdb_prefix, sizeof(c->vgdb_prefix), "%s/vgdb", run->tmpdir);
+	return 0;
+}
+
+/* The whole check; returns 0 once judged, or the LL_E* code that stopped it. */
+
+static const char *unit_of(enum lc_scenario_kind k)
+{
+	return k == LC_SC_BURST || k == LC_SC_SLOW_CONSUMER ? "messages"
+	       : k == LC_SC_BAD_HANDSHAKE		    ? "bad handshakes"
+	       : k == LC_SC_BAD_TOKEN			    ? "bad tokens"
+	       : k == LC_SC_FAULT_WALK			    ? "fault walks"
+	       : k == LC_SC_TLS_BAD			    ? "aborted TLS handshakes"
+							    : "clients";
+}
+
+/*
+ * One scenario's share of a half of the load, in steps, sampling after
+ * each but the last (a full sample follows it). The samples are for the
+ * time series, so without --csv it is one step and a check takes no
+ * longer than it must. A fix driven through several exit paths is
+ * sampled between them already (sample_path), and a burst is one
+ * connection's messages: one step each.
+ */
+static int drive_half(struct ctx *c, const char *phase, long load)
+{
+	long steps = c->sc.kind == LC_SC_BURST || !c->cfg->csv_path || c->cfg->nscenarios > 1
+			 ? 1
+			 : c->lim.steps;
+	long done = 0, i;
+	int err;
+
+	if (steps > load)
+		steps = load;
+	for (i = 1; i <= steps; i++) {
+		long upto = load * i / steps;
+
+		err = drive(c, phase, upto - done);
+		if (err)
+			return err;
+		done = upto;
+		if (i < steps && sample_step(c))
+			return describe_death(c, "exited during the run");
+	}
+	return 0;
+}
+
+/*
+ * One step of the load: every scenario in turn, load units each. With
+ * several (a fix checked on every exit path) each one's share is sampled,
+ * so a verdict can say which path leaks.
+ */
+static int drive_step(struct ctx *c, int round, const char *phase)
+{
+	const struct lc_config *cfg = c->cfg;
+	struct lc_run *run = c->run;
+	size_t k;
+	int err;
+
+	for (k = 0; k < cfg->nscenarios; k++) {
+		c->sc.kind = cfg->scenarios[k];
+		progress(c, "driving %ld %s%s (%s)...\n", run->load, round ? "more " : "",
+			 unit_of(c->sc.kind), lc_scenario_name(c->sc.kind));
+		err = drive_half(c, phase, run->load);
+		if (err)
+			return err;
+		if (cfg->nscenarios > 1 && k + 1 < cfg->nscenarios && sample_path(c, round, k))
+			return describe_death(c, "exited during the run");
+	}
+	return 0;
+}
+
+/* The last exit path's share is the load point itself. */
+static void last_path_sample(struct ctx *c, int round, const struct lc_point *pt)
+{
+	struct lc_path_sample *ps;
+
+	if (c->cfg->nscenarios < 2)
+		return;
+	ps = &c->run->path[round][c->cfg->nscenarios - 1];
+	ps->threads = pt->threads;
+	ps->fds = pt->fds;
+	ps->heap = c->run->mode == LC_NATIVE ? pt->heap : -1;
+}
+
+/*
+ * One start of the shutdown scenario (shutdown.h): the behaviour check,
+ * n clients held, a sample, SIGTERM, what each client saw, and under
+ * memcheck the lost bytes at exit. The program is gone when it returns.
+ */
+static int shutdown_round(struct ctx *c, int idx, long n, long *errors, long *fds_open)
+{
+	static const char *const phase[LC_NPOINTS] = {"base", "N", "2N"};
+	struct lc_run *run = c->run;
+	struct lc_shut_round *r = &run->shut[idx];
+	struct lc_point *pt = &run->points[idx];
+	struct lc_shut s;
+	char why[256];
+	long t;
+	int err, stop_err;
+
+	if (idx > 0) {
+		/* A fresh start: the previous program was stopped and reaped. */
+		lc_proc_cleanup(&c->proc);
+		c->proc.pid = -1;
+		c->proc.out_fd = -1;
+		c->proc.log_fd = -1;
+		c->proc.exited = false;
+		c->proc.draining = false;
+		progress(c, "starting %s again\n", run->program);
+	}
+	err = start(c);
+	if (!err)
+		err = check_behaviour(c);
+	if (err)
+		return err;
+	progress(c, "holding %ld clients (shutdown)...\n", n);
+	if (lc_shut_hold(&s, c->sc.host, c->sc.port, n, c->lim.stop_ms + c->lim.op_ms, why,
+			 sizeof(why)))
+		return run_error(run, LL_ECLOSED, "the scenario could not connect: %s", why);
+	memset(pt, 0, sizeof(*pt));
+	err = settle(c, phase[idx], NULL, pt, 0);
+	pt->load = n;
+	pt->heap = -1;
+	pt->lost = -1;
+	add_row(c, phase[idx], pt, -1, -1);
+	progress(c, "stopping (SIGTERM) with %ld clients held...\n", n);
+	t = lc_now_ms();
+	stop_err = stop(c);
+	r->exit_ms = lc_now_ms() - t;
+	lc_shut_collect(&s, r);
+	if (err)
+		return describe_death(c, "exited while clients were held");
+	if (stop_err)
+		return stop_err;
+	r->lost = -1;
+	if (run->mode == LC_MEMCHECK) {
+		err = read_memcheck(c);
+		if (err)
+			return err;
+		r->lost = run->mc.definitely + run->mc.indirectly + run->mc.possibly;
+		pt->lost = r->lost;
+		*errors += run->mc.errors;
+		if (run->mc.fds_open > *fds_open)
+			*fds_open = run->mc.fds_open;
+	}
+	return 0;
+}
+
+/* The shutdown scenario: three starts, with 0, N and 2N clients held. */
+static int do_shutdown_run(struct ctx *c)
+{
+	struct lc_run *run = c->run;
+	long limit = LC_SHUTDOWN_EXIT_MS * (run->mode == LC_MEMCHECK ? 5 : 1);
+	const char *behaviour_failure = NULL;
+	long errors = 0, fds_open = 0;
+	size_t i;
+	int k, err;
+
+	run->shutdown = true;
+	for (k = 0; k < LC_NPOINTS; k++) {
+		err = shutdown_round(c, k, k * run->load, &errors, &fds_open);
+		if (err)
+			return err;
+	}
+	for (i = 0; i < run->nbehaviour && !behaviour_failure; i++)
+		if (!run->behaviour[i].ok)
+			behaviour_failure = run->behaviour[i].why;
+	lc_shut_judge(run->variant, run->mode == LC_MEMCHECK,
+		      (run->expect & LC_SIG_BIT(LC_LOST)) != 0, run->shut, limit, errors,
+		      run->mc.first_error, run->mode == LC_MEMCHECK ? fds_open : -1,
+		      behaviour_failure, &run->verdict);
+	/*
+	 * The table's rows (and the tour's): threads are those still running
+	 * at exit, as their clients saw it (a client without 1001 is one), the
+	 * signal judged; fds are counted while the clients were held, for
+	 * information; lost bytes are memcheck's at exit.
+	 */
+	for (k = 0; k < LC_NSIGNALS; k++) {
+		struct lc_signal_result *sr = &run->verdict.sig[k];
+		double v[LC_NPOINTS];
+		int p;
+
+		for (p = 0; p < LC_NPOINTS; p++)
+			v[p] = k == LC_THREADS ? (double)run->shut[p].other_close
+			       : k == LC_FDS   ? (double)run->points[p].fds
+			       : k == LC_LOST  ? (double)run->shut[p].lost
+					       : -1;
+		sr->measured = v[0] >= 0 && v[1] >= 0 && v[2] >= 0;
+		sr->base = v[0];
+		sr->at_n = v[1];
+		sr->at_2n = v[2];
+		sr->per_client = run->load > 0 ? (v[2] - v[0]) / (2.0 * (double)run->load) : 0;
+		sr->per_client_n = run->load > 0 ? (v[1] - v[0]) / (double)run->load : 0;
+		sr->ratio = v[1] > v[0] ? (v[2] - v[0]) / (v[1] - v[0]) : 0;
+		sr->status = LC_ST_NA;
+		if (k == LC_THREADS && run->variant == LC_FIXED)
+			sr->status = v[1] + v[2] > 0 ? LC_ST_GROWS : LC_ST_FLAT;
+		if (k == LC_THREADS && run->variant == LC_LEAK &&
+		    (run->expect & LC_SIG_BIT(LC_THREADS))) {
+			sr->expected = true;
+			sr->status = sr->per_client_n >= LC_MIN_PER_CLIENT_COUNT &&
+					     sr->ratio >= LC_RATIO_MIN && sr->ratio <= LC_RATIO_MAX
+					 ? LC_ST_LEAKS
+					 : LC_ST_MISSING;
+		}
+		if (k == LC_LOST && sr->measured && run->variant == LC_FIXED)
+			sr->status = v[0] + v[1] + v[2] > 0 ? LC_ST_GROWS : LC_ST_FLAT;
+		if (k == LC_LOST && sr->measured && run->variant == LC_LEAK &&
+		    (run->expect & LC_SIG_BIT(LC_LOST))) {
+			sr->expected = true;
+			sr->status = run->verdict.passed ? LC_ST_LEAKS : LC_ST_MISSING;
+		}
+	}
+	/* No GET /metrics is made in this scenario: the program's own view is unknown. */
+	for (k = 0; k < LC_NPOINTS; k++)
+		run->probe_threads[k] = run->probe_fds[k] = -1;
+	run->judged = true;
+	run->exit_code = run->verdict.exit_code;
+	return 0;
+}
+
+static int do_run(struct ctx *c)
+{
+	const struct lc_config *cfg = c->cfg;
+	struct lc_run *run = c->run;
+	size_t k;
+	int err;
+
+	err = make_logdir(c);
+	if (err)
+		return err;
+	progress(c, "leaklab-check: %s (%s, %s): starting %s\n",
+		 cfg->case_name ? cfg->case_name : run->program, lc_variant_name(run->variant),
+		 lc_mode_name(run->mode), run->program);
+	if (cfg->scenarios[0] == LC_SC_SHUTDOWN)
+		return do_shutdown_run(c);
+	err = start(c);
+	if (err)
+		return err;
+	err = check_behaviour(c);
+	if (err)
+		return err;
+
+	for (k = 0; k < cfg->nscenarios && run->warmup > 0; k++) {
+		c->sc.kind = cfg->scenarios[k];
+		progress(c, "warming up with %ld %s (%s)...\n", run->warmup, unit_of(c->sc.kind),
+			 lc_scenario_name(c->sc.kind));
+		err = drive(c, "warmup", run->warmup);
+		if (err)
+			return err;
+	}
+	if (sample_point(c, LC_P_BASE, 0))
+		return describe_death(c, "exited during the run");
+	err = drive_step(c, 0, "drive-N");
+	if (err)
+		return err;
+	if (sample_point(c, LC_P_N, run->load))
+		return describe_death(c, "exited during the run");
+	last_path_sample(c, 0, &run->points[LC_P_N]);
+	/* The check at N is the profile's base; each one from here adds its changes. */
+	c->profiling = cfg->heap_profile && run->mode == LC_MEMCHECK;
+	err = drive_step(c, 1, "drive-2N");
+	if (err)
+		return err;
+	if (sample_point(c, LC_P_2N, 2 * run->load))
+		return describe_death(c, "exited during the run");
+	last_path_sample(c, 1, &run->points[LC_P_2N]);
+	run->profiled = c->profiling;
+	c->profiling = false;
+	lc_heap_profile_sort(&run->profile);
+
+	/* Held clients leave now; a fixed server must still exit cleanly. */
+	run->held_at_end = (long)lc_held_count(&c->held);
+	lc_held_release(&c->held, &c->sc, &run->drive);
+	progress(c, "stopping (SIGTERM)...\n");
+	err = stop(c);
+	if (err)
+		return err;
+	if (run->mode == LC_MEMCHECK) {
+		err = read_memcheck(c);
+		if (err)
+			return err;
+	}
+	if (run->mode == LC_DRD) {
+		err = read_drd(c);
+		if (err)
+			return err;
+	}
+	judge(c);
+	return 0;
+}
+
+int lc_run_check(const struct lc_config *given, enum lc_variant variant, enum lc_mode mode,
+		 struct lc_run *run)
+{
+	struct lc_config local = *given, *cfg = &local;
+	struct ctx *c;
+	int err;
+
+	/* A fix is driven through every exit path it must be clean on. */
+	if (variant == LC_FIXED && given->nfixed_scenarios > 0) {
+		memcpy(local.scenarios, given->fixed_scenarios, sizeof(local.scenarios));
+		local.nscenarios = given->nfixed_scenarios;
+		local.scenario = local.scenarios[0];
+	}
+	if (local.nscenarios == 0) {
+		local.scenarios[0] = local.scenario;
+		local.nscenarios = 1;
+	}
+
+	memset(run, 0, sizeof(*run));
+	run->variant = variant;
+	run->mode = mode;
+	run->program = cfg->program;
+	run->load = cfg->load;
+	run->warmup = cfg->warmup >= 0 ? cfg->warmup
+				       : (cfg->load < DEFAULT_WARMUP ? cfg->load : DEFAULT_WARMUP);
+	run->expect = mode == LC_NATIVE ? cfg->expect : cfg->memcheck_expect;
+	run->t0 = lc_now_ms();
+	run->mc.fds_open = -1;
+	lc_heap_profile_init(&run->profile);
+	/* The file whose lines the heap profile sums its growth by. */
+	if (cfg->source) {
+		const char *slash = strrchr(cfg->source, '/');
+
+		snprintf(run->own_source, sizeof(run->own_source), "%s",
+			 slash ? slash + 1 : cfg->source);
+	} else if (cfg->case_name) {
+		snprintf(run->own_source, sizeof(run->own_source), "%s.c",
+			 lc_variant_name(variant));
+	}
+	snprintf(run->heap_source, sizeof(run->heap_source), "%s",
+		 mode == LC_NATIVE     ? "GET /metrics (the program's probe)"
+		 : mode == LC_MEMCHECK ? "memcheck leak_check via vgdb"
+				       : "not measured under DRD");
+
+	c = ll_calloc(1, sizeof(*c));
+	if (!c)
+		return run_error(run, LL_ENOMEM, "out of memory");
+	memcpy(run->scenarios, cfg->scenarios, sizeof(run->scenarios));
+	run->nscenarios = cfg->nscenarios;
+	c->cfg = cfg;
+	c->run = run;
+	/* DRD slows a program down as much as memcheck does, or more. */
+	c->lim = mode == LC_NATIVE ? native_limits : memcheck_limits;
+	c->proc.pid = -1;
+	c->proc.out_fd = -1;
+	c->proc.log_fd = -1;
+	c->sc.kind = cfg->scenario;
+	c->sc.host = "127.0.0.1";
+	c->sc.client = &cfg->client;
+	c->sc.request = cfg->request;
+	c->sc.timeout_ms = c->lim.op_ms;
+	c->sc.concurrency = cfg->concurrency;
+	err = lc_held_init(&c->held);
+	if (err) {
+		run_error(run, err, "cannot make the held-connections lock");
+		goto out_free_ctx;
+	}
+
+	err = do_run(c);
+	lc_held_destroy(&c->held);
+	lc_proc_cleanup(&c->proc);
+	/* After a crash under memcheck, what it saw before is the explanation. */
+	if (run->crashed && mode == LC_MEMCHECK && !run->mc.parsed) {
+		char why[sizeof(run->error)];
+
+		memcpy(why, run->error, sizeof(why));
+		read_memcheck(c);
+		memcpy(run->error, why, sizeof(why));
+		run->exit_code = 2;
+	}
+	if (run->crashed && mode == LC_DRD && !run->drd.parsed) {
+		char why[sizeof(run->error)];
+
+		memcpy(why, run->error, sizeof(why));
+		read_drd(c);
+		memcpy(run->error, why, sizeof(why));
+		run->exit_code = 2;
+	}
+	run->duration_ms = lc_now_ms() - run->t0;
+	/* A failed run keeps its logs and XML for whoever investigates. */
+	if (err == 0 && run->exit_code == 0 && !cfg->keep && run->tmpdir[0]) {
+		remove_dir(run->tmpdir);
+		run->tmpdir[0] = '\0';
+	}
+out_free_ctx:
+	ll_free(c);
+	return err;
+}
+
+void lc_run_free(struct lc_run *run)
+{
+	ll_free(run->rows);
+	run->rows = NULL;
+	run->nrows = run->caprows = 0;
+	lc_heap_profile_free(&run->profile);
+}

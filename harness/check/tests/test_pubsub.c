@@ -1,0 +1,74 @@
+/*
+ * test_pubsub.c - the names the slow-consumer support adds: the scenario
+ * and the behaviour check "broadcast K" (their runs against real servers
+ * are the end-to-end tests harness/slow-consumer/... and case 13's).
+ */
+#include <string.h>
+
+#include <leaklab/error.h>
+
+#include "drive/behaviour.h"
+#include "check.h"
+#include "drive/pubsub.h"
+#include "drive/scenario.h"
+
+static void test_scenario_name(void)
+{
+	enum lc_scenario_kind k = LC_SC_CONNECT_CLOSE;
+
+	CHECK_EQ(lc_scenario_parse("slow-consumer", &k), 0);
+	CHECK_EQ(k, LC_SC_SLOW_CONSUMER);
+	CHECK_STR(lc_scenario_name(LC_SC_SLOW_CONSUMER), "slow-consumer");
+	CHECK_EQ(lc_scenario_parse("slow-consumers", &k), LL_EINVAL);
+}
+
+static void test_parse_broadcast(void)
+{
+	struct lc_behaviour b;
+	char why[256], text[200];
+
+	CHECK_EQ(lc_behaviour_parse("broadcast 64", &b, why, sizeof(why)), 0);
+	CHECK_EQ(b.kind, LC_BH_BROADCAST);
+	CHECK_EQ(b.number, 64);
+	lc_behaviour_describe(&b, text, sizeof(text));
+	CHECK(strstr(text, "64 messages") != NULL);
+	CHECK_EQ(lc_behaviour_parse("broadcast", &b, why, sizeof(why)), LL_EINVAL);
+	CHECK(strstr(why, "broadcast K") != NULL);
+	CHECK_EQ(lc_behaviour_parse("broadcast 0", &b, why, sizeof(why)), LL_EINVAL);
+	CHECK_EQ(lc_behaviour_parse("broadcast 5x", &b, why, sizeof(why)), LL_EINVAL);
+	CHECK_EQ(lc_behaviour_parse("broadcast 10001", &b, why, sizeof(why)), LL_EINVAL);
+}
+
+/* The prefill must outlast what loopback's send buffer absorbs (about 2.9 MiB). */
+static void test_prefill_size(void)
+{
+	CHECK(LC_PREFILL_BYTES / LC_PUB_BYTES >= 256);
+	CHECK(LC_PREFILL_BYTES % LC_PUB_BYTES == 0);
+	CHECK(LC_SLOW_SUBS <= LC_MAX_SLOW);
+}
+
+/* Nothing listens on port 1 of 127.0.0.1: the slow subscriber says it could not connect. */
+static void test_slow_connect_refused(void)
+{
+	struct ll_ws_conn *c = (struct ll_ws_conn *)1;
+	bool at_connect = false;
+	char why[256];
+
+	CHECK_EQ(
+	    lc_pubsub_connect_slow("127.0.0.1", 1, 1000, &c, NULL, &at_connect, why, sizeof(why)),
+	    -1);
+	CHECK(c == NULL);
+	CHECK(at_connect);
+	CHECK(strstr(why, "connect to 127.0.0.1:1") != NULL);
+	CHECK_EQ(lc_pubsub_check("127.0.0.1", 1, 4, 1000, why, sizeof(why)), LL_EIO);
+}
+
+int main(int argc, char **argv)
+{
+	check_start(argc, argv);
+	RUN(test_scenario_name);
+	RUN(test_parse_broadcast);
+	RUN(test_prefill_size);
+	RUN(test_slow_connect_refused);
+	return check_finish();
+}

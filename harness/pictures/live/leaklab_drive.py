@@ -1,0 +1,540 @@
+"""Run a case's two programs and drive them the way the harness does, from
+Python's standard library alone: the live dashboard and the Prometheus test
+share this.
+
+- read_manifest(): build/cases/NN-slug.manifest (key=value lines written by
+  leaklab_case() in cmake/LeaklabCase.cmake);
+- Program: a case program started on 127.0.0.1 port 0, in its own process
+  group, that dies with us (PR_SET_PDEATHSIG) and is stopped with SIGTERM;
+- run_client(): one client of the case's scenario, speaking RFC 6455
+  over a plain socket, or over TLS for a program started with --tls
+  (uses_tls()); release_held() lets go of the peers a silent-peer or
+  no-close-reply client keeps;
+- Load: clients at a steady rate for a bounded time, on a thread;
+- get_metrics(): GET /metrics as served; scrape(): parsed into {name: value}.
+
+Every network wait has a deadline, so a stuck program costs a client, not
+the run.
+"""
+import base64
+import ctypes
+import hashlib
+import os
+import re
+import select
+import signal
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+# The gauges GET /metrics serves (LL_PROBE_METRIC_* in
+# lib/include/leaklab/probe.h), by the signal names the manifests use.
+METRICS = {
+    "threads": "leaklab_threads",
+    "fds": "leaklab_open_fds",
+    "heap": "leaklab_heap_bytes",
+}
+# The scenarios run_client() drives, as harness/check/drive/scenario.c does.
+SCENARIOS = ("connect-close", "connect-drop", "request", "burst", "silent-peer",
+             "no-close-reply", "bad-handshake", "bad-token", "tls", "tls-bad")
+READY = re.compile(rb"^leaklab: listening on ([0-9.]+):([0-9]+)$")
+# RFC 6455 section 1.3: the GUID the server appends to Sec-WebSocket-Key.
+WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+CLIENT_SECONDS = 5.0
+
+
+class DriveError(Exception):
+    """A program would not start, or a client or scrape failed."""
+
+
+def read_manifest(path):
+    """The manifest as a dict; program_arg lines (one argument each) are
+    gathered in order under "program_args", expect as a list."""
+    m = {"program_args": []}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line or line.startswith("#") or "=" not in line:
+                continue
+            key, value = line.split("=", 1)
+            if key == "program_arg":
+                m["program_args"].append(value)
+            else:
+                m[key] = value
+    for key in ("name", "scenario", "leak", "fixed", "expect"):
+        if key not in m:
+            raise DriveError(f"{path}: no {key}= line")
+    m["expect"] = m["expect"].split()
+    return m
+
+
+def die_with_parent():
+    """A preexec_fn for Popen: the child gets a session and process group of
+    its own (so stopping the group stops anything it spawned), and SIGTERM
+    from the kernel when the thread that started it dies, so no program
+    outlives a dashboard or a test that was killed with SIGKILL."""
+    os.setsid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass  # not Linux: the process group still lets stop() find it
+
+
+class Program:
+    """A leaklab server started on 127.0.0.1:port (0: any free port). start() returns once it
+    printed its ready line (or raises DriveError within seconds).
+
+    Start it from the main thread: the kernel's parent-death signal fires
+    when the thread that forked it ends, not only the process.
+    """
+
+    def __init__(self, path, args=(), label=None, port=0):
+        self.path = path
+        self.want_port = port
+        self.args = list(args)
+        self.label = label or os.path.basename(path)
+        self.proc = None
+        self.port = None
+
+    def start(self, seconds=20):
+        if not os.access(self.path, os.X_OK):
+            raise DriveError(f"{self.path} is not built (./leaklab build)")
+        # The ready line is read from a pipe; later output (none is
+        # expected) goes to the same pipe, which nobody reads, so it is
+        # closed after the ready line: a program that logs then gets
+        # EPIPE instead of blocking on a full pipe.
+        self.proc = subprocess.Popen([self.path, "--port", str(self.want_port), *self.args],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     preexec_fn=die_with_parent)
+        deadline = time.monotonic() + seconds
+        fd = self.proc.stdout.fileno()
+        pending = b""
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.stop()
+                raise DriveError(f"{self.label}: no ready line within {seconds} s")
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                status = self.stop()
+                raise DriveError(f"{self.label} exited (status {status}) before its ready line")
+            pending += chunk
+            while b"\n" in pending:
+                line, pending = pending.split(b"\n", 1)
+                m = READY.match(line.strip())
+                if m:
+                    self.port = int(m.group(2))
+                    self.proc.stdout.close()
+                    return self
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, seconds=10):
+        """SIGTERM to the program's group, SIGKILL after seconds. Returns
+        its exit status (negative: killed by that signal), None if it was
+        never started. Safe to call twice."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(seconds)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        return self.proc.wait()
+
+
+def uses_tls(manifest):
+    """Whether the case's programs serve wss (started with --tls)."""
+    return bool(manifest) and "--tls" in manifest.get("program_args", ())
+
+
+def _client_tls():
+    """The kit's servers make a fresh self-signed certificate at start:
+    nothing to verify it against, as for the harness's own wss clients."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def connect(host, port, timeout=CLIENT_SECONDS, tls=False):
+    """A TCP connection, with the TLS handshake done when tls is set."""
+    sock = socket.create_connection((host, port), timeout=timeout)
+    if not tls:
+        return sock
+    try:
+        return _client_tls().wrap_socket(sock)
+    except BaseException:
+        sock.close()
+        raise
+
+
+def _recv_exact(sock, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise DriveError("the server closed the connection mid-frame")
+        buf += chunk
+    return buf
+
+
+def ws_connect(host, port, path="/", timeout=CLIENT_SECONDS, extra_headers=(), tls=False):
+    """Opens a WebSocket (RFC 6455 section 4.1), over TLS when tls is
+    set, and returns the socket, with timeout as its per-operation
+    deadline. Raises DriveError or OSError; the socket is closed on
+    failure."""
+    sock = connect(host, port, timeout, tls)
+    try:
+        key = base64.b64encode(os.urandom(16))
+        lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", "Upgrade: websocket",
+                 "Connection: Upgrade", f"Sec-WebSocket-Key: {key.decode()}",
+                 "Sec-WebSocket-Version: 13", *extra_headers]
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = sock.recv(4096)
+            if not chunk:
+                raise DriveError("the server closed the connection during the handshake")
+            head += chunk
+            if len(head) > 16384:
+                raise DriveError("handshake reply too long")
+        status = head.split(b"\r\n", 1)[0]
+        if not status.startswith(b"HTTP/1.1 101"):
+            raise DriveError(f"handshake refused: {status.decode(errors='replace')}")
+        accept = base64.b64encode(hashlib.sha1(key + WS_GUID).digest())
+        if b"sec-websocket-accept: " + accept.lower() not in head.lower():
+            raise DriveError("wrong Sec-WebSocket-Accept")
+        # Nothing else may follow a 101 before the first frame is asked
+        # for; a server that sent a frame at once would be lost here, which
+        # none of the kit's programs does.
+        return sock
+    except BaseException:
+        sock.close()
+        raise
+
+
+def ws_send(sock, opcode, payload=b""):
+    """One masked frame with FIN set (section 5.2: a client masks every
+    frame)."""
+    mask = os.urandom(4)
+    n = len(payload)
+    if n < 126:
+        head = struct.pack("!BB", 0x80 | opcode, 0x80 | n)
+    elif n < 65536:
+        head = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, n)
+    else:
+        head = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, n)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    sock.sendall(head + mask + masked)
+
+
+def ws_recv(sock):
+    """The next message as (opcode, payload): continuation frames
+    (section 5.4) are joined, pings are answered with a pong carrying the
+    same data (section 5.5.2) and skipped, pongs are skipped."""
+    parts, first = [], None
+    while True:
+        b0, b1 = _recv_exact(sock, 2)
+        opcode, n = b0 & 0x0F, b1 & 0x7F
+        if n == 126:
+            n = struct.unpack("!H", _recv_exact(sock, 2))[0]
+        elif n == 127:
+            n = struct.unpack("!Q", _recv_exact(sock, 8))[0]
+        mask = _recv_exact(sock, 4) if b1 & 0x80 else None
+        payload = _recv_exact(sock, n) if n else b""
+        if mask:
+            payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        if opcode == 0x9:
+            ws_send(sock, 0xA, payload)
+            continue
+        if opcode == 0xA:
+            continue
+        if opcode == 0x8:
+            return opcode, payload
+        if opcode != 0x0:
+            first = opcode
+        parts.append(payload)
+        if b0 & 0x80:
+            return first, b"".join(parts)
+
+
+def ws_close(sock):
+    """The close handshake (section 7.1.2): send 1000, read until the
+    server's close frame or EOF, then close the socket."""
+    try:
+        ws_send(sock, 0x8, struct.pack("!H", 1000))
+        while True:
+            opcode, _ = ws_recv(sock)
+            if opcode == 0x8:
+                break
+    except (OSError, DriveError):
+        pass  # the server may close the TCP connection at once
+    finally:
+        sock.close()
+
+
+# Connections a silent-peer or no-close-reply client keeps open, as the
+# harness holds them until the end of its run; release_held() lets them go.
+_held = []
+_held_lock = threading.Lock()
+BURST_MESSAGES = 10
+
+
+def release_held():
+    """Closes every connection a client kept open (no close frame)."""
+    with _held_lock:
+        socks = list(_held)
+        _held.clear()
+    for sock in socks:
+        sock.close()
+
+
+def _hold(sock):
+    with _held_lock:
+        _held.append(sock)
+
+
+def _echo(sock, text):
+    ws_send(sock, 0x1, text.encode())
+    opcode, payload = ws_recv(sock)
+    if opcode == 0x8:
+        raise DriveError("the server closed instead of echoing")
+    if payload != text.encode():
+        raise DriveError(f"the echo of {text!r} differs: {payload[:60]!r}")
+
+
+def bad_token(host, port, path):
+    """An upgrade with a wrong token, which the server must refuse with 401
+    before any 101 (harness/check/drive/scenario.c's bad-token)."""
+    try:
+        sock = ws_connect(host, port, path)
+    except DriveError as e:
+        if "HTTP/1.1 401" in str(e):
+            return
+        raise
+    sock.close()
+    raise DriveError("the server accepted a bad token (101, expected 401)")
+
+
+def run_client(manifest, port, host="127.0.0.1"):
+    """One client of the case's scenario against host:port, as harness/
+    scenario.c runs it. Returns None, or raises DriveError/OSError."""
+    scenario = manifest["scenario"]
+    tls = uses_tls(manifest)
+    if scenario == "tls-bad":
+        # A TLS record header that promises a 512-byte ClientHello, then a hang-up.
+        with socket.create_connection((host, port), timeout=CLIENT_SECONDS) as sock:
+            sock.sendall(b"\x16\x03\x01\x02\x00")
+        return
+    if scenario == "bad-handshake":
+        # No Sec-WebSocket-Key (RFC 6455 section 4.2.1): the server answers 400.
+        with socket.create_connection((host, port), timeout=CLIENT_SECONDS) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                         b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n")
+            if not sock.recv(64).startswith(b"HTTP/1.1 400"):
+                raise DriveError("a bad handshake was not answered 400")
+        return
+    if scenario == "bad-token":
+        bad_token(host, port, manifest.get("bad_path", "/?token=bad"))
+        return
+    # Every WebSocket client upgrades to the case's path (path=, a token for instance).
+    sock = ws_connect(host, port, manifest.get("path", "/"), tls=tls)
+    try:
+        if scenario == "connect-drop":
+            # The TCP connection goes without a close frame: the peer that
+            # vanished (case 01's lesson).
+            sock.close()
+        elif scenario in ("connect-close", "tls"):
+            ws_close(sock)
+        elif scenario == "request":
+            ws_send(sock, 0x1, manifest.get("request", "").encode())
+            opcode, _ = ws_recv(sock)
+            if opcode == 0x8:
+                raise DriveError("the server closed instead of answering the request")
+            ws_close(sock)
+        elif scenario == "burst":
+            base = manifest.get("request") or "burst"
+            for i in range(BURST_MESSAGES):
+                _echo(sock, f"{base} {i}")
+            ws_close(sock)
+        elif scenario == "silent-peer":
+            # Answers once, then never reads again and keeps its socket.
+            _echo(sock, "hello")
+            _hold(sock)
+        elif scenario == "no-close-reply":
+            # Asks the server to close, never answers its close frame.
+            ws_send(sock, 0x1, b"close")
+            _hold(sock)
+        else:
+            raise DriveError(f"scenario {scenario} is not driven live")
+    except BaseException:
+        sock.close()
+        raise
+
+
+class Load:
+    """Clients at rate per second against every (label, port) in targets,
+    for seconds or until stop(), from one thread; each client runs on a
+    short-lived thread of its own, at most max_inflight at once per target,
+    so a program that stops answering is not buried in connections."""
+
+    def __init__(self, manifest, targets, rate=5.0, seconds=20.0, max_inflight=8):
+        self.manifest = manifest
+        self.targets = dict(targets)
+        self.interval = 1.0 / rate
+        self.seconds = seconds
+        self.max_inflight = max_inflight
+        self.lock = threading.Lock()
+        self.served = {label: 0 for label in self.targets}
+        self.failed = {label: 0 for label in self.targets}
+        self.inflight = {label: 0 for label in self.targets}
+        self.last_error = {label: None for label in self.targets}
+        self.started_at = None
+        self.stopped_at = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="load", daemon=True)
+
+    def start(self):
+        self.started_at = time.time()
+        self._thread.start()
+        return self
+
+    def running(self):
+        return self._thread.is_alive()
+
+    def stop(self, seconds=CLIENT_SECONDS + 2):
+        """Stops starting clients, waits (bounded) for those in flight, and
+        lets go of the peers they held."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(seconds)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with self.lock:
+                if not any(self.inflight.values()):
+                    break
+            time.sleep(0.05)
+        release_held()
+
+    def _client(self, label, port):
+        try:
+            run_client(self.manifest, port)
+            with self.lock:
+                self.served[label] += 1
+        except (OSError, DriveError) as e:
+            with self.lock:
+                self.failed[label] += 1
+                self.last_error[label] = str(e)
+        finally:
+            with self.lock:
+                self.inflight[label] -= 1
+
+    def _run(self):
+        end = time.monotonic() + self.seconds
+        tick = time.monotonic()
+        while not self._stop.is_set() and time.monotonic() < end:
+            for label, port in self.targets.items():
+                with self.lock:
+                    if self.inflight[label] >= self.max_inflight:
+                        continue
+                    self.inflight[label] += 1
+                threading.Thread(target=self._client, args=(label, port), daemon=True).start()
+            tick += self.interval
+            self._stop.wait(max(0.0, tick - time.monotonic()))
+        self.stopped_at = time.time()
+
+    def counts(self):
+        with self.lock:
+            return {label: {"served": self.served[label], "failed": self.failed[label],
+                            "last_error": self.last_error[label]} for label in self.targets}
+
+
+def get_metrics(port, host="127.0.0.1", timeout=2.0, tls=False):
+    """GET /metrics from a leaklab program (over TLS when tls is set), read
+    to the end: (head, body) as bytes, head without the blank line. Raises
+    DriveError (not 200, or over 1 MiB) or OSError."""
+    with connect(host, port, timeout, tls) as sock:
+        sock.sendall(f"GET /metrics HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                     "Connection: close\r\n\r\n".encode())
+        data = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+            if len(data) > 1 << 20:
+                raise DriveError("/metrics reply too long")
+    head, _, body = data.partition(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 200"):
+        status = head.split(b"\r\n", 1)[0].decode(errors="replace")
+        raise DriveError(f"/metrics: {status}")
+    return head, body
+
+
+def scrape(port, host="127.0.0.1", timeout=2.0, tls=False):
+    """GET /metrics parsed: {metric name: float}. Raises DriveError or OSError."""
+    _, body = get_metrics(port, host, timeout, tls)
+    values = {}
+    for line in body.decode(errors="replace").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split()
+        if len(parts) >= 2:
+            try:
+                values[parts[0]] = float(parts[1])
+            except ValueError:
+                pass
+    return values
+
+
+# ----- for the tests that use this module (test_live.py, test_prometheus.py)
+
+# Exit status CTest reads as "skipped" (SKIP_RETURN_CODE).
+SKIP = 77
+
+
+def fail(message):
+    print(f"FAIL: {message}", file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+def skip(message):
+    print(f"SKIP: {message}", flush=True)
+    sys.exit(SKIP)
+
+
+def stop_group(proc, seconds=10):
+    """SIGTERM to proc's process group, SIGKILL after seconds; the status."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(seconds)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    return proc.wait()
