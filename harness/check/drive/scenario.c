@@ -173,6 +173,7 @@ static int ws_dial(const struct lc_scenario *sc, const char *path, struct ll_ws_
 	    .path = path	       ? path
 		    : sc->client->path ? sc->client->path
 				       : "/",
+	    .protocol = sc->client->protocol,
 	    .tls = sc->client->tls,
 	    .timeout_ms = sc->timeout_ms,
 	    .conn =
@@ -190,6 +191,7 @@ static int ws_connect(const struct lc_scenario *sc, struct ll_ws_conn **out, str
 {
 	struct ll_ws_client_opts opts = {
 	    .path = sc->client->path ? sc->client->path : "/",
+	    .protocol = sc->client->protocol,
 	    .tls = sc->client->tls,
 	    .timeout_ms = sc->timeout_ms,
 	    .conn =

@@ -36,6 +36,7 @@ enum lc_scenario_kind {
 struct lc_client {
 	const char *path;	/* the upgrade's path and query; NULL: "/" */
 	const char *bad_path;	/* bad-token's; NULL: "/?token=bad" */
+	const char *protocol;	/* the subprotocol offered (Sec-WebSocket-Protocol); NULL: none */
 	struct ll_tls_ctx *tls; /* a client context when the program serves wss; else NULL */
 };
 
