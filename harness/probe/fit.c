@@ -44,22 +44,25 @@ void pb_fit_line(const double *x, const double *y, int n, struct pb_fit *out)
 	out->spread = sqrt(ssr / (n - 2) / sxx);
 }
 
-void pb_judge_signal(const double x[PB_NLOADS], const double v[PB_NLOADS], double after,
-		     double min_slope, struct pb_judged *out)
+static bool grows(const struct pb_fit *f, double min_slope)
 {
-	bool grew;
+	return f->slope >= min_slope && f->slope > 2 * f->spread;
+}
 
+void pb_judge_signal(const double x[PB_NLOADS], const double gone[PB_NLOADS],
+		     const double held_x[PB_NLOADS], const double held[PB_NLOADS], double min_slope,
+		     struct pb_judged *out)
+{
 	memset(out, 0, sizeof(*out));
-	pb_fit_line(x, v, PB_NLOADS, &out->fit);
-	out->growth = v[PB_NLOADS - 1] - v[0];
-	out->residual = after - v[0];
-	grew = out->fit.slope >= min_slope && out->fit.slope > 2 * out->fit.spread;
-	if (!grew)
-		out->status = PB_FLAT;
-	else if (out->residual > 0.5 * out->growth)
+	pb_fit_line(x, gone, PB_NLOADS, &out->fit);
+	pb_fit_line(held_x, held, PB_NLOADS, &out->held_fit);
+	out->residual = gone[PB_NLOADS - 1] - gone[0];
+	if (grows(&out->fit, min_slope))
 		out->status = PB_GROWS;
-	else
+	else if (grows(&out->held_fit, min_slope))
 		out->status = PB_DRAINS;
+	else
+		out->status = PB_FLAT;
 }
 
 const char *pb_status_text(enum pb_status st)

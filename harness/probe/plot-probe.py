@@ -1,21 +1,24 @@
 #!/usr/bin/python3
 """plot-probe.py - the growth plot of one leaklab-probe run, in the style of
 harness/pictures/plot.py: one panel per signal, x = clients of each
-scenario driven since the baseline, the baseline dashed, and the point
-taken after every client left drawn apart, so that growth that drains
-back and growth that stays look different.
+scenario, the baseline dashed; the judged line (each point taken once
+that step's clients were gone, x = clients served since the baseline) in
+the verdict's colour, and beside it, thin, the counts while the step's
+clients were still connected (x = clients connected), so that growth that
+drains back and growth that stays look different.
 
   /usr/bin/python3 harness/probe/plot-probe.py --csv RUN.csv --out RUN.png
 
 The CSV is leaklab-probe --csv: a header "point,load,SIGNAL...", the rows
-base, N, 2N, 4N and after, and a "# verdicts,SIGNAL=VERDICT,..." line.
+base, N, 2N, 4N, held-N, held-2N, held-4N, and a "# verdicts,SIGNAL=VERDICT"
+line.
 Exit status: 0 drawn, 2 bad input, 77 matplotlib is missing.
 """
 import argparse
 import csv
 import sys
 
-COLOURS = {"grows": "#c0392b", "flat": "#1e8449", "drains-back": "#2471a3"}
+COLOURS = {"grows": "#c0392b", "flat": "#1e8449", "drains-back": "#1e8449"}
 
 
 def read(path):
@@ -55,19 +58,18 @@ def main():
     except (OSError, ValueError, KeyError) as e:
         print("plot-probe: %s" % e, file=sys.stderr)
         return 2
-    loaded = [r for r in rows if r["point"] != "after"]
-    after = [r for r in rows if r["point"] == "after"]
+    gone = [r for r in rows if not r["point"].startswith("held-")]
+    held = [gone[0]] + [r for r in rows if r["point"].startswith("held-")]
     fig, axes = plt.subplots(1, len(signals), figsize=(3.2 * len(signals), 3.0), squeeze=False)
     for ax, s in zip(axes[0], signals):
-        xs = [float(r["load"]) for r in loaded]
-        ys = [float(r[s]) for r in loaded]
         verdict = verdicts.get(s, "")
         colour = COLOURS.get(verdict, "#7f8c8d")
-        ax.plot(xs, ys, marker="o", color=colour, label="with the clients")
+        xs = [float(r["load"]) for r in gone]
+        ys = [float(r[s]) for r in gone]
+        ax.plot([float(r["load"]) for r in held], [float(r[s]) for r in held], marker=".",
+                color="#7f8c8d", linewidth=0.8, label="clients connected")
+        ax.plot(xs, ys, marker="o", color=colour, label="clients gone")
         ax.axhline(ys[0], color="#7f8c8d", linestyle="--", linewidth=0.8)
-        if after:
-            ax.plot([float(after[0]["load"])], [float(after[0][s])], marker="s", color="black",
-                    linestyle="none", label="after they left")
         ax.set_title("%s: %s" % (s, verdict.replace("-", " ")), fontsize=9)
         ax.set_xlabel("clients of each scenario", fontsize=8)
         ax.tick_params(labelsize=7)

@@ -371,8 +371,8 @@ static long each_process(pid_t pgid, void (*fn)(pid_t pid, void *arg), void *arg
 			continue;
 		if (pgid > 0 ? pgrp != pgid : ppid != self)
 			continue;
-		if (pgid > 0 && state == 'Z')
-			continue;
+		if (state == 'Z')
+			continue; /* dead already; reap_children() collects the probe's own */
 		n++;
 		if (fn)
 			fn(pid, arg);
@@ -408,10 +408,24 @@ static int sample_group(struct ctx *c, struct pb_sample *s)
 	return s->v[PB_PROCS] > 0 ? 0 : LL_ECLOSED;
 }
 
+/* The processes a sweep killed, each counted once however many rounds it takes to go. */
+struct killed {
+	pid_t pids[256];
+	long n;
+};
+
 static void kill_one(pid_t pid, void *arg)
 {
-	(void)arg;
+	struct killed *k = arg;
+	long i;
+
 	kill(pid, SIGKILL);
+	for (i = 0; i < k->n && i < 256; i++)
+		if (k->pids[i] == pid)
+			return;
+	if (k->n < 256)
+		k->pids[k->n] = pid;
+	k->n++;
 }
 
 /* Reaps every child that has ended (the server's orphans, after SIGKILL). */
@@ -428,19 +442,17 @@ static void reap_children(void)
  */
 static long sweep(struct ctx *c)
 {
-	long killed = 0, n;
+	struct killed k = {.n = 0};
 	int round;
 
 	for (round = 0; round < 50; round++) {
-		n = each_process(c->pid, kill_one, NULL) + each_process(0, kill_one, NULL);
-		if (n == 0)
-			break;
-		killed += n;
-		lc_sleep_ms(10);
 		reap_children();
+		if (each_process(c->pid, kill_one, &k) + each_process(0, kill_one, &k) == 0)
+			break;
+		lc_sleep_ms(10);
 	}
 	reap_children();
-	return killed;
+	return k.n;
 }
 
 /*
@@ -657,24 +669,23 @@ static void memcheck_heap(struct ctx *c, struct pb_sample *s)
 }
 
 /*
- * One point: settle the counts, ask the runtime for its count (settled
- * too, towards the baseline's), settle again (the request's own socket
- * must be gone), then under memcheck ask memcheck. Returns 0 or 2.
+ * One sample: settle the counts (towards target when given), ask the
+ * runtime for its count (settled too, towards target's), settle again
+ * (the request's own socket must be gone), then under memcheck ask
+ * memcheck. Returns 0 or 2.
  */
-static int sample_point(struct ctx *c, int idx, long load, const char *when)
+static int sample_point(struct ctx *c, struct pb_sample *s, const struct pb_sample *target,
+			long load, const char *when)
 {
-	struct pb_result *res = c->res;
-	struct pb_sample *s = &res->pts[idx];
-	const struct pb_sample *target = idx == PB_P_BASE ? NULL : &res->pts[PB_P_BASE];
 	long runtime = -1;
 
 	if (settle(c, target, s))
 		return died(c, when);
 	if (c->cfg->runtime.name[0]) {
-		long want = idx == PB_P_BASE ? -1 : (long)res->pts[PB_P_BASE].v[PB_RUNTIME];
+		long want = target ? (long)target->v[PB_RUNTIME] : -1;
 		struct pb_sample again;
 
-		lc_runtime_settle(&c->cfg->runtime, c->cfg->host, res->port, c->cfg->timeout_ms,
+		lc_runtime_settle(&c->cfg->runtime, c->cfg->host, c->res->port, c->cfg->timeout_ms,
 				  want, c->cfg->window_ms, SETTLE_MAX_MS, &runtime);
 		if (settle(c, target, &again))
 			return died(c, when);
@@ -764,6 +775,17 @@ static void read_memcheck(struct ctx *c)
 
 /* ----- the verdict ----- */
 
+/* The signals this run reads: the table shows them, also when there is no verdict. */
+static void mark_measured(struct ctx *c)
+{
+	const struct pb_config *cfg = c->cfg;
+	int s;
+
+	for (s = 0; s < PB_NSIGNALS; s++)
+		c->res->measured[s] = (s != PB_RUNTIME || cfg->runtime.name[0]) &&
+				      ((s != PB_HEAP && s != PB_LOST) || cfg->memcheck);
+}
+
 static void judge(struct ctx *c)
 {
 	const struct pb_config *cfg = c->cfg;
@@ -772,26 +794,25 @@ static void judge(struct ctx *c)
 	int s, i;
 
 	for (s = 0; s < PB_NSIGNALS; s++) {
-		double x[PB_NLOADS], v[PB_NLOADS];
+		double x[PB_NLOADS], gone[PB_NLOADS], hx[PB_NLOADS], held[PB_NLOADS];
 		bool all = true;
 
-		res->measured[s] = (s != PB_RUNTIME || cfg->runtime.name[0]) &&
-				   ((s != PB_HEAP && s != PB_LOST) || cfg->memcheck);
 		if (!res->measured[s]) {
 			res->sig[s].status = PB_NOT_MEASURED;
 			continue;
 		}
 		for (i = 0; i < PB_NLOADS; i++) {
 			x[i] = (double)res->pts[i].load;
-			v[i] = res->pts[i].v[s];
-			all = all && v[i] >= 0;
+			gone[i] = res->pts[i].v[s];
+			hx[i] = (double)res->held[i].load;
+			held[i] = res->held[i].v[s];
+			all = all && gone[i] >= 0 && held[i] >= 0;
 		}
-		if (!all || res->pts[PB_P_AFTER].v[s] < 0) {
+		if (!all) {
 			res->sig[s].status = PB_UNKNOWN;
 			continue;
 		}
-		pb_judge_signal(x, v, res->pts[PB_P_AFTER].v[s], pb_min_slope((enum pb_signal)s),
-				&res->sig[s]);
+		pb_judge_signal(x, gone, hx, held, pb_min_slope((enum pb_signal)s), &res->sig[s]);
 		/*
 		 * Resident memory is a high-water mark: a runtime keeps what its
 		 * heap once held (Node's ws echo kept +55 KiB a held client after
@@ -800,8 +821,8 @@ static void judge(struct ctx *c)
 		res->info[s] = s == PB_RSS && !cfg->judge_rss;
 		if (res->sig[s].status == PB_GROWS && !res->info[s] && !grows[0])
 			snprintf(grows, sizeof(grows),
-				 "%s +%.2f (spread %.2f) per client, still %+.0f after every "
-				 "client left",
+				 "%s %+.2f (spread %.2f) per client, %+.0f at 4N with every "
+				 "client gone",
 				 pb_signal_name(cfg, (enum pb_signal)s), res->sig[s].fit.slope,
 				 res->sig[s].fit.spread, res->sig[s].residual);
 	}
@@ -864,7 +885,7 @@ static int measure(struct ctx *c)
 	const struct pb_config *cfg = c->cfg;
 	struct pb_result *res = c->res;
 	static const long mult[PB_NLOADS] = {0, 1, 2, 4};
-	long done = 0;
+	long done = 0, prev = 0;
 	int rc, i;
 
 	rc = wait_ready(c);
@@ -876,9 +897,10 @@ static int measure(struct ctx *c)
 			return rc;
 		lc_held_release(&c->held, &c->sc, &(struct lc_drive_result){0});
 	}
-	rc = sample_point(c, PB_P_BASE, 0, "before the baseline");
+	rc = sample_point(c, &res->pts[PB_P_BASE], NULL, 0, "before the baseline");
 	if (rc)
 		return rc;
+	res->held[PB_P_BASE] = res->pts[PB_P_BASE];
 	for (i = PB_P_N; i <= PB_P_4N; i++) {
 		char what[64];
 
@@ -886,16 +908,19 @@ static int measure(struct ctx *c)
 		rc = drive_all(c, cfg->load * mult[i] - done, mult[i] == 1 ? "driving N" : what);
 		if (rc)
 			return rc;
+		prev = done;
 		done = cfg->load * mult[i];
-		rc = sample_point(c, i, done, "while clients were connected");
+		/* x of the held line: the clients this step connected (N, N, 2N). */
+		rc = sample_point(c, &res->held[i], NULL, done - prev, "while clients were connected");
+		if (rc)
+			return rc;
+		/* The clients this step held open go; what they leave behind is what stays. */
+		lc_held_release(&c->held, &c->sc, &(struct lc_drive_result){0});
+		rc = sample_point(c, &res->pts[i], &res->pts[PB_P_BASE], done,
+				  "after its clients left");
 		if (rc)
 			return rc;
 	}
-	say(c, "releasing every client...\n");
-	lc_held_release(&c->held, &c->sc, &(struct lc_drive_result){0});
-	rc = sample_point(c, PB_P_AFTER, done, "after the clients left");
-	if (rc)
-		return rc;
 	if (res->clients_ok == 0)
 		return no_verdict(res, "no client got through (%s): no verdict",
 				  res->client_error[0] ? res->client_error : "?");
@@ -913,6 +938,8 @@ int pb_run(const struct pb_config *cfg, struct pb_result *res)
 	c.sc.host = cfg->host;
 	c.sc.timeout_ms = cfg->timeout_ms;
 	c.sc.concurrency = cfg->concurrency;
+	/* A server may keep an HTTP connection open after its 400: the client hangs up. */
+	c.sc.reply_only = true;
 	/* Orphans of the server come back to the probe, which kills and reaps them. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	rc = make_logdir(&c);
@@ -958,6 +985,7 @@ int pb_run(const struct pb_config *cfg, struct pb_result *res)
 		     res->leftovers == 1 ? "" : "es");
 	if (cfg->memcheck && !res->killed)
 		read_memcheck(&c);
+	mark_measured(&c);
 	if (rc == 0)
 		judge(&c);
 

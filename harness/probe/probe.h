@@ -32,8 +32,12 @@ enum pb_signal {
 	PB_NSIGNALS,
 };
 
-/* The samples: baseline, N, 2N, 4N, and after every client left. */
-enum { PB_P_BASE, PB_P_N, PB_P_2N, PB_P_4N, PB_P_AFTER, PB_NPOINTS };
+/*
+ * The load points: the baseline, then N, 2N and 4N clients of each
+ * scenario in all. Each is sampled twice: while that step's clients are
+ * still connected (held), and once every one of them is gone.
+ */
+enum { PB_P_BASE, PB_P_N, PB_P_2N, PB_P_4N, PB_NPOINTS };
 
 struct pb_config {
 	char **argv;	     /* the server's command, {port} not yet replaced */
@@ -66,7 +70,8 @@ struct pb_sample {
 };
 
 struct pb_result {
-	struct pb_sample pts[PB_NPOINTS];
+	struct pb_sample pts[PB_NPOINTS];  /* every client gone (the judged line) */
+	struct pb_sample held[PB_NPOINTS]; /* the step's clients connected; [0] is the baseline */
 	struct pb_judged sig[PB_NSIGNALS];
 	bool measured[PB_NSIGNALS];
 	bool info[PB_NSIGNALS]; /* shown, with its verdict, but not judged (rss unless --judge-rss) */

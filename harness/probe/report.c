@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const point_names[PB_NPOINTS] = {"base", "N", "2N", "4N", "after"};
+static const char *const point_names[PB_NPOINTS] = {"base", "N", "2N", "4N"};
 
 static void cell(char *buf, size_t size, double v)
 {
@@ -43,11 +43,13 @@ void pb_report_table(FILE *out, const struct pb_config *cfg, const struct pb_res
 	fprintf(out, "\n== %s ==\n", res->command[0] ? res->command : cfg->argv[0]);
 	fprintf(out, "port %u, %s, scenarios %s, N = %ld of each\n", res->port,
 		cfg->memcheck ? "under memcheck" : "native", scen, cfg->load);
-	if (res->exit_code != 2 || res->pts[PB_P_AFTER].load > 0) {
-		char b[5][24];
+	if (res->pts[PB_P_4N].load > 0) {
+		char b[PB_NPOINTS + 1][24];
 
-		fprintf(out, "%-14s %9s %9s %9s %9s %9s  %-20s %s\n", "signal", "baseline", "at N",
-			"at 2N", "at 4N", "after", "per client (spread)", "verdict");
+		fprintf(out, "%-14s %9s %9s %9s %9s %10s  %-20s %s\n", "", "", "",
+			"clients gone", "", "held at 4N", "", "");
+		fprintf(out, "%-14s %9s %9s %9s %9s %10s  %-20s %s\n", "signal", "baseline", "at N",
+			"at 2N", "at 4N", "(2N open)", "per client (spread)", "verdict");
 		for (s = 0; s < PB_NSIGNALS; s++) {
 			const struct pb_judged *j = &res->sig[s];
 			char slope[48];
@@ -56,16 +58,20 @@ void pb_report_table(FILE *out, const struct pb_config *cfg, const struct pb_res
 				continue;
 			for (i = 0; i < PB_NPOINTS; i++)
 				cell(b[i], sizeof(b[i]), res->pts[i].v[s]);
-			snprintf(slope, sizeof(slope), "%+.2f (%.2f)", j->fit.slope, j->fit.spread);
-			fprintf(out, "%-14s %9s %9s %9s %9s %9s  %-20s %s\n",
+			cell(b[PB_NPOINTS], sizeof(b[PB_NPOINTS]), res->held[PB_P_4N].v[s]);
+			if (res->exit_code == 2)
+				snprintf(slope, sizeof(slope), "-");
+			else
+				snprintf(slope, sizeof(slope), "%+.2f (%.2f)", j->fit.slope,
+					 j->fit.spread);
+			fprintf(out, "%-14s %9s %9s %9s %9s %10s  %-20s %s\n",
 				pb_signal_name(cfg, (enum pb_signal)s), b[0], b[1], b[2], b[3], b[4],
-				slope, verdict_text(res, s));
+				slope, res->exit_code == 2 ? "-" : verdict_text(res, s));
 		}
 		fprintf(out, "settled:");
 		for (i = 0; i < PB_NPOINTS; i++)
-			fprintf(out, "%s %s %s (%d samples, %ld ms)", i ? "," : "", point_names[i],
-				res->pts[i].settled ? "yes" : "NO", res->pts[i].tries,
-				res->pts[i].settle_ms);
+			fprintf(out, "%s %s %s (%ld ms)", i ? "," : "", point_names[i],
+				res->pts[i].settled ? "yes" : "NO", res->pts[i].settle_ms);
 		fprintf(out, "\n");
 		fprintf(out, "clients: %ld ok, %ld failed, %ld could not connect%s%s\n",
 			res->clients_ok, res->clients_failed, res->clients_refused,
@@ -151,19 +157,28 @@ int pb_report_json(const char *path, const struct pb_config *cfg, const struct p
 		fprintf(f, "%s\n    ", first ? "" : ",");
 		first = false;
 		json_str(f, pb_signal_name(cfg, (enum pb_signal)s));
-		fprintf(f, ": {\"points\": [");
+		fprintf(f, ": {\"gone\": [");
 		for (i = 0; i < PB_NPOINTS; i++) {
 			fprintf(f, "%s", i ? ", " : "");
 			json_num(f, res->pts[i].v[s]);
 		}
-		fprintf(f, "], \"per_client\": %.6g, \"spread\": %.6g, \"after_minus_base\": %.6g, "
-			   "\"verdict\": \"%s\", \"judged\": %s}",
-			j->fit.slope, j->fit.spread, j->residual, status_key(j->status),
-			res->info[s] ? "false" : "true");
+		fprintf(f, "], \"held\": [");
+		for (i = 0; i < PB_NPOINTS; i++) {
+			fprintf(f, "%s", i ? ", " : "");
+			json_num(f, res->held[i].v[s]);
+		}
+		fprintf(f, "], \"per_client\": %.6g, \"spread\": %.6g, \"held_per_client\": %.6g, "
+			   "\"held_spread\": %.6g, \"at_4n_minus_base\": %.6g, \"verdict\": \"%s\", "
+			   "\"judged\": %s}",
+			j->fit.slope, j->fit.spread, j->held_fit.slope, j->held_fit.spread, j->residual,
+			status_key(j->status), res->info[s] ? "false" : "true");
 	}
 	fprintf(f, "\n  },\n  \"loads\": [");
 	for (i = 0; i < PB_NPOINTS; i++)
 		fprintf(f, "%s%ld", i ? ", " : "", res->pts[i].load);
+	fprintf(f, "],\n  \"held_loads\": [");
+	for (i = 0; i < PB_NPOINTS; i++)
+		fprintf(f, "%s%ld", i ? ", " : "", res->held[i].load);
 	fprintf(f, "],\n  \"settled\": [");
 	for (i = 0; i < PB_NPOINTS; i++)
 		fprintf(f, "%s%s", i ? ", " : "", res->pts[i].settled ? "true" : "false");
@@ -246,11 +261,13 @@ int pb_report_junit(const char *path, const struct pb_config *cfg, const struct 
 		if (j->status == PB_GROWS && !res->info[s])
 			fprintf(f,
 				"<failure message=\"grows with the load: %+.2f (spread %.2f) per "
-				"client, %+.0f after every client left\"/>",
+				"client, %+.0f at 4N with every client gone\"/>",
 				j->fit.slope, j->fit.spread, j->residual);
-		fprintf(f, "<system-out>%s: baseline %.0f, at 4N %.0f, after %.0f</system-out>",
-			pb_status_text(j->status), res->pts[PB_P_BASE].v[s],
-			res->pts[PB_P_4N].v[s], res->pts[PB_P_AFTER].v[s]);
+		fprintf(f,
+			"<system-out>%s: baseline %.0f, at 4N %.0f with every client gone, %.0f "
+			"with %ld held</system-out>",
+			pb_status_text(j->status), res->pts[PB_P_BASE].v[s], res->pts[PB_P_4N].v[s],
+			res->held[PB_P_4N].v[s], res->held[PB_P_4N].load);
 		fprintf(f, "</testcase>\n");
 	}
 	fprintf(f, "</testsuite>\n");
@@ -269,18 +286,23 @@ int pb_report_csv(const char *path, const struct pb_config *cfg, const struct pb
 		if (res->measured[s])
 			fprintf(f, ",%s", pb_signal_name(cfg, (enum pb_signal)s));
 	fprintf(f, "\n");
-	for (i = 0; i < PB_NPOINTS; i++) {
-		fprintf(f, "%s,%ld", point_names[i], res->pts[i].load);
+	for (i = 0; i < 2 * PB_NPOINTS; i++) {
+		const struct pb_sample *p = i < PB_NPOINTS ? &res->pts[i] : &res->held[i - PB_NPOINTS];
+
+		if (i == PB_NPOINTS)
+			continue; /* the held line starts at the baseline too */
+		fprintf(f, "%s%s,%ld", i < PB_NPOINTS ? "" : "held-", point_names[i % PB_NPOINTS],
+			p->load);
 		for (s = 0; s < PB_NSIGNALS; s++)
 			if (res->measured[s])
-				fprintf(f, ",%.0f", res->pts[i].v[s]);
+				fprintf(f, ",%.0f", p->v[s]);
 		fprintf(f, "\n");
 	}
 	fprintf(f, "# verdicts");
 	for (s = 0; s < PB_NSIGNALS; s++)
 		if (res->measured[s])
-			fprintf(f, ",%s=%s", pb_signal_name(cfg, (enum pb_signal)s),
-				status_key(res->sig[s].status));
+			fprintf(f, ",%s=%s%s", pb_signal_name(cfg, (enum pb_signal)s),
+				status_key(res->sig[s].status), res->info[s] ? "-not-judged" : "");
 	fprintf(f, "\n");
 	return fclose(f) == 0 ? 0 : -1;
 }
