@@ -33,6 +33,7 @@
 #include <leaklab/transport.h>
 #include <leaklab/ws_client.h>
 #include <leaklab/ws_conn.h>
+#include <leaklab/ws_handshake.h>
 
 #include "harness.h"
 #include "measure/memcheck.h"
@@ -522,11 +523,54 @@ static int died(struct ctx *c, const char *when)
 
 	lc_describe_status(c->status, st, sizeof(st));
 	log_tail(c->log_path, tail, sizeof(tail));
+	/* The child's own exit when exec failed (and a shell's for "command not found"). */
+	if (c->status != LC_STATUS_UNKNOWN && WIFEXITED(c->status) && WEXITSTATUS(c->status) == 127)
+		snprintf(st + strlen(st), sizeof(st) - strlen(st),
+			 ": the command was not found or could not be run");
 	return no_verdict(c->res, "the server exited %s (%s)%s%s: no verdict", when, st,
 			  tail[0] ? "; its last output: " : "", tail);
 }
 
 /* ----- ready: the port upgrades ----- */
+
+/*
+ * The first line a port answers to an upgrade, for the message that says
+ * it is not a WebSocket server ("HTTP/1.0 200 OK"); "" when it answered
+ * nothing.
+ */
+static void first_reply_line(const struct ctx *c, char *out, size_t size)
+{
+	const struct pb_config *cfg = c->cfg;
+	char req[1024], buf[256], key[25];
+	struct ll_transport *t;
+	size_t len = 0, i;
+	int fd, n;
+
+	out[0] = '\0';
+	n = ll_ws_client_request(cfg->host, c->res->port, cfg->client.path ? cfg->client.path : "/",
+				 key, req, sizeof(req));
+	if (n < 0)
+		return;
+	fd = ll_tcp_connect(cfg->host, c->res->port, cfg->timeout_ms);
+	if (fd < 0)
+		return;
+	if (ll_transport_plain(&t, fd) != 0)
+		return; /* the transport closed fd */
+	if (ll_transport_write(t, req, (size_t)n, cfg->timeout_ms) == 0) {
+		while (len < sizeof(buf) - 1 && !memchr(buf, '\n', len)) {
+			ssize_t got = ll_transport_read(t, buf + len, sizeof(buf) - 1 - len,
+							cfg->timeout_ms);
+
+			if (got <= 0)
+				break;
+			len += (size_t)got;
+		}
+	}
+	ll_transport_destroy(t);
+	for (i = 0; i < len && buf[i] != '\r' && buf[i] != '\n' && i + 1 < size; i++)
+		out[i] = (unsigned char)buf[i] < 0x20 ? '?' : buf[i];
+	out[i] = '\0';
+}
 
 /*
  * Waits until a WebSocket upgrade to the client's path succeeds. The port
@@ -540,6 +584,7 @@ static int wait_ready(struct ctx *c)
 	long start = lc_now_ms(), deadline = start + cfg->start_ms, first_refusal = 0;
 	int refusals = 0, last_err = 0, last_status = 0;
 	bool tcp_ok = false;
+	char line[120];
 
 	for (;;) {
 		struct ll_ws_client_opts opts = {
@@ -588,6 +633,13 @@ static int wait_ready(struct ctx *c)
 				  "HTTP %d, not 101: no verdict",
 				  cfg->host, c->res->port, cfg->client.path ? cfg->client.path : "/",
 				  last_status);
+	first_reply_line(c, line, sizeof(line));
+	if (line[0])
+		return no_verdict(c->res,
+				  "not a WebSocket server: %s:%u answered the upgrade to %s with "
+				  "\"%s\", not HTTP/1.1 101: no verdict",
+				  cfg->host, c->res->port, cfg->client.path ? cfg->client.path : "/",
+				  line);
 	return no_verdict(c->res,
 			  "not a WebSocket server: %s:%u accepted TCP but the upgrade to %s "
 			  "failed (%s): no verdict",

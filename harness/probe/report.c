@@ -266,7 +266,7 @@ int pb_report_junit(const char *path, const struct pb_config *cfg, const struct 
 		fprintf(f,
 			"<system-out>%s: baseline %.0f, at 4N %.0f with every client gone, %.0f "
 			"with %ld held</system-out>",
-			pb_status_text(j->status), res->pts[PB_P_BASE].v[s], res->pts[PB_P_4N].v[s],
+			verdict_text(res, s), res->pts[PB_P_BASE].v[s], res->pts[PB_P_4N].v[s],
 			res->held[PB_P_4N].v[s], res->held[PB_P_4N].load);
 		fprintf(f, "</testcase>\n");
 	}

@@ -406,7 +406,7 @@ static int run_bad_handshake(const struct lc_scenario *sc, struct client_err *e)
 		rc = fail(e, false, "send the request: %s", ll_strerror(err));
 		goto out_destroy;
 	}
-	/* Read until the server closes: the reply, then end of stream. */
+	/* Read until the server closes (reply_only: until the reply's head is in). */
 	for (;;) {
 		char sink[256];
 		bool keep = len < sizeof(reply) - 1;
@@ -416,6 +416,13 @@ static int run_bad_handshake(const struct lc_scenario *sc, struct client_err *e)
 
 		if (n == 0)
 			break;
+		if (n > 0 && keep && sc->reply_only) {
+			len += (size_t)n;
+			reply[len] = '\0';
+			if (strstr(reply, "\r\n\r\n"))
+				break;
+			continue;
+		}
 		if (n == LL_ETIMEDOUT) {
 			rc = fail(e, false,
 				  "the server kept the connection open after a bad "

@@ -7,7 +7,8 @@
 #   probe-test.sh KIND
 #
 # Environment (set by CMake): PROBE, SERVERS (tests/servers), PEERS
-# (bench/peers), LWS_ECHO (empty without libwebsockets), SCRATCH.
+# (bench/peers), LWS_ECHO (empty without libwebsockets), SCRATCH, DOC
+# (docs/probe.md, whose quoted output the node-ws test re-checks).
 set -u
 kind=$1
 out=$SCRATCH/$kind
@@ -73,6 +74,13 @@ node-ws)
 	grep -F '<testsuite name="leaklab-probe" tests="5" failures="0" errors="0">' \
 		"$out/probe.xml" >/dev/null || fail "the JUnit report is not a clean suite of 5"
 	grep -F '"exit": 0,' "$out/probe.json" >/dev/null || fail "the JSON says no exit 0"
+	# docs/probe.md quotes this run: its header and verdict lines must still be the probe's.
+	for n in 3 4; do
+		grep -F -x -- "$(sed -n ${n}p "$out/table.txt")" "$DOC" >/dev/null ||
+			fail "docs/probe.md does not quote line $n of the table: $(sed -n ${n}p "$out/table.txt")"
+	done
+	grep -F -x -- "$(tail -n 1 "$out/table.txt")" "$DOC" >/dev/null ||
+		fail "docs/probe.md does not quote the verdict line"
 	;;
 node-timer-leak)
 	need_node
@@ -162,9 +170,13 @@ forks)
 not-websocket)
 	need_python
 	probe 2 -- /usr/bin/python3 -m http.server --bind 127.0.0.1 "{port}"
-	says "not a WebSocket server"
+	says 'not a WebSocket server: 127.0.0.1:'
+	says 'answered the upgrade to / with "HTTP/1.0 200 OK", not HTTP/1.1 101'
 	grep -F '<error message="not a WebSocket server' "$out/probe.xml" >/dev/null ||
 		fail "the JUnit report has no error"
+	# A command that cannot run says so.
+	probe 2 -- "$out/no-such-server" "{port}"
+	says "the command was not found or could not be run"
 	;;
 exits-early)
 	probe 2 -- sh -c 'echo "cannot open config" >&2; exit 3'
