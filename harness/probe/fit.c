@@ -68,16 +68,11 @@ void pb_judge_signal(const double x[PB_NLOADS], const double gone[PB_NLOADS],
 const char *pb_status_text(enum pb_status st)
 {
 	switch (st) {
-	case PB_NOT_MEASURED:
-		return "not measured";
-	case PB_UNKNOWN:
-		return "NOT MEASURED";
-	case PB_FLAT:
-		return "flat";
-	case PB_DRAINS:
-		return "drains back";
-	case PB_GROWS:
-		return "GROWS with the load";
+	case PB_NOT_MEASURED: return "not measured";
+	case PB_UNKNOWN: return "NOT MEASURED";
+	case PB_FLAT: return "flat";
+	case PB_DRAINS: return "drains back";
+	case PB_GROWS: return "GROWS with the load";
 	}
 	return "?";
 }

@@ -36,9 +36,10 @@ struct pb_fit {
 void pb_fit_line(const double *x, const double *y, int n, struct pb_fit *out);
 
 struct pb_judged {
-	struct pb_fit fit;	/* through the points taken once each step's clients were gone */
-	struct pb_fit held_fit; /* through the baseline and the points taken while they were there */
-	double residual;	/* at 4N, every client gone, minus the baseline */
+	struct pb_fit fit; /* through the points taken once each step's clients were gone */
+	struct pb_fit
+	    held_fit;	 /* through the baseline and the points taken while they were there */
+	double residual; /* at 4N, every client gone, minus the baseline */
 	enum pb_status status;
 };
 
@@ -46,8 +47,8 @@ struct pb_judged {
  * Judges one signal from its values at the baseline, N, 2N and 4N (x[]
  * the loads), each taken once that step's clients had all gone (gone[]),
  * and taken while the step's clients were still connected (held[] at
- * held_x[] clients connected; held[0] is the baseline again, at 0). min_slope is the smallest growth per client that
- * counts (0.5 for a count). A line grows when its slope is at least
+ * held_x[] clients connected; held[0] is the baseline again, at 0). min_slope is the smallest
+ * growth per client that counts (0.5 for a count). A line grows when its slope is at least
  * min_slope and more than twice its spread. The signal grows with the
  * load when the gone line grows: what every client leaves behind; it
  * drains back when only the held line grows; otherwise it is flat.

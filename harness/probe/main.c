@@ -40,52 +40,53 @@
 #endif
 
 static const enum lc_scenario_kind default_scenarios[] = {
-    LC_SC_CONNECT_CLOSE, LC_SC_CONNECT_DROP, LC_SC_SILENT_PEER,
-    LC_SC_NO_CLOSE_REPLY, LC_SC_BURST,	     LC_SC_BAD_HANDSHAKE,
+    LC_SC_CONNECT_CLOSE,  LC_SC_CONNECT_DROP, LC_SC_SILENT_PEER,
+    LC_SC_NO_CLOSE_REPLY, LC_SC_BURST,	      LC_SC_BAD_HANDSHAKE,
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: leaklab-probe [options] -- COMMAND [ARGS...]\n"
-		"\n"
-		"Starts COMMAND in a process group of its own, with {port} in ARGS (and PORT\n"
-		"in its environment) set to a free port; waits until the port accepts a\n"
-		"WebSocket upgrade; drives N, 2N and 4N clients of each scenario; fits each\n"
-		"signal's growth per client; releases every client and checks the counts\n"
-		"drain back; stops the group (SIGTERM, then SIGKILL) and kills anything left.\n"
-		"\n"
-		"options:\n"
-		"  --scenario LIST      comma-separated, from connect-close, connect-drop,\n"
-		"                       silent-peer, no-close-reply, burst, bad-handshake\n"
-		"                       (default: all six)\n"
-		"  --load N             clients of each scenario at the first point (20)\n"
-		"  --warmup N           clients of each scenario before the baseline (min(N, 8))\n"
-		"  --concurrency N      clients at once (8)\n"
-		"  --path PATH          the upgrade's path and query (/)\n"
-		"  --subprotocol NAME   offered in Sec-WebSocket-Protocol\n"
-		"  --host ADDR          where the server listens (127.0.0.1)\n"
-		"  --port N             a fixed port instead of a free one\n"
-		"  --runtime NAME,PATH,LINE  the runtime's own count, read over HTTP on the\n"
-		"                       port: goroutines,/debug/pprof/goroutine?debug=1,goroutine\n"
-		"                       profile: total  or  timers,/metrics,app_timers\n"
-		"  --memcheck           run a native server under Valgrind memcheck: heap and\n"
-		"                       lost bytes at every point, errors and leaks at exit\n"
-		"  --judge-rss          judge resident memory too (by default it is shown only:\n"
-		"                       a runtime keeps the memory its heap once held)\n"
-		"  --timeout MS         every client operation (3000)\n"
-		"  --start-timeout MS   until the port upgrades (10000; 60000 under memcheck)\n"
-		"  --stop-timeout MS    from SIGTERM to exit (5000; 30000 under memcheck)\n"
-		"  --settle-ms MS       counts must hold still this long (250; 1000 under memcheck)\n"
-		"  --json FILE          the result as JSON\n"
-		"  --junit FILE         the result as JUnit XML, a testcase per signal\n"
-		"  --csv FILE           the points, for plots\n"
-		"  --plot FILE.png      draw the growth plot (matplotlib, /usr/bin/python3)\n"
-		"  --logs DIR           where the run's log folder goes (BUILD/logs)\n"
-		"  --quiet              no progress lines\n"
-		"\n"
-		"exit: 0 every signal flat or drains back, 1 a signal grows with the load,\n"
-		"2 no verdict (not a WebSocket server, crashed, did not stop, bad usage)\n");
+	fprintf(
+	    f,
+	    "usage: leaklab-probe [options] -- COMMAND [ARGS...]\n"
+	    "\n"
+	    "Starts COMMAND in a process group of its own, with {port} in ARGS (and PORT\n"
+	    "in its environment) set to a free port; waits until the port accepts a\n"
+	    "WebSocket upgrade; drives N, 2N and 4N clients of each scenario; fits each\n"
+	    "signal's growth per client; releases every client and checks the counts\n"
+	    "drain back; stops the group (SIGTERM, then SIGKILL) and kills anything left.\n"
+	    "\n"
+	    "options:\n"
+	    "  --scenario LIST      comma-separated, from connect-close, connect-drop,\n"
+	    "                       silent-peer, no-close-reply, burst, bad-handshake\n"
+	    "                       (default: all six)\n"
+	    "  --load N             clients of each scenario at the first point (20)\n"
+	    "  --warmup N           clients of each scenario before the baseline (min(N, 8))\n"
+	    "  --concurrency N      clients at once (8)\n"
+	    "  --path PATH          the upgrade's path and query (/)\n"
+	    "  --subprotocol NAME   offered in Sec-WebSocket-Protocol\n"
+	    "  --host ADDR          where the server listens (127.0.0.1)\n"
+	    "  --port N             a fixed port instead of a free one\n"
+	    "  --runtime NAME,PATH,LINE  the runtime's own count, read over HTTP on the\n"
+	    "                       port: goroutines,/debug/pprof/goroutine?debug=1,goroutine\n"
+	    "                       profile: total  or  timers,/metrics,app_timers\n"
+	    "  --memcheck           run a native server under Valgrind memcheck: heap and\n"
+	    "                       lost bytes at every point, errors and leaks at exit\n"
+	    "  --judge-rss          judge resident memory too (by default it is shown only:\n"
+	    "                       a runtime keeps the memory its heap once held)\n"
+	    "  --timeout MS         every client operation (3000)\n"
+	    "  --start-timeout MS   until the port upgrades (10000; 60000 under memcheck)\n"
+	    "  --stop-timeout MS    from SIGTERM to exit (5000; 30000 under memcheck)\n"
+	    "  --settle-ms MS       counts must hold still this long (250; 1000 under memcheck)\n"
+	    "  --json FILE          the result as JSON\n"
+	    "  --junit FILE         the result as JUnit XML, a testcase per signal\n"
+	    "  --csv FILE           the points, for plots\n"
+	    "  --plot FILE.png      draw the growth plot (matplotlib, /usr/bin/python3)\n"
+	    "  --logs DIR           where the run's log folder goes (BUILD/logs)\n"
+	    "  --quiet              no progress lines\n"
+	    "\n"
+	    "exit: 0 every signal flat or drains back, 1 a signal grows with the load,\n"
+	    "2 no verdict (not a WebSocket server, crashed, did not stop, bad usage)\n");
 }
 
 __attribute__((format(printf, 1, 2))) static int bad(const char *fmt, ...)
@@ -124,7 +125,8 @@ static int parse_scenarios(char *list, struct pb_config *cfg)
 		bool known = false;
 
 		if (lc_scenario_parse(name, &k) == 0)
-			for (i = 0; i < sizeof(default_scenarios) / sizeof(default_scenarios[0]); i++)
+			for (i = 0; i < sizeof(default_scenarios) / sizeof(default_scenarios[0]);
+			     i++)
 				known = known || default_scenarios[i] == k;
 		if (!known)
 			return bad("--scenario: \"%s\" is not one the probe drives", name);
@@ -160,15 +162,17 @@ static void default_logs(char *out, size_t size)
 /* Draws the plot from the CSV with the probe's plot script. Returns 0, or -1. */
 static int draw_plot(const char *csv, const char *png, const struct pb_result *res)
 {
-	char *argv[] = {"/usr/bin/python3", LEAKLAB_PROBE_PLOT, "--csv", (char *)csv, "--out",
-			(char *)png, "--title", (char *)res->command, NULL};
+	char *argv[] = {
+	    "/usr/bin/python3", LEAKLAB_PROBE_PLOT,   "--csv", (char *)csv, "--out", (char *)png,
+	    "--title",		(char *)res->command, NULL};
 	char out[2048];
 	int status = 0;
 
 	if (lc_run_capture(argv, 60000, out, sizeof(out), &status) != 0)
 		return -1;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
-		fprintf(stderr, "leaklab-probe: no plot: matplotlib is missing for /usr/bin/python3\n");
+		fprintf(stderr,
+			"leaklab-probe: no plot: matplotlib is missing for /usr/bin/python3\n");
 		return -1;
 	}
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
@@ -248,14 +252,27 @@ static int parse_cli(int argc, char **argv, struct cli *cli, struct pb_config *c
 			if (parse_scenarios(optarg, cfg))
 				return 2;
 			break;
-		case OPT_LOAD: target = &cli->load; max = 10000; break;
-		case OPT_WARMUP: target = &cli->warmup; min = 0; max = 10000; break;
-		case OPT_CONCURRENCY: target = &cli->concurrency; max = 64; break;
+		case OPT_LOAD:
+			target = &cli->load;
+			max = 10000;
+			break;
+		case OPT_WARMUP:
+			target = &cli->warmup;
+			min = 0;
+			max = 10000;
+			break;
+		case OPT_CONCURRENCY:
+			target = &cli->concurrency;
+			max = 64;
+			break;
 		case OPT_TIMEOUT: target = &cli->timeout; break;
 		case OPT_START_TIMEOUT: target = &cli->start; break;
 		case OPT_STOP_TIMEOUT: target = &cli->stop; break;
 		case OPT_SETTLE: target = &cli->settle; break;
-		case OPT_PORT: target = &cli->port; max = 65535; break;
+		case OPT_PORT:
+			target = &cli->port;
+			max = 65535;
+			break;
 		case OPT_PATH:
 			if (optarg[0] != '/')
 				return bad("--path must start with /");
@@ -282,8 +299,8 @@ static int parse_cli(int argc, char **argv, struct cli *cli, struct pb_config *c
 		default: usage(stderr); return 2;
 		}
 		if (target && number(optarg, min, max, target) != 0)
-			return bad("%s: a number from %ld to %ld, not \"%s\"", argv[optind - 1], min,
-				   max, optarg);
+			return bad("%s: a number from %ld to %ld, not \"%s\"", argv[optind - 1],
+				   min, max, optarg);
 	}
 	if (optind >= argc)
 		return bad("no server command: leaklab-probe [options] -- COMMAND [ARGS...]");

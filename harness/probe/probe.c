@@ -65,8 +65,8 @@ struct ctx {
 const char *pb_signal_name(const struct pb_config *cfg, enum pb_signal s)
 {
 	static const char *const names[PB_NSIGNALS] = {
-	    [PB_PROCS] = "processes", [PB_THREADS] = "threads", [PB_FDS] = "fds",
-	    [PB_RSS] = "rss (KiB)",   [PB_RUNTIME] = "runtime", [PB_HEAP] = "heap (bytes)",
+	    [PB_PROCS] = "processes",	[PB_THREADS] = "threads", [PB_FDS] = "fds",
+	    [PB_RSS] = "rss (KiB)",	[PB_RUNTIME] = "runtime", [PB_HEAP] = "heap (bytes)",
 	    [PB_LOST] = "lost (bytes)",
 	};
 
@@ -86,10 +86,8 @@ double pb_min_slope(enum pb_signal s)
 		 */
 		return 16.0;
 	case PB_HEAP:
-	case PB_LOST:
-		return 256.0; /* the kit's heap threshold (judge.h) */
-	default:
-		return 0.5; /* a count: one thing left for every other client */
+	case PB_LOST: return 256.0; /* the kit's heap threshold (judge.h) */
+	default: return 0.5;	    /* a count: one thing left for every other client */
 	}
 }
 
@@ -104,8 +102,8 @@ __attribute__((format(printf, 2, 3))) static void note(struct pb_result *res, co
 	va_end(ap);
 }
 
-__attribute__((format(printf, 2, 3))) static int no_verdict(struct pb_result *res,
-							    const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int no_verdict(struct pb_result *res, const char *fmt,
+							    ...)
 {
 	va_list ap;
 
@@ -558,8 +556,8 @@ static void first_reply_line(const struct ctx *c, char *out, size_t size)
 		return; /* the transport closed fd */
 	if (ll_transport_write(t, req, (size_t)n, cfg->timeout_ms) == 0) {
 		while (len < sizeof(buf) - 1 && !memchr(buf, '\n', len)) {
-			ssize_t got = ll_transport_read(t, buf + len, sizeof(buf) - 1 - len,
-							cfg->timeout_ms);
+			ssize_t got =
+			    ll_transport_read(t, buf + len, sizeof(buf) - 1 - len, cfg->timeout_ms);
 
 			if (got <= 0)
 				break;
@@ -608,7 +606,8 @@ static int wait_ready(struct ctx *c)
 		tcp_ok = true;
 		err = ll_ws_client_connect(&conn, cfg->host, c->res->port, &opts, &status);
 		if (err == 0) {
-			/* RFC 6455 section 7.1.2: a clean close, so the server sees a polite peer. */
+			/* RFC 6455 section 7.1.2: a clean close, so the server sees a polite peer.
+			 */
 			ll_ws_conn_close(conn, LL_WS_CLOSE_NORMAL, NULL);
 			ll_ws_conn_destroy(conn);
 			say(c, "ready: the port upgrades after %ld ms\n", lc_now_ms() - start);
@@ -631,15 +630,15 @@ static int wait_ready(struct ctx *c)
 		return no_verdict(c->res,
 				  "not a WebSocket server: %s:%u answered the upgrade to %s with "
 				  "HTTP %d, not 101: no verdict",
-				  cfg->host, c->res->port, cfg->client.path ? cfg->client.path : "/",
-				  last_status);
+				  cfg->host, c->res->port,
+				  cfg->client.path ? cfg->client.path : "/", last_status);
 	first_reply_line(c, line, sizeof(line));
 	if (line[0])
 		return no_verdict(c->res,
 				  "not a WebSocket server: %s:%u answered the upgrade to %s with "
 				  "\"%s\", not HTTP/1.1 101: no verdict",
-				  cfg->host, c->res->port, cfg->client.path ? cfg->client.path : "/",
-				  line);
+				  cfg->host, c->res->port,
+				  cfg->client.path ? cfg->client.path : "/", line);
 	return no_verdict(c->res,
 			  "not a WebSocket server: %s:%u accepted TCP but the upgrade to %s "
 			  "failed (%s): no verdict",
@@ -701,8 +700,8 @@ static int settle(struct ctx *c, const struct pb_sample *target, struct pb_sampl
 static void memcheck_heap(struct ctx *c, struct pb_sample *s)
 {
 	char pid_opt[32], prefix_opt[640];
-	char *argv[] = {(char *)c->cfg->vgdb, prefix_opt, pid_opt, "leak_check", "summary", "any",
-			NULL};
+	char *argv[] = {
+	    (char *)c->cfg->vgdb, prefix_opt, pid_opt, "leak_check", "summary", "any", NULL};
 	struct lc_leak_summary sum;
 	char out[4096];
 	int status = 0, err;
@@ -757,12 +756,9 @@ static int sample_point(struct ctx *c, struct pb_sample *s, const struct pb_samp
 static const char *unit_of(enum lc_scenario_kind k)
 {
 	switch (k) {
-	case LC_SC_BURST:
-		return "messages";
-	case LC_SC_BAD_HANDSHAKE:
-		return "attempts";
-	default:
-		return "clients";
+	case LC_SC_BURST: return "messages";
+	case LC_SC_BAD_HANDSHAKE: return "attempts";
+	default: return "clients";
 	}
 }
 
@@ -963,7 +959,8 @@ static int measure(struct ctx *c)
 		prev = done;
 		done = cfg->load * mult[i];
 		/* x of the held line: the clients this step connected (N, N, 2N). */
-		rc = sample_point(c, &res->held[i], NULL, done - prev, "while clients were connected");
+		rc = sample_point(c, &res->held[i], NULL, done - prev,
+				  "while clients were connected");
 		if (rc)
 			return rc;
 		/* The clients this step held open go; what they leave behind is what stays. */
@@ -1033,8 +1030,8 @@ int pb_run(const struct pb_config *cfg, struct pb_result *res)
 				"everything it started; no verdict",
 				cfg->stop_ms);
 	if (res->leftovers)
-		note(res, "%ld process%s it started still ran after it stopped: killed", res->leftovers,
-		     res->leftovers == 1 ? "" : "es");
+		note(res, "%ld process%s it started still ran after it stopped: killed",
+		     res->leftovers, res->leftovers == 1 ? "" : "es");
 	if (cfg->memcheck && !res->killed)
 		read_memcheck(&c);
 	mark_measured(&c);

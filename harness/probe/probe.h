@@ -40,19 +40,19 @@ enum pb_signal {
 enum { PB_P_BASE, PB_P_N, PB_P_2N, PB_P_4N, PB_NPOINTS };
 
 struct pb_config {
-	char **argv;	     /* the server's command, {port} not yet replaced */
-	const char *host;    /* where it listens: 127.0.0.1 */
-	unsigned port;	     /* 0: a free port */
+	char **argv;		 /* the server's command, {port} not yet replaced */
+	const char *host;	 /* where it listens: 127.0.0.1 */
+	unsigned port;		 /* 0: a free port */
 	struct lc_client client; /* path and subprotocol of every client */
 	enum lc_scenario_kind scenarios[PB_MAX_SCENARIOS];
 	int nscenarios;
-	long load;	  /* N: clients of each scenario */
-	long warmup;	  /* clients of each scenario before the baseline */
-	int concurrency;  /* clients at once */
-	int timeout_ms;	  /* every client operation */
-	int start_ms;	  /* until the port upgrades */
-	int stop_ms;	  /* from SIGTERM to exit */
-	int window_ms;	  /* counts must hold still this long to be settled */
+	long load;			/* N: clients of each scenario */
+	long warmup;			/* clients of each scenario before the baseline */
+	int concurrency;		/* clients at once */
+	int timeout_ms;			/* every client operation */
+	int start_ms;			/* until the port upgrades */
+	int stop_ms;			/* from SIGTERM to exit */
+	int window_ms;			/* counts must hold still this long to be settled */
 	struct lc_runtime_spec runtime; /* name[0] == 0: none */
 	bool memcheck;
 	bool judge_rss; /* resident memory judged too, not only shown */
@@ -74,16 +74,17 @@ struct pb_result {
 	struct pb_sample held[PB_NPOINTS]; /* the step's clients connected; [0] is the baseline */
 	struct pb_judged sig[PB_NSIGNALS];
 	bool measured[PB_NSIGNALS];
-	bool info[PB_NSIGNALS]; /* shown, with its verdict, but not judged (rss unless --judge-rss) */
+	bool info[PB_NSIGNALS]; /* shown, with its verdict, but not judged (rss unless --judge-rss)
+				 */
 	unsigned port;
-	char command[512];    /* the command as run, {port} replaced */
-	char logdir[512];     /* the run's logs */
+	char command[512]; /* the command as run, {port} replaced */
+	char logdir[512];  /* the run's logs */
 	long clients_ok, clients_failed, clients_refused;
 	char client_error[256];
 	/* How the server ended: its wait status, and what the stop took. */
 	bool stopped_by_us;
-	bool killed;	  /* it ignored SIGTERM for stop_ms */
-	long leftovers;	  /* processes of its group or forked from it killed after it stopped */
+	bool killed;	/* it ignored SIGTERM for stop_ms */
+	long leftovers; /* processes of its group or forked from it killed after it stopped */
 	char exit_text[128];
 	/* memcheck at exit */
 	bool mc_read;

@@ -46,8 +46,8 @@ void pb_report_table(FILE *out, const struct pb_config *cfg, const struct pb_res
 	if (res->pts[PB_P_4N].load > 0) {
 		char b[PB_NPOINTS + 1][24];
 
-		fprintf(out, "%-14s %9s %9s %9s %9s %10s  %-20s %s\n", "", "", "",
-			"clients gone", "", "held at 4N", "", "");
+		fprintf(out, "%-24s %29s %10s\n", "", "-------- clients gone -------",
+			"held at 4N");
 		fprintf(out, "%-14s %9s %9s %9s %9s %10s  %-20s %s\n", "signal", "baseline", "at N",
 			"at 2N", "at 4N", "(2N open)", "per client (spread)", "verdict");
 		for (s = 0; s < PB_NSIGNALS; s++) {
@@ -65,8 +65,8 @@ void pb_report_table(FILE *out, const struct pb_config *cfg, const struct pb_res
 				snprintf(slope, sizeof(slope), "%+.2f (%.2f)", j->fit.slope,
 					 j->fit.spread);
 			fprintf(out, "%-14s %9s %9s %9s %9s %10s  %-20s %s\n",
-				pb_signal_name(cfg, (enum pb_signal)s), b[0], b[1], b[2], b[3], b[4],
-				slope, res->exit_code == 2 ? "-" : verdict_text(res, s));
+				pb_signal_name(cfg, (enum pb_signal)s), b[0], b[1], b[2], b[3],
+				b[4], slope, res->exit_code == 2 ? "-" : verdict_text(res, s));
 		}
 		fprintf(out, "settled:");
 		for (i = 0; i < PB_NPOINTS; i++)
@@ -79,8 +79,8 @@ void pb_report_table(FILE *out, const struct pb_config *cfg, const struct pb_res
 	}
 	if (res->mc_read)
 		fprintf(out, "memcheck at exit: %ld errors%s%s, %lld bytes lost\n", res->mc_errors,
-			res->mc_errors ? ", first: " : "", res->mc_errors ? res->mc_first_error : "",
-			res->mc_lost);
+			res->mc_errors ? ", first: " : "",
+			res->mc_errors ? res->mc_first_error : "", res->mc_lost);
 	if (res->exit_text[0])
 		fprintf(out, "stopped: %s%s\n", res->exit_text,
 			res->killed ? " (killed: it ignored SIGTERM)" : "");
@@ -120,16 +120,11 @@ static void json_num(FILE *f, double v)
 static const char *status_key(enum pb_status st)
 {
 	switch (st) {
-	case PB_NOT_MEASURED:
-		return "not-measured";
-	case PB_UNKNOWN:
-		return "unknown";
-	case PB_FLAT:
-		return "flat";
-	case PB_DRAINS:
-		return "drains-back";
-	case PB_GROWS:
-		return "grows";
+	case PB_NOT_MEASURED: return "not-measured";
+	case PB_UNKNOWN: return "unknown";
+	case PB_FLAT: return "flat";
+	case PB_DRAINS: return "drains-back";
+	case PB_GROWS: return "grows";
 	}
 	return "?";
 }
@@ -167,11 +162,12 @@ int pb_report_json(const char *path, const struct pb_config *cfg, const struct p
 			fprintf(f, "%s", i ? ", " : "");
 			json_num(f, res->held[i].v[s]);
 		}
-		fprintf(f, "], \"per_client\": %.6g, \"spread\": %.6g, \"held_per_client\": %.6g, "
-			   "\"held_spread\": %.6g, \"at_4n_minus_base\": %.6g, \"verdict\": \"%s\", "
-			   "\"judged\": %s}",
-			j->fit.slope, j->fit.spread, j->held_fit.slope, j->held_fit.spread, j->residual,
-			status_key(j->status), res->info[s] ? "false" : "true");
+		fprintf(f,
+			"], \"per_client\": %.6g, \"spread\": %.6g, \"held_per_client\": %.6g, "
+			"\"held_spread\": %.6g, \"at_4n_minus_base\": %.6g, \"verdict\": \"%s\", "
+			"\"judged\": %s}",
+			j->fit.slope, j->fit.spread, j->held_fit.slope, j->held_fit.spread,
+			j->residual, status_key(j->status), res->info[s] ? "false" : "true");
 	}
 	fprintf(f, "\n  },\n  \"loads\": [");
 	for (i = 0; i < PB_NPOINTS; i++)
@@ -182,8 +178,9 @@ int pb_report_json(const char *path, const struct pb_config *cfg, const struct p
 	fprintf(f, "],\n  \"settled\": [");
 	for (i = 0; i < PB_NPOINTS; i++)
 		fprintf(f, "%s%s", i ? ", " : "", res->pts[i].settled ? "true" : "false");
-	fprintf(f, "],\n  \"clients\": {\"ok\": %ld, \"failed\": %ld, \"could_not_connect\": %ld, "
-		   "\"first_error\": ",
+	fprintf(f,
+		"],\n  \"clients\": {\"ok\": %ld, \"failed\": %ld, \"could_not_connect\": %ld, "
+		"\"first_error\": ",
 		res->clients_ok, res->clients_failed, res->clients_refused);
 	json_str(f, res->client_error);
 	fprintf(f, "},\n  \"stopped\": ");
@@ -236,7 +233,8 @@ int pb_report_junit(const char *path, const struct pb_config *cfg, const struct 
 		failures += res->sig[s].status == PB_GROWS && !res->info[s];
 	}
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-	fprintf(f, "<testsuite name=\"leaklab-probe\" tests=\"%d\" failures=\"%d\" errors=\"%d\">\n",
+	fprintf(f,
+		"<testsuite name=\"leaklab-probe\" tests=\"%d\" failures=\"%d\" errors=\"%d\">\n",
 		tests, failures, errors);
 	fprintf(f, "  <properties><property name=\"command\" value=\"");
 	xml_str(f, res->command);
@@ -287,7 +285,8 @@ int pb_report_csv(const char *path, const struct pb_config *cfg, const struct pb
 			fprintf(f, ",%s", pb_signal_name(cfg, (enum pb_signal)s));
 	fprintf(f, "\n");
 	for (i = 0; i < 2 * PB_NPOINTS; i++) {
-		const struct pb_sample *p = i < PB_NPOINTS ? &res->pts[i] : &res->held[i - PB_NPOINTS];
+		const struct pb_sample *p =
+		    i < PB_NPOINTS ? &res->pts[i] : &res->held[i - PB_NPOINTS];
 
 		if (i == PB_NPOINTS)
 			continue; /* the held line starts at the baseline too */

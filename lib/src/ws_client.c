@@ -97,7 +97,7 @@ int ll_ws_client_connect(struct ll_ws_conn **out, const char *host, unsigned por
 			goto out_destroy_transport;
 		}
 		len += (size_t)got;
-		r = ll_ws_client_response_parse(buf, len, key, &status);
+		r = ll_ws_client_response_parse_protocol(buf, len, key, opts->protocol, &status);
 		if (r != LL_EAGAIN)
 			break;
 	}

@@ -75,7 +75,7 @@ node-ws)
 		"$out/probe.xml" >/dev/null || fail "the JUnit report is not a clean suite of 5"
 	grep -F '"exit": 0,' "$out/probe.json" >/dev/null || fail "the JSON says no exit 0"
 	# docs/probe.md quotes this run: its header and verdict lines must still be the probe's.
-	for n in 3 4; do
+	for n in 4 5; do
 		grep -F -x -- "$(sed -n ${n}p "$out/table.txt")" "$DOC" >/dev/null ||
 			fail "docs/probe.md does not quote line $n of the table: $(sed -n ${n}p "$out/table.txt")"
 	done
@@ -122,6 +122,30 @@ python-fixed)
 	need_python
 	probe 0 --runtime tasks,/metrics,app_tasks -- /usr/bin/python3 "$SERVERS/py-leaky.py" clean "{port}"
 	row tasks "drains back"
+	;;
+python-subprotocol)
+	# Upgrades only at /ws, and only a client that offers the "chat" subprotocol.
+	need_python
+	server='
+import asyncio, http, os, websockets
+async def gate(path, headers):
+    if path != "/ws":
+        return http.HTTPStatus.NOT_FOUND, [], b"no such path\n"
+    if headers.get("Sec-WebSocket-Protocol") != "chat":
+        return http.HTTPStatus.BAD_REQUEST, [], b"offer chat\n"
+async def echo(ws, path=None):
+    async for m in ws:
+        await ws.send(m)
+async def main():
+    async with websockets.serve(echo, "127.0.0.1", int(os.environ["PORT"]),
+                                subprotocols=["chat"], process_request=gate):
+        await asyncio.Future()
+asyncio.run(main())'
+	probe 0 --path /ws --subprotocol chat --scenario connect-close,connect-drop,silent-peer \
+		-- /usr/bin/python3 -c "$server"
+	row fds "drains back"
+	probe 2 --path /ws --scenario connect-close -- /usr/bin/python3 -c "$server"
+	says "answered the upgrade to /ws with HTTP 400, not 101"
 	;;
 lws)
 	[ -n "$LWS_ECHO" ] || skip "libwebsockets-dev was not found when the build was configured"

@@ -10,7 +10,7 @@
 #include <leaklab/ws_conn.h>
 
 struct ll_ws_client_opts {
-	const char *path;	/* NULL means "/" */
+	const char *path; /* NULL means "/" */
 	/*
 	 * NULL, or the subprotocol offered in Sec-WebSocket-Protocol (RFC 6455
 	 * section 4.1, item 10): one token, no blank, comma or control character.
