@@ -1034,6 +1034,11 @@ int pb_run(const struct pb_config *cfg, struct pb_result *res)
 		     res->leftovers, res->leftovers == 1 ? "" : "es");
 	if (cfg->memcheck && !res->killed)
 		read_memcheck(&c);
+	if (cfg->memcheck && c.status != LC_STATUS_UNKNOWN && WIFEXITED(c.status) &&
+	    WEXITSTATUS(c.status) == LC_MEMCHECK_ERROR_EXIT)
+		snprintf(res->exit_text + strlen(res->exit_text),
+			 sizeof(res->exit_text) - strlen(res->exit_text),
+			 " (memcheck's: it found leaks or errors)");
 	mark_measured(&c);
 	if (rc == 0)
 		judge(&c);

@@ -7,7 +7,8 @@
 #   probe-test.sh KIND
 #
 # Environment (set by CMake): PROBE, SERVERS (tests/servers), PEERS
-# (bench/peers), LWS_ECHO (empty without libwebsockets), SCRATCH, DOC
+# (bench/peers), LWS_ECHO and LWS_LEAKY (empty without libwebsockets),
+# SCRATCH, DOC
 # (docs/probe.md, whose quoted output the node-ws test re-checks).
 set -u
 kind=$1
@@ -158,6 +159,22 @@ lws-memcheck)
 	probe 0 --memcheck --scenario connect-close,connect-drop --load 5 -- "$LWS_ECHO" --port "{port}"
 	row "heap \\(bytes\\)" flat
 	says "memcheck at exit: 0 errors"
+	;;
+lws-heap-leak)
+	# A per-connection log never freed: only memcheck sees it, on heap and lost.
+	[ -n "$LWS_LEAKY" ] || skip "libwebsockets-dev was not found when the build was configured"
+	command -v valgrind >/dev/null 2>&1 || skip "valgrind is not installed"
+	probe 1 --memcheck --scenario connect-close,connect-drop --load 5 -- "$LWS_LEAKY" --port "{port}" --leak
+	row "heap \\(bytes\\)" "GROWS with the load"
+	row "lost \\(bytes\\)" "GROWS with the load"
+	row threads flat
+	;;
+lws-fixed)
+	[ -n "$LWS_LEAKY" ] || skip "libwebsockets-dev was not found when the build was configured"
+	command -v valgrind >/dev/null 2>&1 || skip "valgrind is not installed"
+	probe 0 --memcheck --scenario connect-close,connect-drop --load 5 -- "$LWS_LEAKY" --port "{port}"
+	row "lost \\(bytes\\)" flat
+	says "memcheck at exit: 0 errors, 0 bytes lost"
 	;;
 go-gorilla)
 	need_go
