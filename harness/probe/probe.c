@@ -345,11 +345,12 @@ static int stat_ids(pid_t pid, pid_t *ppid, pid_t *pgrp, char *state)
 }
 
 /*
- * Calls fn for every live process whose group is pgid (pgid > 0) or whose
- * parent is the probe (pgid 0: orphans that came back to the subreaper).
- * Returns how many there were.
+ * Calls fn for every process whose group is pgid (pgid > 0) or whose
+ * parent is the probe (pgid 0: orphans that came back to the subreaper),
+ * zombies too when asked. Returns how many there were.
  */
-static long each_process(pid_t pgid, void (*fn)(pid_t pid, void *arg), void *arg)
+static long each_process(pid_t pgid, bool zombies, void (*fn)(pid_t pid, char state, void *arg),
+			 void *arg)
 {
 	pid_t self = getpid();
 	struct dirent *de;
@@ -370,21 +371,30 @@ static long each_process(pid_t pgid, void (*fn)(pid_t pid, void *arg), void *arg
 			continue;
 		if (pgid > 0 ? pgrp != pgid : ppid != self)
 			continue;
-		if (state == 'Z')
+		if (state == 'Z' && !zombies)
 			continue; /* dead already; reap_children() collects the probe's own */
 		n++;
 		if (fn)
-			fn(pid, arg);
+			fn(pid, state, arg);
 	}
 	closedir(d);
 	return n;
 }
 
-static void add_sample(pid_t pid, void *arg)
+static void add_sample(pid_t pid, char state, void *arg)
 {
 	struct pb_sample *s = arg;
 	struct lc_point pt;
 
+	/*
+	 * A zombie is a child its parent never waited for: it holds no thread
+	 * or fd, but a slot in the process table, and a server that forks per
+	 * connection and never reaps leaks those.
+	 */
+	if (state == 'Z') {
+		s->v[PB_PROCS] += 1;
+		return;
+	}
 	if (lc_proc_sample(pid, &pt) != 0)
 		return;
 	s->v[PB_PROCS] += 1;
@@ -403,7 +413,7 @@ static int sample_group(struct ctx *c, struct pb_sample *s)
 	s->v[PB_PROCS] = s->v[PB_THREADS] = s->v[PB_FDS] = s->v[PB_RSS] = 0;
 	if (!server_running(c))
 		return LL_ECLOSED;
-	each_process(c->pid, add_sample, s);
+	each_process(c->pid, true, add_sample, s);
 	return s->v[PB_PROCS] > 0 ? 0 : LL_ECLOSED;
 }
 
@@ -413,11 +423,12 @@ struct killed {
 	long n;
 };
 
-static void kill_one(pid_t pid, void *arg)
+static void kill_one(pid_t pid, char state, void *arg)
 {
 	struct killed *k = arg;
 	long i;
 
+	(void)state;
 	kill(pid, SIGKILL);
 	for (i = 0; i < k->n && i < 256; i++)
 		if (k->pids[i] == pid)
@@ -446,7 +457,9 @@ static long sweep(struct ctx *c)
 
 	for (round = 0; round < 50; round++) {
 		reap_children();
-		if (each_process(c->pid, kill_one, &k) + each_process(0, kill_one, &k) == 0)
+		if (each_process(c->pid, false, kill_one, &k) +
+			each_process(0, false, kill_one, &k) ==
+		    0)
 			break;
 		lc_sleep_ms(10);
 	}
@@ -481,7 +494,7 @@ static void stop_server(struct ctx *c)
 		}
 	}
 	deadline = lc_now_ms() + GROUP_GRACE_MS;
-	while (each_process(c->pid, NULL, NULL) > 0 && lc_now_ms() < deadline)
+	while (each_process(c->pid, false, NULL, NULL) > 0 && lc_now_ms() < deadline)
 		lc_sleep_ms(20);
 	res->leftovers = sweep(c);
 	lc_describe_status(c->status, res->exit_text, sizeof(res->exit_text));

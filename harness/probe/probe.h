@@ -22,7 +22,7 @@
 
 /* The signals the probe reads. */
 enum pb_signal {
-	PB_PROCS,   /* processes in the server's group */
+	PB_PROCS,   /* processes in the server's group, zombies included */
 	PB_THREADS, /* their threads (/proc/PID/status Threads:) */
 	PB_FDS,	    /* their open fds (/proc/PID/fd) */
 	PB_RSS,	    /* their resident memory, KiB (VmRSS:) */

@@ -124,6 +124,23 @@ python-fixed)
 	probe 0 --runtime tasks,/metrics,app_tasks -- /usr/bin/python3 "$SERVERS/py-leaky.py" clean "{port}"
 	row tasks "drains back"
 	;;
+python-zombie-leak)
+	# Forks a child per connection and never waits for it: zombies, caught on processes.
+	need_python
+	probe 1 --scenario connect-close,connect-drop -- /usr/bin/python3 -c '
+import asyncio, os, websockets
+async def echo(ws, path=None):
+    if os.fork() == 0:
+        os._exit(0)
+    async for m in ws:
+        await ws.send(m)
+async def main():
+    async with websockets.serve(echo, "127.0.0.1", int(os.environ["PORT"])):
+        await asyncio.Future()
+asyncio.run(main())'
+	row processes "GROWS with the load"
+	row threads flat
+	;;
 python-subprotocol)
 	# Upgrades only at /ws, and only a client that offers the "chat" subprotocol.
 	need_python
