@@ -366,6 +366,9 @@ int main(int argc, char **argv)
 		else
 			fprintf(stderr, "leaklab-probe: the plot could not be drawn\n");
 	}
+	/* A clean run's logs say nothing the table did not. */
+	if (rc == 0)
+		pb_remove_logs(res);
 	free(res);
 	return rc;
 }

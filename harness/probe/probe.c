@@ -506,12 +506,13 @@ static void log_tail(const char *path, char *out, size_t size)
 	char buf[4096];
 	ssize_t n;
 	size_t i, start;
+	off_t end;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	out[0] = '\0';
 	if (fd < 0)
 		return;
-	off_t end = lseek(fd, 0, SEEK_END);
+	end = lseek(fd, 0, SEEK_END);
 	lseek(fd, end > (off_t)sizeof(buf) - 1 ? end - (off_t)sizeof(buf) + 1 : 0, SEEK_SET);
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
@@ -908,6 +909,55 @@ static void judge(struct ctx *c)
 
 /* ----- one run ----- */
 
+/*
+ * Removes a run's log folder, which is flat: the server's log, memcheck's
+ * report and log, vgdb's FIFOs. Returns 0, or -1 when it is still there.
+ */
+static int remove_dir(const char *dir)
+{
+	struct dirent *de;
+	char path[1024];
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	return rmdir(dir);
+}
+
+/* The log folders of earlier probes kept: the newest this many. */
+#define KEEP_LOGS 20
+
+static int is_probe_log(const struct dirent *d)
+{
+	return strncmp(d->d_name, "leaklab-probe.", 14) == 0;
+}
+
+/* Removes all but the newest KEEP_LOGS - 1 probe folders in dir (their names sort by time). */
+static void prune_logs(const char *dir)
+{
+	struct dirent **names = NULL;
+	int n, i;
+
+	n = scandir(dir, &names, is_probe_log, alphasort);
+	for (i = 0; i < n; i++) {
+		if (i < n - (KEEP_LOGS - 1)) {
+			char path[1024];
+
+			snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+			remove_dir(path);
+		}
+		free(names[i]);
+	}
+	free(names);
+}
+
 static int make_logdir(struct ctx *c)
 {
 	struct pb_result *res = c->res;
@@ -916,6 +966,7 @@ static int make_logdir(struct ctx *c)
 	struct tm tm;
 
 	mkdir(c->cfg->logs, 0755);
+	prune_logs(c->cfg->logs);
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 	snprintf(res->logdir, sizeof(res->logdir), "%s/leaklab-probe.%s.%d.XXXXXX", c->cfg->logs,
@@ -1070,4 +1121,10 @@ out:
 		snprintf(res->line, sizeof(res->line), "NO VERDICT: %.480s", res->error);
 	}
 	return res->exit_code;
+}
+
+void pb_remove_logs(struct pb_result *res)
+{
+	if (res->logdir[0] && remove_dir(res->logdir) == 0)
+		res->logdir[0] = '\0';
 }

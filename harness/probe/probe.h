@@ -106,6 +106,12 @@ struct pb_result {
  */
 int pb_run(const struct pb_config *cfg, struct pb_result *res);
 
+/*
+ * Removes the run's log folder (kept when a run is not clean, for its
+ * server.log and memcheck's files) and clears res->logdir. Best effort.
+ */
+void pb_remove_logs(struct pb_result *res);
+
 const char *pb_signal_name(const struct pb_config *cfg, enum pb_signal s);
 
 /* The growth per client that counts as growing, for signal s. */
