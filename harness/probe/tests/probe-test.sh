@@ -70,8 +70,12 @@ GOROUTINES='goroutines,/debug/pprof/goroutine?debug=1,goroutine profile: total'
 case $kind in
 node-ws)
 	need_node
-	probe 0 -- node "$PEERS/ws-echo.js" "{port}"
+	probe 0 --csv "$out/points.csv" --plot "$out/growth.png" -- node "$PEERS/ws-echo.js" "{port}"
 	row fds "drains back"
+	grep -x "held-4N,40,.*" "$out/points.csv" >/dev/null || fail "the CSV has no held-4N row"
+	if /usr/bin/python3 -c "import matplotlib" 2>/dev/null; then
+		[ -s "$out/growth.png" ] || fail "no growth plot"
+	fi
 	grep -F '<testsuite name="leaklab-probe" tests="5" failures="0" errors="0">' \
 		"$out/probe.xml" >/dev/null || fail "the JUnit report is not a clean suite of 5"
 	grep -F '"exit": 0,' "$out/probe.json" >/dev/null || fail "the JSON says no exit 0"
@@ -80,7 +84,7 @@ node-ws)
 		grep -F -x -- "$(sed -n ${n}p "$out/table.txt")" "$DOC" >/dev/null ||
 			fail "docs/probe.md does not quote line $n of the table: $(sed -n ${n}p "$out/table.txt")"
 	done
-	grep -F -x -- "$(tail -n 1 "$out/table.txt")" "$DOC" >/dev/null ||
+	grep -F -x -- "$(grep '^verdict: ' "$out/table.txt")" "$DOC" >/dev/null ||
 		fail "docs/probe.md does not quote the verdict line"
 	;;
 node-timer-leak)
