@@ -241,10 +241,10 @@ struct cli {
 static int parse_cli(int argc, char **argv, struct cli *cli, struct pb_config *cfg)
 {
 	char why[160];
-	int opt;
+	int opt, idx = 0;
 
 	/* "+": options stop at the first non-option, the server's command. */
-	while ((opt = getopt_long(argc, argv, "+h", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+h", long_opts, &idx)) != -1) {
 		long *target = NULL, min = 1, max = 1000000;
 
 		switch (opt) {
@@ -299,8 +299,8 @@ static int parse_cli(int argc, char **argv, struct cli *cli, struct pb_config *c
 		default: usage(stderr); return 2;
 		}
 		if (target && number(optarg, min, max, target) != 0)
-			return bad("%s: a number from %ld to %ld, not \"%s\"", argv[optind - 1],
-				   min, max, optarg);
+			return bad("--%s: a number from %ld to %ld, not \"%s\"",
+				   long_opts[idx].name, min, max, optarg);
 	}
 	if (optind >= argc)
 		return bad("no server command: leaklab-probe [options] -- COMMAND [ARGS...]");
