@@ -10,6 +10,7 @@
  * signal grows with the load, 2 no verdict (docs/probe.md).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -324,6 +325,14 @@ int main(int argc, char **argv)
 
 	/* A client writing to a server that hung up must get EPIPE, not die. */
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * Started with stdin, stdout or stderr closed, the probe's own log or
+	 * /dev/null would land on 0, 1 or 2 and be overwritten in the child:
+	 * /dev/null holds each closed one.
+	 */
+	for (i = 0; i < 3; i++)
+		if (fcntl((int)i, F_GETFD) < 0 && open("/dev/null", O_RDWR) < 0)
+			return 2;
 	for (i = 0; i < sizeof(default_scenarios) / sizeof(default_scenarios[0]); i++)
 		cfg.scenarios[cfg.nscenarios++] = default_scenarios[i];
 	rc = parse_cli(argc, argv, &cli, &cfg);
