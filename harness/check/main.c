@@ -291,12 +291,11 @@ static int configure_twin(const struct cli *cli, const struct lc_manifest *m, st
 		if (t.skip)
 			return bad("the %s twin of %s is not built: %s", cli->twin, m->name,
 				   t.skip);
+		/* The twin's programs replace the C ones configure() chose... */
 		lc_twin_apply(&t, cfg, cli->expect != NULL);
-		if (!cli->program) {
-			/* configure() chose the C programs; the twin's replace them. */
-		} else {
+		/* ...unless --program names the one to check. */
+		if (cli->program)
 			cfg->leak_program = cfg->fixed_program = cli->program;
-		}
 	}
 	if (cli->runtime && lc_runtime_spec_parse(cli->runtime, &cfg->runtime, why, sizeof(why)))
 		return bad("%s", why);
@@ -367,18 +366,17 @@ static int configure(const struct cli *cli, const struct lc_manifest *m, struct 
 		return bad("--variant is required with --program");
 	}
 
-	if (cli->verify) {
-		/* chosen above */
-	} else if (cli->program) {
+	/* --verify chose its programs above. */
+	if (!cli->verify && cli->program) {
 		if (cfg->variants[LC_LEAK] && cfg->variants[LC_FIXED])
 			return bad("--program checks one program: give --variant");
 		cfg->leak_program = cfg->fixed_program = cli->program;
-	} else if (m->name) {
+	} else if (!cli->verify && m->name) {
 		cfg->leak_program = m->leak;
 		cfg->fixed_program = m->fixed;
 		if ((cfg->variants[LC_LEAK] && !m->leak) || (cfg->variants[LC_FIXED] && !m->fixed))
 			return bad("the manifest names no program for that variant");
-	} else {
+	} else if (!cli->verify) {
 		return bad("give --case NAME or --program PATH");
 	}
 
@@ -681,18 +679,25 @@ static void *tour_worker(void *arg)
 	}
 }
 
-/* How many checks at once: --jobs, else LEAKLAB_JOBS + 1, else cores + 1. */
+/* The most checks the tour runs at once: the size of its thread array. */
+#define TOUR_MAX_JOBS 16
+
+/*
+ * How many checks at once: --jobs, else LEAKLAB_JOBS + 1, else cores + 1
+ * (one more than cores: the checks mostly wait), never more than
+ * TOUR_MAX_JOBS.
+ */
 static int tour_jobs(const struct cli *cli)
 {
 	const char *env = getenv("LEAKLAB_JOBS");
 	long n = 0;
 
-	if (cli->jobs && parse_long(cli->jobs, 1, 16, &n))
+	if (cli->jobs && parse_long(cli->jobs, 1, TOUR_MAX_JOBS, &n))
 		return (int)n;
-	if (env && parse_long(env, 1, 16, &n))
-		return (int)n + 1;
+	if (env && parse_long(env, 1, TOUR_MAX_JOBS, &n))
+		return n < TOUR_MAX_JOBS ? (int)n + 1 : TOUR_MAX_JOBS;
 	n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 && n < 16 ? (int)n + 1 : 3;
+	return n > 0 && n < TOUR_MAX_JOBS ? (int)n + 1 : 3;
 }
 
 /* With --tour --csv DIR: the case's runs as DIR/NN-slug.csv, for the summary plot. */
@@ -761,7 +766,7 @@ static int tour(const struct cli *cli, struct lc_config *base)
 	struct dirent **names = NULL;
 	struct tour_state ts = {0};
 	struct lc_manifest *ms = NULL;
-	pthread_t threads[16];
+	pthread_t threads[TOUR_MAX_JOBS];
 	int count, i, v, md, worst = 0, failures = 0, nthreads = 0, want, printed = 0;
 	bool native = base->native, memcheck = base->memcheck, *usable = NULL;
 	long t0 = lc_now_ms();
@@ -973,10 +978,10 @@ int main(int argc, char **argv)
 	rc = load_manifest(&cli, &m);
 	if (rc)
 		goto out_free_manifest;
-	cfg.case_name = m.name ? m.name : NULL;
+	cfg.case_name = m.name;
 	rc = configure(&cli, &m, &cfg);
 	if (rc)
-		goto out_free_manifest;
+		goto out_destroy_tls;
 
 	for (v = LC_LEAK; v <= LC_FIXED; v++) {
 		if (!cfg.variants[v])
@@ -1020,9 +1025,11 @@ int main(int argc, char **argv)
 	for (i = 0; i < nruns; i++)
 		lc_run_free(&runs[i]);
 	rc = worst;
-out_free_manifest:
+out_destroy_tls:
+	/* configure() may have made it (a program that serves wss), even when it failed after. */
 	ll_tls_ctx_destroy(client_tls);
 	client_tls = NULL;
+out_free_manifest:
 	lc_manifest_free(&m);
 	return rc;
 }
