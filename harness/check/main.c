@@ -20,6 +20,7 @@
 #include "judge/report.h"
 #include "judge/teach.h"
 #include "options.h"
+#include "plan.h"
 #include "run.h"
 #include "tour.h"
 
@@ -47,7 +48,7 @@ int main(int argc, char **argv)
 {
 	struct lc_config cfg = {0};
 	struct lc_cli cli = {0};
-	struct lc_manifest m;
+	struct lc_case m;
 	struct lc_run runs[6];
 	size_t nruns = 0, i;
 	int rc, worst = 0, v, md;
@@ -74,13 +75,26 @@ int main(int argc, char **argv)
 		lc_client_tls = NULL;
 		return rc;
 	}
-	rc = lc_options_load_manifest(&cli, &m);
+	if (cli.list)
+		return lc_options_list_cases(stdout);
+	if (cli.plan && !cli.manifest)
+		cli.case_name = cli.plan;
+	rc = lc_options_load_case(&cli, &m);
 	if (rc)
 		goto out_free_manifest;
 	cfg.case_name = m.name;
 	rc = lc_options_configure(&cli, &m, &cfg);
 	if (rc)
 		goto out_destroy_tls;
+	if (cli.plan) {
+		/* The plan of what a check of both variants would do; nothing runs. */
+		if (cli.plan_text)
+			lc_plan_text(stdout, &m, &cfg);
+		else
+			lc_plan_json(stdout, &m, &cfg);
+		rc = fflush(stdout) == 0 ? 0 : 2;
+		goto out_destroy_tls;
+	}
 
 	for (v = LC_LEAK; v <= LC_FIXED; v++) {
 		if (!cfg.variants[v])
@@ -129,6 +143,6 @@ out_destroy_tls:
 	ll_tls_ctx_destroy(lc_client_tls);
 	lc_client_tls = NULL;
 out_free_manifest:
-	lc_manifest_free(&m);
+	lc_case_free(&m);
 	return rc;
 }

@@ -20,7 +20,7 @@
 
 #include "options.h"
 #include "judge/judge.h"
-#include "manifest.h"
+#include "model.h"
 #include "measure/proc.h"
 #include "judge/report.h"
 #include "run.h"
@@ -61,6 +61,11 @@ static void usage(FILE *f)
 		"                       memcheck (--native or --memcheck for one mode), then a\n"
 		"                       growth table and a memcheck-at-exit table\n"
 		"  --jobs N             the tour's checks at a time (default: cores + 1)\n"
+		"  --plan NN-slug       print the case's plan as JSON: per variant and mode the\n"
+		"                       scenarios, load, signals judged, limits, behaviour\n"
+		"                       checks, exit paths and twins, in a student's words\n"
+		"  --plan-text NN-slug  what ./leaklab verify judges, as the course prints it\n"
+		"  --list               the built cases, one \"NN-slug<TAB>summary\" a line\n"
 		"  --case NAME          read the case's manifest (BUILD/cases/NAME.manifest);\n"
 		"                       without --variant both variants run\n"
 		"  --manifest FILE      read this manifest instead\n"
@@ -95,22 +100,24 @@ static void usage(FILE *f)
 		"                       speedscope)\n"
 		"  --warmup N           clients before the baseline (default min(load, 8))\n"
 		"  --settle-ms N        how long counts must hold still to count as settled\n"
-		"  --concurrency N      clients at once (default 8)\n"
-		"  --valgrind PATH, --vgdb PATH, --suppressions FILE\n"
-		"  --keep               keep the logs and memcheck XML (kept anyway on failure)\n"
-		"  --logs DIR           where each run's log folder goes (default BUILD/logs;\n"
-		"                       the 20 newest folders are kept)\n"
-		"  --quiet              no progress lines on stderr\n"
-		"  --twin LANG          with --case: check the case's twin in go, node or python\n"
-		"                       (natively, with its runtime's own count)\n"
-		"  --runtime NAME,PATH,LINE  a runtime count to read over HTTP, e.g.\n"
-		"                       goroutines,/debug/pprof/goroutine?debug=1,goroutine "
-		"profile: total\n"
-		"  --judge SIGNALS      the signals a fix is judged on (default: all but runtime)\n"
-		"  --heap-limit N       a fix's heap limit in bytes per client (default 16)\n"
-		"\n"
-		"Exit status: 0 verdict passed, 1 verdict failed, 2 no verdict (bad arguments,\n"
-		"no ready line, crash, hang, clients could not connect).\n");
+		"  --concurrency N      clients at once (default 8)\n");
+	fprintf(
+	    f,
+	    "  --valgrind PATH, --vgdb PATH, --suppressions FILE\n"
+	    "  --keep               keep the logs and memcheck XML (kept anyway on failure)\n"
+	    "  --logs DIR           where each run's log folder goes (default BUILD/logs;\n"
+	    "                       the 20 newest folders are kept)\n"
+	    "  --quiet              no progress lines on stderr\n"
+	    "  --twin LANG          with --case: check the case's twin in go, node or python\n"
+	    "                       (natively, with its runtime's own count)\n"
+	    "  --runtime NAME,PATH,LINE  a runtime count to read over HTTP, e.g.\n"
+	    "                       goroutines,/debug/pprof/goroutine?debug=1,goroutine "
+	    "profile: total\n"
+	    "  --judge SIGNALS      the signals a fix is judged on (default: all but runtime)\n");
+	fprintf(f, "  --heap-limit N       a fix's heap limit in bytes per client (default 16)\n"
+		   "\n"
+		   "Exit status: 0 verdict passed, 1 verdict failed, 2 no verdict (bad arguments,\n"
+		   "no ready line, crash, hang, clients could not connect).\n");
 }
 
 enum {
@@ -152,6 +159,9 @@ enum {
 	OPT_HEAP_LIMIT,
 	OPT_HEAP_PROFILE,
 	OPT_FLAME,
+	OPT_PLAN,
+	OPT_PLAN_TEXT,
+	OPT_LIST,
 	OPT_HELP,
 };
 
@@ -194,6 +204,9 @@ static const struct option long_opts[] = {
     {"heap-limit", required_argument, NULL, OPT_HEAP_LIMIT},
     {"heap-profile", no_argument, NULL, OPT_HEAP_PROFILE},
     {"flame", required_argument, NULL, OPT_FLAME},
+    {"plan", required_argument, NULL, OPT_PLAN},
+    {"plan-text", required_argument, NULL, OPT_PLAN_TEXT},
+    {"list", no_argument, NULL, OPT_LIST},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -224,34 +237,8 @@ bool lc_parse_long(const char *s, long min, long max, long *out)
 	return true;
 }
 
-/* "connect-close,connect-drop" or "connect-close connect-drop" into a list. */
-static int parse_scenarios(const char *text, enum lc_scenario_kind *out, size_t *n)
-{
-	char name[64];
-
-	*n = 0;
-	while (*text) {
-		size_t len;
-
-		text += strspn(text, ", ");
-		len = strcspn(text, ", ");
-		if (len == 0)
-			break;
-		if (len >= sizeof(name) || *n == LC_MAX_SCENARIOS)
-			return LL_EINVAL;
-		memcpy(name, text, len);
-		name[len] = '\0';
-		if (lc_scenario_parse(name, &out[*n]))
-			return LL_EINVAL;
-		(*n)++;
-		text += len;
-	}
-	return *n > 0 ? 0 : LL_EINVAL;
-}
-
 /* The twin options (twin.h): --twin from the manifest, or explicit ones. */
-static int configure_twin(const struct lc_cli *cli, const struct lc_manifest *m,
-			  struct lc_config *cfg)
+static int configure_twin(const struct lc_cli *cli, const struct lc_case *m, struct lc_config *cfg)
 {
 	char why[256];
 	long v;
@@ -262,7 +249,7 @@ static int configure_twin(const struct lc_cli *cli, const struct lc_manifest *m,
 
 		if (!m->name)
 			return lc_bad("--twin needs --case NAME");
-		rc = lc_twin_find(m, cli->twin, &t, why, sizeof(why));
+		rc = lc_twin_find(&m->raw, cli->twin, &t, why, sizeof(why));
 		if (rc == 1)
 			return lc_bad("case %s has no %s twin", m->name, cli->twin);
 		if (rc)
@@ -296,13 +283,12 @@ static int configure_twin(const struct lc_cli *cli, const struct lc_manifest *m,
 struct ll_tls_ctx *lc_client_tls;
 
 /* Fills cfg from the command line and the manifest; returns 0 or the exit code 2. */
-int lc_options_configure(const struct lc_cli *cli, const struct lc_manifest *m,
-			 struct lc_config *cfg)
+int lc_options_configure(const struct lc_cli *cli, const struct lc_case *m, struct lc_config *cfg)
 {
-	const char *scenario = cli->scenario ? cli->scenario : m->scenario;
-	const char *load = cli->load ? cli->load : m->load;
-	const char *expect = cli->expect ? cli->expect : m->expect;
-	const char *mexpect = cli->memcheck_expect ? cli->memcheck_expect : m->memcheck_expect;
+	const char *scenario = cli->scenario;
+	const char *load = cli->load;
+	const char *expect = cli->expect;
+	const char *mexpect = cli->memcheck_expect;
 	long v, mask;
 	size_t i;
 
@@ -319,7 +305,7 @@ int lc_options_configure(const struct lc_cli *cli, const struct lc_manifest *m,
 		cfg->program_args = cli->args;
 		cfg->nprogram_args = cli->nargs;
 	} else {
-		cfg->program_args = (const char *const *)m->program_args;
+		cfg->program_args = m->program_args;
 		cfg->nprogram_args = m->nprogram_args;
 	}
 
@@ -360,15 +346,20 @@ int lc_options_configure(const struct lc_cli *cli, const struct lc_manifest *m,
 		return lc_bad("give --case NAME or --program PATH");
 	}
 
-	if (!scenario)
+	/* What the command line names replaces the case's own. */
+	if (scenario) {
+		if (lc_scenarios_parse(scenario, cfg->scenarios, &cfg->nscenarios))
+			return lc_bad("unknown scenario in \"%s\" (names from --help, at most %d)",
+				      scenario, LC_MAX_SCENARIOS);
+	} else {
+		memcpy(cfg->scenarios, m->scenarios, sizeof(cfg->scenarios));
+		cfg->nscenarios = m->nscenarios;
+		memcpy(cfg->fixed_scenarios, m->verify, sizeof(cfg->fixed_scenarios));
+		cfg->nfixed_scenarios = m->nverify;
+	}
+	if (cfg->nscenarios == 0)
 		return lc_bad("--scenario is required");
-	if (parse_scenarios(scenario, cfg->scenarios, &cfg->nscenarios))
-		return lc_bad("unknown scenario in \"%s\" (names from --help, at most %d)",
-			      scenario, LC_MAX_SCENARIOS);
 	cfg->scenario = cfg->scenarios[0];
-	if (!cli->scenario && m->verify &&
-	    parse_scenarios(m->verify, cfg->fixed_scenarios, &cfg->nfixed_scenarios))
-		return lc_bad("the manifest's verify= list \"%s\" is bad", m->verify);
 	if (cli->verify) {
 		/* The student's program is judged as a fix: on every exit path. */
 		if (cfg->nfixed_scenarios > 0) {
@@ -380,23 +371,26 @@ int lc_options_configure(const struct lc_cli *cli, const struct lc_manifest *m,
 	}
 	cfg->source = cli->source;
 	cfg->nbehaviours = 0;
-	for (i = 0; i < (cli->nbehaviours ? cli->nbehaviours : m->nbehaviours); i++) {
-		const char *text = cli->nbehaviours ? cli->behaviours[i] : m->behaviours[i];
+	for (i = 0; i < cli->nbehaviours; i++) {
 		char why[256];
 
-		if (i == LC_MAX_BEHAVIOURS)
-			return lc_bad("too many behaviour checks (at most %d)", LC_MAX_BEHAVIOURS);
-		if (lc_behaviour_parse(text, &cfg->behaviours[i], why, sizeof(why)))
+		if (lc_behaviour_parse(cli->behaviours[i], &cfg->behaviours[i], why, sizeof(why)))
 			return lc_bad("%s", why);
 		cfg->nbehaviours = i + 1;
 	}
+	if (cli->nbehaviours == 0) {
+		memcpy(cfg->behaviours, m->behaviours, sizeof(cfg->behaviours));
+		cfg->nbehaviours = m->nbehaviours;
+	}
 	if (cfg->scenario == LC_SC_REQUEST && !cfg->request)
 		return lc_bad("the request scenario needs --request TEXT");
-	if (!load)
-		return lc_bad("--load is required");
-	if (!lc_parse_long(load, 1, MAX_LOAD, &cfg->load))
+	cfg->load = m->load;
+	if (load && !lc_parse_long(load, 1, MAX_LOAD, &cfg->load))
 		return lc_bad("--load must be a number from 1 to 100000, not \"%s\"", load);
+	if (cfg->load == 0)
+		return lc_bad("--load is required");
 
+	cfg->expect = m->expect;
 	if (expect) {
 		mask = lc_parse_signals(expect);
 		if (mask < 0)
@@ -404,7 +398,8 @@ int lc_options_configure(const struct lc_cli *cli, const struct lc_manifest *m,
 				      expect);
 		cfg->expect = (unsigned)mask;
 	}
-	cfg->memcheck_expect = cfg->expect;
+	/* Under Valgrind: the case's own memcheck_expect=, else what natively shows. */
+	cfg->memcheck_expect = m->raw.memcheck_expect ? m->memcheck_expect : cfg->expect;
 	if (mexpect) {
 		mask = lc_parse_signals(mexpect);
 		if (mask < 0)
@@ -421,11 +416,10 @@ int lc_options_configure(const struct lc_cli *cli, const struct lc_manifest *m,
 			return lc_bad("bad --warmup \"%s\"", cli->warmup);
 		cfg->warmup = v;
 	}
-	if (cli->settle || m->settle_ms) {
-		const char *settle = cli->settle ? cli->settle : m->settle_ms;
-
-		if (!lc_parse_long(settle, 1, 60000, &v))
-			return lc_bad("bad --settle-ms \"%s\"", settle);
+	cfg->settle_ms = m->settle_ms;
+	if (cli->settle) {
+		if (!lc_parse_long(cli->settle, 1, 60000, &v))
+			return lc_bad("bad --settle-ms \"%s\"", cli->settle);
 		cfg->settle_ms = (int)v;
 	}
 	cfg->concurrency = DEFAULT_CONCURRENCY;
@@ -437,7 +431,7 @@ int lc_options_configure(const struct lc_cli *cli, const struct lc_manifest *m,
 	if (cfg->flame_path && !cfg->heap_profile)
 		return lc_bad("--flame needs --heap-profile");
 	if (cli->checker) {
-		if (m->mode && strcmp(m->mode, "drd") == 0)
+		if (m->checker == LC_CHECKER_DRD)
 			cfg->drd = true;
 		else
 			cfg->memcheck = true;
@@ -500,6 +494,12 @@ int lc_options_parse(int argc, char **argv, struct lc_cli *cli, struct lc_config
 		case OPT_LOGS: cfg->logs_dir = optarg; break;
 		case OPT_QUIET: cfg->quiet = true; break;
 		case OPT_TOUR: cli->tour = true; break;
+		case OPT_PLAN: cli->plan = optarg; break;
+		case OPT_PLAN_TEXT:
+			cli->plan = optarg;
+			cli->plan_text = true;
+			break;
+		case OPT_LIST: cli->list = true; break;
 		case OPT_JOBS: cli->jobs = optarg; break;
 		case OPT_VERIFY: cli->verify = true; break;
 		case OPT_SOURCE: cli->source = optarg; break;
@@ -569,13 +569,44 @@ static int no_such_case(const char *name)
 	return 2;
 }
 
-int lc_options_load_manifest(const struct lc_cli *cli, struct lc_manifest *m)
+int lc_options_list_cases(FILE *f)
 {
-	char path[4096];
+	char dir[4096], path[4400], why[300];
+	struct dirent **names = NULL;
+	int count, i, rc = 0;
+
+	if (lc_manifest_dir(dir, sizeof(dir)))
+		return lc_bad("cannot locate the case manifests");
+	count = scandir(dir, &names, lc_is_manifest, alphasort);
+	if (count <= 0) {
+		free(names);
+		fprintf(stderr, "leaklab-check: no case is built (cmake --build build)\n");
+		return 2;
+	}
+	for (i = 0; i < count; i++) {
+		struct lc_case c;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+		if (lc_case_read(path, &c, why, sizeof(why)) == 0) {
+			fprintf(f, "%s\t%s\n", c.name, c.summary ? c.summary : "");
+		} else {
+			fprintf(stderr, "leaklab-check: %s: %s\n", path, why);
+			rc = 2;
+		}
+		lc_case_free(&c);
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+int lc_options_load_case(const struct lc_cli *cli, struct lc_case *c)
+{
+	char path[4096], why[300];
 	const char *file = cli->manifest;
 	int err;
 
-	memset(m, 0, sizeof(*m));
+	memset(c, 0, sizeof(*c));
 	if (!cli->case_name && !cli->manifest)
 		return 0;
 	if (!file) {
@@ -583,14 +614,12 @@ int lc_options_load_manifest(const struct lc_cli *cli, struct lc_manifest *m)
 			return lc_bad("cannot locate the case manifests");
 		file = path;
 	}
-	err = lc_manifest_read(file, m);
+	err = lc_case_read(file, c, why, sizeof(why));
 	if (err == LL_EIO && !cli->manifest && access(file, F_OK) != 0)
 		return no_such_case(cli->case_name);
 	if (err == LL_EIO)
 		return lc_bad("no manifest %s: is the case built? (cmake --build build)", file);
 	if (err)
-		return lc_bad("cannot read manifest %s", file);
-	if (!m->name)
-		return lc_bad("manifest %s has no name=", file);
+		return lc_bad("manifest %s: %s", file, why);
 	return 0;
 }

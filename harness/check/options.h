@@ -8,8 +8,9 @@
 #include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
-#include "manifest.h"
+#include "model.h"
 #include "run.h"
 
 #define MAX_PROGRAM_ARGS 64
@@ -17,6 +18,9 @@
 /* What the command line said, before the manifest fills the gaps. */
 struct lc_cli {
 	bool tour, verify;
+	const char *plan; /* --plan or --plan-text: the case */
+	bool plan_text;
+	bool list;
 	bool checker;	  /* --checker: memcheck, or DRD if the manifest says mode=drd */
 	const char *jobs; /* --jobs: the tour's checks at a time */
 	const char *source;
@@ -41,14 +45,16 @@ bool lc_parse_long(const char *s, long min, long max, long *out);
 /* Parses argv into *cli and the options that go straight into *cfg; returns 0 or the exit code. */
 int lc_options_parse(int argc, char **argv, struct lc_cli *cli, struct lc_config *cfg);
 /*
- * Reads the manifest --case or --manifest names into *m (zeroed first; free
- * it with lc_manifest_free, also after a failure); without either, *m stays
+ * Reads the case --case or --manifest names into *c (zeroed first; free it
+ * with lc_case_free, also after a failure); without either, *c stays
  * empty. Returns 0 or the exit code 2 (a message says why).
  */
-int lc_options_load_manifest(const struct lc_cli *cli, struct lc_manifest *m);
+int lc_options_load_case(const struct lc_cli *cli, struct lc_case *c);
 /* Fills cfg from the command line and the manifest; returns 0 or the exit code 2. */
-int lc_options_configure(const struct lc_cli *cli, const struct lc_manifest *m,
-			 struct lc_config *cfg);
+int lc_options_configure(const struct lc_cli *cli, const struct lc_case *m, struct lc_config *cfg);
+
+/* Every built case, one "NN-slug<TAB>summary" line each, on f; returns 0 or the exit code 2. */
+int lc_options_list_cases(FILE *f);
 
 /* scandir's filter for the manifests, and their folder (BUILD/cases). */
 int lc_is_manifest(const struct dirent *d);

@@ -38,7 +38,7 @@
 #include <leaklab/error.h>
 
 #include "drive/http.h"
-#include "manifest.h"
+#include "model.h"
 #include "measure/memcheck.h"
 #include "measure/proc.h"
 
@@ -69,7 +69,6 @@ static const struct limits memcheck_limits = {60000, 30000, 1000, 10000, 100, 60
 #define PROFILE_OUT_SIZE (1024 * 1024)
 
 #define MAX_BACKOFF_MS 100
-#define DEFAULT_WARMUP 8
 /* Log folders are named LOG_PREFIX + DATE-TIME.PID.XXXXXX, so they sort by age. */
 #define LOG_PREFIX "leaklab-check."
 
@@ -949,7 +948,7 @@ static int make_logdir(struct ctx *c)
 
 /* The whole check; returns 0 once judged, or the LL_E* code that stopped it. */
 
-static const char *unit_of(enum lc_scenario_kind k)
+const char *lc_scenario_unit(enum lc_scenario_kind k)
 {
 	return k == LC_SC_BURST || k == LC_SC_SLOW_CONSUMER ? "messages"
 	       : k == LC_SC_BAD_HANDSHAKE		    ? "bad handshakes"
@@ -1005,7 +1004,7 @@ static int drive_step(struct ctx *c, int round, const char *phase)
 	for (k = 0; k < cfg->nscenarios; k++) {
 		c->sc.kind = cfg->scenarios[k];
 		progress(c, "driving %ld %s%s (%s)...\n", run->load, round ? "more " : "",
-			 unit_of(c->sc.kind), lc_scenario_name(c->sc.kind));
+			 lc_scenario_unit(c->sc.kind), lc_scenario_name(c->sc.kind));
 		err = drive_half(c, phase, run->load);
 		if (err)
 			return err;
@@ -1189,7 +1188,7 @@ static int do_run(struct ctx *c)
 
 	for (k = 0; k < cfg->nscenarios && run->warmup > 0; k++) {
 		c->sc.kind = cfg->scenarios[k];
-		progress(c, "warming up with %ld %s (%s)...\n", run->warmup, unit_of(c->sc.kind),
+		progress(c, "warming up with %ld %s (%s)...\n", run->warmup, lc_scenario_unit(c->sc.kind),
 			 lc_scenario_name(c->sc.kind));
 		err = drive(c, "warmup", run->warmup);
 		if (err)
@@ -1260,7 +1259,7 @@ int lc_run_check(const struct lc_config *given, enum lc_variant variant, enum lc
 	run->program = cfg->program;
 	run->load = cfg->load;
 	run->warmup = cfg->warmup >= 0 ? cfg->warmup
-				       : (cfg->load < DEFAULT_WARMUP ? cfg->load : DEFAULT_WARMUP);
+				       : (cfg->load < LC_DEFAULT_WARMUP ? cfg->load : LC_DEFAULT_WARMUP);
 	run->expect = mode == LC_NATIVE ? cfg->expect : cfg->memcheck_expect;
 	run->t0 = lc_now_ms();
 	run->mc.fds_open = -1;

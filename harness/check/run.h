@@ -16,9 +16,8 @@
 #include "measure/runtime.h"
 #include "drive/scenario.h"
 #include "drive/shutdown.h"
+#include "model.h"
 
-#define LC_MAX_SCENARIOS  8
-#define LC_MAX_BEHAVIOURS 8
 
 struct lc_config {
 	const char *case_name;	  /* NULL without --case */
@@ -175,6 +174,12 @@ struct lc_run {
 int lc_run_check(const struct lc_config *cfg, enum lc_variant variant, enum lc_mode mode,
 		 struct lc_run *run);
 void lc_run_free(struct lc_run *run);
+
+/* Clients before the baseline when --warmup is not given: min(load, this). */
+#define LC_DEFAULT_WARMUP 8
+
+/* What one unit of a scenario's load is: "clients", "messages", "fault walks", ... */
+const char *lc_scenario_unit(enum lc_scenario_kind k);
 
 const char *lc_variant_name(enum lc_variant v);
 const char *lc_mode_name(enum lc_mode m);

@@ -19,7 +19,7 @@
 
 #include "tour.h"
 #include "judge/judge.h"
-#include "manifest.h"
+#include "model.h"
 #include "measure/proc.h"
 #include "judge/report.h"
 #include "run.h"
@@ -179,7 +179,7 @@ int lc_tour(const struct lc_cli *cli, struct lc_config *base)
 	char dir[4096];
 	struct dirent **names = NULL;
 	struct tour_state ts = {0};
-	struct lc_manifest *ms = NULL;
+	struct lc_case *ms = NULL;
 	pthread_t threads[TOUR_MAX_JOBS];
 	int count, i, v, md, worst = 0, failures = 0, nthreads = 0, want, printed = 0;
 	bool native = base->native, memcheck = base->memcheck, *usable = NULL;
@@ -218,8 +218,7 @@ int lc_tour(const struct lc_cli *cli, struct lc_config *base)
 		one.manifest = path;
 		one.case_name = NULL;
 		one.variant = NULL;
-		if (lc_options_load_manifest(&one, &ms[i]) ||
-		    lc_options_configure(&one, &ms[i], cfg)) {
+		if (lc_options_load_case(&one, &ms[i]) || lc_options_configure(&one, &ms[i], cfg)) {
 			worst = 2;
 			continue;
 		}
@@ -229,7 +228,7 @@ int lc_tour(const struct lc_cli *cli, struct lc_config *base)
 		snprintf(ts.tc[i].name, sizeof(ts.tc[i].name), "%s", ms[i].name);
 		ts.tc[i].signals = (cfg->expect | cfg->memcheck_expect) & ~LC_SIG_BIT(LC_LOST);
 		/* Its Valgrind column runs the case's own tool: DRD for a race (MODE drd). */
-		ts.tc[i].drd = ms[i].mode && strcmp(ms[i].mode, "drd") == 0;
+		ts.tc[i].drd = ms[i].checker == LC_CHECKER_DRD;
 		for (md = LC_NATIVE; md <= LC_MEMCHECK; md++) {
 			if ((md == LC_NATIVE && !native) || (md == LC_MEMCHECK && !memcheck))
 				continue;
@@ -241,7 +240,8 @@ int lc_tour(const struct lc_cli *cli, struct lc_config *base)
 		}
 		/* The twins run natively only: Valgrind does not see into a runtime. */
 		if (native) {
-			size_t k, n = lc_twin_tour_prepare(&ms[i], cfg, &ts.tt[i], ts.twin_cfgs[i]);
+			size_t k,
+			    n = lc_twin_tour_prepare(&ms[i].raw, cfg, &ts.tt[i], ts.twin_cfgs[i]);
 
 			for (k = 0; k < n; k++) {
 				if (ts.tt[i].twin[k].skip)
@@ -323,7 +323,7 @@ out_free:
 		if (ts.tt)
 			lc_twin_tour_free(&ts.tt[i]);
 		if (ms)
-			lc_manifest_free(&ms[i]);
+			lc_case_free(&ms[i]);
 	}
 	ll_free(ts.twin_cfgs);
 	ll_free(ts.tt);

@@ -20,7 +20,7 @@
 
 #include <stdio.h>
 
-#include "manifest.h"
+#include "model.h"
 #include "judge/report.h"
 #include "run.h"
 

@@ -4,7 +4,7 @@
 #include <leaklab/error.h>
 
 #include "check.h"
-#include "manifest.h"
+#include "model.h"
 
 static void test_parse(void)
 {
