@@ -77,7 +77,7 @@ int main(int argc, char **argv)
 	}
 	if (cli.list)
 		return lc_options_list_cases(stdout);
-	if (cli.plan && !cli.manifest)
+	if (cli.plan && !cli.case_file)
 		cli.case_name = cli.plan;
 	rc = lc_options_load_case(&cli, &m);
 	if (rc)

@@ -6,6 +6,7 @@
  */
 #include "model.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +18,9 @@
 #include <leaklab/error.h>
 
 #include "judge/judge.h"
+
+/* How leaklab_case() names a case's manifest: BUILD/cases/NN-slug.manifest. */
+#define MANIFEST_SUFFIX ".manifest"
 
 void lc_manifest_free(struct lc_manifest *m)
 {
@@ -186,7 +190,7 @@ int lc_manifest_path(const char *name, char *out, size_t size)
 {
 	char rel[300];
 
-	if (snprintf(rel, sizeof(rel), "cases/%s.manifest", name) >= (int)sizeof(rel))
+	if (snprintf(rel, sizeof(rel), "cases/%s" MANIFEST_SUFFIX, name) >= (int)sizeof(rel))
 		return LL_ETOOBIG;
 	return lc_build_path(rel, out, size);
 }
@@ -310,4 +314,24 @@ int lc_case_read(const char *path, struct lc_case *c, char *why, size_t why_size
 	if (err)
 		return err;
 	return to_typed(c, why, why_size);
+}
+
+int lc_is_manifest(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return n > strlen(MANIFEST_SUFFIX) &&
+	       strcmp(d->d_name + n - strlen(MANIFEST_SUFFIX), MANIFEST_SUFFIX) == 0;
+}
+
+/* The folder of the case manifests (BUILD/cases), found from this executable. */
+int lc_manifest_dir(char *dir, size_t size)
+{
+	char *slash;
+
+	if (lc_manifest_path("x", dir, size))
+		return LL_EIO;
+	slash = strrchr(dir, '/');
+	*slash = '\0';
+	return 0;
 }

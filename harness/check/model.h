@@ -28,6 +28,7 @@
 #ifndef LEAKLAB_HARNESS_MODEL_H
 #define LEAKLAB_HARNESS_MODEL_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -79,6 +80,10 @@ int lc_manifest_path(const char *name, char *out, size_t size);
  * LL_ETOOBIG.
  */
 int lc_build_path(const char *rel, char *out, size_t size);
+
+/* scandir's filter for the manifests, and their folder (BUILD/cases). */
+int lc_is_manifest(const struct dirent *d);
+int lc_manifest_dir(char *dir, size_t size);
 
 /* The Valgrind tool a case is checked with: memcheck, or DRD for a race (mode=drd). */
 enum lc_checker { LC_CHECKER_MEMCHECK, LC_CHECKER_DRD };

@@ -66,7 +66,7 @@ static void usage(FILE *f)
 		"                       checks, exit paths and twins, in a student's words\n"
 		"  --plan-text NN-slug  what ./leaklab verify judges, as the course prints it\n"
 		"  --list               the built cases, one \"NN-slug<TAB>summary\" a line\n"
-		"  --case NAME          read the case's manifest (BUILD/cases/NAME.manifest);\n"
+		"  --case NAME          check the case NAME (NN-slug) as the build registered it;\n"
 		"                       without --variant both variants run\n"
 		"  --manifest FILE      read this manifest instead\n"
 		"  --program PATH       the server to check\n"
@@ -326,7 +326,7 @@ int lc_options_configure(const struct lc_cli *cli, const struct lc_case *m, stru
 			cfg->variants[LC_FIXED] = true;
 		else
 			return lc_bad("--variant must be leak or fixed, not \"%s\"", cli->variant);
-	} else if (cli->case_name || cli->manifest) {
+	} else if (cli->case_name || cli->case_file) {
 		cfg->variants[LC_LEAK] = cfg->variants[LC_FIXED] = true;
 	} else {
 		return lc_bad("--variant is required with --program");
@@ -463,7 +463,7 @@ int lc_options_parse(int argc, char **argv, struct lc_cli *cli, struct lc_config
 	while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_CASE: cli->case_name = optarg; break;
-		case OPT_MANIFEST: cli->manifest = optarg; break;
+		case OPT_MANIFEST: cli->case_file = optarg; break;
 		case OPT_PROGRAM: cli->program = optarg; break;
 		case OPT_VARIANT: cli->variant = optarg; break;
 		case OPT_SCENARIO: cli->scenario = optarg; break;
@@ -521,25 +521,6 @@ int lc_options_parse(int argc, char **argv, struct lc_cli *cli, struct lc_config
 	}
 	if (optind < argc)
 		return lc_bad("unexpected argument \"%s\"", argv[optind]);
-	return 0;
-}
-
-int lc_is_manifest(const struct dirent *d)
-{
-	size_t n = strlen(d->d_name);
-
-	return n > 9 && strcmp(d->d_name + n - 9, ".manifest") == 0;
-}
-
-/* The folder of the case manifests (BUILD/cases), found from this executable. */
-int lc_manifest_dir(char *dir, size_t size)
-{
-	char *slash;
-
-	if (lc_manifest_path("x", dir, size))
-		return LL_EIO;
-	slash = strrchr(dir, '/');
-	*slash = '\0';
 	return 0;
 }
 
@@ -603,11 +584,11 @@ int lc_options_list_cases(FILE *f)
 int lc_options_load_case(const struct lc_cli *cli, struct lc_case *c)
 {
 	char path[4096], why[300];
-	const char *file = cli->manifest;
+	const char *file = cli->case_file;
 	int err;
 
 	memset(c, 0, sizeof(*c));
-	if (!cli->case_name && !cli->manifest)
+	if (!cli->case_name && !cli->case_file)
 		return 0;
 	if (!file) {
 		if (lc_manifest_path(cli->case_name, path, sizeof(path)))
@@ -615,7 +596,7 @@ int lc_options_load_case(const struct lc_cli *cli, struct lc_case *c)
 		file = path;
 	}
 	err = lc_case_read(file, c, why, sizeof(why));
-	if (err == LL_EIO && !cli->manifest && access(file, F_OK) != 0)
+	if (err == LL_EIO && !cli->case_file && access(file, F_OK) != 0)
 		return no_such_case(cli->case_name);
 	if (err == LL_EIO)
 		return lc_bad("no manifest %s: is the case built? (cmake --build build)", file);

@@ -5,7 +5,6 @@
 #ifndef LEAKLAB_HARNESS_OPTIONS_H
 #define LEAKLAB_HARNESS_OPTIONS_H
 
-#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -26,7 +25,7 @@ struct lc_cli {
 	const char *source;
 	const char *behaviours[LC_MAX_BEHAVIOURS];
 	size_t nbehaviours;
-	const char *case_name, *manifest, *program, *variant, *scenario, *load, *expect;
+	const char *case_name, *case_file, *program, *variant, *scenario, *load, *expect;
 	const char *memcheck_expect, *request, *warmup, *settle, *concurrency;
 	const char *path, *bad_path;
 	const char *twin, *runtime, *judge, *heap_limit;
@@ -55,9 +54,5 @@ int lc_options_configure(const struct lc_cli *cli, const struct lc_case *m, stru
 
 /* Every built case, one "NN-slug<TAB>summary" line each, on f; returns 0 or the exit code 2. */
 int lc_options_list_cases(FILE *f);
-
-/* scandir's filter for the manifests, and their folder (BUILD/cases). */
-int lc_is_manifest(const struct dirent *d);
-int lc_manifest_dir(char *dir, size_t size);
 
 #endif

@@ -1188,8 +1188,8 @@ static int do_run(struct ctx *c)
 
 	for (k = 0; k < cfg->nscenarios && run->warmup > 0; k++) {
 		c->sc.kind = cfg->scenarios[k];
-		progress(c, "warming up with %ld %s (%s)...\n", run->warmup, lc_scenario_unit(c->sc.kind),
-			 lc_scenario_name(c->sc.kind));
+		progress(c, "warming up with %ld %s (%s)...\n", run->warmup,
+			 lc_scenario_unit(c->sc.kind), lc_scenario_name(c->sc.kind));
 		err = drive(c, "warmup", run->warmup);
 		if (err)
 			return err;
@@ -1258,8 +1258,9 @@ int lc_run_check(const struct lc_config *given, enum lc_variant variant, enum lc
 	run->mode = mode;
 	run->program = cfg->program;
 	run->load = cfg->load;
-	run->warmup = cfg->warmup >= 0 ? cfg->warmup
-				       : (cfg->load < LC_DEFAULT_WARMUP ? cfg->load : LC_DEFAULT_WARMUP);
+	run->warmup = cfg->warmup >= 0
+			  ? cfg->warmup
+			  : (cfg->load < LC_DEFAULT_WARMUP ? cfg->load : LC_DEFAULT_WARMUP);
 	run->expect = mode == LC_NATIVE ? cfg->expect : cfg->memcheck_expect;
 	run->t0 = lc_now_ms();
 	run->mc.fds_open = -1;

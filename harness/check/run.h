@@ -18,7 +18,6 @@
 #include "drive/shutdown.h"
 #include "model.h"
 
-
 struct lc_config {
 	const char *case_name;	  /* NULL without --case */
 	const char *summary;	  /* the case's one line, or NULL */

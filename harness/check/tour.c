@@ -215,7 +215,7 @@ int lc_tour(const struct lc_cli *cli, struct lc_config *base)
 		*cfg = *base;
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
 		one.tour = false;
-		one.manifest = path;
+		one.case_file = path;
 		one.case_name = NULL;
 		one.variant = NULL;
 		if (lc_options_load_case(&one, &ms[i]) || lc_options_configure(&one, &ms[i], cfg)) {

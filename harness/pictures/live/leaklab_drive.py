@@ -2,8 +2,8 @@
 Python's standard library alone: the live dashboard and the Prometheus test
 share this.
 
-- read_manifest(): build/cases/NN-slug.manifest (key=value lines written by
-  leaklab_case() in cmake/LeaklabCase.cmake);
+- read_case(): a case's plan, as leaklab-check --plan states it (the
+  manifest is the checker's to read);
 - Program: a case program started on 127.0.0.1 port 0, in its own process
   group, that dies with us (PR_SET_PDEATHSIG) and is stopped with SIGTERM;
 - run_client(): one client of the case's scenario, speaking RFC 6455
@@ -31,8 +31,11 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import leaklab_plan  # noqa: E402
+
 # The gauges GET /metrics serves (LL_PROBE_METRIC_* in
-# lib/include/leaklab/probe.h), by the signal names the manifests use.
+# lib/include/leaklab/probe.h), by the signal names the plan uses.
 METRICS = {
     "threads": "leaklab_threads",
     "fds": "leaklab_open_fds",
@@ -51,25 +54,22 @@ class DriveError(Exception):
     """A program would not start, or a client or scrape failed."""
 
 
-def read_manifest(path):
-    """The manifest as a dict; program_arg lines (one argument each) are
-    gathered in order under "program_args", expect as a list."""
-    m = {"program_args": []}
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if not line or line.startswith("#") or "=" not in line:
-                continue
-            key, value = line.split("=", 1)
-            if key == "program_arg":
-                m["program_args"].append(value)
-            else:
-                m[key] = value
-    for key in ("name", "scenario", "leak", "fixed", "expect"):
-        if key not in m:
-            raise DriveError(f"{path}: no {key}= line")
-    m["expect"] = m["expect"].split()
-    return m
+def read_case(name, check=None):
+    """Case name's plan (leaklab-check --plan, harness/pictures/leaklab_plan.py)
+    with "expect" the signals the leak shows natively; DriveError if the
+    checker cannot give it."""
+    try:
+        return leaklab_plan.read_plan(check or leaklab_plan.find_check(), name)
+    except leaklab_plan.PlanError as e:
+        raise DriveError(str(e))
+
+
+def case_names(check=None):
+    """The built cases (NN-slug), in order; DriveError if there is no checker."""
+    try:
+        return leaklab_plan.case_names(check or leaklab_plan.find_check())
+    except leaklab_plan.PlanError as e:
+        raise DriveError(str(e))
 
 
 def die_with_parent():
@@ -161,9 +161,9 @@ class Program:
         return self.proc.wait()
 
 
-def uses_tls(manifest):
+def uses_tls(case):
     """Whether the case's programs serve wss (started with --tls)."""
-    return bool(manifest) and "--tls" in manifest.get("program_args", ())
+    return bool(case) and bool(case.get("tls"))
 
 
 def _client_tls():
@@ -335,11 +335,11 @@ def bad_token(host, port, path):
     raise DriveError("the server accepted a bad token (101, expected 401)")
 
 
-def run_client(manifest, port, host="127.0.0.1"):
+def run_client(case, port, host="127.0.0.1"):
     """One client of the case's scenario against host:port, as harness/
     scenario.c runs it. Returns None, or raises DriveError/OSError."""
-    scenario = manifest["scenario"]
-    tls = uses_tls(manifest)
+    scenario = case["scenario"]
+    tls = uses_tls(case)
     if scenario == "tls-bad":
         # A TLS record header that promises a 512-byte ClientHello, then a hang-up.
         with socket.create_connection((host, port), timeout=CLIENT_SECONDS) as sock:
@@ -354,10 +354,10 @@ def run_client(manifest, port, host="127.0.0.1"):
                 raise DriveError("a bad handshake was not answered 400")
         return
     if scenario == "bad-token":
-        bad_token(host, port, manifest.get("bad_path", "/?token=bad"))
+        bad_token(host, port, case.get("bad_path", "/?token=bad"))
         return
     # Every WebSocket client upgrades to the case's path (path=, a token for instance).
-    sock = ws_connect(host, port, manifest.get("path", "/"), tls=tls)
+    sock = ws_connect(host, port, case.get("path", "/"), tls=tls)
     try:
         if scenario == "connect-drop":
             # The TCP connection goes without a close frame: the peer that
@@ -366,13 +366,13 @@ def run_client(manifest, port, host="127.0.0.1"):
         elif scenario in ("connect-close", "tls"):
             ws_close(sock)
         elif scenario == "request":
-            ws_send(sock, 0x1, manifest.get("request", "").encode())
+            ws_send(sock, 0x1, case.get("request", "").encode())
             opcode, _ = ws_recv(sock)
             if opcode == 0x8:
                 raise DriveError("the server closed instead of answering the request")
             ws_close(sock)
         elif scenario == "burst":
-            base = manifest.get("request") or "burst"
+            base = case.get("request") or "burst"
             for i in range(BURST_MESSAGES):
                 _echo(sock, f"{base} {i}")
             ws_close(sock)
@@ -397,8 +397,8 @@ class Load:
     short-lived thread of its own, at most max_inflight at once per target,
     so a program that stops answering is not buried in connections."""
 
-    def __init__(self, manifest, targets, rate=5.0, seconds=20.0, max_inflight=8):
-        self.manifest = manifest
+    def __init__(self, case, targets, rate=5.0, seconds=20.0, max_inflight=8):
+        self.case = case
         self.targets = dict(targets)
         self.interval = 1.0 / rate
         self.seconds = seconds
@@ -437,7 +437,7 @@ class Load:
 
     def _client(self, label, port):
         try:
-            run_client(self.manifest, port)
+            run_client(self.case, port)
             with self.lock:
                 self.served[label] += 1
         except (OSError, DriveError) as e:
