@@ -19,6 +19,7 @@
 
 #include "judge/report.h"
 #include "judge/teach.h"
+#include "drive/steady.h"
 #include "options.h"
 #include "plan.h"
 #include "run.h"
@@ -42,6 +43,44 @@ static int open_std_fds(void)
 			return 2;
 	}
 	return 0;
+}
+
+/* --drive: the case's first scenario, looped against --port (drive/steady.h). */
+static int drive_steady(const struct lc_cli *cli, const struct lc_config *cfg)
+{
+	struct lc_scenario sc = {
+	    .kind = cfg->scenario,
+	    .client = &cfg->client,
+	    .host = "127.0.0.1",
+	    .request = cfg->request,
+	    .timeout_ms = 5000,
+	    .concurrency = cfg->concurrency,
+	};
+	struct lc_steady st = {.sc = &sc, .rate = 5.0};
+	long v;
+	char *end;
+
+	if (!cli->port || !lc_parse_long(cli->port, 1, 65535, &v))
+		return lc_bad("--drive needs --port 1..65535");
+	sc.port = (unsigned)v;
+	if (cli->rate) {
+		st.rate = strtod(cli->rate, &end);
+		if (*end || end == cli->rate || st.rate < 0.1 || st.rate > 1000)
+			return lc_bad("bad --rate \"%s\" (0.1 to 1000 a second)", cli->rate);
+	}
+	if (cli->seconds) {
+		st.seconds = strtod(cli->seconds, &end);
+		if (*end || end == cli->seconds || st.seconds < 0)
+			return lc_bad("bad --seconds \"%s\"", cli->seconds);
+	}
+	if (cli->clients) {
+		if (!lc_parse_long(cli->clients, 1, 1000000, &st.clients))
+			return lc_bad("bad --clients \"%s\"", cli->clients);
+	}
+	if (sc.kind == LC_SC_SHUTDOWN)
+		return lc_bad("the shutdown scenario restarts the program: it cannot be driven "
+			      "against one already running");
+	return lc_steady_run(&st, stdout);
 }
 
 int main(int argc, char **argv)
@@ -86,6 +125,10 @@ int main(int argc, char **argv)
 	rc = lc_options_configure(&cli, &m, &cfg);
 	if (rc)
 		goto out_destroy_tls;
+	if (cli.drive) {
+		rc = drive_steady(&cli, &cfg);
+		goto out_destroy_tls;
+	}
 	if (cli.plan) {
 		/* The plan of what a check of both variants would do; nothing runs. */
 		if (cli.plan_text)

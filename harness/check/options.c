@@ -66,6 +66,10 @@ static void usage(FILE *f)
 		"                       checks, exit paths and twins, in a student's words\n"
 		"  --plan-text NN-slug  what ./leaklab verify judges, as the course prints it\n"
 		"  --list               the built cases, one \"NN-slug<TAB>summary\" a line\n"
+		"  --drive --case NN-slug --port P [--rate R] [--seconds S] [--clients N]\n"
+		"                       loop the case's scenario against a program already\n"
+		"                       listening on 127.0.0.1:P, R a second (default 5), until\n"
+		"                       SIGTERM, S seconds or N clients; a JSON sample a second\n"
 		"  --case NAME          check the case NAME (NN-slug) as the build registered it;\n"
 		"                       without --variant both variants run\n"
 		"  --manifest FILE      read this manifest instead\n"
@@ -160,6 +164,11 @@ enum {
 	OPT_HEAP_PROFILE,
 	OPT_FLAME,
 	OPT_PLAN,
+	OPT_DRIVE,
+	OPT_PORT,
+	OPT_RATE,
+	OPT_SECONDS,
+	OPT_CLIENTS,
 	OPT_PLAN_TEXT,
 	OPT_LIST,
 	OPT_HELP,
@@ -205,6 +214,11 @@ static const struct option long_opts[] = {
     {"heap-profile", no_argument, NULL, OPT_HEAP_PROFILE},
     {"flame", required_argument, NULL, OPT_FLAME},
     {"plan", required_argument, NULL, OPT_PLAN},
+    {"drive", no_argument, NULL, OPT_DRIVE},
+    {"port", required_argument, NULL, OPT_PORT},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"seconds", required_argument, NULL, OPT_SECONDS},
+    {"clients", required_argument, NULL, OPT_CLIENTS},
     {"plan-text", required_argument, NULL, OPT_PLAN_TEXT},
     {"list", no_argument, NULL, OPT_LIST},
     {"help", no_argument, NULL, OPT_HELP},
@@ -500,6 +514,11 @@ int lc_options_parse(int argc, char **argv, struct lc_cli *cli, struct lc_config
 			cli->plan_text = true;
 			break;
 		case OPT_LIST: cli->list = true; break;
+		case OPT_DRIVE: cli->drive = true; break;
+		case OPT_PORT: cli->port = optarg; break;
+		case OPT_RATE: cli->rate = optarg; break;
+		case OPT_SECONDS: cli->seconds = optarg; break;
+		case OPT_CLIENTS: cli->clients = optarg; break;
 		case OPT_JOBS: cli->jobs = optarg; break;
 		case OPT_VERIFY: cli->verify = true; break;
 		case OPT_SOURCE: cli->source = optarg; break;

@@ -20,6 +20,8 @@ struct lc_cli {
 	const char *plan; /* --plan or --plan-text: the case */
 	bool plan_text;
 	bool list;
+	bool drive; /* --drive: a steady load on --port, from the case's scenario */
+	const char *port, *rate, *seconds, *clients;
 	bool checker;	  /* --checker: memcheck, or DRD if the manifest says mode=drd */
 	const char *jobs; /* --jobs: the tour's checks at a time */
 	const char *source;
