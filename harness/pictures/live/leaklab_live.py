@@ -295,7 +295,7 @@ def main(argv=None):
             run.programs[variant] = drive.Program(case[variant], case["program_args"],
                                                   port=port).start()
         for prog in run.programs.values():
-            drive.run_client(case, prog.port)
+            drive.run_client(case, prog.port, check=args.check)
         port_box = [0]
         try:
             httpd = Server(("127.0.0.1", args.port), make_handler(run, port_box))
@@ -314,7 +314,8 @@ def main(argv=None):
             f"{args.load_seconds:g} s, the run ends after {args.seconds:g} s or on Ctrl-C")
         if not stop.wait(min(BASELINE_SECONDS, args.seconds)):
             run.load = drive.Load(case, {v: p.port for v, p in run.programs.items()},
-                                  rate=args.rate, seconds=args.load_seconds).start()
+                                  rate=args.rate, seconds=args.load_seconds,
+                                  check=args.check).start()
         stop.wait(max(0.0, args.seconds - (time.time() - run.started_at)))
     except (OSError, drive.DriveError) as e:
         say(f"cannot start {case['name']}: {e}")

@@ -231,7 +231,8 @@ def main():
             # The first client pays one-off costs (lazy initialisation,
             # allocator arenas): before the baseline, not in it.
             for (name, _), p in programs.items():
-                drive.run_client(next(m for m in cases_driven if m["name"] == name), p.port)
+                drive.run_client(next(m for m in cases_driven if m["name"] == name), p.port,
+                                 check=args.check)
             config = os.path.join(tmp, "prometheus.yml")
             write_config(config, programs)
             prom, port = start_prometheus(prometheus, config, tmp)
@@ -243,7 +244,8 @@ def main():
             time.sleep(BASELINE_SCRAPES * SCRAPE_SECONDS)
             window_start = time.time()
             loads = [drive.Load(m, {v: programs[m["name"], v].port for v in ("leak", "fixed")},
-                                rate=args.rate, seconds=args.load_seconds).start() for m in cases_driven]
+                                rate=args.rate, seconds=args.load_seconds,
+                                check=args.check).start() for m in cases_driven]
             while any(load.running() for load in loads):
                 time.sleep(0.2)
             for m, load in zip(cases_driven, loads):
