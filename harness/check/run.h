@@ -16,6 +16,7 @@
 #include "measure/runtime.h"
 #include "drive/scenario.h"
 #include "drive/shutdown.h"
+#include "logs.h"
 #include "model.h"
 
 struct lc_config {
@@ -144,9 +145,6 @@ struct lc_run {
 	char log_tail[1024]; /* the program's last words when it failed */
 	char tmpdir[512];    /* this run's log folder; "" once removed */
 };
-
-/* Log folders kept in the logs folder: older ones are removed as new ones are made. */
-#define LC_LOGS_KEEP 20
 
 /*
  * Runs one check, blocking until the program has been stopped (or killed)
