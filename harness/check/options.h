@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 #include "model.h"
-#include "run.h"
+#include "record.h"
 
 #define MAX_PROGRAM_ARGS 64
 

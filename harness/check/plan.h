@@ -30,7 +30,7 @@
 #include <stdio.h>
 
 #include "model.h"
-#include "run.h"
+#include "record.h"
 
 /* The plan of case c, configured as cfg (both variants), as JSON on f. */
 void lc_plan_json(FILE *f, const struct lc_case *c, const struct lc_config *cfg);

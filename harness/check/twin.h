@@ -22,7 +22,7 @@
 
 #include "model.h"
 #include "judge/report.h"
-#include "run.h"
+#include "record.h"
 
 #define LC_MAX_TWINS 4
 
