@@ -24,8 +24,6 @@
 #include <leaklab/ws_frame.h>
 #include <leaklab/ws_handshake.h>
 
-#include "drive/pubsub.h"
-
 #define OP_MS	      3000 /* one operation natively; times slow */
 #define PING_WINDOW   6	   /* intervals the ping check counts over... */
 #define PING_MIN_MS   300  /* ...and at least this long: a 1 ms heartbeat needs it */
@@ -826,12 +824,15 @@ int lc_behaviour_run(const struct lc_behaviour *b, const struct lc_client *cl, c
 		     unsigned port, int slow, char *why, size_t why_size)
 {
 	static const struct lc_client plain = {0};
+	const struct lc_case_check *cc = lc_case_check_of(b->kind);
 
 	if (!cl)
 		cl = &plain;
 	if (slow < 1)
 		slow = 1;
 	why[0] = '\0';
+	if (cc)
+		return cc->run(b, cl, host, port, OP_MS * slow, why, why_size);
 	switch (b->kind) {
 	case LC_BH_ECHO:
 		return check_reply("leaklab behaviour check: echo", NULL, true, cl, host, port,
@@ -846,8 +847,7 @@ int lc_behaviour_run(const struct lc_behaviour *b, const struct lc_client *cl, c
 	case LC_BH_CLOSES: return check_closes(b, cl, host, port, slow, why, why_size);
 	case LC_BH_AUDIT: return check_audit(b, cl, host, port, slow, why, why_size);
 	case LC_BH_UPGRADE: return check_upgrade(b, cl, host, port, slow, why, why_size);
-	case LC_BH_BROADCAST:
-		return lc_pubsub_check(host, port, b->number, OP_MS * slow, why, why_size);
+	case LC_BH_BROADCAST: break; /* a case check: below */
 	case LC_BH_CLOSE_NOTIFY: return check_close_notify(cl, host, port, slow, why, why_size);
 	}
 	return say(why, why_size, "unknown behaviour");
