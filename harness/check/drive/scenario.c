@@ -127,7 +127,11 @@ void lc_held_close_all(struct lc_held *h)
 
 void lc_held_release(struct lc_held *h, const struct lc_scenario *sc, struct lc_drive_result *res)
 {
-	const struct lc_case_scenario *cs = lc_case_scenario_of(sc->kind);
+	/*
+	 * The case scenario whose state is held, whatever sc drives now: a fix
+	 * driven through several exit paths ends on another scenario.
+	 */
+	const struct lc_case_scenario *cs = h->owner;
 
 	if (cs && cs->release)
 		cs->release(h, sc, res);
