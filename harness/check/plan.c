@@ -75,6 +75,16 @@ static void json_limit(FILE *f, enum lc_limit l, const char *name, double heap_l
 	lc_limit_says(l, heap_limit, says, sizeof(says));
 	fputs("{\"name\": ", f);
 	json_str(f, name);
+	/* The numbers themselves, for a tool that draws or checks against them. */
+	if (l == LC_LIMIT_LEAK_GROWS)
+		fprintf(f,
+			", \"min_per_client\": {\"threads\": %g, \"fds\": %g, \"heap\": %g}, "
+			"\"ratio\": [%g, %g]",
+			LC_MIN_PER_CLIENT_COUNT, LC_MIN_PER_CLIENT_COUNT, LC_MIN_PER_CLIENT_HEAP,
+			LC_RATIO_MIN, LC_RATIO_MAX);
+	else if (l == LC_LIMIT_FIX_FLAT)
+		fprintf(f, ", \"heap_bytes_per_client\": %g",
+			heap_limit > 0 ? heap_limit : LC_MAX_PER_CLIENT_HEAP_FIXED);
 	fputs(", \"says\": ", f);
 	json_str(f, says);
 	fputc('}', f);

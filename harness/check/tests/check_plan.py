@@ -59,7 +59,8 @@ def check_plan(check, name):
         if r["variant"] == "leak" and not r["judged"]:
             fail(f"{name}: the leak in {r['mode']} is judged on nothing")
     fix = next(r for r in plan["runs"] if r["variant"] == "fixed")
-    if "16 bytes a client" not in fix["limits"][0]["says"]:
+    if fix["limits"][0]["heap_bytes_per_client"] != 16 or \
+            "16 bytes a client" not in fix["limits"][0]["says"]:
         fail(f"{name}: the fix's heap limit reads {fix['limits'][0]['says']!r}")
     for t in plan["twins"]:
         if "error" in t or not t["lang"] or not t["leak"] or not t["judged"]:
