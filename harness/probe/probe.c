@@ -60,6 +60,7 @@ struct ctx {
 	int status;
 	bool exited;
 	char log_path[600], xml_path[600], vlog_path[600], vgdb_prefix[600];
+	char **argv, **envp, **run_argv; /* the command as started, for the port chosen */
 };
 
 const char *pb_signal_name(const struct pb_config *cfg, enum pb_signal s)
@@ -1000,9 +1001,6 @@ static int measure(struct ctx *c)
 	long done = 0, prev = 0;
 	int rc, i;
 
-	rc = wait_ready(c);
-	if (rc)
-		return rc;
 	if (cfg->warmup > 0) {
 		rc = drive_all(c, cfg->warmup, "warming up");
 		if (rc)
@@ -1040,11 +1038,76 @@ static int measure(struct ctx *c)
 	return 0;
 }
 
+/* How many times a free port is chosen again when the server found it taken. */
+#define PORT_ATTEMPTS 3
+
+static void free_command(struct ctx *c)
+{
+	lc_valgrind_argv_free(c->run_argv);
+	free_strv(c->envp);
+	free_strv(c->argv);
+	c->run_argv = c->envp = c->argv = NULL;
+}
+
+/* Chooses the port, makes the command and its environment, and starts it. Returns 0 or 2. */
+static int launch(struct ctx *c)
+{
+	const struct pb_config *cfg = c->cfg;
+	struct pb_result *res = c->res;
+
+	res->port = cfg->port;
+	if (!res->port && free_port(cfg->host, &res->port) != 0)
+		return no_verdict(res, "no free port on %s: no verdict", cfg->host);
+	c->sc.port = res->port;
+	c->argv = server_argv(cfg, res->port);
+	c->envp = server_env(res->port);
+	c->run_argv = c->argv && cfg->memcheck ? memcheck_argv(c, c->argv) : NULL;
+	if (!c->argv || !c->envp || (cfg->memcheck && !c->run_argv))
+		return no_verdict(res, "out of memory: no verdict");
+	command_text(res, c->argv);
+	say(c, "leaklab-probe: starting %s (port %u)%s\n", res->command, res->port,
+	    cfg->memcheck ? " under memcheck" : "");
+	if (spawn(c, c->run_argv ? c->run_argv : c->argv, c->envp) != 0)
+		return no_verdict(res, "cannot start %s: %s: no verdict", c->argv[0],
+				  strerror(errno));
+	return 0;
+}
+
+/*
+ * Whether the server exited because its port was taken: the free port is
+ * only free until it is let go, and another program (a test beside this
+ * one) may bind it before the server does.
+ */
+static bool port_taken(const struct ctx *c)
+{
+	char tail[200];
+
+	if (c->cfg->port || !c->exited)
+		return false;
+	log_tail(c->log_path, tail, sizeof(tail));
+	return strcasestr(tail, "in use") || strstr(tail, "EADDRINUSE");
+}
+
+/* Forgets a start that failed on a taken port, so that the next one starts clean. */
+static void forget_start(struct ctx *c)
+{
+	struct pb_result *res = c->res;
+
+	say(c, "port %u was taken before the server bound it: trying another\n", res->port);
+	stop_server(c);
+	free_command(c);
+	unlink(c->log_path);
+	c->pid = -1;
+	c->exited = false;
+	res->error[0] = '\0';
+	res->exit_text[0] = '\0';
+	res->leftovers = 0;
+}
+
 int pb_run(const struct pb_config *cfg, struct pb_result *res)
 {
 	struct ctx c = {.cfg = cfg, .res = res, .pid = -1};
-	char **argv = NULL, **envp = NULL, **run_argv = NULL;
-	int rc;
+	int rc, attempt;
 
 	memset(res, 0, sizeof(*res));
 	c.sc.client = &cfg->client;
@@ -1058,31 +1121,21 @@ int pb_run(const struct pb_config *cfg, struct pb_result *res)
 	rc = make_logdir(&c);
 	if (rc)
 		goto out;
-	res->port = cfg->port;
-	if (!res->port && free_port(cfg->host, &res->port) != 0) {
-		rc = no_verdict(res, "no free port on %s: no verdict", cfg->host);
-		goto out;
-	}
-	c.sc.port = res->port;
-	argv = server_argv(cfg, res->port);
-	envp = server_env(res->port);
-	run_argv = argv && cfg->memcheck ? memcheck_argv(&c, argv) : NULL;
-	if (!argv || !envp || (cfg->memcheck && !run_argv)) {
-		rc = no_verdict(res, "out of memory: no verdict");
-		goto out_free;
-	}
-	command_text(res, argv);
 	if (lc_held_init(&c.held) != 0) {
 		rc = no_verdict(res, "out of memory: no verdict");
-		goto out_free;
+		goto out;
 	}
-	say(&c, "leaklab-probe: starting %s (port %u)%s\n", res->command, res->port,
-	    cfg->memcheck ? " under memcheck" : "");
-	if (spawn(&c, run_argv ? run_argv : argv, envp) != 0) {
-		rc = no_verdict(res, "cannot start %s: %s: no verdict", argv[0], strerror(errno));
-		goto out_held;
+	for (attempt = 1;; attempt++) {
+		rc = launch(&c);
+		if (rc)
+			goto out_free_command;
+		rc = wait_ready(&c);
+		if (rc == 0 || attempt == PORT_ATTEMPTS || !port_taken(&c))
+			break;
+		forget_start(&c);
 	}
-	rc = measure(&c);
+	if (rc == 0)
+		rc = measure(&c);
 	lc_held_close_all(&c.held);
 	if (rc == 0 && !server_running(&c))
 		rc = died(&c, "before the probe stopped it");
@@ -1107,12 +1160,9 @@ int pb_run(const struct pb_config *cfg, struct pb_result *res)
 	if (rc == 0)
 		judge(&c);
 
-out_held:
+out_free_command:
+	free_command(&c);
 	lc_held_destroy(&c.held);
-out_free:
-	lc_valgrind_argv_free(run_argv);
-	free_strv(envp);
-	free_strv(argv);
 out:
 	if (c.pid > 0 && !c.exited)
 		stop_server(&c);

@@ -240,6 +240,20 @@ not-websocket)
 	probe 2 -- "$out/no-such-server" "{port}"
 	says "the command was not found or could not be run"
 	;;
+port-taken)
+	# The first start finds its port taken (as when another program binds
+	# it between the probe's choice and the server's bind): the probe
+	# chooses another port and starts it again.
+	need_python
+	probe 0 --scenario connect-close --load 5 -- sh -c '
+if [ ! -e "$1" ]; then
+	: >"$1"
+	echo "OSError: [Errno 98] error while attempting to bind: address already in use" >&2
+	exit 1
+fi
+exec /usr/bin/python3 "$2" "$PORT"' sh "$out/taken-once" "$PEERS/py-echo.py"
+	row threads flat
+	;;
 exits-early)
 	probe 2 -- sh -c 'echo "cannot open config" >&2; exit 3'
 	says "the server exited before its port accepted a WebSocket upgrade (exit status 3)"
