@@ -190,7 +190,12 @@ int pb_report_json(const char *path, const struct pb_config *cfg, const struct p
 	if (res->mc_read)
 		fprintf(f, "  \"memcheck\": {\"errors\": %ld, \"lost_bytes\": %lld},\n",
 			res->mc_errors, res->mc_lost);
-	fprintf(f, "  \"exit\": %d,\n  \"verdict\": ", res->exit_code);
+	fprintf(f, "  \"notes\": [");
+	for (i = 0; i < res->nnotes; i++) {
+		fprintf(f, "%s", i ? ", " : "");
+		json_str(f, res->notes[i]);
+	}
+	fprintf(f, "],\n  \"exit\": %d,\n  \"verdict\": ", res->exit_code);
 	json_str(f, res->line);
 	fprintf(f, ",\n  \"logs\": ");
 	json_str(f, res->logdir);
@@ -247,7 +252,13 @@ int pb_report_junit(const char *path, const struct pb_config *cfg, const struct 
 		xml_str(f, res->logdir);
 		fprintf(f, "</error>");
 	}
-	fprintf(f, "</testcase>\n");
+	fprintf(f, "<system-out>");
+	xml_str(f, res->line);
+	for (s = 0; s < res->nnotes; s++) {
+		fprintf(f, "\nnote: ");
+		xml_str(f, res->notes[s]);
+	}
+	fprintf(f, "</system-out></testcase>\n");
 	for (s = 0; s < PB_NSIGNALS && res->exit_code != 2; s++) {
 		const struct pb_judged *j = &res->sig[s];
 
