@@ -480,7 +480,6 @@ static void stop_server(struct ctx *c)
 	long nap = 1;
 
 	if (server_running(c)) {
-		res->stopped_by_us = true;
 		kill(-c->pid, SIGTERM);
 		while (server_running(c) && lc_now_ms() < deadline) {
 			lc_sleep_ms(nap);

@@ -82,7 +82,6 @@ struct pb_result {
 	long clients_ok, clients_failed, clients_refused;
 	char client_error[256];
 	/* How the server ended: its wait status, and what the stop took. */
-	bool stopped_by_us;
 	bool killed;	/* it ignored SIGTERM for stop_ms */
 	long leftovers; /* processes of its group or forked from it killed after it stopped */
 	char exit_text[128];
