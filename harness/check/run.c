@@ -39,6 +39,7 @@
 
 #include "drive/http.h"
 #include "manifest.h"
+#include "measure/gorace.h"
 #include "measure/memcheck.h"
 #include "measure/proc.h"
 
@@ -711,6 +712,8 @@ static bool log_has(const char *path, const char *needle)
  * verdict: returns 0, LL_ETIMEDOUT (killed after the wait) or LL_ECLOSED
  * (crashed, or a failing exit status).
  */
+static const char *own_file(const struct ctx *c);
+
 static int stop(struct ctx *c)
 {
 	struct lc_run *run = c->run;
@@ -732,6 +735,14 @@ static int stop(struct ctx *c)
 		return 0; /* memcheck's own "found something": the XML says what */
 	if (WIFEXITED(st) && WEXITSTATUS(st) == LC_DRD_ERROR_EXIT && run->mode == LC_DRD)
 		return 0; /* the same for DRD */
+	/*
+	 * A Go program built with -race exits 66 when its race detector
+	 * reported a race: the report, in the program's log, is the race
+	 * signal's evidence, read as DRD's is (judge() hands it on).
+	 */
+	if (WIFEXITED(st) && WEXITSTATUS(st) == LC_GORACE_EXIT && run->mode == LC_NATIVE &&
+	    lc_gorace_parse_file(c->log_path, own_file(c), &run->drd) == 0 && run->drd.races > 0)
+		return 0;
 	/*
 	 * In an ASan build LeakSanitizer fails the exit of a program that
 	 * leaks: evidence for the judge (a leak variant may, a fix may not),
@@ -802,7 +813,7 @@ static void judge(struct ctx *c)
 	    /* Clients served per step: load of each exit path driven. */
 	    .load = run->load * (long)run->nscenarios,
 	    .mc = run->mode == LC_MEMCHECK ? &run->mc : NULL,
-	    .drd = run->mode == LC_DRD ? &run->drd : NULL,
+	    .drd = run->mode == LC_DRD || run->drd.parsed ? &run->drd : NULL,
 	    .corrupted = run->corrupted + run->drive.corrupted,
 	    .sanitizer_leaks = run->sanitizer_leaks,
 	    .clients_failed = run->drive.failed,
