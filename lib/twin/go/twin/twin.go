@@ -91,6 +91,13 @@ func (s *Server) Untrack(c *websocket.Conn) {
 	s.mu.Unlock()
 }
 
+// Open is how many connections are tracked now (a twin's go test asks).
+func (s *Server) Open() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
 // Go runs f on a goroutine the shutdown waits for (a sync.WaitGroup, Go's
 // ll_group): f must return once s.Ctx is done.
 func (s *Server) Go(f func()) {
