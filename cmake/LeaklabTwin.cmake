@@ -14,8 +14,11 @@
 #                [REFUSED "got no 1001"]     # what refuses the leak as a fix, if not
 #                                            # its first EXPECT signal
 #                [RACE]                      # go: built with -race (the race detector)
-#                [GOLEAK_EXPECT "found unexpected goroutines"])
+#                [GOLEAK_EXPECT "found unexpected goroutines"]
 #                                            # go: what the leak's go test fails with
+#                [PROFILE "main.handle \\(leak.go:"])
+#                                            # go: --heap-profile on the leak must
+#                                            # name this frame (NN-slug/leak/go-profile)
 #
 # Called in cases/NN-slug/CMakeLists.txt before leaklab_case(), which then
 # builds the twin, names it in the manifest (twin.LANG.* lines, read by
@@ -110,7 +113,7 @@ function(_leaklab_twin_toolchain lang out)
 endfunction()
 
 function(leaklab_twin name lang)
-  cmake_parse_arguments(LT "RACE" "HEAP_LIMIT;LOAD;WARMUP;REFUSED;GOLEAK_EXPECT"
+  cmake_parse_arguments(LT "RACE" "HEAP_LIMIT;LOAD;WARMUP;REFUSED;GOLEAK_EXPECT;PROFILE"
                         "EXPECT;JUDGE;REQUIRES;VERIFY;ARGS" ${ARGN})
   if(LT_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "leaklab_twin(${name} ${lang}): unexpected arguments: ${LT_UNPARSED_ARGUMENTS}")
@@ -140,6 +143,7 @@ function(leaklab_twin name lang)
   set_property(GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_ARGS "${LT_ARGS}")
   set_property(GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_REFUSED "${LT_REFUSED}")
   set_property(GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_RACE "${LT_RACE}")
+  set_property(GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_PROFILE "${LT_PROFILE}")
   if(NOT LT_GOLEAK_EXPECT)
     set(LT_GOLEAK_EXPECT "found unexpected goroutines")
   endif()
@@ -307,6 +311,26 @@ function(_leaklab_case_twins name manifest_var scenario_leak scenario_fixed load
     endif()
     if(lang STREQUAL "go")
       _leaklab_twin_goleak(${name} "${why}" "${why_tool}")
+      # Go's own profiles: --heap-profile diffs /debug/pprof/heap (a heap
+      # leak) or /debug/pprof/goroutine (the others) at N and 2N with
+      # go tool pprof -base, and must name the leak's own frame.
+      get_property(profile GLOBAL PROPERTY LEAKLAB_TWIN_${name}_go_PROFILE)
+      if(profile)
+        set(test ${name}/leak/go-profile)
+        if(why)
+          add_test(NAME ${test} COMMAND sh -c "echo \"SKIP: $1\"; exit 77" sh "${why}")
+          set_tests_properties(${test} PROPERTIES SKIP_RETURN_CODE 77)
+        else()
+          file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/profiles)
+          add_test(NAME ${test}
+                   COMMAND sh ${PROJECT_SOURCE_DIR}/harness/tools/expect-exit 0 "${profile}"
+                           $<TARGET_FILE:leaklab-check>
+                           --program ${CMAKE_BINARY_DIR}/bin/${name}-leak-go --variant leak
+                           ${scenario_leak} ${ARGN} ${twin_args} --native --heap-profile
+                           --flame ${CMAKE_BINARY_DIR}/profiles/${name}-go.svg)
+        endif()
+        set_tests_properties(${test} PROPERTIES TIMEOUT 60 LABELS "twin;go;leak;profile")
+      endif()
     endif()
   endforeach()
   set(${manifest_var} "${m}" PARENT_SCOPE)
