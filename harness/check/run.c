@@ -1324,6 +1324,14 @@ int lc_run_check(const struct lc_config *given, enum lc_variant variant, enum lc
 		/* A Go twin's file: cases/NN-slug/go/leak.go or fixed.go. */
 		snprintf(run->own_source, sizeof(run->own_source), "%s.go",
 			 lc_variant_name(variant));
+		/*
+		 * Its profile records every allocation, not one in 512 KiB
+		 * (lib/twin/go/twin reads this before main). A profiling
+		 * check runs alone (the tour never profiles), so the variable
+		 * is set once for the harness and the programs it starts.
+		 */
+		if (cfg->heap_profile && mode == LC_NATIVE)
+			setenv("LEAKLAB_GO_MEMPROFILERATE", "1", 1);
 	} else if (cfg->case_name) {
 		snprintf(run->own_source, sizeof(run->own_source), "%s.c",
 			 lc_variant_name(variant));

@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -34,12 +35,18 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// Every allocation is recorded in the heap profile (/debug/pprof/heap),
-// not one in 512 KiB: the harness's --heap-profile diffs two of them, and
-// a leak of a kilobyte a client must show as exactly that. The records
-// live outside the Go heap, so HeapAlloc (the heap signal) does not move.
+// With LEAKLAB_GO_MEMPROFILERATE=1 (the harness's --heap-profile sets
+// it) every allocation is recorded in the heap profile (/debug/pprof/heap),
+// not one in 512 KiB: the harness diffs two of them, and a leak of a
+// kilobyte a client must show as exactly that. The records live outside
+// the Go heap, so HeapAlloc (the heap signal) does not move; recording
+// costs time on every allocation, so it is not on by default. (GODEBUG's
+// memprofilerate does not survive the runtime's own initialisation in Go
+// 1.19.)
 func init() {
-	runtime.MemProfileRate = 1
+	if n, err := strconv.Atoi(os.Getenv("LEAKLAB_GO_MEMPROFILERATE")); err == nil && n > 0 {
+		runtime.MemProfileRate = n
+	}
 }
 
 // Knob is a case's own integer option (e.g. --heartbeat-ms), as in ll_app_knob.
