@@ -6,6 +6,8 @@
 #                [HEAP_LIMIT 256]            # a fix's heap limit, bytes per client
 #                [LOAD 40]                   # clients per step, default the case's
 #                [WARMUP 50]                 # clients before the baseline
+#                [RUNTIME sockets]           # node: the runtime count's name, its
+#                                            # /metrics line leaklab_NAME (default timers)
 #                [REQUIRES github.com/gin-gonic/gin:golang-github-gin-gonic-gin-dev])
 #                                            # Go packages beyond gorilla, each
 #                                            # IMPORTPATH:DEBIAN-PACKAGE
@@ -99,7 +101,7 @@ function(_leaklab_twin_toolchain lang out)
 endfunction()
 
 function(leaklab_twin name lang)
-  cmake_parse_arguments(LT "" "HEAP_LIMIT;LOAD;WARMUP" "EXPECT;JUDGE;REQUIRES" ${ARGN})
+  cmake_parse_arguments(LT "" "HEAP_LIMIT;LOAD;WARMUP;RUNTIME" "EXPECT;JUDGE;REQUIRES" ${ARGN})
   if(LT_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "leaklab_twin(${name} ${lang}): unexpected arguments: ${LT_UNPARSED_ARGUMENTS}")
   endif()
@@ -110,6 +112,21 @@ function(leaklab_twin name lang)
     message(FATAL_ERROR "leaklab_twin(${name} ${lang}): EXPECT and JUDGE name the signals")
   endif()
   set(known threads fds heap runtime goroutines timers tasks)
+  # A Node.js twin may count another of process.getActiveResourcesInfo()'s
+  # kinds (08's sockets), or a count of its own (09's listeners): its
+  # /metrics serves leaklab_NAME, and the harness judges it as the runtime
+  # count under that name.
+  if(LT_RUNTIME)
+    if(NOT lang STREQUAL "node" OR NOT LT_RUNTIME MATCHES "^[a-z]+$")
+      message(FATAL_ERROR "leaklab_twin(${name} ${lang}): RUNTIME is a Node.js twin's lower-case count name")
+    endif()
+    list(APPEND known ${LT_RUNTIME})
+    list(TRANSFORM LT_EXPECT REPLACE "^${LT_RUNTIME}$" runtime)
+    list(TRANSFORM LT_JUDGE REPLACE "^${LT_RUNTIME}$" runtime)
+    set_property(GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_RUNTIME "${LT_RUNTIME},/metrics,leaklab_${LT_RUNTIME}")
+  else()
+    set_property(GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_RUNTIME "${_leaklab_twin_runtime_${lang}}")
+  endif()
   foreach(s IN LISTS LT_EXPECT LT_JUDGE)
     if(NOT s IN_LIST known)
       message(FATAL_ERROR "leaklab_twin(${name} ${lang}): unknown signal '${s}' (one of: ${known})")
@@ -205,7 +222,7 @@ function(_leaklab_case_twins name manifest_var scenario_leak scenario_fixed load
     if(NOT why)
       _leaklab_twin_requires(${name} ${lang} why)
     endif()
-    set(runtime "${_leaklab_twin_runtime_${lang}}")
+    get_property(runtime GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_RUNTIME)
     string(APPEND m "twin.${lang}.runtime=${runtime}\n")
     string(APPEND m "twin.${lang}.expect=${expect}\n")
     string(APPEND m "twin.${lang}.judge=${judge}\n")
@@ -245,6 +262,10 @@ function(_leaklab_case_twins name manifest_var scenario_leak scenario_fixed load
     # exit path, must be refused for the very signal its lesson names.
     set(test ${name}/leak-as-fixed/${lang})
     list(GET LT_EXPECT_LIST 0 first)
+    if(first STREQUAL "runtime")
+      # The verdict names a twin's own count (RUNTIME) by its name.
+      string(REGEX REPLACE ",.*" "" first "${runtime}")
+    endif()
     if(why)
       add_test(NAME ${test} COMMAND sh -c "echo \"SKIP: $1\"; exit 77" sh "${why}")
       set_tests_properties(${test} PROPERTIES SKIP_RETURN_CODE 77)
