@@ -31,6 +31,11 @@
 #   python  cases/NN-slug/python/{leak,fixed}.py with python3-websockets, run by
 #           bin/NN-slug-VARIANT-python (Debian's /usr/bin/python3); asyncio
 #           tasks from /metrics.
+#   java    cases/NN-slug/java/{Leak,Fixed}.java with lib/twin/java/Twin.java
+#           (the RFC 6455 server side the JDK lacks), compiled by javac
+#           (Debian's openjdk-17-jdk-headless, found by find_package(Java))
+#           into java/NN-slug-VARIANT/, run by bin/NN-slug-VARIANT-java;
+#           connections (the server's set of open ones) from /metrics.
 # A machine without the toolchain, or without a package the twin REQUIRES,
 # still configures: the twin's tests then exit 77, reported as skipped with
 # the reason (./leaklab test installs them).
@@ -42,6 +47,12 @@ set(LEAKLAB_TWIN_NODE_PATH "/usr/share/nodejs:/usr/lib/nodejs" CACHE STRING "Whe
 set(_leaklab_twin_runtime_go "goroutines,/debug/pprof/goroutine?debug=1,goroutine profile: total")
 set(_leaklab_twin_runtime_node "timers,/metrics,leaklab_timers")
 set(_leaklab_twin_runtime_python "tasks,/metrics,leaklab_tasks")
+set(_leaklab_twin_runtime_java "connections,/metrics,leaklab_connections")
+# The JVM's threads held still: one serial collector, compiler threads
+# made at start-up and not on demand, no attach listener to appear when a
+# tool looks; a small heap, as 40 connections need little.
+set(LEAKLAB_TWIN_JAVA_OPTIONS "-XX:+UseSerialGC -Xms16m -Xmx64m -XX:TieredStopAtLevel=1 -XX:-UseDynamicNumberOfCompilerThreads -XX:+DisableAttachMechanism"
+    CACHE STRING "Options of the JVM that runs a Java twin")
 
 # Why a language's twins cannot be built here ("" when they can), found once.
 function(_leaklab_twin_toolchain lang out)
@@ -88,8 +99,16 @@ function(_leaklab_twin_toolchain lang out)
     else()
       set(why "${LEAKLAB_TWIN_PYTHON} cannot import websockets (Debian package python3-websockets)")
     endif()
+  elseif(lang STREQUAL "java")
+    find_package(Java 17 QUIET COMPONENTS Development Runtime)
+    if(Java_JAVAC_EXECUTABLE AND Java_JAVA_EXECUTABLE AND Java_VERSION VERSION_GREATER_EQUAL 17)
+      set(tool ${Java_JAVA_EXECUTABLE})
+      set_property(GLOBAL PROPERTY LEAKLAB_TWIN_JAVAC ${Java_JAVAC_EXECUTABLE})
+    else()
+      set(why "no javac and java 17 or newer (Debian package openjdk-17-jdk-headless)")
+    endif()
   else()
-    message(FATAL_ERROR "leaklab_twin: unknown language '${lang}' (go, node, python)")
+    message(FATAL_ERROR "leaklab_twin: unknown language '${lang}' (go, node, python, java)")
   endif()
   if(why)
     message(STATUS "leaklab: ${lang} twins are skipped: ${why}")
@@ -105,8 +124,8 @@ function(leaklab_twin name lang)
   if(LT_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "leaklab_twin(${name} ${lang}): unexpected arguments: ${LT_UNPARSED_ARGUMENTS}")
   endif()
-  if(NOT lang MATCHES "^(go|node|python)$")
-    message(FATAL_ERROR "leaklab_twin(${name}): language must be go, node or python, not '${lang}'")
+  if(NOT lang MATCHES "^(go|node|python|java)$")
+    message(FATAL_ERROR "leaklab_twin(${name}): language must be go, node, python or java, not '${lang}'")
   endif()
   if(NOT LT_EXPECT OR NOT LT_JUDGE)
     message(FATAL_ERROR "leaklab_twin(${name} ${lang}): EXPECT and JUDGE name the signals")
@@ -115,18 +134,22 @@ function(leaklab_twin name lang)
   # A Node.js twin may count another of process.getActiveResourcesInfo()'s
   # kinds (08's sockets), or a count of its own (09's listeners): its
   # /metrics serves leaklab_NAME, and the harness judges it as the runtime
-  # count under that name.
+  # count under that name, as it does Java's connections.
   if(LT_RUNTIME)
     if(NOT lang STREQUAL "node" OR NOT LT_RUNTIME MATCHES "^[a-z]+$")
       message(FATAL_ERROR "leaklab_twin(${name} ${lang}): RUNTIME is a Node.js twin's lower-case count name")
     endif()
-    list(APPEND known ${LT_RUNTIME})
-    list(TRANSFORM LT_EXPECT REPLACE "^${LT_RUNTIME}$" runtime)
-    list(TRANSFORM LT_JUDGE REPLACE "^${LT_RUNTIME}$" runtime)
-    set_property(GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_RUNTIME "${LT_RUNTIME},/metrics,leaklab_${LT_RUNTIME}")
+    set(spec "${LT_RUNTIME},/metrics,leaklab_${LT_RUNTIME}")
   else()
-    set_property(GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_RUNTIME "${_leaklab_twin_runtime_${lang}}")
+    set(spec "${_leaklab_twin_runtime_${lang}}")
   endif()
+  string(REGEX REPLACE ",.*" "" rname "${spec}")
+  if(rname AND NOT rname IN_LIST known)
+    list(APPEND known ${rname})
+    list(TRANSFORM LT_EXPECT REPLACE "^${rname}$" runtime)
+    list(TRANSFORM LT_JUDGE REPLACE "^${rname}$" runtime)
+  endif()
+  set_property(GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_RUNTIME "${spec}")
   foreach(s IN LISTS LT_EXPECT LT_JUDGE)
     if(NOT s IN_LIST known)
       message(FATAL_ERROR "leaklab_twin(${name} ${lang}): unknown signal '${s}' (one of: ${known})")
@@ -191,6 +214,27 @@ function(_leaklab_twin_program name lang variant tool out)
       add_dependencies(${name}-${variant}-go ${last})
     endif()
     set_property(GLOBAL PROPERTY LEAKLAB_TWIN_GO_LAST ${name}-${variant}-go)
+  elseif(lang STREQUAL "java")
+    # Leak.java or Fixed.java, compiled with the shared server into a class
+    # directory of its own; the launcher execs the JVM, so the process the
+    # harness measures is the JVM itself.
+    string(SUBSTRING ${variant} 0 1 first)
+    string(TOUPPER ${first} first)
+    string(SUBSTRING ${variant} 1 -1 rest)
+    set(class ${first}${rest})
+    set(classes ${CMAKE_BINARY_DIR}/java/${name}-${variant})
+    get_property(javac GLOBAL PROPERTY LEAKLAB_TWIN_JAVAC)
+    set(sources ${PROJECT_SOURCE_DIR}/lib/twin/java/Twin.java ${dir}/${class}.java)
+    add_custom_command(OUTPUT ${classes}/${class}.class
+      COMMAND ${CMAKE_COMMAND} -E rm -rf ${classes}
+      COMMAND ${javac} --release 17 -Xlint:all -Werror -encoding UTF-8 -d ${classes} ${sources}
+      DEPENDS ${sources}
+      COMMENT "Building Java twin ${name}-${variant}-java"
+      VERBATIM)
+    add_custom_target(${name}-${variant}-java ALL DEPENDS ${classes}/${class}.class)
+    file(GENERATE OUTPUT ${bin}
+         CONTENT "#!/bin/sh\n# Written by cmake/LeaklabTwin.cmake: the Java twin, on Debian's OpenJDK.\nexec ${tool} ${LEAKLAB_TWIN_JAVA_OPTIONS} -cp ${classes} ${class} \"\$@\"\n"
+         FILE_PERMISSIONS ${perms})
   elseif(lang STREQUAL "node")
     file(GENERATE OUTPUT ${bin}
          CONTENT "#!/bin/sh\n# Written by cmake/LeaklabTwin.cmake: the Node.js twin, with Debian's node-ws.\nNODE_PATH=${LEAKLAB_TWIN_NODE_PATH}\${NODE_PATH:+:\$NODE_PATH}\nexport NODE_PATH\nexec ${tool} --expose-gc ${dir}/${variant}.js \"\$@\"\n"
@@ -223,7 +267,9 @@ function(_leaklab_case_twins name manifest_var scenario_leak scenario_fixed load
       _leaklab_twin_requires(${name} ${lang} why)
     endif()
     get_property(runtime GLOBAL PROPERTY LEAKLAB_TWIN_${name}_${lang}_RUNTIME)
-    string(APPEND m "twin.${lang}.runtime=${runtime}\n")
+    if(runtime)
+      string(APPEND m "twin.${lang}.runtime=${runtime}\n")
+    endif()
     string(APPEND m "twin.${lang}.expect=${expect}\n")
     string(APPEND m "twin.${lang}.judge=${judge}\n")
     if(heap_limit)
@@ -232,7 +278,10 @@ function(_leaklab_case_twins name manifest_var scenario_leak scenario_fixed load
     string(REPLACE " " ";" LT_EXPECT_LIST "${expect}")
     string(REPLACE " " "," expect_arg "${expect}")
     string(REPLACE " " "," judge_arg "${judge}")
-    set(twin_args --load ${twin_load} --expect ${expect_arg} --judge ${judge_arg} "--runtime=${runtime}")
+    set(twin_args --load ${twin_load} --expect ${expect_arg} --judge ${judge_arg})
+    if(runtime)
+      list(APPEND twin_args "--runtime=${runtime}")
+    endif()
     if(heap_limit)
       list(APPEND twin_args --heap-limit ${heap_limit})
     endif()
