@@ -230,8 +230,8 @@ void lc_twin_tour_table(FILE *out, const struct lc_tour_case *tc, const struct l
 		return;
 	fprintf(out, "\nthe same leak across languages (native): growth per client at 2N of the "
 		     "signal each leak shows\n");
-	fprintf(out, "%-24s %-6s %-20s %-20s %-20s %-20s %-20s\n", "case", "", "C", "Go",
-		"Node.js", "Python", "Java");
+	fprintf(out, "%-24s %-6s %-20s %-20s %-20s %-20s %-20s\n", "case", "", "C", "Go", "Node.js",
+		"Python", "Java");
 	for (i = 0; i < n; i++) {
 		int cs = main_signal(tc[i].signals);
 
