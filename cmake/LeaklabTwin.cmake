@@ -329,6 +329,23 @@ function(_leaklab_case_twins name manifest_var scenario_leak scenario_fixed load
     if(why)
       string(APPEND m "twin.${lang}.skip=${why}\n")
     endif()
+    # Twin.java is the kit's own server side of RFC 6455: Node.js's ws, an
+    # independent peer, checks it as it checks the C library's
+    # (apps/tests/peers/ws_client.js: every length encoding, fragments,
+    # pings, close codes, 20 clients, SIGTERM's exit 0), on the fixed twin,
+    # which echoes on every path.
+    if(lang STREQUAL "java")
+      set(test interop/node-ws/${name}-fixed-java)
+      if(why)
+        add_test(NAME ${test} COMMAND sh -c "echo \"SKIP: $1\"; exit 77" sh "${why}")
+      else()
+        add_test(NAME ${test}
+                 COMMAND sh -c "command -v node >/dev/null || { echo 'SKIP: node not found (Debian packages: nodejs node-ws)'; exit 77; }; exec node \"$0\" \"$@\""
+                         ${PROJECT_SOURCE_DIR}/apps/tests/peers/ws_client.js -- ${CMAKE_BINARY_DIR}/bin/${name}-fixed-java)
+        set_tests_properties(${test} PROPERTIES ENVIRONMENT "NODE_PATH=${LEAKLAB_TWIN_NODE_PATH}")
+      endif()
+      set_tests_properties(${test} PROPERTIES TIMEOUT 120 LABELS "interop;twin;java" SKIP_RETURN_CODE 77)
+    endif()
   endforeach()
   set(${manifest_var} "${m}" PARENT_SCOPE)
 endfunction()
