@@ -2,7 +2,7 @@
 # The course's self-check of one case (ctest label course), as rustlings
 # checks its exercises: the start file must fail verify, fixed.c must pass
 # it, every wrong fix in cases/NN-slug/wrong-fixes/ must fail it, hints.md
-# must have its three tiers and the manifest a behaviour check.
+# must have its three tiers and its plan a behaviour check.
 #
 #   selfcheck.sh ROOT NN-slug
 #
@@ -45,10 +45,12 @@ else
 	[ "$brief" -gt 0 ] && ok "hints.md has a brief" || fail "hints.md has no brief before Hint 1"
 fi
 
-# 2. The manifest names a behaviour check and the exit paths.
-m=${LEAKLAB_BUILD:-$root/build}/cases/$name.manifest
-grep -q '^behaviour=' "$m" && ok "manifest has a behaviour check" || fail "manifest has no behaviour="
-grep -q '^verify=.' "$m" && ok "manifest lists exit paths" || fail "manifest has no verify="
+# 2. The case's plan names a behaviour check and the exit paths.
+plan=$("${LEAKLAB_BUILD:-$root/build}/bin/leaklab-check" --plan "$name" 2>/dev/null || true)
+printf '%s' "$plan" | grep -q '"behaviours": \[$' && ok "the plan has a behaviour check" ||
+	fail "the plan has no behaviour check (BEHAVIOUR in its CMakeLists.txt)"
+printf '%s' "$plan" | grep -q '"verify": \["' && ok "the plan lists exit paths" ||
+	fail "the plan has no exit paths (VERIFY in its CMakeLists.txt)"
 
 # 3. The start file: no LEAK: left, and verify must say "not clean" (1), not 0 or 2.
 "$root/leaklab" start "$num" >/dev/null
