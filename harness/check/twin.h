@@ -11,6 +11,8 @@
  *   twin.go.heap_limit=256        (optional)
  *   twin.go.load=40, twin.go.warmup=50 (optional: the case's by default)
  *   twin.go.skip=why it is not built (optional: no toolchain)
+ *   twin.go.verify=bad-token connect-close (optional: the fix's exit paths,
+ *                  when not the case's verify=)
  *
  * Twins run natively only: memcheck sees a Go or Node runtime, not the
  * program's own allocations.
@@ -34,6 +36,9 @@ struct lc_twin {
 	unsigned expect, judged;	/* LC_SIG_BIT masks */
 	double heap_limit;		/* 0: the judge's default */
 	long load, warmup;		/* 0 and -1: the case's own */
+	/* The fix's exit paths, when the twin names its own (verify=); else 0. */
+	enum lc_scenario_kind verify[LC_MAX_SCENARIOS];
+	size_t nverify;
 };
 
 /*

@@ -179,6 +179,7 @@ static int ws_dial(const struct lc_scenario *sc, const char *path, struct ll_ws_
 	    .path = path	       ? path
 		    : sc->client->path ? sc->client->path
 				       : "/",
+	    .protocol = sc->client->protocol,
 	    .tls = sc->client->tls,
 	    .timeout_ms = sc->timeout_ms,
 	    .conn =
@@ -196,6 +197,7 @@ static int ws_connect(const struct lc_scenario *sc, struct ll_ws_conn **out, str
 {
 	struct ll_ws_client_opts opts = {
 	    .path = sc->client->path ? sc->client->path : "/",
+	    .protocol = sc->client->protocol,
 	    .tls = sc->client->tls,
 	    .timeout_ms = sc->timeout_ms,
 	    .conn =
@@ -410,7 +412,7 @@ static int run_bad_handshake(const struct lc_scenario *sc, struct client_err *e)
 		rc = fail(e, false, "send the request: %s", ll_strerror(err));
 		goto out_destroy;
 	}
-	/* Read until the server closes: the reply, then end of stream. */
+	/* Read until the server closes (reply_only: until the reply's head is in). */
 	for (;;) {
 		char sink[256];
 		bool keep = len < sizeof(reply) - 1;
@@ -420,6 +422,13 @@ static int run_bad_handshake(const struct lc_scenario *sc, struct client_err *e)
 
 		if (n == 0)
 			break;
+		if (n > 0 && keep && sc->reply_only) {
+			len += (size_t)n;
+			reply[len] = '\0';
+			if (strstr(reply, "\r\n\r\n"))
+				break;
+			continue;
+		}
 		if (n == LL_ETIMEDOUT) {
 			rc = fail(e, false,
 				  "the server kept the connection open after a bad "

@@ -36,6 +36,7 @@ enum lc_scenario_kind {
 struct lc_client {
 	const char *path;	/* the upgrade's path and query; NULL: "/" */
 	const char *bad_path;	/* bad-token's; NULL: "/?token=bad" */
+	const char *protocol;	/* the subprotocol offered (Sec-WebSocket-Protocol); NULL: none */
 	struct ll_tls_ctx *tls; /* a client context when the program serves wss; else NULL */
 };
 
@@ -50,6 +51,12 @@ struct lc_scenario {
 	const char *request; /* LC_SC_REQUEST: the message to send */
 	int timeout_ms;	     /* deadline of every client operation */
 	int concurrency;     /* clients at once (1 to 64) */
+	/*
+	 * bad-handshake: the 400's head is enough, and the server may keep the
+	 * connection open after it (HTTP/1.1 keep-alive, as Go's net/http
+	 * does); the client hangs up. false: the kit's rule, 400 and close.
+	 */
+	bool reply_only;
 };
 
 struct lc_case_scenario;
