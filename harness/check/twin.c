@@ -1,5 +1,5 @@
 /*
- * twin.c - a case's twins in Go, Node.js and Python (twin.h): found in
+ * twin.c - a case's twins in Go, Node.js, Python and Java (twin.h): found in
  * the manifest, checked natively with their runtime's own count, and shown
  * in the tour beside the C programs.
  */
@@ -261,7 +261,7 @@ static void cell_text(char *buf, size_t size, const struct lc_run *run, int s, c
 void lc_twin_tour_table(FILE *out, const struct lc_tour_case *tc, const struct lc_twin_tour *tt,
 			size_t n)
 {
-	static const char *const cols[] = {"go", "node", "python"};
+	static const char *const cols[] = {"go", "node", "python", "java"};
 	size_t i, k, j;
 	int v;
 	bool any = false;
@@ -272,22 +272,22 @@ void lc_twin_tour_table(FILE *out, const struct lc_tour_case *tc, const struct l
 		return;
 	fprintf(out, "\nthe same leak across languages (native): growth per client at 2N of the "
 		     "signal each leak shows\n");
-	fprintf(out, "%-24s %-6s %-20s %-20s %-20s %-20s\n", "case", "", "C", "Go", "Node.js",
-		"Python");
+	fprintf(out, "%-24s %-6s %-20s %-20s %-20s %-20s %-20s\n", "case", "", "C", "Go", "Node.js",
+		"Python", "Java");
 	for (i = 0; i < n; i++) {
 		int cs = main_signal(tc[i].signals);
 
 		if (tt[i].n == 0)
 			continue;
 		for (v = LC_LEAK; v <= LC_FIXED; v++) {
-			char cells[4][40];
+			char cells[5][40];
 
 			if (tc[i].ran[v][LC_NATIVE])
 				cell_text(cells[0], sizeof(cells[0]), &tc[i].runs[v][LC_NATIVE], cs,
 					  cs >= 0 ? lc_signal_name((enum lc_signal)cs) : "");
 			else
 				snprintf(cells[0], sizeof(cells[0]), "-");
-			for (k = 0; k < 3; k++) {
+			for (k = 0; k < 4; k++) {
 				snprintf(cells[k + 1], sizeof(cells[k + 1]), "-");
 				for (j = 0; j < tt[i].n; j++) {
 					const struct lc_twin *t = &tt[i].twin[j];
@@ -306,9 +306,9 @@ void lc_twin_tour_table(FILE *out, const struct lc_tour_case *tc, const struct l
 							      : lc_signal_name((enum lc_signal)s));
 				}
 			}
-			fprintf(out, "%-24s %-6s %-20s %-20s %-20s %-20s\n",
+			fprintf(out, "%-24s %-6s %-20s %-20s %-20s %-20s %-20s\n",
 				v == LC_LEAK ? tc[i].name : "", lc_variant_name((enum lc_variant)v),
-				cells[0], cells[1], cells[2], cells[3]);
+				cells[0], cells[1], cells[2], cells[3], cells[4]);
 		}
 	}
 }

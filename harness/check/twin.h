@@ -1,6 +1,6 @@
 /*
  * twin.h - a case's twins: the same leak and fix in the seeds' own
- * ecosystems (Go, Node.js, Python), judged by the same harness. The
+ * ecosystems (Go, Node.js, Python, Java), judged by the same harness. The
  * manifest names each one (cmake/LeaklabTwin.cmake writes the lines):
  *
  *   twin.go.leak=/abs/build/bin/03-uncleared-timer-leak-go
@@ -29,7 +29,7 @@
 #define LC_MAX_TWINS 4
 
 struct lc_twin {
-	char lang[16];			/* "go", "node", "python" */
+	char lang[16];			/* "go", "node", "python", "java" */
 	const char *leak, *fixed;	/* in the manifest's strings */
 	const char *skip;		/* why it was not built, or NULL */
 	struct lc_runtime_spec runtime; /* name "" when it has none */
