@@ -314,8 +314,6 @@ def plot_case(args):
     if not manifest.get("expect") and not manifest.get("memcheck_expect"):
         raise BadInput("which signals? give --case NN-slug or --expect")
     series, paths = read_csv(args.csv)
-    if args.expect:
-        manifest.setdefault("scenario", None)
     if args.verify:
         problems = verify(series, manifest)
         for p in problems:
