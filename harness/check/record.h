@@ -75,6 +75,7 @@ struct lc_row {
 	long threads, fds, rss_kib;
 	long long heap; /* -1 except where it was measured: base, each step, N, 2N */
 	long long lost; /* the same, under memcheck only */
+	long broken;	/* clients that saw broken frames so far (the race signal) */
 };
 
 /* One behaviour check's outcome. */

@@ -145,6 +145,7 @@ static void add_row(struct ctx *c, const char *phase, const struct lc_point *pt,
 	r->rss_kib = pt->rss_kib;
 	r->heap = heap;
 	r->lost = lost;
+	r->broken = run->corrupted + run->drive.corrupted;
 }
 
 static int sample(struct ctx *c, const char *phase, struct lc_point *pt)

@@ -598,6 +598,34 @@ int lc_report_json(const char *path, const struct lc_config *cfg, const struct l
 	return close_written(f, lc_report_json_stream(f, cfg, runs, nruns, exit_code));
 }
 
+/*
+ * The rows a run records when its program has ended, which no sample taken
+ * while it ran can hold: one per start of a shutdown run (clients held,
+ * those without their close 1001, memcheck's lost bytes at exit), and
+ * under DRD the race reports at exit, at the load served.
+ */
+static void csv_exit_rows(FILE *f, const struct lc_run *run)
+{
+	const char *v = lc_variant_name(run->variant), *m = lc_mode_name(run->mode);
+	long t = run->nrows ? run->rows[run->nrows - 1].t_ms : 0;
+	long broken = run->nrows ? run->rows[run->nrows - 1].broken : 0;
+	size_t i;
+
+	if (run->shutdown) {
+		for (i = 0; i < LC_NPOINTS; i++) {
+			const struct lc_shut_round *r = &run->shut[i];
+
+			fprintf(f, "%s,%s,%ld,exit,%ld,,,,", v, m, t, r->held);
+			if (r->lost >= 0)
+				fprintf(f, "%lld", r->lost);
+			fprintf(f, ",,%ld,,%ld\n", broken, r->held - r->got_1001);
+		}
+	} else if (run->mode == LC_DRD && run->drd.parsed) {
+		fprintf(f, "%s,%s,%ld,exit,%ld,,,,,,%ld,%ld,\n", v, m, t,
+			run->nrows ? run->rows[run->nrows - 1].clients : 0, broken, run->drd.races);
+	}
+}
+
 int lc_report_csv(const char *path, const struct lc_run *runs, size_t nruns)
 {
 	FILE *f = fopen(path, "we");
@@ -605,7 +633,8 @@ int lc_report_csv(const char *path, const struct lc_run *runs, size_t nruns)
 
 	if (!f)
 		return LL_EIO;
-	fprintf(f, "variant,mode,t_ms,phase,clients,threads,fds,heap,lost,rss\n");
+	fprintf(f, "variant,mode,t_ms,phase,clients,threads,fds,heap,lost,rss,broken,races,"
+		   "no_1001\n");
 	for (i = 0; i < nruns; i++) {
 		const struct lc_run *run = &runs[i];
 
@@ -623,8 +652,9 @@ int lc_report_csv(const char *path, const struct lc_run *runs, size_t nruns)
 			fprintf(f, ",");
 			if (r->rss_kib >= 0)
 				fprintf(f, "%lld", (long long)r->rss_kib * 1024);
-			fprintf(f, "\n");
+			fprintf(f, ",%ld,,\n", r->broken);
 		}
+		csv_exit_rows(f, run);
 	}
 	return close_written(f, fflush(f) == 0 && !ferror(f) ? 0 : LL_EIO);
 }

@@ -50,11 +50,16 @@ int lc_report_json_stream(FILE *f, const struct lc_config *cfg, const struct lc_
 
 /*
  * Writes the time series of every run to path as CSV with the header
- * "variant,mode,t_ms,phase,clients,threads,fds,heap,lost,rss" (clients
- * served since the baseline; heap, lost and rss in bytes; heap only where
- * it was measured, at the points base/N/2N and after each step between
- * them, lost the same under memcheck only, empty elsewhere). Returns 0
- * or LL_EIO (the file could not be opened, or a write or the close failed).
+ * "variant,mode,t_ms,phase,clients,threads,fds,heap,lost,rss,broken,races,no_1001"
+ * (clients served since the baseline; heap, lost and rss in bytes; heap
+ * only where it was measured, at the points base/N/2N and after each step
+ * between them, lost the same under memcheck only, empty elsewhere; broken:
+ * clients that saw broken frames so far). After a run's samples come its
+ * "exit" rows, for what is known only once the program has ended: under
+ * DRD one, with the race reports at exit (races); in a shutdown run one per
+ * start, with clients the clients held, no_1001 those of them that got no
+ * close 1001, and lost memcheck's lost bytes at exit. Returns 0 or LL_EIO
+ * (the file could not be opened, or a write or the close failed).
  */
 int lc_report_csv(const char *path, const struct lc_run *runs, size_t nruns);
 

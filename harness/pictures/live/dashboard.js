@@ -22,7 +22,7 @@
   const W = 640, H = 220, L = 56, R = 70, T = 12, B = 26;
   const SVGNS = "http://www.w3.org/2000/svg";
 
-  const live = { updates: 0, state: null, verdicts: {}, drawn: {}, error: null };
+  const live = { updates: 0, state: null, verdicts: {}, drawn: {}, order: [], error: null };
   window.leaklabLive = live;
 
   function el(name, attrs, text) {
@@ -149,7 +149,22 @@
     return phase + " · " + served + " · the run ends in " + left + " s";
   }
 
+  // The panels in the order of what the case is judged on: its plan's
+  // signals first (as the plan lists them), then the others, so the line
+  // that carries the lesson is the first one seen, above the fold.
+  function orderPanels(expect) {
+    const main = document.querySelector("main");
+    const sections = Array.from(main.querySelectorAll(".chart"));
+    const rank = (s) => {
+      const i = expect.indexOf(s.dataset.signal);
+      return i < 0 ? expect.length + sections.indexOf(s) : i;
+    };
+    sections.slice().sort((a, b) => rank(a) - rank(b)).forEach((s) => main.appendChild(s));
+    live.order = Array.from(main.querySelectorAll(".chart")).map((s) => s.dataset.signal);
+  }
+
   function render(state) {
+    if (!live.state) orderPanels(state.case.expect);
     live.state = state;
     document.getElementById("case").textContent = state.case.name;
     document.getElementById("summary").textContent = state.case.summary +

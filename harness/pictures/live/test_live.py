@@ -185,10 +185,12 @@ PAGE_PROBE = """JSON.stringify((() => {
     }
     lines[s.dataset.signal].verdict_class = s.querySelector('.verdict').className;
     lines[s.dataset.signal].verdict_text = s.querySelector('.verdict').textContent;
+    lines[s.dataset.signal].bottom = s.querySelector('svg').getBoundingClientRect().bottom + window.scrollY;
   }
   return {updates: live.updates, error: live.error, verdicts: live.verdicts, drawn: live.drawn,
           load: live.state.load, now: live.state.now, status: document.getElementById('status').textContent,
-          leak_samples: live.state.samples.leak.length, lines};
+          leak_samples: live.state.samples.leak.length, lines, order: live.order,
+          fold: window.innerHeight, width: window.innerWidth};
 })())"""
 
 
@@ -200,6 +202,17 @@ def settled(page):
 
 
 def judge(page, expect):
+    # The judged signals' panels come first, and the first of them is seen
+    # whole without scrolling (the window is 1200x800, a laptop's page).
+    if page["order"][:len(expect)] != list(expect):
+        drive.fail(f"the panels are in the order {page['order']}, not the judged "
+                   f"{list(expect)} first")
+    first = page["lines"][expect[0]]["bottom"]
+    if first > page["fold"]:
+        drive.fail(f"{expect[0]}'s panel ends at {first:.0f} px, below the fold "
+                   f"({page['width']}x{page['fold']})")
+    print(f"ok: panels {page['order']}; {expect[0]}'s ends at {first:.0f} px of "
+          f"{page['fold']}", flush=True)
     for name in expect:
         v = page["verdicts"][name]
         line = page["lines"][name]
@@ -226,9 +239,11 @@ def judge(page, expect):
 
 
 def screenshot(dt, path):
+    # What a student sees without scrolling: the window, 1200x800.
     metrics = dt.call("Page.getLayoutMetrics")
-    size = metrics.get("cssContentSize") or metrics["contentSize"]
-    shot = dt.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
+    size = metrics.get("cssLayoutViewport") or metrics["layoutViewport"]
+    size = {"width": size["clientWidth"], "height": size["clientHeight"]}
+    shot = dt.call("Page.captureScreenshot", format="png",
                    clip={"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1})
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "wb") as f:
@@ -253,7 +268,7 @@ def run_browser(chromium, url, tmp):
                              "--disable-dev-shm-usage", "--no-default-browser-check",
                              "--disable-background-timer-throttling",
                              "--disable-renderer-backgrounding", "--hide-scrollbars",
-                             "--window-size=1040,1400", "--remote-debugging-address=127.0.0.1",
+                             "--window-size=1200,800", "--remote-debugging-address=127.0.0.1",
                              "--remote-debugging-port=0", f"--user-data-dir={profile}", url],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
                             preexec_fn=drive.die_with_parent)
@@ -308,6 +323,10 @@ def main():
                     try:
                         if dt is None:
                             dt = DevTools(dt_port, url)
+                            # A laptop's page, 1200x800 CSS pixels, whatever
+                            # the headless window's own size.
+                            dt.call("Emulation.setDeviceMetricsOverride", width=1200,
+                                    height=800, deviceScaleFactor=1, mobile=False)
                         raw = dt.evaluate(PAGE_PROBE)
                         page = json.loads(raw) if raw else None
                     except (OSError, ValueError, drive.DriveError) as e:
