@@ -120,6 +120,12 @@ struct lc_run {
 	/* [round 0 = N, 1 = 2N][scenario index], when more than one is driven */
 	struct lc_path_sample path[2][LC_MAX_SCENARIOS];
 	bool crashed;	  /* the program died of a signal or exited on its own */
+	/*
+	 * The program is stuck: a thread spins after every client has gone,
+	 * it stopped answering, or it did not stop on SIGTERM. run->error
+	 * says what was seen; a fault of the program, not of the check.
+	 */
+	bool stuck;
 	int crash_signal; /* the signal, or 0 */
 	long held_at_end; /* connections the client still held before the stop */
 	/* The shutdown scenario: one start per load point (0, N, 2N clients held). */
@@ -170,7 +176,9 @@ struct lc_run {
  *   LL_ETIMEDOUT no ready line in time, or no exit after SIGTERM (killed);
  *   LL_EPROTO    a malformed ready line, or memcheck's XML is incomplete;
  *   LL_ECLOSED   the program exited or crashed before the verdict, failed
- *                its exit, or its clients could not connect.
+ *                its exit, or its clients could not connect;
+ *   LL_EBUSY     a fix is stuck (run->stuck): it spins with no client, stops
+ *                answering, or does not stop on SIGTERM.
  */
 int lc_run_check(const struct lc_config *cfg, enum lc_variant variant, enum lc_mode mode,
 		 struct lc_run *run);

@@ -600,6 +600,7 @@ int lc_proc_busy(pid_t pid, int window_ms, char *buf, size_t size)
 	struct thread_look *t;
 	long hz = sysconf(_SC_CLK_TCK);
 	long cpu0, cpu1, t0, wall;
+	long long busy_ticks = 0;
 	int n = 0, looks = 0, busy = 0, top = -1, threads = 0, pct, i;
 
 	buf[0] = '\0';
@@ -631,12 +632,21 @@ int lc_proc_busy(pid_t pid, int window_ms, char *buf, size_t size)
 	for (i = 0; i < n; i++) {
 		if (!t[i].seen)
 			continue;
-		if (t[i].running * 10 >= looks * 8)
+		if (t[i].running * 10 >= looks * 8) {
 			busy++;
+			busy_ticks += t[i].ticks - t[i].ticks0;
+		}
 		if (top < 0 || t[i].ticks - t[i].ticks0 > t[top].ticks - t[top].ticks0)
 			top = i;
 	}
 	pct = (int)((cpu1 - cpu0) * 100 / wall);
+	/*
+	 * And they must use the CPU they wait for: a fifth of a core together
+	 * at least. A runtime's collector that is runnable but mostly waits
+	 * for a core the machine gives to others is not a loop.
+	 */
+	if (busy_ticks * 1000 / hz * 5 < wall)
+		busy = 0;
 	if (busy > 0)
 		snprintf(buf, size,
 			 "%d of %d thread%s always running (state R in /proc/PID/task/TID/stat "
