@@ -352,7 +352,7 @@ static void sample_runtime(struct ctx *c, int idx, struct lc_point *pt)
 
 /*
  * After its clients have gone a program has nothing to do, so a fix that
- * used a tenth of a core or more while it settled is watched, twice for
+ * used a twentieth of a core or more while it settled is watched, twice for
  * half a second (a second under Valgrind): threads runnable all that time
  * and using the CPU spin (a loop that lost its way out), and the run ends
  * at once with what was seen. An idle program costs one read of
@@ -365,7 +365,7 @@ static bool busy_while_idle(struct ctx *c, long cpu0, long t0)
 	char why[256];
 
 	if (c->run->variant != LC_FIXED || cpu0 < 0 || cpu < 0 || wall <= 0 ||
-	    (cpu - cpu0) * 10 < wall)
+	    (cpu - cpu0) * 20 < wall)
 		return false;
 	/* Twice in a row: a runtime's collector may be busy for a moment. */
 	if (lc_proc_busy(c->proc.pid, window, why, sizeof(why)) <= 0 ||

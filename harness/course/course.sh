@@ -392,7 +392,8 @@ cmd_verify() {
 	case $ran in *--native*--checker* | *--checker*--native*) every=1 ;; *) every= ;; esac
 	if [ $rc -eq 0 ] && [ -z "$every" ]; then
 		[ -z "$track" ] || progress_set "$name" "${state:-started}" "" "clean (${ran# --} only)"
-		said="clean (${ran# --} only)"
+		# What grade records: the modes it was asked for all passed.
+		said="pass (${ran# --} only)"
 		echo "verdict: $name: clean under ${ran# --} only; ./leaklab verify ${name%%-*} runs every mode, and only that can pass"
 		[ -z "$json" ] || verify_json "$name" "$file" "$rc" "$said" "$run" "$json" "$t0"
 		rm -rf "$run"
@@ -682,5 +683,9 @@ cmd_new_case() {
 	echo "leaklab: made cases/$slug (leak.c, fixed.c, CMakeLists.txt, hints.md, wrong-fixes/)"
 	echo "         and docs/cases/$slug.md, and added it to cases/CMakeLists.txt."
 	echo "The skeleton leaks a buffer per connection so its tests pass from the start;"
-	echo "replace the leak with your own, then: ./leaklab check $num and ctest -L $num."
+	echo "replace the leak with your own, and the brief and hints with the case's own"
+	echo "(the course's self-check fails the template's placeholders). Then, from the"
+	echo "top of the checkout:"
+	echo "  ./leaklab check $num                    builds it and judges the leak and the fix"
+	echo "  ctest --test-dir build -L $num          every test of the case"
 }

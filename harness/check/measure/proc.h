@@ -97,11 +97,11 @@ long lc_proc_cpu_ms(pid_t pid);
 
 /*
  * Watches pid's threads for window_ms (/proc/PID/task/TID/stat, a look
- * every 25 ms) and counts the busy ones: runnable (state R) at 80% of the
- * looks or more, and together using a fifth of a core at least. A thread
- * that spins is runnable all the time even when a loaded machine gives it
- * a fraction of a core; one that waits is asleep.
- * Describes what it saw into buf ("2 of 9 threads always running (...),
+ * every 25 ms) and counts the busy ones: runnable (state R) at 80% of
+ * the looks or more, or at half of them while getting a fifth of a core
+ * together. A thread that spins is runnable all the time even when a
+ * loaded machine gives it a sliver of a core; one that waits is asleep.
+ * Describes what it saw into buf ("2 of 9 threads kept running (...),
  * together 180% of a core; the busiest, TID 4242, 95%"). Returns the
  * number of busy threads, or -1 when the program is gone.
  */

@@ -298,7 +298,7 @@ static void test_busy_and_where(void)
 	printf("  a spinning shell: %s\n", why);
 	fflush(stdout);
 	CHECK_EQ(busy, 1);
-	CHECK(strstr(why, "1 of 1 thread always running") == why);
+	CHECK(strstr(why, "1 of 1 thread kept running") == why);
 	lc_proc_stop(&p, 0, &killed);
 	lc_proc_cleanup(&p);
 
