@@ -98,12 +98,13 @@ def cmd_verdict(a):
             continue
         with open(out, errors="replace") as f:
             text = f.read()
-        m = {"mode": "native" if mode == "native" else "memcheck", "failed": failed_rows(text)}
+        m = {"mode": "native" if mode == "native" else "memcheck"}
         try:
             with open(os.path.join(a.run, mode + ".rc")) as f:
                 m["exit_code"] = int(f.read().strip())
         except (OSError, ValueError):
             m["exit_code"] = 2
+        m["failed"] = failed_rows(text) if m["exit_code"] != 0 else []
         verdicts = [l[len("verdict: "):] for l in text.splitlines() if l.startswith("verdict: ")]
         if verdicts:
             m["verdict_line"] = verdicts[-1]
@@ -159,12 +160,13 @@ def junit(records, case, path):
 def cmd_grade(a):
     records = [load_record(p, a.case) for p in a.records]
     width = max([len("file")] + [len(r["file"]) for r in records])
-    print("%-*s  %-14s %s" % (width, "file", "verdict", "rows that failed"))
+    vwidth = max([len("verdict")] + [len(r["verdict"]) for r in records])
+    print("%-*s  %-*s  %s" % (width, "file", vwidth, "verdict", "rows that failed"))
     for r in records:
         rows = r["failed"] or ["-"]
-        print("%-*s  %-14s %s" % (width, r["file"], r["verdict"], rows[0]))
+        print("%-*s  %-*s  %s" % (width, r["file"], vwidth, r["verdict"], rows[0]))
         for row in rows[1:]:
-            print("%-*s  %-14s %s" % (width, "", "", row))
+            print("%-*s  %-*s  %s" % (width, "", vwidth, "", row))
     counts = {}
     for r in records:
         counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1

@@ -12,7 +12,9 @@ set -eu
 root=$1
 work=$(mktemp -d "${TMPDIR:-/tmp}/leaklab-loop.XXXXXX")
 session=leaklab-loop-$$
-trap 'tmux kill-session -t "$session" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'tmux kill-session -t "leaklab-loop-$$" 2>/dev/null || true
+tmux kill-session -t "leaklab-loop-$$-first" 2>/dev/null || true
+rm -rf "$work"' EXIT
 export LEAKLAB_EXERCISES=$work/exercises
 ll=$root/leaklab
 ex=$LEAKLAB_EXERCISES/03-uncleared-timer.c
@@ -103,7 +105,16 @@ cp "$fixed" "$ex.new" && mv "$ex.new" "$ex"
 check "a save reruns verify: native clean, now memcheck" wait_for "now under memcheck" 60
 check "... and no PASS line before memcheck has passed" sh -c "! grep -q PASS '$work/out'"
 check "a pass moves on to the next case not done: 04" wait_for "watch: PASS; next: 04-unbounded-map" 120
-check "... starting it" test -f "$LEAKLAB_EXERCISES/04-unbounded-map.c"
+wait_file() { # wait_file PATH SECONDS
+	i=0
+	while [ $i -lt $(($2 * 10)) ]; do
+		[ -f "$1" ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+check "... starting it" wait_file "$LEAKLAB_EXERCISES/04-unbounded-map.c" 30
 check "... and verifying its start file" wait_for "watch: NOT YET" 60
 
 # q during a memcheck run: 04's fix passes natively, then q while memcheck runs.
@@ -120,9 +131,10 @@ echo "  q ended watch in $ms ms"
 check "... within a second" test "$ms" -lt 1000
 quit_gone() { ! pgrep -f "exercises/runs/04-unbounded-map\." >/dev/null 2>&1; }
 check "... and the check it ran is gone" quit_gone
-tmux kill-session -t "$session" 2>/dev/null || true
 
-# watch without a case: the first case not done (01; 03 is done).
+# watch without a case: the first case not done (01; 03 is done). A
+# session of its own (the first one's tmux server stays up meanwhile).
+session=$session-first
 tmux new-session -d -s "$session" -x 160 -y 50 \
 	"LEAKLAB_EXERCISES='$LEAKLAB_EXERCISES' '$ll' watch; echo WATCH-ENDED; sleep 30"
 check "watch without a case starts at the first not done: 01" \
