@@ -316,6 +316,34 @@ static void test_busy_and_where(void)
 	unlink(log_path);
 }
 
+/*
+ * A program that ignores SIGTERM is killed at the deadline, and where its
+ * threads were then is kept for the report.
+ */
+static void test_stop_notes_where(void)
+{
+	char *argv[] = {"sh", "-c", "trap '' TERM; echo 'leaklab: listening on 127.0.0.1:1'; "
+				    "while :; do sleep 1; done", NULL};
+	char log_path[512];
+	struct lc_proc p;
+	unsigned port = 0;
+	bool killed;
+	long t0;
+
+	snprintf(log_path, sizeof(log_path), "%s/test_proc.term.log", SCRATCH_DIR);
+	CHECK_EQ(lc_proc_start(&p, argv, NULL, log_path), 0);
+	CHECK_EQ(lc_proc_wait_ready(&p, 10000, &port), 0);
+	t0 = lc_now_ms();
+	CHECK_EQ(lc_proc_stop(&p, 300, &killed), 0);
+	printf("  ignores SIGTERM: killed after %ld ms; its threads then: %s\n", lc_now_ms() - t0,
+	       p.where);
+	fflush(stdout);
+	CHECK(killed);
+	CHECK(strstr(p.where, "1 thread: 1 ") == p.where);
+	lc_proc_cleanup(&p);
+	unlink(log_path);
+}
+
 int main(void)
 {
 	RUN(test_closed_stdin);
@@ -327,5 +355,6 @@ int main(void)
 	RUN(test_setsid);
 	RUN(test_stop_takes_group);
 	RUN(test_busy_and_where);
+	RUN(test_stop_notes_where);
 	return 0;
 }
