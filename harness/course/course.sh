@@ -361,7 +361,10 @@ cmd_verify() {
 	[ -n "$modes" ] || modes="--native --checker"
 	deps kit
 	# This verify's own place: the binary, the build log, each mode's report.
+	# A verify that was killed (q in watch) leaves its folder: old ones go.
 	mkdir -p "$build_dir/exercises/runs"
+	find "$build_dir/exercises/runs" -mindepth 1 -maxdepth 1 -mmin +120 \
+		-exec rm -rf {} + 2>/dev/null || true
 	run=$(mktemp -d "$build_dir/exercises/runs/$name.XXXXXX")
 	if ! build_exercise "$name" "$file" "$run"; then
 		[ -z "$track" ] || progress_set "$name" started "" "does not build"
