@@ -378,7 +378,11 @@ cmd_verify() {
 	for md in $modes; do
 		if [ -n "$ran" ] && [ $rc -eq 0 ]; then
 			echo
-			echo "native: clean; now under $(checker_name "$name") (a few seconds)..."
+			if [ "$md" = --checker ]; then
+				echo "native: clean; now under $(checker_name "$name") (a few seconds)..."
+			else
+				echo "$(checker_name "$name"): clean; now natively..."
+			fi
 		fi
 		r=0
 		"$bin/leaklab-check" --case "$name" --verify --program "$run/$name-exercise" \
