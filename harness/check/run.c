@@ -611,9 +611,21 @@ static int drive(struct ctx *c, const char *phase, long load)
 		return stuck(c, "your program stopped answering: no answer within %d s (%s, %s)",
 			     c->lim.op_ms / 1000, lc_scenario_name(c->sc.kind),
 			     run->drive.first_error);
-	if (run->drive.connect_failed > connect_failed)
+	if (run->drive.connect_failed > connect_failed) {
+		/*
+		 * A program that is dying (an abort writing its core) refuses
+		 * connections before waitpid can tell: its death, not the
+		 * refusal, is the finding.
+		 */
+		long until = lc_now_ms() + 1000;
+
+		while (lc_proc_running(&c->proc) && lc_now_ms() < until)
+			lc_sleep_ms(10);
+		if (!lc_proc_running(&c->proc))
+			return describe_death(c, "died while clients were connected");
 		return run_error(run, LL_ECLOSED, "the scenario could not connect: %s",
 				 run->drive.first_error);
+	}
 	/* Every walk of one program should fail as many allocations: say so if not. */
 	if (c->sc.kind == LC_SC_FAULT_WALK && run->drive.walks > 0)
 		progress(c,
