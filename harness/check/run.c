@@ -558,8 +558,9 @@ static int describe_death(struct ctx *c, const char *when)
 {
 	struct lc_run *run = c->run;
 
+	/* A stuck program's own words were said already, and better. */
 	if (run->stuck)
-		return LL_EBUSY; /* said already, and better */
+		return LL_EBUSY;
 	lc_proc_running(&c->proc); /* reaps it, if it has ended */
 	if (c->proc.exited) {
 		lc_describe_status(c->proc.status, run->exit_desc, sizeof(run->exit_desc));

@@ -231,7 +231,7 @@ void lc_teach_report(FILE *out, const struct lc_config *cfg, const struct lc_run
 			if (run->log_tail[0])
 				fprintf(out, "  its last output:\n%s%s", run->log_tail,
 					run->log_tail[strlen(run->log_tail) - 1] == '\n' ? ""
-											   : "\n");
+											 : "\n");
 			fprintf(out, "verdict: NOT clean: your program is stuck (exit 1; %.1f s)\n",
 				(double)run->duration_ms / 1000.0);
 		} else {

@@ -318,8 +318,7 @@ int lc_proc_wait_ready(struct lc_proc *p, int timeout_ms, unsigned *port)
  * which may hold spaces and parentheses: field 3 (state) is rest[0].
  * Copies the name to comm. Returns false when the file cannot be read.
  */
-static bool read_stat(const char *path, char *comm, size_t comm_size, char *rest,
-		      size_t rest_size)
+static bool read_stat(const char *path, char *comm, size_t comm_size, char *rest, size_t rest_size)
 {
 	char buf[1024], *open_paren, *close_paren;
 	ssize_t n;

@@ -248,10 +248,13 @@ static void test_setsid(void)
 static void test_stop_takes_group(void)
 {
 	char log_path[512], pid_path[512];
-	char *argv[] = {"sh", "-c",
+	char *argv[] = {"sh",
+			"-c",
 			"sleep 600 & echo $! >\"$1\"; echo 'leaklab: listening on 127.0.0.1:1'; "
 			"wait",
-			"sh", pid_path, NULL};
+			"sh",
+			pid_path,
+			NULL};
 	struct lc_proc p;
 	unsigned port = 0;
 	bool killed;
@@ -281,10 +284,14 @@ static void test_stop_takes_group(void)
 /* A busy thread shows as busy; a program that waits, as waiting, not running. */
 static void test_busy_and_where(void)
 {
-	char *busy_argv[] = {"sh", "-c", "echo 'leaklab: listening on 127.0.0.1:1'; "
-					 "while :; do :; done", NULL};
-	char *idle_argv[] = {"sh", "-c", "echo 'leaklab: listening on 127.0.0.1:1'; "
-					 "exec sleep 30", NULL};
+	char *busy_argv[] = {"sh", "-c",
+			     "echo 'leaklab: listening on 127.0.0.1:1'; "
+			     "while :; do :; done",
+			     NULL};
+	char *idle_argv[] = {"sh", "-c",
+			     "echo 'leaklab: listening on 127.0.0.1:1'; "
+			     "exec sleep 30",
+			     NULL};
 	char log_path[512], why[256], where[256];
 	struct lc_proc p;
 	unsigned port = 0;
@@ -322,8 +329,10 @@ static void test_busy_and_where(void)
  */
 static void test_stop_notes_where(void)
 {
-	char *argv[] = {"sh", "-c", "trap '' TERM; echo 'leaklab: listening on 127.0.0.1:1'; "
-				    "while :; do sleep 1; done", NULL};
+	char *argv[] = {"sh", "-c",
+			"trap '' TERM; echo 'leaklab: listening on 127.0.0.1:1'; "
+			"while :; do sleep 1; done",
+			NULL};
 	char log_path[512];
 	struct lc_proc p;
 	unsigned port = 0;
