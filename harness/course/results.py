@@ -70,10 +70,11 @@ def failed_rows(text):
     return rows
 
 
-def build_errors(path):
+def build_errors(path, root):
     try:
         with open(path, errors="replace") as f:
-            errs = [squeeze(l) for l in f if "error:" in l]
+            errs = [squeeze(l.replace(root.rstrip("/") + "/", "") if root else l)
+                    for l in f if "error:" in l]
     except OSError:
         return ["does not build"]
     return ["does not build: " + e for e in errs[:3]] or ["does not build"]
@@ -91,7 +92,7 @@ def cmd_verdict(a):
     if a.seconds is not None:
         rec["seconds"] = round(a.seconds, 1)
     if a.verdict == "does not build":
-        rec["failed"] = build_errors(os.path.join(a.run, "build.log"))
+        rec["failed"] = build_errors(os.path.join(a.run, "build.log"), a.root)
     for mode in MODES:
         out = os.path.join(a.run, mode + ".out")
         if not os.path.exists(out):
