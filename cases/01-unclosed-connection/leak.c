@@ -3,8 +3,10 @@
  *
  * What leaks: every client that disappears without a close handshake (its
  * TCP connection just drops) leaves its socket open and its connection
- * object allocated: one file descriptor and about 16.5 KiB of heap each
- * (the connection's 16 KiB read buffer and the objects around it).
+ * object allocated: two file descriptors (the socket and the eventfd that
+ * wakes the connection's reader) and about 1.1 KiB of heap each (the
+ * connection and the objects around it; its read buffer is allocated only
+ * while a message is being read).
  *
  * Why: the handler treats "the peer vanished" as nothing left to clean up
  * and returns early. But the handler owns the connection (as a Go handler
@@ -15,8 +17,11 @@
  * The fix (fixed.c): one exit path, taken by every way out of the loop,
  * that destroys the connection.
  *
- * Signals: fds grow by one per dropped client; heap grows per client; at
+ * Signals: fds grow by two per dropped client; heap grows per client; at
  * exit memcheck reports the connections as definitely lost.
+ *
+ * Output: ./build/bin/leaklab-check --case 01-unclosed-connection --variant leak --native
+ *   verdict: leak reproduced: fds +2.00/client, scales 2.0x; heap +1154 bytes/client, scales 2.0x
  */
 #include <leaklab/app.h>
 

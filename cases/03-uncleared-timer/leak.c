@@ -19,6 +19,9 @@
  *
  * Signals: threads grow by one per closed connection; at exit memcheck
  * reports the timer threads as possibly lost.
+ *
+ * Output: ./build/bin/leaklab-check --case 03-uncleared-timer --variant leak --native
+ *   verdict: leak reproduced: threads +1.00/client, scales 2.0x
  */
 #include <leaklab/app.h>
 #include <leaklab/timer.h>

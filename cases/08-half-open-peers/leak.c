@@ -5,7 +5,7 @@
  * (RFC 6455 section 5.5.2), as the gorilla chat example's writePump does
  * every pingPeriod and the ws README's heartbeat does with ws.ping().
  *
- * What leaks: one thread and one socket for every peer that vanished
+ * What leaks: one thread and its socket for every peer that vanished
  * without closing its TCP connection (a laptop lid closed, a NAT entry
  * dropped, a cable pulled). No FIN ever arrives, so the read never ends.
  *
@@ -18,9 +18,13 @@
  * The fix (fixed.c): a read deadline of --pong-wait-ms, renewed by every
  * pong; a peer that stops answering is reaped when it passes.
  *
- * Signals: threads and fds grow by one per silent peer and stay up while
- * it stays silent; at exit memcheck shows nothing more (the server's own
- * shutdown closes them), so the counts are what catch it.
+ * Signals: one thread and two fds (the socket and the eventfd that wakes
+ * its reader) more per silent peer, which stay up while it stays silent;
+ * at exit memcheck shows nothing more (the server's own shutdown closes
+ * them), so the counts are what catch it.
+ *
+ * Output: ./build/bin/leaklab-check --case 08-half-open-peers --variant leak --native
+ *   verdict: leak reproduced: threads +1.00/client, scales 2.0x; fds +2.00/client, scales 2.0x
  */
 #include <leaklab/app.h>
 

@@ -25,6 +25,9 @@
  *
  * Signals: heap grows with every bad token (about 1 KiB each); under
  * memcheck the verifiers are definitely lost.
+ *
+ * Output: ./build/bin/leaklab-check --case 10-error-path --variant leak --native
+ *   verdict: leak reproduced: heap +985 bytes/client, scales 2.0x
  */
 #include <leaklab/app.h>
 #include <leaklab/ws_handshake.h>

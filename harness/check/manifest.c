@@ -1,15 +1,26 @@
 /*
- * manifest.c - reads the key=value file leaklab_case() generates. The
- * format is CMake's to write and ours to read; nothing else parses it.
+ * manifest.c - the case model's one reader (model.h): the key=value file
+ * leaklab_case() generates, turned into typed values once. The format is
+ * CMake's to write and ours to read; nothing else parses it: the course,
+ * the pictures and the live page ask for the plan (leaklab-check --plan).
  */
-#include "manifest.h"
+#include "model.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <leaklab/alloc.h>
 #include <leaklab/error.h>
+
+#include "judge/judge.h"
+
+/* How leaklab_case() names a case's manifest: BUILD/cases/NN-slug.manifest. */
+#define MANIFEST_SUFFIX ".manifest"
 
 void lc_manifest_free(struct lc_manifest *m)
 {
@@ -179,7 +190,148 @@ int lc_manifest_path(const char *name, char *out, size_t size)
 {
 	char rel[300];
 
-	if (snprintf(rel, sizeof(rel), "cases/%s.manifest", name) >= (int)sizeof(rel))
+	if (snprintf(rel, sizeof(rel), "cases/%s" MANIFEST_SUFFIX, name) >= (int)sizeof(rel))
 		return LL_ETOOBIG;
 	return lc_build_path(rel, out, size);
+}
+
+void lc_case_free(struct lc_case *c)
+{
+	lc_manifest_free(&c->raw);
+	memset(c, 0, sizeof(*c));
+}
+
+__attribute__((format(printf, 3, 4))) static int bad(char *why, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, size, fmt, ap);
+	va_end(ap);
+	return LL_EINVAL;
+}
+
+/* "connect-close connect-drop" (or with commas) into a list of at most LC_MAX_SCENARIOS. */
+int lc_scenarios_parse(const char *text, enum lc_scenario_kind *out, size_t *n)
+{
+	char name[64];
+
+	*n = 0;
+	while (*text) {
+		size_t len;
+
+		text += strspn(text, ", ");
+		len = strcspn(text, ", ");
+		if (len == 0)
+			break;
+		if (len >= sizeof(name) || *n == LC_MAX_SCENARIOS)
+			return LL_EINVAL;
+		memcpy(name, text, len);
+		name[len] = '\0';
+		if (lc_scenario_parse(name, &out[*n]))
+			return LL_EINVAL;
+		(*n)++;
+		text += len;
+	}
+	return *n > 0 ? 0 : LL_EINVAL;
+}
+
+static int to_typed(struct lc_case *c, char *why, size_t why_size)
+{
+	const struct lc_manifest *m = &c->raw;
+	long mask;
+	char *end;
+	size_t i;
+
+	if (!m->name)
+		return bad(why, why_size, "no name= line");
+	c->name = m->name;
+	c->summary = m->summary;
+	c->source = m->source;
+	c->leak = m->leak;
+	c->fixed = m->fixed;
+	c->exercise = m->exercise;
+	c->request = m->request;
+	c->path = m->path;
+	c->bad_path = m->bad_path;
+	c->program_args = (const char *const *)m->program_args;
+	c->nprogram_args = m->nprogram_args;
+	for (i = 0; i < m->nprogram_args; i++)
+		c->tls = c->tls || strcmp(m->program_args[i], "--tls") == 0;
+	if (m->mode && strcmp(m->mode, "drd") != 0 && strcmp(m->mode, "memcheck") != 0)
+		return bad(why, why_size, "mode=%s: memcheck or drd", m->mode);
+	c->checker = m->mode && strcmp(m->mode, "drd") == 0 ? LC_CHECKER_DRD : LC_CHECKER_MEMCHECK;
+	if (m->scenario && lc_scenarios_parse(m->scenario, c->scenarios, &c->nscenarios))
+		return bad(why, why_size, "bad scenario=%s", m->scenario);
+	if (m->verify && lc_scenarios_parse(m->verify, c->verify, &c->nverify))
+		return bad(why, why_size, "bad verify=%s", m->verify);
+	if (m->load) {
+		errno = 0;
+		c->load = strtol(m->load, &end, 10);
+		if (errno || end == m->load || *end || c->load < 1)
+			return bad(why, why_size, "bad load=%s", m->load);
+	}
+	if (m->settle_ms) {
+		errno = 0;
+		c->settle_ms = (int)strtol(m->settle_ms, &end, 10);
+		if (errno || end == m->settle_ms || *end || c->settle_ms < 1 ||
+		    c->settle_ms > 60000)
+			return bad(why, why_size, "bad settle_ms=%s", m->settle_ms);
+	}
+	if (m->expect) {
+		mask = lc_parse_signals(m->expect);
+		if (mask < 0)
+			return bad(why, why_size, "unknown signal in expect=%s", m->expect);
+		c->expect = (unsigned)mask;
+	}
+	c->memcheck_expect = c->expect;
+	if (m->memcheck_expect) {
+		mask = lc_parse_signals(m->memcheck_expect);
+		if (mask < 0)
+			return bad(why, why_size, "unknown signal in memcheck_expect=%s",
+				   m->memcheck_expect);
+		c->memcheck_expect = (unsigned)mask;
+	}
+	if (m->nbehaviours > LC_MAX_BEHAVIOURS)
+		return bad(why, why_size, "too many behaviour= lines (at most %d)",
+			   LC_MAX_BEHAVIOURS);
+	for (i = 0; i < m->nbehaviours; i++)
+		if (lc_behaviour_parse(m->behaviours[i], &c->behaviours[i], why, why_size))
+			return LL_EINVAL;
+	c->nbehaviours = m->nbehaviours;
+	return 0;
+}
+
+int lc_case_read(const char *path, struct lc_case *c, char *why, size_t why_size)
+{
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(why, why_size, "cannot read %s", path);
+	err = lc_manifest_read(path, &c->raw);
+	if (err == LL_EPROTO)
+		snprintf(why, why_size, "%s: a line without \"=\"", path);
+	if (err)
+		return err;
+	return to_typed(c, why, why_size);
+}
+
+int lc_is_manifest(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return n > strlen(MANIFEST_SUFFIX) &&
+	       strcmp(d->d_name + n - strlen(MANIFEST_SUFFIX), MANIFEST_SUFFIX) == 0;
+}
+
+/* The folder of the case manifests (BUILD/cases), found from this executable. */
+int lc_manifest_dir(char *dir, size_t size)
+{
+	char *slash;
+
+	if (lc_manifest_path("x", dir, size))
+		return LL_EIO;
+	slash = strrchr(dir, '/');
+	*slash = '\0';
+	return 0;
 }

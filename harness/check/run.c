@@ -38,7 +38,8 @@
 #include <leaklab/error.h>
 
 #include "drive/http.h"
-#include "manifest.h"
+#include "logs.h"
+#include "model.h"
 #include "measure/memcheck.h"
 #include "measure/proc.h"
 
@@ -69,9 +70,6 @@ static const struct limits memcheck_limits = {60000, 30000, 1000, 10000, 100, 60
 #define PROFILE_OUT_SIZE (1024 * 1024)
 
 #define MAX_BACKOFF_MS 100
-#define DEFAULT_WARMUP 8
-/* Log folders are named LOG_PREFIX + DATE-TIME.PID.XXXXXX, so they sort by age. */
-#define LOG_PREFIX "leaklab-check."
 
 const char *lc_variant_name(enum lc_variant v)
 {
@@ -918,99 +916,6 @@ static void judge(struct ctx *c)
 	run->exit_code = run->verdict.exit_code;
 }
 
-/* Removes a log folder and the files in it (it holds no subfolders). */
-static void remove_dir(const char *path)
-{
-	struct dirent *de;
-	DIR *d = opendir(path);
-
-	if (!d)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		unlinkat(dirfd(d), de->d_name, 0);
-	}
-	closedir(d);
-	rmdir(path);
-}
-
-static int is_log_folder(const struct dirent *d)
-{
-	return strncmp(d->d_name, LOG_PREFIX, strlen(LOG_PREFIX)) == 0;
-}
-
-/*
- * True while the check that made the folder named
- * leaklab-check.DATE-TIME.PID.XXXXXX may still be running: its PID is
- * alive (a reused PID only keeps a folder a little longer).
- */
-static bool log_folder_in_use(const char *name)
-{
-	const char *p = strchr(name + strlen(LOG_PREFIX), '.');
-	long pid;
-
-	if (!p)
-		return false;
-	pid = strtol(p + 1, NULL, 10);
-	if (pid <= 0 || pid == (long)getpid())
-		return pid == (long)getpid();
-	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
-}
-
-/*
- * Makes room for one more log folder in dir: keeps the LC_LOGS_KEEP - 1
- * newest (their names sort by the time they were made) and removes the
- * older ones, except those of a check still running. Failures only leave
- * folders behind.
- */
-static void prune_logs(const char *dir)
-{
-	struct dirent **names = NULL;
-	char path[PATH_MAX];
-	int n, i;
-
-	n = scandir(dir, &names, is_log_folder, alphasort);
-	if (n < 0)
-		return;
-	for (i = 0; i < n; i++) {
-		if (i + LC_LOGS_KEEP - 1 < n && !log_folder_in_use(names[i]->d_name) &&
-		    snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name) <
-			(int)sizeof(path))
-			remove_dir(path);
-		free(names[i]);
-	}
-	free(names);
-}
-
-/*
- * The folder for log folders: cfg->logs_dir, or BUILD/logs beside the
- * BUILD/cases where the manifests are (found from this executable, at
- * BUILD/bin), made if missing; canonical, so the path printed on failure
- * is one a person can paste.
- */
-static int logs_base(const struct lc_config *cfg, char *out, size_t size)
-{
-	char exe[PATH_MAX], want[PATH_MAX + 16];
-	int err;
-
-	if (cfg->logs_dir) {
-		if (snprintf(want, sizeof(want), "%s", cfg->logs_dir) >= (int)sizeof(want))
-			return LL_ETOOBIG;
-	} else {
-		err = lc_build_path("logs", want, sizeof(want));
-		if (err)
-			return err;
-	}
-	if (mkdir(want, 0755) != 0 && errno != EEXIST)
-		return LL_EIO;
-	if (!realpath(want, exe))
-		return LL_EIO;
-	if (snprintf(out, size, "%s", exe) >= (int)size)
-		return LL_ETOOBIG;
-	return 0;
-}
-
 static int make_logdir(struct ctx *c)
 {
 	struct lc_run *run = c->run;
@@ -1019,16 +924,16 @@ static int make_logdir(struct ctx *c)
 	struct tm tm;
 	int err;
 
-	err = logs_base(c->cfg, base, sizeof(base));
+	err = lc_logs_base(c->cfg->logs_dir, base, sizeof(base));
 	if (err)
 		return run_error(run, err, "cannot make the log folder %s: %s",
 				 c->cfg->logs_dir ? c->cfg->logs_dir : "BUILD/logs",
 				 err == LL_EIO ? strerror(errno) : ll_strerror(err));
-	prune_logs(base);
+	lc_logs_prune(base);
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	if (snprintf(run->tmpdir, sizeof(run->tmpdir), "%s/%s%s.%d.XXXXXX", base, LOG_PREFIX, stamp,
-		     (int)getpid()) >= (int)sizeof(run->tmpdir) - 32)
+	if (snprintf(run->tmpdir, sizeof(run->tmpdir), "%s/%s%s.%d.XXXXXX", base, LC_LOG_PREFIX,
+		     stamp, (int)getpid()) >= (int)sizeof(run->tmpdir) - 32)
 		return run_error(run, LL_ETOOBIG, "the log folder's path %s is too long", base);
 	if (!mkdtemp(run->tmpdir))
 		return run_error(run, LL_EIO, "mkdtemp %s: %s", run->tmpdir, strerror(errno));
@@ -1043,7 +948,7 @@ static int make_logdir(struct ctx *c)
 
 /* The whole check; returns 0 once judged, or the LL_E* code that stopped it. */
 
-static const char *unit_of(enum lc_scenario_kind k)
+const char *lc_scenario_unit(enum lc_scenario_kind k)
 {
 	return k == LC_SC_BURST || k == LC_SC_SLOW_CONSUMER ? "messages"
 	       : k == LC_SC_BAD_HANDSHAKE		    ? "bad handshakes"
@@ -1099,7 +1004,7 @@ static int drive_step(struct ctx *c, int round, const char *phase)
 	for (k = 0; k < cfg->nscenarios; k++) {
 		c->sc.kind = cfg->scenarios[k];
 		progress(c, "driving %ld %s%s (%s)...\n", run->load, round ? "more " : "",
-			 unit_of(c->sc.kind), lc_scenario_name(c->sc.kind));
+			 lc_scenario_unit(c->sc.kind), lc_scenario_name(c->sc.kind));
 		err = drive_half(c, phase, run->load);
 		if (err)
 			return err;
@@ -1209,48 +1114,7 @@ static int do_shutdown_run(struct ctx *c)
 		      (run->expect & LC_SIG_BIT(LC_LOST)) != 0, run->shut, limit, errors,
 		      run->mc.first_error, run->mode == LC_MEMCHECK ? fds_open : -1,
 		      behaviour_failure, &run->verdict);
-	/*
-	 * The table's rows (and the tour's): threads are those still running
-	 * at exit, as their clients saw it (a client without 1001 is one), the
-	 * signal judged; fds are counted while the clients were held, for
-	 * information; lost bytes are memcheck's at exit.
-	 */
-	for (k = 0; k < LC_NSIGNALS; k++) {
-		struct lc_signal_result *sr = &run->verdict.sig[k];
-		double v[LC_NPOINTS];
-		int p;
-
-		for (p = 0; p < LC_NPOINTS; p++)
-			v[p] = k == LC_THREADS ? (double)run->shut[p].other_close
-			       : k == LC_FDS   ? (double)run->points[p].fds
-			       : k == LC_LOST  ? (double)run->shut[p].lost
-					       : -1;
-		sr->measured = v[0] >= 0 && v[1] >= 0 && v[2] >= 0;
-		sr->base = v[0];
-		sr->at_n = v[1];
-		sr->at_2n = v[2];
-		sr->per_client = run->load > 0 ? (v[2] - v[0]) / (2.0 * (double)run->load) : 0;
-		sr->per_client_n = run->load > 0 ? (v[1] - v[0]) / (double)run->load : 0;
-		sr->ratio = v[1] > v[0] ? (v[2] - v[0]) / (v[1] - v[0]) : 0;
-		sr->status = LC_ST_NA;
-		if (k == LC_THREADS && run->variant == LC_FIXED)
-			sr->status = v[1] + v[2] > 0 ? LC_ST_GROWS : LC_ST_FLAT;
-		if (k == LC_THREADS && run->variant == LC_LEAK &&
-		    (run->expect & LC_SIG_BIT(LC_THREADS))) {
-			sr->expected = true;
-			sr->status = sr->per_client_n >= LC_MIN_PER_CLIENT_COUNT &&
-					     sr->ratio >= LC_RATIO_MIN && sr->ratio <= LC_RATIO_MAX
-					 ? LC_ST_LEAKS
-					 : LC_ST_MISSING;
-		}
-		if (k == LC_LOST && sr->measured && run->variant == LC_FIXED)
-			sr->status = v[0] + v[1] + v[2] > 0 ? LC_ST_GROWS : LC_ST_FLAT;
-		if (k == LC_LOST && sr->measured && run->variant == LC_LEAK &&
-		    (run->expect & LC_SIG_BIT(LC_LOST))) {
-			sr->expected = true;
-			sr->status = run->verdict.passed ? LC_ST_LEAKS : LC_ST_MISSING;
-		}
-	}
+	lc_shut_rows(run->variant, run->expect, run->load, run->shut, run->points, &run->verdict);
 	/* No GET /metrics is made in this scenario: the program's own view is unknown. */
 	for (k = 0; k < LC_NPOINTS; k++)
 		run->probe_threads[k] = run->probe_fds[k] = -1;
@@ -1283,8 +1147,8 @@ static int do_run(struct ctx *c)
 
 	for (k = 0; k < cfg->nscenarios && run->warmup > 0; k++) {
 		c->sc.kind = cfg->scenarios[k];
-		progress(c, "warming up with %ld %s (%s)...\n", run->warmup, unit_of(c->sc.kind),
-			 lc_scenario_name(c->sc.kind));
+		progress(c, "warming up with %ld %s (%s)...\n", run->warmup,
+			 lc_scenario_unit(c->sc.kind), lc_scenario_name(c->sc.kind));
 		err = drive(c, "warmup", run->warmup);
 		if (err)
 			return err;
@@ -1353,8 +1217,9 @@ int lc_run_check(const struct lc_config *given, enum lc_variant variant, enum lc
 	run->mode = mode;
 	run->program = cfg->program;
 	run->load = cfg->load;
-	run->warmup = cfg->warmup >= 0 ? cfg->warmup
-				       : (cfg->load < DEFAULT_WARMUP ? cfg->load : DEFAULT_WARMUP);
+	run->warmup = cfg->warmup >= 0
+			  ? cfg->warmup
+			  : (cfg->load < LC_DEFAULT_WARMUP ? cfg->load : LC_DEFAULT_WARMUP);
 	run->expect = mode == LC_NATIVE ? cfg->expect : cfg->memcheck_expect;
 	run->t0 = lc_now_ms();
 	run->mc.fds_open = -1;
@@ -1421,7 +1286,7 @@ int lc_run_check(const struct lc_config *given, enum lc_variant variant, enum lc
 	run->duration_ms = lc_now_ms() - run->t0;
 	/* A failed run keeps its logs and XML for whoever investigates. */
 	if (err == 0 && run->exit_code == 0 && !cfg->keep && run->tmpdir[0]) {
-		remove_dir(run->tmpdir);
+		lc_logs_remove(run->tmpdir);
 		run->tmpdir[0] = '\0';
 	}
 out_free_ctx:

@@ -5,6 +5,8 @@
  */
 #include "twin.h"
 
+#include "run.h"
+
 #include <stdlib.h>
 #include <string.h>
 

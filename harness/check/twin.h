@@ -20,9 +20,9 @@
 
 #include <stdio.h>
 
-#include "manifest.h"
+#include "model.h"
 #include "judge/report.h"
-#include "run.h"
+#include "record.h"
 
 #define LC_MAX_TWINS 4
 

@@ -60,11 +60,14 @@ resolve_case() {
 	exit 2
 }
 
-manifest_of() {
-	m=$build_dir/cases/$1.manifest
-	[ -f "$m" ] || configure force
-	[ -f "$m" ] || die "no manifest for $1 in build/cases (is it in cases/CMakeLists.txt?)"
-	printf '%s\n' "$m"
+# What ./leaklab verify judges for case $1, in the checker's words
+# (leaklab-check --plan-text: the plan's sentences, written once in C).
+plan_text_of() {
+	"$bin/leaklab-check" --plan-text "$1" 2>/dev/null && return 0
+	configure force
+	cmake --build "$build_dir" -j "$jobs" --target leaklab-check >/dev/null
+	"$bin/leaklab-check" --plan-text "$1" ||
+		die "no plan for $1 (is it in cases/CMakeLists.txt? ./leaklab build)"
 }
 
 # --- progress ---------------------------------------------------------
@@ -176,34 +179,12 @@ cmd_start() {
 	mkdir -p "$exercises"
 	derive_start "$name" >"$file"
 	progress_set "$name" started "" ""
-	m=$(manifest_of "$name")
+	plan=$(plan_text_of "$name") || exit 2
 	echo "leaklab: $name started: edit $rel"
 	echo
 	brief_of "$name" | sed 's/^/  /'
 	echo
-	tool=memcheck
-	grep -q '^mode=drd$' "$m" && tool="DRD (the race detector)"
-	echo "./leaklab verify ${name%%-*} judges your file, natively and under $tool:"
-	sed -n 's/^behaviour=//p' "$m" | sed \
-		-e 's/^echo$/a message comes back unchanged/' \
-		-e 's/^reply \(.*\) => \(.*\)$/"\1" is answered "\2"/' \
-		-e 's/^pings \([0-9]*\)$/an idle client is pinged every \1 ms/' \
-		-e 's/^sessions \([^ ]*\) \([0-9]*\)$/with \2 clients connected, "\1" lists \2 sessions/' \
-		-e 's/^stays \([0-9]*\)$/a client that answers pings is still connected after \1 ms/' \
-		-e 's/^isolated \([0-9]*\)$/\1 clients at once each get back their own messages, nobody else'"'"'s/' \
-		-e 's/^closes \([^ ]*\) \([0-9]*\)$/"\1" starts a close handshake with \2/' \
-		-e 's/^audit \([^ ]*\) \([0-9]*\)$/\2 messages raise the count "\1" answers by \2/' \
-		-e 's/^upgrade \(.*\) => \([0-9]*\)$/an upgrade to \1 is answered HTTP \2/' \
-		-e 's/^broadcast \([0-9]*\)$/\1 messages reach every subscriber that reads, while one never reads/' \
-		-e 's/^close-notify$/a clean close ends the TLS session with close_notify, then the server closes TCP/' \
-		-e 's/^/  - the feature still works: /'
-	echo "  - clients on every way a connection ends ($(sed -n 's/^verify=//p' "$m")):"
-	echo "    threads and fds back to the baseline exactly, heap under 16 bytes a client"
-	if [ "$tool" = memcheck ]; then
-		echo "  - memcheck at exit: no error, no byte lost, no fd left open"
-	else
-		echo "  - no broken frame at any client, and DRD at exit: no race, no other error"
-	fi
+	printf '%s\n' "$plan"
 	echo
 	echo "Next: ./leaklab watch ${name%%-*} (verifies on every save), ./leaklab hint ${name%%-*} when stuck."
 }
@@ -255,8 +236,10 @@ cmd_hint() {
 		used=$((tiers - 1))
 	fi
 	next=$((used + 1))
+	# A line "<!-- output: ... -->" is for the docs check, not the student.
 	awk -v n="$next" '
 		/^## Hint / { show = ($3 + 0 <= n) }
+		/^<!-- output: .* -->$/ { next }
 		show { print }
 	' "$hints" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}'
 	state=$(progress_get "$name" 2)
@@ -440,7 +423,7 @@ verify_json() {
 
 # The case's Valgrind tool, in words: memcheck, or DRD for a MODE drd case.
 checker_name() {
-	if grep -q '^mode=drd$' "$(manifest_of "$1")"; then
+	if "$bin/leaklab-check" --plan "$1" 2>/dev/null | grep -q '"checker": "drd"'; then
 		echo "DRD"
 	else
 		echo "memcheck"

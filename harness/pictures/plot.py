@@ -4,13 +4,14 @@
 One case, leak beside fix, one panel per signal the case judges (a row per
 mode: native, under memcheck), x = clients served since the baseline:
 
-  /usr/bin/python3 harness/pictures/plot.py --csv RUN.csv --manifest build/cases/NN-slug.manifest \\
-      --out NN-slug.png
+  /usr/bin/python3 harness/pictures/plot.py --csv RUN.csv --case NN-slug --out NN-slug.png
 
 Every case of a tour in one figure, a row per case (CSVs named NN-slug.csv):
 
-  /usr/bin/python3 harness/pictures/plot.py --summary --csv-dir DIR --manifest-dir build/cases \\
-      --out tour.png
+  /usr/bin/python3 harness/pictures/plot.py --summary --csv-dir DIR --out tour.png
+
+What a case judges comes from its plan (leaklab-check --plan NN-slug, the
+checker of --check, else LEAKLAB_CHECK or BUILD/bin/leaklab-check).
 
 --verify also checks what the picture should show: for every panel, the
 leak's line rises (by at least the judge's threshold per client from the
@@ -35,6 +36,10 @@ import csv
 import os
 import sys
 
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import leaklab_plan  # noqa: E402
+
 SAMPLED = ("base", "step", "N", "2N")
 SIGNALS = ("threads", "fds", "heap", "lost")
 LABELS = {"threads": "threads", "fds": "open fds", "heap": "heap in use (KiB)",
@@ -52,19 +57,17 @@ class BadInput(Exception):
     pass
 
 
-def read_manifest(path):
-    m = {}
+def read_case(check, name):
+    """What plot.py needs of case name's plan: its name, summary, the
+    signals each mode judges in the leak, and what a unit of load is."""
     try:
-        with open(path) as f:
-            for line in f:
-                if "=" in line and not line.startswith("#"):
-                    k, v = line.rstrip("\n").split("=", 1)
-                    m[k] = v
-    except OSError as e:
-        raise BadInput(f"cannot read the manifest {path}: {e.strerror}")
-    if "name" not in m:
-        raise BadInput(f"{path} is not a case manifest (no name=)")
-    return m
+        plan = leaklab_plan.read_plan(check, name)
+    except leaklab_plan.PlanError as e:
+        raise BadInput(str(e))
+    return {"name": plan["name"], "summary": plan["summary"] or "",
+            "expect": " ".join(plan["expect"]),
+            "memcheck_expect": " ".join(plan["memcheck_expect"]),
+            "scenario": plan["scenario"], "unit": plan["unit"]}
 
 
 # Signals the harness judges that have no time series to draw: DRD's race
@@ -165,8 +168,10 @@ def verify(series, manifest):
 
 
 def unit_of(manifest):
-    """What the x axis counts: a burst case's load is messages on one connection."""
-    return "messages sent" if manifest.get("scenario") == "burst" else "clients served"
+    """What the x axis counts, as the plan names a unit of the case's load
+    (a burst's and a slow consumer's are messages)."""
+    unit = manifest.get("unit", "clients")
+    return {"clients": "clients served", "messages": "messages sent"}.get(unit, unit)
 
 
 def import_pyplot():
@@ -214,7 +219,7 @@ def draw_panel(ax, series, paths, mode, s, small=False, unit="clients served"):
 
 
 def plot_case(args):
-    manifest = read_manifest(args.manifest) if args.manifest else {
+    manifest = read_case(args.check, args.case) if args.case and not args.expect else {
         "name": args.case or "program", "summary": args.title or "",
         "expect": args.expect or "", "memcheck_expect": args.memcheck_expect or ""}
     if args.expect:
@@ -222,7 +227,7 @@ def plot_case(args):
     if args.memcheck_expect:
         manifest["memcheck_expect"] = args.memcheck_expect
     if not manifest.get("expect") and not manifest.get("memcheck_expect"):
-        raise BadInput("which signals? give --manifest or --expect")
+        raise BadInput("which signals? give --case NN-slug or --expect")
     series, paths = read_csv(args.csv)
     if args.verify:
         problems = verify(series, manifest)
@@ -264,7 +269,7 @@ def plot_summary(args):
         raise BadInput(f"no NN-slug.csv in {args.csv_dir}")
     cases = []
     for n in names:
-        m = read_manifest(os.path.join(args.manifest_dir, n + ".manifest"))
+        m = read_case(args.check, n)
         series, paths = read_csv(os.path.join(args.csv_dir, n + ".csv"))
         mode = "native" if any(md == "native" for _, md in series) else "memcheck"
         # A race lesson has no growth to draw, and a shutdown is judged
@@ -307,14 +312,15 @@ def plot_summary(args):
 def main():
     ap = argparse.ArgumentParser(description="growth plots from leaklab-check --csv")
     ap.add_argument("--csv", help="one case's CSV (leaklab-check --csv)")
-    ap.add_argument("--manifest", help="the case's manifest (build/cases/NN-slug.manifest)")
-    ap.add_argument("--case", help="the title, without a manifest")
-    ap.add_argument("--title", help="the subtitle, without a manifest")
-    ap.add_argument("--expect", help="signals judged natively (default: the manifest's)")
+    ap.add_argument("--case", help="the case (NN-slug) whose plan says what to draw; with "
+                    "--expect, only the title")
+    ap.add_argument("--check", default=leaklab_plan.find_check(),
+                    help="the leaklab-check to ask for plans (default: the build's)")
+    ap.add_argument("--title", help="the subtitle, with --expect")
+    ap.add_argument("--expect", help="signals judged natively (default: the plan's)")
     ap.add_argument("--memcheck-expect", help="signals judged under memcheck")
     ap.add_argument("--summary", action="store_true", help="every case of --csv-dir")
     ap.add_argument("--csv-dir", help="with --summary: NN-slug.csv files")
-    ap.add_argument("--manifest-dir", help="with --summary: NN-slug.manifest files")
     ap.add_argument("--out", help="the PNG to write")
     ap.add_argument("--dpi", type=int, default=100)
     ap.add_argument("--verify", action="store_true",
@@ -322,8 +328,8 @@ def main():
     args = ap.parse_args()
     try:
         if args.summary:
-            if not args.csv_dir or not args.manifest_dir:
-                raise BadInput("--summary needs --csv-dir and --manifest-dir")
+            if not args.csv_dir:
+                raise BadInput("--summary needs --csv-dir")
             return plot_summary(args)
         if not args.csv:
             raise BadInput("give --csv FILE (or --summary)")

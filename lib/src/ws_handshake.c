@@ -489,10 +489,17 @@ static int parse_status_line(const struct line *l)
 
 int ll_ws_client_response_parse(const char *buf, size_t len, const char *key, int *status)
 {
+	return ll_ws_client_response_parse_protocol(buf, len, key, NULL, status);
+}
+
+int ll_ws_client_response_parse_protocol(const char *buf, size_t len, const char *key,
+					 const char *protocol, int *status)
+{
 	struct line_iter it;
 	struct line l, name, value;
 	char expected[29];
 	bool upgrade = false, connection = false, accept_ok = false, have_accept = false;
+	bool have_protocol = false;
 	long head;
 	int rc;
 
@@ -533,12 +540,18 @@ int ll_ws_client_response_parse(const char *buf, size_t len, const char *key, in
 				return LL_EPROTO;
 			have_accept = true;
 			accept_ok = value.len == 28 && memcmp(value.s, expected, 28) == 0;
+		} else if (name_is(&name, "Sec-WebSocket-Protocol") && protocol && !have_protocol &&
+			   value.len == strlen(protocol) &&
+			   memcmp(value.s, protocol, value.len) == 0) {
+			/* RFC 6455 section 4.1 item 6: the one subprotocol the client offered. */
+			have_protocol = true;
 		} else if (name_is(&name, "Sec-WebSocket-Extensions") ||
 			   name_is(&name, "Sec-WebSocket-Protocol")) {
 			/*
 			 * RFC 6455 section 4.1 items 5 and 6: the client asked
-			 * for no extension and no subprotocol, so a server that
-			 * picks one has broken the handshake.
+			 * for no extension, and for no subprotocol or another
+			 * one, so a server that picks one has broken the
+			 * handshake.
 			 */
 			return LL_EPROTO;
 		}

@@ -333,6 +333,22 @@ static void test_client_bad_responses(void)
 	CHECK_EQ(status, 400);
 	CHECK_EQ(ll_ws_client_response_parse(ok, strlen(ok), key, &status), (int)strlen(ok));
 	CHECK_EQ(status, 101);
+	/* A subprotocol in the answer only when it is the one offered (RFC 6455 section 4.1). */
+	{
+		const char *chat = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+				   "Connection: Upgrade\r\nSec-WebSocket-Protocol: chat\r\n"
+				   "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+		int n = (int)strlen(chat);
+
+		CHECK_EQ(
+		    ll_ws_client_response_parse_protocol(chat, (size_t)n, key, "chat", &status), n);
+		CHECK_EQ(ll_ws_client_response_parse_protocol(ok, strlen(ok), key, "chat", &status),
+			 (int)strlen(ok));
+		CHECK_EQ(ll_ws_client_response_parse_protocol(chat, (size_t)n, key, "superchat",
+							      &status),
+			 LL_EPROTO);
+		CHECK_EQ(ll_ws_client_response_parse(chat, (size_t)n, key, &status), LL_EPROTO);
+	}
 	bad_response(
 	    &status,
 	    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

@@ -24,8 +24,6 @@
 #include <leaklab/ws_frame.h>
 #include <leaklab/ws_handshake.h>
 
-#include "drive/pubsub.h"
-
 #define OP_MS	      3000 /* one operation natively; times slow */
 #define PING_WINDOW   6	   /* intervals the ping check counts over... */
 #define PING_MIN_MS   300  /* ...and at least this long: a 1 ms heartbeat needs it */
@@ -33,13 +31,6 @@
 #define SESSION_TRIES 8
 #define MAX_AUDITED   64
 #define MAX_BROADCAST 10000
-
-/*
- * How the check in progress reaches the program (its path, wss): set by
- * lc_behaviour_run for the checks it calls, per thread, as the tour runs
- * a few checks at a time.
- */
-static _Thread_local const struct lc_client *client;
 
 __attribute__((format(printf, 3, 4))) static int say(char *why, size_t size, const char *fmt, ...)
 {
@@ -233,12 +224,12 @@ void lc_behaviour_describe(const struct lc_behaviour *b, char *buf, size_t size)
 	}
 }
 
-static int connect_ws(const char *host, unsigned port, int slow, struct ll_ws_conn **out, char *why,
-		      size_t size)
+static int connect_ws(const struct lc_client *cl, const char *host, unsigned port, int slow,
+		      struct ll_ws_conn **out, char *why, size_t size)
 {
 	struct ll_ws_client_opts opts = {
-	    .path = client->path,
-	    .tls = client->tls,
+	    .path = cl->path,
+	    .tls = cl->tls,
 	    .timeout_ms = OP_MS * slow,
 	    .conn = {.close_timeout_ms = OP_MS * slow, .write_timeout_ms = OP_MS * slow},
 	};
@@ -282,14 +273,15 @@ static int ask(struct ll_ws_conn *c, const char *text, int slow, struct ll_ws_ms
  * Sends text and checks the answer: the same text back (exact), or an
  * answer that starts with expected.
  */
-static int check_reply(const char *text, const char *expected, bool exact, const char *host,
-		       unsigned port, int slow, char *why, size_t size)
+static int check_reply(const char *text, const char *expected, bool exact,
+		       const struct lc_client *cl, const char *host, unsigned port, int slow,
+		       char *why, size_t size)
 {
 	struct ll_ws_msg msg = {0};
 	struct ll_ws_conn *c;
 	int rc;
 
-	rc = connect_ws(host, port, slow, &c, why, size);
+	rc = connect_ws(cl, host, port, slow, &c, why, size);
 	if (rc)
 		return rc;
 	rc = ask(c, text, slow, &msg, why, size);
@@ -312,8 +304,8 @@ static int check_reply(const char *text, const char *expected, bool exact, const
  * asked again a few times before it is a failure; a count above K never is
  * a race (nobody else is connected) and fails at once.
  */
-static int check_sessions(const struct lc_behaviour *b, const char *host, unsigned port, int slow,
-			  char *why, size_t size)
+static int check_sessions(const struct lc_behaviour *b, const struct lc_client *cl,
+			  const char *host, unsigned port, int slow, char *why, size_t size)
 {
 	struct ll_ws_conn *c[MAX_SESSIONS] = {0};
 	char want[64];
@@ -322,7 +314,7 @@ static int check_sessions(const struct lc_behaviour *b, const char *host, unsign
 
 	snprintf(want, sizeof(want), "sessions: %ld", k);
 	for (i = 0; i < k && rc == 0; i++)
-		rc = connect_ws(host, port, slow, &c[i], why, size);
+		rc = connect_ws(cl, host, port, slow, &c[i], why, size);
 	for (i = 0; i < k && rc == 0; i++) {
 		struct ll_ws_msg msg = {0};
 		long nap = 5;
@@ -373,15 +365,15 @@ static int check_sessions(const struct lc_behaviour *b, const char *host, unsign
  * shows it at once: a client's first message is someone else's. Then a
  * second round, so a reply that arrived twice is seen as well.
  */
-static int check_isolated(const struct lc_behaviour *b, const char *host, unsigned port, int slow,
-			  char *why, size_t size)
+static int check_isolated(const struct lc_behaviour *b, const struct lc_client *cl,
+			  const char *host, unsigned port, int slow, char *why, size_t size)
 {
 	struct ll_ws_conn *c[MAX_SESSIONS] = {0};
 	long k = b->number, i;
 	int rc = 0, round;
 
 	for (i = 0; i < k && rc == 0; i++)
-		rc = connect_ws(host, port, slow, &c[i], why, size);
+		rc = connect_ws(cl, host, port, slow, &c[i], why, size);
 	for (round = 1; round <= 2 && rc == 0; round++) {
 		for (i = 0; i < k && rc == 0; i++) {
 			char text[64];
@@ -432,8 +424,8 @@ static int check_isolated(const struct lc_behaviour *b, const char *host, unsign
  * own (its deadline is a knob), so it is not scaled by slow, and it starts
  * after the handshake. Messages the server pushes meanwhile are allowed.
  */
-static int check_stays(const struct lc_behaviour *b, const char *host, unsigned port, int slow,
-		       char *why, size_t size)
+static int check_stays(const struct lc_behaviour *b, const struct lc_client *cl, const char *host,
+		       unsigned port, int slow, char *why, size_t size)
 {
 	static const char text[] = "leaklab behaviour check: still here";
 	struct ll_ws_msg msg = {0};
@@ -441,7 +433,7 @@ static int check_stays(const struct lc_behaviour *b, const char *host, unsigned 
 	long start, until;
 	int rc, err;
 
-	rc = connect_ws(host, port, slow, &c, why, size);
+	rc = connect_ws(cl, host, port, slow, &c, why, size);
 	if (rc)
 		return rc;
 	start = now_ms();
@@ -487,15 +479,15 @@ out_destroy:
  * server's code; a stream that ends without a close frame shows as 1006.
  * Data the server sends first (an echo, a greeting) is read and dropped.
  */
-static int check_closes(const struct lc_behaviour *b, const char *host, unsigned port, int slow,
-			char *why, size_t size)
+static int check_closes(const struct lc_behaviour *b, const struct lc_client *cl, const char *host,
+			unsigned port, int slow, char *why, size_t size)
 {
 	long deadline = now_ms() + (long)OP_MS * slow;
 	struct ll_ws_conn *c;
 	unsigned code;
 	int rc, err;
 
-	rc = connect_ws(host, port, slow, &c, why, size);
+	rc = connect_ws(cl, host, port, slow, &c, why, size);
 	if (rc)
 		return rc;
 	err = ll_ws_conn_send(c, LL_WS_OP_TEXT, b->text, strlen(b->text));
@@ -561,14 +553,14 @@ static int ask_count(struct ll_ws_conn *c, const char *query, int slow, long *co
  * so a smaller count is asked again with backoff until the deadline; a
  * larger one is never a race (nobody else is connected) and fails at once.
  */
-static int check_audit(const struct lc_behaviour *b, const char *host, unsigned port, int slow,
-		       char *why, size_t size)
+static int check_audit(const struct lc_behaviour *b, const struct lc_client *cl, const char *host,
+		       unsigned port, int slow, char *why, size_t size)
 {
 	long before = 0, after = 0, nap = 5, deadline, i;
 	struct ll_ws_conn *c;
 	int rc;
 
-	rc = connect_ws(host, port, slow, &c, why, size);
+	rc = connect_ws(cl, host, port, slow, &c, why, size);
 	if (rc)
 		return rc;
 	rc = ask_count(c, b->text, slow, &before, why, size);
@@ -608,12 +600,12 @@ static int check_audit(const struct lc_behaviour *b, const char *host, unsigned 
  * An upgrade to b->text must be answered b->number: a refusal (401 for a
  * bad token) or 101, after which the connection must echo.
  */
-static int check_upgrade(const struct lc_behaviour *b, const char *host, unsigned port, int slow,
-			 char *why, size_t size)
+static int check_upgrade(const struct lc_behaviour *b, const struct lc_client *cl, const char *host,
+			 unsigned port, int slow, char *why, size_t size)
 {
 	struct ll_ws_client_opts opts = {
 	    .path = b->text,
-	    .tls = client->tls,
+	    .tls = cl->tls,
 	    .timeout_ms = OP_MS * slow,
 	    .conn = {.close_timeout_ms = OP_MS * slow, .write_timeout_ms = OP_MS * slow},
 	};
@@ -646,13 +638,12 @@ static int check_upgrade(const struct lc_behaviour *b, const char *host, unsigne
 }
 
 /* The opening handshake by hand; any bytes read past it are left in buf. */
-static int raw_handshake(struct ll_transport *t, const char *host, unsigned port, int slow,
-			 uint8_t *buf, size_t cap, size_t *len, size_t *head, char *why,
-			 size_t size)
+static int raw_handshake(struct ll_transport *t, const struct lc_client *cl, const char *host,
+			 unsigned port, int slow, uint8_t *buf, size_t cap, size_t *len,
+			 size_t *head, char *why, size_t size)
 {
 	char key[25], req[512];
-	int n = ll_ws_client_request(host, port, client->path ? client->path : "/", key, req,
-				     sizeof(req));
+	int n = ll_ws_client_request(host, port, cl->path ? cl->path : "/", key, req, sizeof(req));
 	int err, status = 0;
 
 	if (n < 0)
@@ -690,8 +681,8 @@ static int raw_handshake(struct ll_transport *t, const char *host, unsigned port
  * than one more in the window, a heartbeat far slower than it says; more
  * than four per interval, a busy loop.
  */
-static int check_pings(const struct lc_behaviour *b, const char *host, unsigned port, int slow,
-		       char *why, size_t size)
+static int check_pings(const struct lc_behaviour *b, const struct lc_client *cl, const char *host,
+		       unsigned port, int slow, char *why, size_t size)
 {
 	long every = b->number, deadline;
 	long window = (every * PING_WINDOW > PING_MIN_MS ? every * PING_WINDOW : PING_MIN_MS) *
@@ -719,7 +710,7 @@ static int check_pings(const struct lc_behaviour *b, const char *host, unsigned 
 		say(why, size, "out of memory");
 		goto out_destroy_transport;
 	}
-	rc = raw_handshake(t, host, port, slow, buf, sizeof(buf), &len, &off, why, size);
+	rc = raw_handshake(t, cl, host, port, slow, buf, sizeof(buf), &len, &off, why, size);
 	if (rc)
 		goto out_destroy_parser;
 	deadline = now_ms() + budget;
@@ -789,7 +780,8 @@ out_destroy_transport:
  * must come from the server (RFC 6455 section 7.1.1: the server closes the
  * TCP connection first) within the operation time, after its close_notify.
  */
-static int check_close_notify(const char *host, unsigned port, int slow, char *why, size_t size)
+static int check_close_notify(const struct lc_client *cl, const char *host, unsigned port, int slow,
+			      char *why, size_t size)
 {
 	static const char text[] = "leaklab behaviour check: close-notify";
 	struct ll_ws_msg msg = {0};
@@ -797,9 +789,9 @@ static int check_close_notify(const char *host, unsigned port, int slow, char *w
 	bool notified = false;
 	int rc, err;
 
-	if (!client->tls)
+	if (!cl->tls)
 		return say(why, size, "close-notify needs wss: start the program with --tls");
-	rc = connect_ws(host, port, slow, &c, why, size);
+	rc = connect_ws(cl, host, port, slow, &c, why, size);
 	if (rc)
 		return rc;
 	rc = ask(c, text, slow, &msg, why, size);
@@ -832,27 +824,31 @@ int lc_behaviour_run(const struct lc_behaviour *b, const struct lc_client *cl, c
 		     unsigned port, int slow, char *why, size_t why_size)
 {
 	static const struct lc_client plain = {0};
+	const struct lc_case_check *cc = lc_case_check_of(b->kind);
 
-	client = cl ? cl : &plain;
+	if (!cl)
+		cl = &plain;
 	if (slow < 1)
 		slow = 1;
 	why[0] = '\0';
+	if (cc)
+		return cc->run(b, cl, host, port, OP_MS * slow, why, why_size);
 	switch (b->kind) {
 	case LC_BH_ECHO:
-		return check_reply("leaklab behaviour check: echo", NULL, true, host, port, slow,
-				   why, why_size);
+		return check_reply("leaklab behaviour check: echo", NULL, true, cl, host, port,
+				   slow, why, why_size);
 	case LC_BH_REPLY:
-		return check_reply(b->text, b->expected, false, host, port, slow, why, why_size);
-	case LC_BH_PINGS: return check_pings(b, host, port, slow, why, why_size);
-	case LC_BH_SESSIONS: return check_sessions(b, host, port, slow, why, why_size);
-	case LC_BH_STAYS: return check_stays(b, host, port, slow, why, why_size);
-	case LC_BH_ISOLATED: return check_isolated(b, host, port, slow, why, why_size);
-	case LC_BH_CLOSES: return check_closes(b, host, port, slow, why, why_size);
-	case LC_BH_AUDIT: return check_audit(b, host, port, slow, why, why_size);
-	case LC_BH_UPGRADE: return check_upgrade(b, host, port, slow, why, why_size);
-	case LC_BH_BROADCAST:
-		return lc_pubsub_check(host, port, b->number, OP_MS * slow, why, why_size);
-	case LC_BH_CLOSE_NOTIFY: return check_close_notify(host, port, slow, why, why_size);
+		return check_reply(b->text, b->expected, false, cl, host, port, slow, why,
+				   why_size);
+	case LC_BH_PINGS: return check_pings(b, cl, host, port, slow, why, why_size);
+	case LC_BH_SESSIONS: return check_sessions(b, cl, host, port, slow, why, why_size);
+	case LC_BH_STAYS: return check_stays(b, cl, host, port, slow, why, why_size);
+	case LC_BH_ISOLATED: return check_isolated(b, cl, host, port, slow, why, why_size);
+	case LC_BH_CLOSES: return check_closes(b, cl, host, port, slow, why, why_size);
+	case LC_BH_AUDIT: return check_audit(b, cl, host, port, slow, why, why_size);
+	case LC_BH_UPGRADE: return check_upgrade(b, cl, host, port, slow, why, why_size);
+	case LC_BH_BROADCAST: break; /* a case check: below */
+	case LC_BH_CLOSE_NOTIFY: return check_close_notify(cl, host, port, slow, why, why_size);
 	}
 	return say(why, why_size, "unknown behaviour");
 }

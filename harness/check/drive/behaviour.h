@@ -82,6 +82,21 @@ int lc_behaviour_parse(const char *line, struct lc_behaviour *out, char *why, si
 void lc_behaviour_describe(const struct lc_behaviour *b, char *buf, size_t size);
 
 /*
+ * A case's own behaviour check, run by clients only that case needs (13's
+ * "broadcast", pubsub.h): lc_behaviour_run calls it through this, and the
+ * cases that have one are listed in drive/cases.c. run returns as
+ * lc_behaviour_run does; timeout_ms bounds each operation.
+ */
+struct lc_case_check {
+	enum lc_behaviour_kind kind;
+	int (*run)(const struct lc_behaviour *b, const struct lc_client *cl, const char *host,
+		   unsigned port, int timeout_ms, char *why, size_t why_size);
+};
+
+/* The case check of kind k, or NULL for the checks behaviour.c runs itself. */
+const struct lc_case_check *lc_case_check_of(enum lc_behaviour_kind k);
+
+/*
  * The return of a check that failed because the server's frame stream was
  * broken: the client's parser refused a frame (a protocol error), or a
  * message came back different from the one sent. Two threads writing

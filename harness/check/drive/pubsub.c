@@ -341,28 +341,58 @@ int lc_pubsub_drain_slow(struct ll_ws_conn *c, int fd, const char *marker, int t
 	}
 }
 
-int lc_pubsub_step(const struct lc_scenario *sc, long load, struct lc_held *held, bool *at_connect,
-		   char *why, size_t why_size)
+/* What the slow-consumer scenario holds from its first step to its end (held->case_state). */
+struct slow_subs {
+	struct ll_ws_conn *conn[LC_SLOW_SUBS];
+	int fd[LC_SLOW_SUBS]; /* their sockets, owned by conn[] */
+	size_t n;
+	long steps; /* steps so far: each one's messages carry its own tag */
+};
+
+static void drop_slow(struct lc_held *held)
 {
+	struct slow_subs *s = held->case_state;
+	size_t i;
+
+	for (i = 0; s && i < s->n; i++)
+		ll_ws_conn_destroy(s->conn[i]);
+	ll_free(s);
+	held->case_state = NULL;
+	held->owner = NULL;
+}
+
+static int step(const struct lc_scenario *sc, long load, struct lc_held *held, bool *at_connect,
+		char *why, size_t why_size)
+{
+	struct slow_subs *s;
 	bool fill = false;
 	char tag[32];
 
 	pthread_mutex_lock(&held->lock);
-	while (held->nslow < LC_SLOW_SUBS) {
-		fill = true;
+	if (!held->case_state) {
+		held->case_state = ll_calloc(1, sizeof(struct slow_subs));
+		if (!held->case_state) {
+			pthread_mutex_unlock(&held->lock);
+			snprintf(why, why_size, "out of memory");
+			return -1;
+		}
+		held->owner = &lc_pubsub_scenario;
+	}
+	s = held->case_state;
+	while (s->n < LC_SLOW_SUBS) {
 		struct ll_ws_conn *c;
-
 		int fd = -1;
 
+		fill = true;
 		if (lc_pubsub_connect_slow(sc->host, sc->port, sc->timeout_ms, &c, &fd, at_connect,
 					   why, why_size)) {
 			pthread_mutex_unlock(&held->lock);
 			return -1;
 		}
-		held->slow_fd[held->nslow] = fd;
-		held->slow[held->nslow++] = c;
+		s->fd[s->n] = fd;
+		s->conn[s->n++] = c;
 	}
-	snprintf(tag, sizeof(tag), "s%ld", ++held->steps);
+	snprintf(tag, sizeof(tag), "s%ld", ++s->steps);
 	pthread_mutex_unlock(&held->lock);
 	if (fill && lc_pubsub_publish(sc->host, sc->port, sc->timeout_ms, "fill",
 				      LC_PREFILL_BYTES / LC_PUB_BYTES, at_connect, why, why_size))
@@ -371,28 +401,29 @@ int lc_pubsub_step(const struct lc_scenario *sc, long load, struct lc_held *held
 				 why_size);
 }
 
-void lc_pubsub_release(struct lc_held *held, const struct lc_scenario *sc,
-		       struct lc_drive_result *res)
+static void release(struct lc_held *held, const struct lc_scenario *sc, struct lc_drive_result *res)
 {
+	struct slow_subs *s;
 	char marker[64], why[256];
 	size_t i;
 
 	pthread_mutex_lock(&held->lock);
-	if (held->nslow == 0) {
+	s = held->case_state;
+	if (!s || s->n == 0) {
 		pthread_mutex_unlock(&held->lock);
 		return;
 	}
-	snprintf(marker, sizeof(marker), "marker %ld", ++held->steps);
+	snprintf(marker, sizeof(marker), "marker %ld", ++s->steps);
 	if (publish_marker(sc->host, sc->port, sc->timeout_ms, marker, why, sizeof(why))) {
 		res->failed++;
 		if (!res->first_error[0])
 			snprintf(res->first_error, sizeof(res->first_error), "%s", why);
 	}
-	for (i = 0; i < held->nslow; i++) {
+	for (i = 0; i < s->n; i++) {
 		unsigned code;
 		long got;
-		int r = lc_pubsub_drain_slow(held->slow[i], held->slow_fd[i], marker,
-					     sc->timeout_ms / 5, &code, &got, why, sizeof(why));
+		int r = lc_pubsub_drain_slow(s->conn[i], s->fd[i], marker, sc->timeout_ms / 5,
+					     &code, &got, why, sizeof(why));
 
 		if (r == 1) {
 			res->slow_dropped++;
@@ -407,12 +438,18 @@ void lc_pubsub_release(struct lc_held *held, const struct lc_scenario *sc,
 			if (!res->first_error[0])
 				snprintf(res->first_error, sizeof(res->first_error), "%s", why);
 		}
-		ll_ws_conn_destroy(held->slow[i]);
-		held->slow[i] = NULL;
 	}
-	held->nslow = 0;
+	drop_slow(held);
 	pthread_mutex_unlock(&held->lock);
 }
+
+const struct lc_case_scenario lc_pubsub_scenario = {
+    .kind = LC_SC_SLOW_CONSUMER,
+    .one_client = true,
+    .step = step,
+    .release = release,
+    .drop = drop_slow,
+};
 
 int lc_pubsub_check(const char *host, unsigned port, long count, int timeout_ms, char *why,
 		    size_t why_size)
@@ -429,3 +466,15 @@ int lc_pubsub_check(const char *host, unsigned port, long count, int timeout_ms,
 		return LL_EIO;
 	return rc ? 1 : 0;
 }
+
+static int run_broadcast(const struct lc_behaviour *b, const struct lc_client *cl, const char *host,
+			 unsigned port, int timeout_ms, char *why, size_t why_size)
+{
+	(void)cl; /* the hub of case 13 serves ws at "/" */
+	return lc_pubsub_check(host, port, b->number, timeout_ms, why, why_size);
+}
+
+const struct lc_case_check lc_pubsub_broadcast = {
+    .kind = LC_BH_BROADCAST,
+    .run = run_broadcast,
+};

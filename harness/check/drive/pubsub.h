@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "drive/behaviour.h"
 #include "drive/scenario.h"
 
 /* Bytes of one published message. */
@@ -67,24 +68,17 @@ int lc_pubsub_drain_slow(struct ll_ws_conn *c, int fd, const char *marker, int t
 			 unsigned *code, long *got, char *why, size_t why_size);
 
 /*
- * The slow-consumer scenario's step of load messages: the first step
- * connects LC_SLOW_SUBS slow subscribers into held and fills their sockets
- * (LC_PREFILL_BYTES; the run's warm-up is that first step), then every
- * step publishes load messages that two fast subscribers must all get.
- * Returns 0, or -1 with why filled.
+ * The slow-consumer scenario, as a case scenario of the drivers
+ * (scenario.h): the first step connects LC_SLOW_SUBS slow subscribers and
+ * fills their sockets (LC_PREFILL_BYTES; the run's warm-up is that first
+ * step), then every step publishes its load of messages that two fast
+ * subscribers must all get. At the end of a run (before SIGTERM) a marker
+ * is published and each slow subscriber is read to see whether the server
+ * dropped it: one still subscribed, or one that neither ended nor got the
+ * marker, counts as a failed client (a fix must drop it; a leak's are
+ * reported). Every slow subscriber is destroyed.
  */
-int lc_pubsub_step(const struct lc_scenario *sc, long load, struct lc_held *held, bool *at_connect,
-		   char *why, size_t why_size);
-
-/*
- * The end of a run's slow subscribers (before SIGTERM): a marker is
- * published, and each slow subscriber is read to see whether the server
- * dropped it. A subscriber still subscribed, or one that neither ended
- * nor got the marker, counts as a failed client in *res (a fix must drop
- * it; a leak's are reported). Every slow subscriber is destroyed.
- */
-void lc_pubsub_release(struct lc_held *held, const struct lc_scenario *sc,
-		       struct lc_drive_result *res);
+extern const struct lc_case_scenario lc_pubsub_scenario;
 
 /*
  * The behaviour check "broadcast K": one slow subscriber stalls while K
@@ -94,5 +88,8 @@ void lc_pubsub_release(struct lc_held *held, const struct lc_scenario *sc,
  */
 int lc_pubsub_check(const char *host, unsigned port, long count, int timeout_ms, char *why,
 		    size_t why_size);
+
+/* lc_pubsub_check as the case check "broadcast K" (behaviour.h). */
+extern const struct lc_case_check lc_pubsub_broadcast;
 
 #endif

@@ -23,8 +23,6 @@
 #include <leaklab/ws_client.h>
 #include <leaklab/ws_conn.h>
 
-#include "drive/pubsub.h"
-
 #define MAX_WORKERS 64
 /* Messages in flight at once in a burst: small enough never to fill a socket buffer. */
 #define BURST_WINDOW 16
@@ -73,8 +71,8 @@ int lc_held_init(struct lc_held *h)
 	h->conns = NULL;
 	h->len = 0;
 	h->cap = 0;
-	h->nslow = 0;
-	h->steps = 0;
+	h->case_state = NULL;
+	h->owner = NULL;
 	return pthread_mutex_init(&h->lock, NULL) == 0 ? 0 : LL_ENOMEM;
 }
 
@@ -121,15 +119,23 @@ void lc_held_close_all(struct lc_held *h)
 	for (i = 0; i < h->len; i++)
 		ll_ws_conn_destroy(h->conns[i]);
 	h->len = 0;
-	for (i = 0; i < h->nslow; i++)
-		ll_ws_conn_destroy(h->slow[i]);
-	h->nslow = 0;
+	if (h->owner && h->case_state)
+		h->owner->drop(h);
+	h->case_state = NULL;
+	h->owner = NULL;
 	pthread_mutex_unlock(&h->lock);
 }
 
 void lc_held_release(struct lc_held *h, const struct lc_scenario *sc, struct lc_drive_result *res)
 {
-	lc_pubsub_release(h, sc, res);
+	/*
+	 * The case scenario whose state is held, whatever sc drives now: a fix
+	 * driven through several exit paths ends on another scenario.
+	 */
+	const struct lc_case_scenario *cs = h->owner;
+
+	if (cs && cs->release)
+		cs->release(h, sc, res);
 	lc_held_close_all(h);
 }
 
@@ -174,6 +180,7 @@ static int ws_dial(const struct lc_scenario *sc, const char *path, struct ll_ws_
 	    .path = path	       ? path
 		    : sc->client->path ? sc->client->path
 				       : "/",
+	    .protocol = sc->client->protocol,
 	    .tls = sc->client->tls,
 	    .timeout_ms = sc->timeout_ms,
 	    .conn =
@@ -191,6 +198,7 @@ static int ws_connect(const struct lc_scenario *sc, struct ll_ws_conn **out, str
 {
 	struct ll_ws_client_opts opts = {
 	    .path = sc->client->path ? sc->client->path : "/",
+	    .protocol = sc->client->protocol,
 	    .tls = sc->client->tls,
 	    .timeout_ms = sc->timeout_ms,
 	    .conn =
@@ -405,7 +413,7 @@ static int run_bad_handshake(const struct lc_scenario *sc, struct client_err *e)
 		rc = fail(e, false, "send the request: %s", ll_strerror(err));
 		goto out_destroy;
 	}
-	/* Read until the server closes: the reply, then end of stream. */
+	/* Read until the server closes (reply_only: until the reply's head is in). */
 	for (;;) {
 		char sink[256];
 		bool keep = len < sizeof(reply) - 1;
@@ -415,6 +423,13 @@ static int run_bad_handshake(const struct lc_scenario *sc, struct client_err *e)
 
 		if (n == 0)
 			break;
+		if (n > 0 && keep && sc->reply_only) {
+			len += (size_t)n;
+			reply[len] = '\0';
+			if (strstr(reply, "\r\n\r\n"))
+				break;
+			continue;
+		}
 		if (n == LL_ETIMEDOUT) {
 			rc = fail(e, false,
 				  "the server kept the connection open after a bad "
@@ -638,7 +653,10 @@ static void record(struct drive *d, int rc, const struct client_err *e)
 static int client_once(struct drive *d, struct client_err *e)
 {
 	const struct lc_scenario *sc = d->sc;
+	const struct lc_case_scenario *cs = lc_case_scenario_of(sc->kind);
 
+	if (cs)
+		return cs->step(sc, d->load, d->held, &e->connect, e->text, sizeof(e->text));
 	switch (sc->kind) {
 	case LC_SC_CONNECT_CLOSE: return run_connect_close(sc, e);
 	case LC_SC_CONNECT_DROP: return run_connect_drop(sc, e);
@@ -665,9 +683,8 @@ static int client_once(struct drive *d, struct client_err *e)
 	}
 	case LC_SC_TLS: return run_tls(sc, e);
 	case LC_SC_TLS_BAD: return run_tls_bad(sc, e);
-	case LC_SC_SLOW_CONSUMER:
-		return lc_pubsub_step(sc, d->load, d->held, &e->connect, e->text, sizeof(e->text));
-	case LC_SC_SHUTDOWN: break; /* not driven: run.c holds its clients (shutdown.h) */
+	case LC_SC_SLOW_CONSUMER: break; /* a case scenario: client_once calls its step */
+	case LC_SC_SHUTDOWN: break;	 /* not driven: run.c holds its clients (shutdown.h) */
 	}
 	return fail(e, false, "unknown scenario");
 }
@@ -675,7 +692,9 @@ static int client_once(struct drive *d, struct client_err *e)
 /* The scenarios whose load is messages sent by one client, not clients. */
 static bool one_client(enum lc_scenario_kind k)
 {
-	return k == LC_SC_BURST || k == LC_SC_SLOW_CONSUMER;
+	const struct lc_case_scenario *cs = lc_case_scenario_of(k);
+
+	return k == LC_SC_BURST || (cs && cs->one_client);
 }
 
 static void *worker_main(void *arg)

@@ -36,6 +36,7 @@ enum lc_scenario_kind {
 struct lc_client {
 	const char *path;	/* the upgrade's path and query; NULL: "/" */
 	const char *bad_path;	/* bad-token's; NULL: "/?token=bad" */
+	const char *protocol;	/* the subprotocol offered (Sec-WebSocket-Protocol); NULL: none */
 	struct ll_tls_ctx *tls; /* a client context when the program serves wss; else NULL */
 };
 
@@ -50,25 +51,29 @@ struct lc_scenario {
 	const char *request; /* LC_SC_REQUEST: the message to send */
 	int timeout_ms;	     /* deadline of every client operation */
 	int concurrency;     /* clients at once (1 to 64) */
+	/*
+	 * bad-handshake: the 400's head is enough, and the server may keep the
+	 * connection open after it (HTTP/1.1 keep-alive, as Go's net/http
+	 * does); the client hangs up. false: the kit's rule, 400 and close.
+	 */
+	bool reply_only;
 };
 
-/* Slow subscribers one run may hold (pubsub.h, LC_SLOW_SUBS). */
-#define LC_MAX_SLOW 4
+struct lc_case_scenario;
 
 /*
  * Connections kept open until the end of the run (silent-peer,
- * no-close-reply), and the slow-consumer scenario's subscribers that never
- * read, which are read once at the end to see whether the server dropped
- * them.
+ * no-close-reply), and what a case's own scenario keeps (case_state: the
+ * slow-consumer scenario's subscribers that never read, which are read
+ * once at the end to see whether the server dropped them).
  */
 struct lc_held {
 	pthread_mutex_t lock;
 	struct ll_ws_conn **conns;
 	size_t len, cap;
-	struct ll_ws_conn *slow[LC_MAX_SLOW];
-	int slow_fd[LC_MAX_SLOW]; /* their sockets, owned by slow[] */
-	size_t nslow;
-	long steps; /* slow-consumer steps so far: each one's messages carry its own tag */
+	/* A case scenario's own state, made by its step; its drop frees it. NULL: none. */
+	void *case_state;
+	const struct lc_case_scenario *owner; /* whose case_state it is */
 };
 
 struct lc_drive_result {
@@ -90,6 +95,35 @@ struct lc_drive_result {
 /* Called from the driving thread every tick_ms while clients run. */
 typedef void (*lc_tick_fn)(void *arg);
 
+/*
+ * A case's own scenario: clients one case needs and the generic drivers
+ * know nothing about (13's pub/sub, pubsub.h). lc_drive calls its step,
+ * lc_held_release its release and lc_held_close_all its drop; the cases
+ * that have one are listed in drive/cases.c.
+ */
+struct lc_case_scenario {
+	enum lc_scenario_kind kind;
+	/* Whether a step is one client driving every unit (messages), not a client per unit. */
+	bool one_client;
+	/*
+	 * One step of load units, from one of lc_drive's workers; what must
+	 * stay open goes into held->case_state (under held->lock). Returns 0,
+	 * or -1 with why filled (at_connect: the connect or handshake failed).
+	 */
+	int (*step)(const struct lc_scenario *sc, long load, struct lc_held *held, bool *at_connect,
+		    char *why, size_t why_size);
+	/* The end of a run, before SIGTERM: what the steps held is judged into res, then dropped.
+	 */
+	void (*release)(struct lc_held *held, const struct lc_scenario *sc,
+			struct lc_drive_result *res);
+	/* Lets go of held->case_state without a word (no close frame) and frees it; held->lock is
+	 * held. */
+	void (*drop)(struct lc_held *held);
+};
+
+/* The case scenario of kind k, or NULL for the generic ones scenario.c drives itself. */
+const struct lc_case_scenario *lc_case_scenario_of(enum lc_scenario_kind k);
+
 /* Parses a scenario name; returns 0 or LL_EINVAL. */
 int lc_scenario_parse(const char *name, enum lc_scenario_kind *out);
 const char *lc_scenario_name(enum lc_scenario_kind k);
@@ -99,9 +133,9 @@ int lc_held_init(struct lc_held *h);
 /* Drops every held connection (no close frame: the peer just goes away). */
 void lc_held_close_all(struct lc_held *h);
 /*
- * The end of a run, before SIGTERM: slow subscribers are read to see
- * whether the server dropped them (pubsub.h: one it never dropped counts
- * in res as a failed client), then every held connection is dropped.
+ * The end of a run, before SIGTERM: a case scenario's release judges what
+ * it held (pubsub.h: a slow subscriber the server never dropped counts in
+ * res as a failed client), then every held connection is dropped.
  */
 void lc_held_release(struct lc_held *h, const struct lc_scenario *sc, struct lc_drive_result *res);
 void lc_held_destroy(struct lc_held *h);

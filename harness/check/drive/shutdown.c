@@ -254,3 +254,52 @@ void lc_shut_judge(enum lc_variant variant, bool memcheck, bool want_lost,
 		 "clean: every client got 1001, exit within %ld ms of SIGTERM%s", exit_limit_ms,
 		 memcheck ? ", memcheck 0 errors 0 lost, no fd left open" : "");
 }
+
+void lc_shut_rows(enum lc_variant variant, unsigned expect, long load,
+		  const struct lc_shut_round r[LC_NPOINTS],
+		  const struct lc_point points[LC_NPOINTS], struct lc_verdict *verdict)
+{
+	int k;
+
+	/*
+	 * The table's rows (and the tour's): threads are those still running
+	 * at exit, as their clients saw it (a client without 1001 is one), the
+	 * signal judged; fds are counted while the clients were held, for
+	 * information; lost bytes are memcheck's at exit.
+	 */
+	for (k = 0; k < LC_NSIGNALS; k++) {
+		struct lc_signal_result *sr = &verdict->sig[k];
+		double v[LC_NPOINTS];
+		int p;
+
+		for (p = 0; p < LC_NPOINTS; p++)
+			v[p] = k == LC_THREADS ? (double)r[p].other_close
+			       : k == LC_FDS   ? (double)points[p].fds
+			       : k == LC_LOST  ? (double)r[p].lost
+					       : -1;
+		sr->measured = v[0] >= 0 && v[1] >= 0 && v[2] >= 0;
+		sr->base = v[0];
+		sr->at_n = v[1];
+		sr->at_2n = v[2];
+		sr->per_client = load > 0 ? (v[2] - v[0]) / (2.0 * (double)load) : 0;
+		sr->per_client_n = load > 0 ? (v[1] - v[0]) / (double)load : 0;
+		sr->ratio = v[1] > v[0] ? (v[2] - v[0]) / (v[1] - v[0]) : 0;
+		sr->status = LC_ST_NA;
+		if (k == LC_THREADS && variant == LC_FIXED)
+			sr->status = v[1] + v[2] > 0 ? LC_ST_GROWS : LC_ST_FLAT;
+		if (k == LC_THREADS && variant == LC_LEAK && (expect & LC_SIG_BIT(LC_THREADS))) {
+			sr->expected = true;
+			sr->status = sr->per_client_n >= LC_MIN_PER_CLIENT_COUNT &&
+					     sr->ratio >= LC_RATIO_MIN && sr->ratio <= LC_RATIO_MAX
+					 ? LC_ST_LEAKS
+					 : LC_ST_MISSING;
+		}
+		if (k == LC_LOST && sr->measured && variant == LC_FIXED)
+			sr->status = v[0] + v[1] + v[2] > 0 ? LC_ST_GROWS : LC_ST_FLAT;
+		if (k == LC_LOST && sr->measured && variant == LC_LEAK &&
+		    (expect & LC_SIG_BIT(LC_LOST))) {
+			sr->expected = true;
+			sr->status = verdict->passed ? LC_ST_LEAKS : LC_ST_MISSING;
+		}
+	}
+}

@@ -65,4 +65,15 @@ void lc_shut_judge(enum lc_variant variant, bool memcheck, bool want_lost,
 		   const char *first_error, long fds_open, const char *behaviour_failure,
 		   struct lc_verdict *v);
 
+/*
+ * The table's rows of a shutdown run, after lc_shut_judge, into v->sig:
+ * the clients without 1001 as threads (the signal judged: threads still
+ * running at exit, as their clients saw them), fds counted while the
+ * clients were held (points), for information, and memcheck's lost bytes
+ * at exit.
+ */
+void lc_shut_rows(enum lc_variant variant, unsigned expect, long load,
+		  const struct lc_shut_round r[LC_NPOINTS],
+		  const struct lc_point points[LC_NPOINTS], struct lc_verdict *verdict);
+
 #endif

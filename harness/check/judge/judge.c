@@ -22,12 +22,55 @@ static const char *const signal_names[LC_NSIGNALS] = {
     [LC_LOST] = "lost",	      [LC_RUNTIME] = "runtime", [LC_RACE] = "race",
 };
 
+/* What each signal counts, in the words a student reads (the plan, the course). */
+static const char *const signal_says[LC_NSIGNALS] = {
+    [LC_THREADS] = "the program's threads (/proc/PID/status)",
+    [LC_FDS] = "the program's open file descriptors (/proc/PID/fd)",
+    [LC_HEAP] = "heap bytes in use (the program's GET /metrics natively, memcheck under "
+		"Valgrind)",
+    [LC_LOST] = "bytes memcheck finds lost (definitely, indirectly, possibly)",
+    [LC_RUNTIME] = "a twin's runtime count (goroutines, Node.js timers, asyncio tasks)",
+    [LC_RACE] = "DRD's race reports, and frames a client saw broken",
+};
+
 /* What each twin's runtime count is called; all are LC_RUNTIME. */
 static const char *const runtime_aliases[] = {"goroutines", "timers", "tasks"};
 
 const char *lc_signal_name(enum lc_signal s)
 {
 	return (unsigned)s < LC_NSIGNALS ? signal_names[s] : "?";
+}
+
+const char *lc_signal_says(enum lc_signal s)
+{
+	return (unsigned)s < LC_NSIGNALS ? signal_says[s] : "?";
+}
+
+void lc_limit_says(enum lc_limit l, double heap_limit, char *buf, size_t size)
+{
+	switch (l) {
+	case LC_LIMIT_LEAK_GROWS:
+		snprintf(buf, size,
+			 "each signal the leak shows grows by at least %g a client (threads, fds) "
+			 "or %g bytes a client (heap) at N clients, and by %g to %g times that "
+			 "at 2N",
+			 LC_MIN_PER_CLIENT_COUNT, LC_MIN_PER_CLIENT_HEAP, LC_RATIO_MIN,
+			 LC_RATIO_MAX);
+		break;
+	case LC_LIMIT_FIX_FLAT:
+		snprintf(buf, size,
+			 "threads and fds back to the baseline exactly, heap under %g bytes a "
+			 "client",
+			 heap_limit > 0 ? heap_limit : LC_MAX_PER_CLIENT_HEAP_FIXED);
+		break;
+	case LC_LIMIT_MEMCHECK_EXIT:
+		snprintf(buf, size, "memcheck at exit: no error, no byte lost, no fd left open");
+		break;
+	case LC_LIMIT_DRD_EXIT:
+		snprintf(buf, size,
+			 "no broken frame at any client, and DRD at exit: no race, no other error");
+		break;
+	}
 }
 
 long lc_parse_signals(const char *s)

@@ -7,6 +7,8 @@
 #ifndef LEAKLAB_HARNESS_JUDGE_H
 #define LEAKLAB_HARNESS_JUDGE_H
 
+#include <stddef.h>
+
 #include "harness.h"
 
 /* A leaking signal grows at least this much per client at load N... */
@@ -103,6 +105,22 @@ void lc_judge(const struct lc_judge_in *in, struct lc_verdict *out);
 double lc_round_shown(double v);
 
 const char *lc_signal_name(enum lc_signal s);
+/* What signal s counts, in a sentence a student reads (no full stop). */
+const char *lc_signal_says(enum lc_signal s);
+
+/* The rules a verdict holds a program to, each with the sentence a student reads. */
+enum lc_limit {
+	LC_LIMIT_LEAK_GROWS,	/* a leak variant: growth with the load */
+	LC_LIMIT_FIX_FLAT,	/* a fix: back to the baseline, heap under its limit */
+	LC_LIMIT_MEMCHECK_EXIT, /* a fix under memcheck: a clean exit report */
+	LC_LIMIT_DRD_EXIT,	/* a fix under DRD: no race, no broken frame */
+};
+
+/*
+ * The sentence of limit l into buf (no full stop); heap_limit is a fix's
+ * heap limit per client, 0 for LC_MAX_PER_CLIENT_HEAP_FIXED.
+ */
+void lc_limit_says(enum lc_limit l, double heap_limit, char *buf, size_t size);
 /*
  * Parses "threads,fds heap" (commas or spaces) into a mask; -1 on an
  * unknown name. goroutines, timers and tasks are names of runtime.

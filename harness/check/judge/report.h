@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "run.h"
+#include "record.h"
 
 /* The table and verdict line of one run. */
 void lc_report_table(FILE *out, const struct lc_config *cfg, const struct lc_run *run);

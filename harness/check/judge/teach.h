@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "run.h"
+#include "record.h"
 
 /* Prints the report of one verify run (either mode). */
 void lc_teach_report(FILE *out, const struct lc_config *cfg, const struct lc_run *run);

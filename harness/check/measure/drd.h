@@ -20,8 +20,9 @@
 #define LC_DRD_ERROR_EXIT 99
 
 struct lc_drd_opts {
-	const char *valgrind;	  /* the valgrind executable */
-	const char *suppressions; /* NULL or a suppressions file (harness/tools/valgrind-race.supp) */
+	const char *valgrind; /* the valgrind executable */
+	const char
+	    *suppressions; /* NULL or a suppressions file (harness/tools/valgrind-race.supp) */
 	const char *xml_file;
 	const char *log_file;
 };

@@ -75,7 +75,8 @@ static int above_std(int fd)
  * (the log at fd 0 replaced by /dev/null), or dup2(x, x) leaves it
  * close-on-exec and it vanishes at exec. dup2 onto a different descriptor
  * clears close-on-exec on the copy, which is what the program inherits;
- * the sources themselves are all close-on-exec.
+ * the sources themselves are all close-on-exec, and every other descriptor
+ * is closed before exec.
  */
 static void exec_child(char *const argv[], char *const envp[], int in_fd, int out_fd, int err_fd,
 		       pid_t parent)
@@ -96,6 +97,14 @@ static void exec_child(char *const argv[], char *const envp[], int in_fd, int ou
 	if (in_fd < 0 || out_fd < 0 || err_fd < 0)
 		_exit(127);
 	if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
+		_exit(127);
+	/*
+	 * Nothing else crosses exec: a descriptor the harness's own caller left
+	 * open without close-on-exec (a shell's, a CI runner's) would otherwise
+	 * be counted in the program's baseline, and the fds a doc quotes would
+	 * depend on who started the check.
+	 */
+	if (close_range(3, ~0U, 0) != 0)
 		_exit(127);
 	execvpe(argv[0], argv, envp);
 	_exit(127);

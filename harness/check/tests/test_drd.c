@@ -170,7 +170,8 @@ static void test_drd_argv(void)
 		xml |= strcmp(argv[i], "--xml=yes") == 0;
 		file |= strcmp(argv[i], "--xml-file=/tmp/x/drd.xml") == 0;
 		log |= strcmp(argv[i], "--log-file=/tmp/x/drd.log") == 0;
-		supp |= strcmp(argv[i], "--suppressions=/src/harness/tools/valgrind-race.supp") == 0;
+		supp |=
+		    strcmp(argv[i], "--suppressions=/src/harness/tools/valgrind-race.supp") == 0;
 		code |= strcmp(argv[i], "--error-exitcode=99") == 0;
 	}
 	CHECK(tool && xml && file && log && supp && code);

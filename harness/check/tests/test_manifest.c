@@ -4,7 +4,7 @@
 #include <leaklab/error.h>
 
 #include "check.h"
-#include "manifest.h"
+#include "model.h"
 
 static void test_parse(void)
 {
@@ -46,7 +46,7 @@ static void test_parse(void)
 
 	CHECK_EQ(lc_manifest_parse("name=x\nno equals sign\n", &m), LL_EPROTO);
 	CHECK(m.name == NULL); /* freed on error */
-	CHECK_EQ(lc_manifest_read("/nonexistent.manifest", &m), LL_EIO);
+	CHECK_EQ(lc_manifest_read("/nonexistent/01-x", &m), LL_EIO);
 }
 
 static void test_path(void)
@@ -54,7 +54,7 @@ static void test_path(void)
 	char path[4096];
 
 	CHECK_EQ(lc_manifest_path("03-uncleared-timer", path, sizeof(path)), 0);
-	CHECK(strstr(path, "/../cases/03-uncleared-timer.manifest") != NULL);
+	CHECK(strstr(path, "/../cases/03-uncleared-timer.") != NULL);
 	CHECK_EQ(lc_manifest_path("03-uncleared-timer", path, 10), LL_ETOOBIG);
 }
 

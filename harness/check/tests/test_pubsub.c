@@ -44,7 +44,16 @@ static void test_prefill_size(void)
 {
 	CHECK(LC_PREFILL_BYTES / LC_PUB_BYTES >= 256);
 	CHECK(LC_PREFILL_BYTES % LC_PUB_BYTES == 0);
-	CHECK(LC_SLOW_SUBS <= LC_MAX_SLOW);
+}
+
+/* The drivers reach the slow-consumer scenario through the case scenarios, and only it. */
+static void test_case_scenario(void)
+{
+	CHECK(lc_case_scenario_of(LC_SC_SLOW_CONSUMER) == &lc_pubsub_scenario);
+	CHECK(lc_pubsub_scenario.one_client);
+	CHECK(lc_case_scenario_of(LC_SC_CONNECT_CLOSE) == NULL);
+	CHECK(lc_case_check_of(LC_BH_BROADCAST) == &lc_pubsub_broadcast);
+	CHECK(lc_case_check_of(LC_BH_ECHO) == NULL);
 }
 
 /* Nothing listens on port 1 of 127.0.0.1: the slow subscriber says it could not connect. */
@@ -69,6 +78,7 @@ int main(int argc, char **argv)
 	RUN(test_scenario_name);
 	RUN(test_parse_broadcast);
 	RUN(test_prefill_size);
+	RUN(test_case_scenario);
 	RUN(test_slow_connect_refused);
 	return check_finish();
 }

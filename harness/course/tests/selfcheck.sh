@@ -3,7 +3,7 @@
 # checks its exercises: the start file must fail verify, fixed.c must pass
 # it, every wrong fix in cases/NN-slug/wrong-fixes/ must fail it, hints.md
 # must have its three tiers, in the case's own words (not the new-case
-# template's placeholders), and the manifest a behaviour check.
+# template's placeholders), and its plan a behaviour check.
 #
 #   selfcheck.sh ROOT NN-slug
 #
@@ -64,10 +64,12 @@ if [ -f "$hints" ] && [ -f "$tpl" ]; then
 	done
 fi
 
-# 2. The manifest names a behaviour check and the exit paths.
-m=${LEAKLAB_BUILD:-$root/build}/cases/$name.manifest
-grep -q '^behaviour=' "$m" && ok "manifest has a behaviour check" || fail "manifest has no behaviour="
-grep -q '^verify=.' "$m" && ok "manifest lists exit paths" || fail "manifest has no verify="
+# 2. The case's plan names a behaviour check and the exit paths.
+plan=$("${LEAKLAB_BUILD:-$root/build}/bin/leaklab-check" --plan "$name" 2>/dev/null || true)
+printf '%s' "$plan" | grep -q '"behaviours": \[$' && ok "the plan has a behaviour check" ||
+	fail "the plan has no behaviour check (BEHAVIOUR in its CMakeLists.txt)"
+printf '%s' "$plan" | grep -q '"verify": \["' && ok "the plan lists exit paths" ||
+	fail "the plan has no exit paths (VERIFY in its CMakeLists.txt)"
 
 # 3. The start file: no LEAK: left, and verify must say "not clean" (1), not 0 or 2.
 "$root/leaklab" start "$num" >/dev/null

@@ -2,15 +2,15 @@
 Python's standard library alone: the live dashboard and the Prometheus test
 share this.
 
-- read_manifest(): build/cases/NN-slug.manifest (key=value lines written by
-  leaklab_case() in cmake/LeaklabCase.cmake);
+- read_case(): a case's plan, as leaklab-check --plan states it (the
+  manifest is the checker's to read);
 - Program: a case program started on 127.0.0.1 port 0, in its own process
   group, that dies with us (PR_SET_PDEATHSIG) and is stopped with SIGTERM;
-- run_client(): one client of the case's scenario, speaking RFC 6455
-  over a plain socket, or over TLS for a program started with --tls
-  (uses_tls()); release_held() lets go of the peers a silent-peer or
-  no-close-reply client keeps;
-- Load: clients at a steady rate for a bounded time, on a thread;
+- run_client() and Load: the case's scenario, one client or a steady
+  rate, driven by leaklab-check --drive: the judge's own clients, so
+  there is one client implementation;
+- ws_connect(), ws_send(), ws_recv(): a minimal RFC 6455 client for the
+  tests' own talk to Chromium's DevTools (over TLS when asked);
 - get_metrics(): GET /metrics as served; scrape(): parsed into {name: value}.
 
 Every network wait has a deadline, so a stuck program costs a client, not
@@ -19,6 +19,7 @@ the run.
 import base64
 import ctypes
 import hashlib
+import json
 import os
 import re
 import select
@@ -31,16 +32,16 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import leaklab_plan  # noqa: E402
+
 # The gauges GET /metrics serves (LL_PROBE_METRIC_* in
-# lib/include/leaklab/probe.h), by the signal names the manifests use.
+# lib/include/leaklab/probe.h), by the signal names the plan uses.
 METRICS = {
     "threads": "leaklab_threads",
     "fds": "leaklab_open_fds",
     "heap": "leaklab_heap_bytes",
 }
-# The scenarios run_client() drives, as harness/check/drive/scenario.c does.
-SCENARIOS = ("connect-close", "connect-drop", "request", "burst", "silent-peer",
-             "no-close-reply", "bad-handshake", "bad-token", "tls", "tls-bad")
 READY = re.compile(rb"^leaklab: listening on ([0-9.]+):([0-9]+)$")
 # RFC 6455 section 1.3: the GUID the server appends to Sec-WebSocket-Key.
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -51,25 +52,22 @@ class DriveError(Exception):
     """A program would not start, or a client or scrape failed."""
 
 
-def read_manifest(path):
-    """The manifest as a dict; program_arg lines (one argument each) are
-    gathered in order under "program_args", expect as a list."""
-    m = {"program_args": []}
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if not line or line.startswith("#") or "=" not in line:
-                continue
-            key, value = line.split("=", 1)
-            if key == "program_arg":
-                m["program_args"].append(value)
-            else:
-                m[key] = value
-    for key in ("name", "scenario", "leak", "fixed", "expect"):
-        if key not in m:
-            raise DriveError(f"{path}: no {key}= line")
-    m["expect"] = m["expect"].split()
-    return m
+def read_case(name, check=None):
+    """Case name's plan (leaklab-check --plan, harness/pictures/leaklab_plan.py)
+    with "expect" the signals the leak shows natively; DriveError if the
+    checker cannot give it."""
+    try:
+        return leaklab_plan.read_plan(check or leaklab_plan.find_check(), name)
+    except leaklab_plan.PlanError as e:
+        raise DriveError(str(e))
+
+
+def case_names(check=None):
+    """The built cases (NN-slug), in order; DriveError if there is no checker."""
+    try:
+        return leaklab_plan.case_names(check or leaklab_plan.find_check())
+    except leaklab_plan.PlanError as e:
+        raise DriveError(str(e))
 
 
 def die_with_parent():
@@ -161,9 +159,9 @@ class Program:
         return self.proc.wait()
 
 
-def uses_tls(manifest):
+def uses_tls(case):
     """Whether the case's programs serve wss (started with --tls)."""
-    return bool(manifest) and "--tls" in manifest.get("program_args", ())
+    return bool(case) and bool(case.get("tls"))
 
 
 def _client_tls():
@@ -292,180 +290,93 @@ def ws_close(sock):
         sock.close()
 
 
-# Connections a silent-peer or no-close-reply client keeps open, as the
-# harness holds them until the end of its run; release_held() lets them go.
-_held = []
-_held_lock = threading.Lock()
-BURST_MESSAGES = 10
-
-
-def release_held():
-    """Closes every connection a client kept open (no close frame)."""
-    with _held_lock:
-        socks = list(_held)
-        _held.clear()
-    for sock in socks:
-        sock.close()
-
-
-def _hold(sock):
-    with _held_lock:
-        _held.append(sock)
-
-
-def _echo(sock, text):
-    ws_send(sock, 0x1, text.encode())
-    opcode, payload = ws_recv(sock)
-    if opcode == 0x8:
-        raise DriveError("the server closed instead of echoing")
-    if payload != text.encode():
-        raise DriveError(f"the echo of {text!r} differs: {payload[:60]!r}")
-
-
-def bad_token(host, port, path):
-    """An upgrade with a wrong token, which the server must refuse with 401
-    before any 101 (harness/check/drive/scenario.c's bad-token)."""
+def run_client(case, port, check=None):
+    """One unit of the case's scenario against 127.0.0.1:port, by the
+    judge's own clients (leaklab-check --drive --clients 1). Raises
+    DriveError when it was not served."""
+    cmd = [check or leaklab_plan.find_check(), "--drive", "--case", case["name"],
+           "--port", str(port), "--clients", "1", "--rate", "10"]
     try:
-        sock = ws_connect(host, port, path)
-    except DriveError as e:
-        if "HTTP/1.1 401" in str(e):
-            return
-        raise
-    sock.close()
-    raise DriveError("the server accepted a bad token (101, expected 401)")
-
-
-def run_client(manifest, port, host="127.0.0.1"):
-    """One client of the case's scenario against host:port, as harness/
-    scenario.c runs it. Returns None, or raises DriveError/OSError."""
-    scenario = manifest["scenario"]
-    tls = uses_tls(manifest)
-    if scenario == "tls-bad":
-        # A TLS record header that promises a 512-byte ClientHello, then a hang-up.
-        with socket.create_connection((host, port), timeout=CLIENT_SECONDS) as sock:
-            sock.sendall(b"\x16\x03\x01\x02\x00")
-        return
-    if scenario == "bad-handshake":
-        # No Sec-WebSocket-Key (RFC 6455 section 4.2.1): the server answers 400.
-        with socket.create_connection((host, port), timeout=CLIENT_SECONDS) as sock:
-            sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                         b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n")
-            if not sock.recv(64).startswith(b"HTTP/1.1 400"):
-                raise DriveError("a bad handshake was not answered 400")
-        return
-    if scenario == "bad-token":
-        bad_token(host, port, manifest.get("bad_path", "/?token=bad"))
-        return
-    # Every WebSocket client upgrades to the case's path (path=, a token for instance).
-    sock = ws_connect(host, port, manifest.get("path", "/"), tls=tls)
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise DriveError(f"{' '.join(cmd)}: {e}")
+    # Served, even if the scenario then saw the leak (a leak's slow
+    # subscriber that is never dropped counts as failed, as in a check).
+    lines = out.stdout.strip().splitlines()
     try:
-        if scenario == "connect-drop":
-            # The TCP connection goes without a close frame: the peer that
-            # vanished (case 01's lesson).
-            sock.close()
-        elif scenario in ("connect-close", "tls"):
-            ws_close(sock)
-        elif scenario == "request":
-            ws_send(sock, 0x1, manifest.get("request", "").encode())
-            opcode, _ = ws_recv(sock)
-            if opcode == 0x8:
-                raise DriveError("the server closed instead of answering the request")
-            ws_close(sock)
-        elif scenario == "burst":
-            base = manifest.get("request") or "burst"
-            for i in range(BURST_MESSAGES):
-                _echo(sock, f"{base} {i}")
-            ws_close(sock)
-        elif scenario == "silent-peer":
-            # Answers once, then never reads again and keeps its socket.
-            _echo(sock, "hello")
-            _hold(sock)
-        elif scenario == "no-close-reply":
-            # Asks the server to close, never answers its close frame.
-            ws_send(sock, 0x1, b"close")
-            _hold(sock)
-        else:
-            raise DriveError(f"scenario {scenario} is not driven live")
-    except BaseException:
-        sock.close()
-        raise
+        last = json.loads(lines[-1])
+    except (IndexError, ValueError):
+        raise DriveError(f"a client of {case['scenario']}: {out.stderr.strip() or 'no sample'}")
+    if out.returncode == 2 or last["served"] < 1 or last["connect_failed"]:
+        raise DriveError(f"a client of {case['scenario']} was not served: {lines[-1]}")
 
 
 class Load:
     """Clients at rate per second against every (label, port) in targets,
-    for seconds or until stop(), from one thread; each client runs on a
-    short-lived thread of its own, at most max_inflight at once per target,
-    so a program that stops answering is not buried in connections."""
+    for seconds or until stop(): one leaklab-check --drive per target,
+    which loops the case's scenario with the same client code the judge
+    drives, and prints a sample a second that counts() reports."""
 
-    def __init__(self, manifest, targets, rate=5.0, seconds=20.0, max_inflight=8):
-        self.manifest = manifest
+    def __init__(self, case, targets, rate=5.0, seconds=20.0, check=None):
+        self.case = case
         self.targets = dict(targets)
-        self.interval = 1.0 / rate
+        self.rate = rate
         self.seconds = seconds
-        self.max_inflight = max_inflight
+        self.check = check or leaklab_plan.find_check()
         self.lock = threading.Lock()
-        self.served = {label: 0 for label in self.targets}
-        self.failed = {label: 0 for label in self.targets}
-        self.inflight = {label: 0 for label in self.targets}
-        self.last_error = {label: None for label in self.targets}
+        self.last = {label: {"served": 0, "failed": 0, "last_error": None}
+                     for label in self.targets}
+        self.procs = {}
+        self.readers = []
         self.started_at = None
         self.stopped_at = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="load", daemon=True)
 
     def start(self):
         self.started_at = time.time()
-        self._thread.start()
+        for label, port in self.targets.items():
+            proc = subprocess.Popen(
+                [self.check, "--drive", "--case", self.case["name"], "--port", str(port),
+                 "--rate", f"{self.rate:g}", "--seconds", f"{self.seconds:g}"],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
+                preexec_fn=die_with_parent)
+            self.procs[label] = proc
+            t = threading.Thread(target=self._read, args=(label, proc), daemon=True)
+            t.start()
+            self.readers.append(t)
         return self
 
-    def running(self):
-        return self._thread.is_alive()
-
-    def stop(self, seconds=CLIENT_SECONDS + 2):
-        """Stops starting clients, waits (bounded) for those in flight, and
-        lets go of the peers they held."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(seconds)
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
+    def _read(self, label, proc):
+        for line in proc.stdout:
+            try:
+                s = json.loads(line)
+            except ValueError:
+                continue
             with self.lock:
-                if not any(self.inflight.values()):
-                    break
-            time.sleep(0.05)
-        release_held()
-
-    def _client(self, label, port):
-        try:
-            run_client(self.manifest, port)
-            with self.lock:
-                self.served[label] += 1
-        except (OSError, DriveError) as e:
-            with self.lock:
-                self.failed[label] += 1
-                self.last_error[label] = str(e)
-        finally:
-            with self.lock:
-                self.inflight[label] -= 1
-
-    def _run(self):
-        end = time.monotonic() + self.seconds
-        tick = time.monotonic()
-        while not self._stop.is_set() and time.monotonic() < end:
-            for label, port in self.targets.items():
+                self.last[label] = {"served": s["served"],
+                                    "failed": s["failed"] + s["connect_failed"],
+                                    "last_error": s["last_error"]}
+            if s.get("done"):
                 with self.lock:
-                    if self.inflight[label] >= self.max_inflight:
-                        continue
-                    self.inflight[label] += 1
-                threading.Thread(target=self._client, args=(label, port), daemon=True).start()
-            tick += self.interval
-            self._stop.wait(max(0.0, tick - time.monotonic()))
-        self.stopped_at = time.time()
+                    if self.stopped_at is None:
+                        self.stopped_at = time.time()
+
+    def running(self):
+        return any(p.poll() is None for p in self.procs.values())
+
+    def stop(self, seconds=CLIENT_SECONDS + 5):
+        """Ends every driver (SIGTERM: each lets go of the peers it held) and
+        waits, bounded, for their last sample."""
+        for proc in self.procs.values():
+            stop_group(proc, seconds)
+        for t in self.readers:
+            t.join(seconds)
+        with self.lock:
+            if self.stopped_at is None:
+                self.stopped_at = time.time()
 
     def counts(self):
         with self.lock:
-            return {label: {"served": self.served[label], "failed": self.failed[label],
-                            "last_error": self.last_error[label]} for label in self.targets}
+            return {label: dict(v) for label, v in self.last.items()}
 
 
 def get_metrics(port, host="127.0.0.1", timeout=2.0, tls=False):

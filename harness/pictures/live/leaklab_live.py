@@ -1,7 +1,7 @@
 """leaklab live: a case's leak and fixed programs side by side under a
 steady load, plotted live in a browser.
 
-    leaklab_live.py --manifest build/cases/NN-slug.manifest
+    leaklab_live.py --case NN-slug [--check BUILD/bin/leaklab-check]
                     [--rate R] [--load-seconds S] [--seconds T] [--port P]
                     [--leak-port P] [--fixed-port P]
 
@@ -73,10 +73,10 @@ class Run:
     every sample so far. Samples are appended by the sampler thread and
     read by the HTTP threads under one lock."""
 
-    def __init__(self, manifest, args):
-        self.manifest = manifest
+    def __init__(self, case, args):
+        self.case = case
         self.args = args
-        self.tls = drive.uses_tls(manifest)  # the programs serve wss, /metrics included
+        self.tls = drive.uses_tls(case)  # the programs serve wss, /metrics included
         self.lock = threading.Lock()
         self.programs = {}
         self.samples = {"leak": [], "fixed": []}
@@ -91,7 +91,7 @@ class Run:
             self.samples[variant].append(row)
 
     def state(self):
-        m = self.manifest
+        m = self.case
         load = self.load
         with self.lock:
             samples = {k: list(v) for k, v in self.samples.items()}
@@ -237,7 +237,7 @@ def summary(run):
                 cells.append(f"{a} -> {b} ({b - a:+d})")
             else:
                 cells.append("no samples")
-        mark = " *" if s in run.manifest["expect"] else ""
+        mark = " *" if s in run.case["expect"] else ""
         lines.append(f"{names[s] + mark:<12}{cells[0]:>30}{cells[1]:>30}")
     lines.append("(* the signals this case's leak shows)")
     return lines
@@ -245,7 +245,9 @@ def summary(run):
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="leaklab live", description=__doc__.split("\n\n")[0])
-    p.add_argument("--manifest", required=True, help="build/cases/NN-slug.manifest")
+    p.add_argument("--case", required=True, help="the case, NN-slug")
+    p.add_argument("--check", help="the leaklab-check whose plan of the case to follow "
+                   "(default: LEAKLAB_CHECK, else the build's)")
     p.add_argument("--rate", type=float, default=5.0, help="clients per second into each program (default 5)")
     p.add_argument("--load-seconds", type=float,
                    help="how long the load runs (default: half the run, at most 60)")
@@ -271,11 +273,11 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        manifest = drive.read_manifest(args.manifest)
+        case = drive.read_case(args.case, args.check)
     except (OSError, drive.DriveError) as e:
         say(f"cannot read the case: {e}")
         return 2
-    run = Run(manifest, args)
+    run = Run(case, args)
     stop = threading.Event()
 
     def on_signal(signum, frame):
@@ -290,10 +292,10 @@ def main(argv=None):
         # From the main thread, before any other: see drive.Program.
         for variant in ("leak", "fixed"):
             port = args.leak_port if variant == "leak" else args.fixed_port
-            run.programs[variant] = drive.Program(manifest[variant], manifest["program_args"],
+            run.programs[variant] = drive.Program(case[variant], case["program_args"],
                                                   port=port).start()
         for prog in run.programs.values():
-            drive.run_client(manifest, prog.port)
+            drive.run_client(case, prog.port, check=args.check)
         port_box = [0]
         try:
             httpd = Server(("127.0.0.1", args.port), make_handler(run, port_box))
@@ -307,15 +309,16 @@ def main(argv=None):
         url = f"http://127.0.0.1:{port_box[0]}/"
         # The one line a script (or the test) waits for; stdout, flushed.
         print(f"leaklab: dashboard at {url}", flush=True)
-        say(f"{manifest['name']}: leak (port {run.programs['leak'].port}) beside fixed "
+        say(f"{case['name']}: leak (port {run.programs['leak'].port}) beside fixed "
             f"(port {run.programs['fixed'].port}); {args.rate:g} clients/s each for "
             f"{args.load_seconds:g} s, the run ends after {args.seconds:g} s or on Ctrl-C")
         if not stop.wait(min(BASELINE_SECONDS, args.seconds)):
-            run.load = drive.Load(manifest, {v: p.port for v, p in run.programs.items()},
-                                  rate=args.rate, seconds=args.load_seconds).start()
+            run.load = drive.Load(case, {v: p.port for v, p in run.programs.items()},
+                                  rate=args.rate, seconds=args.load_seconds,
+                                  check=args.check).start()
         stop.wait(max(0.0, args.seconds - (time.time() - run.started_at)))
     except (OSError, drive.DriveError) as e:
-        say(f"cannot start {manifest['name']}: {e}")
+        say(f"cannot start {case['name']}: {e}")
         status = 2
     finally:
         stop.set()

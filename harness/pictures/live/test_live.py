@@ -62,10 +62,10 @@ def find_chromium():
     drive.skip("chromium not found (Debian package: chromium; ./leaklab deps installs it)")
 
 
-def start_dashboard(manifest, load_seconds):
+def start_dashboard(case, load_seconds):
     """leaklab_live.py in its own process group; returns (proc, url, port)
     once it printed its URL."""
-    cmd = [sys.executable, os.path.join(HERE, "leaklab_live.py"), "--manifest", manifest,
+    cmd = [sys.executable, os.path.join(HERE, "leaklab_live.py"), "--case", case,
            "--rate", "5", "--load-seconds", str(load_seconds),
            # It ends by itself even if this test were killed outright.
            "--seconds", str(load_seconds + SETTLE_SECONDS + CHROMIUM_START_SECONDS)]
@@ -282,14 +282,17 @@ def run_browser(chromium, url, tmp):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("manifest")
+    ap.add_argument("case", help="NN-slug (its plan from LEAKLAB_CHECK or the build's checker)")
     ap.add_argument("--screenshot")
     ap.add_argument("--load-seconds", type=float, default=15)
     args = ap.parse_args()
     chromium = find_chromium()
-    expect = drive.read_manifest(args.manifest)["expect"]
+    try:
+        expect = drive.read_case(args.case)["expect"]
+    except drive.DriveError as e:
+        drive.fail(f"cannot read the case: {e}")
     started = time.monotonic()
-    dash, url, port = start_dashboard(args.manifest, args.load_seconds)
+    dash, url, port = start_dashboard(args.case, args.load_seconds)
     # Chromium's start overlaps the load, so the page's deadline counts
     # from the dashboard's: 2 s of baseline, the load, then the settling.
     deadline = time.monotonic() + 2 + args.load_seconds + SETTLE_SECONDS

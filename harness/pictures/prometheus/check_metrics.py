@@ -1,9 +1,9 @@
 """`promtool check metrics` on what every leaklab program serves.
 
-    check_metrics.py CASES_DIR PROGRAM...
+    check_metrics.py LEAKLAB_CHECK PROGRAM...
 
-Starts each PROGRAM given, and both programs of every case manifest in
-CASES_DIR (build/cases/*.manifest), on 127.0.0.1 port 0, fetches its
+Starts each PROGRAM given, and both programs of every case the checker
+built (its plans: leaklab-check --list, --plan), on 127.0.0.1 port 0, fetches its
 GET /metrics once idle and once after a client (so the text a scrape sees
 under load is checked too), and pipes each to `promtool check metrics`,
 which checks the exposition format and Prometheus's naming rules (HELP and
@@ -12,7 +12,6 @@ then stop on SIGTERM with status 0.
 
 Exit 0 pass, 1 fail, 77 skipped (promtool not installed).
 """
-import glob
 import os
 import shutil
 import subprocess
@@ -53,9 +52,13 @@ def main():
               flush=True)
         sys.exit(77)
     programs = [(p, None) for p in sys.argv[2:]]
-    for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.manifest"))):
-        m = drive.read_manifest(path)
-        programs += [(m["leak"], m), (m["fixed"], m)]
+    # Every built case's two programs, as the checker's plans name them.
+    try:
+        for name in drive.case_names(sys.argv[1]):
+            m = drive.read_case(name, sys.argv[1])
+            programs += [(m["leak"], m), (m["fixed"], m)]
+    except drive.DriveError as e:
+        fail(f"cannot read the cases: {e}")
     if not programs:
         fail("no programs to check")
     for path, manifest in programs:
@@ -64,15 +67,15 @@ def main():
             prog.start()
             tls = drive.uses_tls(manifest)
             check(promtool, f"{prog.label} (idle)", metrics_text(prog.port, tls))
-            # A scenario the Python client does not drive (slow-consumer,
-            # shutdown) gets a clean close: a client served is what counts here.
-            if manifest and manifest["scenario"] in drive.SCENARIOS:
-                drive.run_client(manifest, prog.port)
+            # One client of the case's scenario, by the judge's own clients
+            # (a shutdown case's restarts the program: a clean close instead);
+            # a program of no case gets a clean close.
+            if manifest and manifest["scenario"] != "shutdown":
+                drive.run_client(manifest, prog.port, check=sys.argv[1])
             else:
                 drive.ws_close(drive.ws_connect("127.0.0.1", prog.port, tls=tls))
             body = metrics_text(prog.port, tls)
             check(promtool, f"{prog.label} (after a client)", body)
-            drive.release_held()
         except (OSError, drive.DriveError) as e:
             fail(f"{prog.label}: {e}")
         finally:

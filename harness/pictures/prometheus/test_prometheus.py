@@ -1,9 +1,9 @@
 """A real Prometheus scraping a case: Debian's prometheus on 127.0.0.1.
 
-    test_prometheus.py MANIFEST|DIR... [--load-seconds S] [--rate R]
+    test_prometheus.py LEAKLAB_CHECK [NN-slug...] [--load-seconds S] [--rate R]
 
-Starts the leak and fixed programs of each case given (a directory stands
-for every NN-slug.manifest in it), writes a Prometheus
+Starts the leak and fixed programs of each case given (default: every
+built case), as the checker's plans name them, writes a Prometheus
 config that scrapes them all every second (labels case="NN-slug" and
 variant="leak" or "fixed") and
 loads the kit's alert rules (leaklab.rules.yml beside this file), starts
@@ -23,7 +23,6 @@ Exit 0 pass, 1 fail, 77 skipped with the reason (prometheus not installed,
 no free port). Every wait is bounded.
 """
 import argparse
-import glob
 import json
 import math
 import os
@@ -153,7 +152,7 @@ def wait_scraped(port, targets, at_least, seconds):
     drive.fail(f"prometheus did not scrape all {targets} programs within {seconds} s: {rows}")
 
 
-def check_rules(port, manifests):
+def check_rules(port, cases_driven):
     groups = api(port, "/api/v1/rules")["groups"]
     rules = {r["name"]: r for g in groups for r in g["rules"]}
     for name in ALERTS.values():
@@ -161,7 +160,7 @@ def check_rules(port, manifests):
             drive.fail(f"rule {name} is not loaded (loaded: {sorted(rules)})")
         if rules[name]["health"] != "ok":
             drive.fail(f"rule {name}: health {rules[name]['health']}: {rules[name].get('lastError')}")
-    for m in manifests:
+    for m in cases_driven:
         for signal_name in m["expect"]:
             name = ALERTS[signal_name]
             states = {a["labels"].get("variant"): a["state"] for a in rules[name]["alerts"]
@@ -197,39 +196,43 @@ def check_growth(port, m, rate, window, at):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("manifests", nargs="+", metavar="MANIFEST")
+    ap.add_argument("check", metavar="LEAKLAB_CHECK", help="the checker whose plans to follow")
+    ap.add_argument("cases", nargs="*", metavar="NN-slug", help="default: every built case")
     ap.add_argument("--load-seconds", type=float, default=15)
     ap.add_argument("--rate", type=float, default=5)
     args = ap.parse_args()
     prometheus = os.environ.get("LEAKLAB_PROMETHEUS") or shutil.which("prometheus")
     if not prometheus:
         drive.skip("prometheus not found (Debian package: prometheus; ./leaklab deps installs it)")
-    manifests = []
-    for path in args.manifests:
-        paths = sorted(glob.glob(os.path.join(path, "*.manifest"))) if os.path.isdir(path) else [path]
-        for m in map(drive.read_manifest, paths):
-            # The growth this test asserts is a client a second's: a case
-            # whose leak grows with messages (a burst) or with peers held
-            # open is judged by leaklab-check alone.
-            if m["scenario"] not in GROWTH_SCENARIOS:
-                print(f"note: {m['name']}: scenario {m['scenario']} is not driven here", flush=True)
-                continue
-            m["expect"] = [s for s in m["expect"] if s in drive.METRICS]
-            manifests.append(m)
-    if not manifests:
-        drive.fail(f"no case to drive in {args.manifests}")
+    cases_driven = []
+    try:
+        cases = [drive.read_case(n, args.check) for n in args.cases or drive.case_names(args.check)]
+    except drive.DriveError as e:
+        drive.fail(f"cannot read the cases: {e}")
+    for m in cases:
+        # The growth this test asserts is a client a second's: a case
+        # whose leak grows with messages (a burst) or with peers held
+        # open is judged by leaklab-check alone.
+        if m["scenario"] not in GROWTH_SCENARIOS:
+            print(f"note: {m['name']}: scenario {m['scenario']} is not driven here", flush=True)
+            continue
+        m["expect"] = [s for s in m["expect"] if s in drive.METRICS]
+        cases_driven.append(m)
+    if not cases_driven:
+        drive.fail("no case to drive")
     started = time.monotonic()
     programs = {}
     prom = None
     with tempfile.TemporaryDirectory(prefix="leaklab-prometheus-") as tmp:
         try:
-            for m in manifests:
+            for m in cases_driven:
                 for v in ("leak", "fixed"):
                     programs[m["name"], v] = drive.Program(m[v], m["program_args"]).start()
             # The first client pays one-off costs (lazy initialisation,
             # allocator arenas): before the baseline, not in it.
             for (name, _), p in programs.items():
-                drive.run_client(next(m for m in manifests if m["name"] == name), p.port)
+                drive.run_client(next(m for m in cases_driven if m["name"] == name), p.port,
+                                 check=args.check)
             config = os.path.join(tmp, "prometheus.yml")
             write_config(config, programs)
             prom, port = start_prometheus(prometheus, config, tmp)
@@ -241,10 +244,11 @@ def main():
             time.sleep(BASELINE_SCRAPES * SCRAPE_SECONDS)
             window_start = time.time()
             loads = [drive.Load(m, {v: programs[m["name"], v].port for v in ("leak", "fixed")},
-                                rate=args.rate, seconds=args.load_seconds).start() for m in manifests]
+                                rate=args.rate, seconds=args.load_seconds,
+                                check=args.check).start() for m in cases_driven]
             while any(load.running() for load in loads):
                 time.sleep(0.2)
-            for m, load in zip(manifests, loads):
+            for m, load in zip(cases_driven, loads):
                 load.stop()
                 for v, c in load.counts().items():
                     if c["failed"]:
@@ -256,9 +260,9 @@ def main():
             window = math.ceil(at - window_start) + BASELINE_SCRAPES
             print(f"load: {loads[0].counts()['leak']['served']} clients into each program over "
                   f"{args.load_seconds:g} s; window {window} s", flush=True)
-            for m in manifests:
+            for m in cases_driven:
                 check_growth(port, m, args.rate, window, at)
-            check_rules(port, manifests)
+            check_rules(port, cases_driven)
             status = drive.stop_group(prom)
             prom = None
             if status != 0:

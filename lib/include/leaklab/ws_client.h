@@ -10,7 +10,12 @@
 #include <leaklab/ws_conn.h>
 
 struct ll_ws_client_opts {
-	const char *path;	/* NULL means "/" */
+	const char *path; /* NULL means "/" */
+	/*
+	 * NULL, or the subprotocol offered in Sec-WebSocket-Protocol (RFC 6455
+	 * section 4.1, item 10): one token, no blank, comma or control character.
+	 */
+	const char *protocol;
 	struct ll_tls_ctx *tls; /* NULL: ws; else wss (not owned) */
 	int timeout_ms;		/* connect + handshake; 0 means 5000 */
 	struct ll_ws_conn_opts conn;
@@ -21,7 +26,8 @@ struct ll_ws_client_opts {
  * Sec-WebSocket-Accept. opts may be NULL. The caller owns *out and ends it
  * with ll_ws_conn_destroy. Returns 0, LL_EIO / LL_ETIMEDOUT (connect),
  * LL_ETLS, LL_EPROTO (the server refused or answered wrongly; *http_status
- * gets its status if not NULL), LL_ENOMEM.
+ * gets its status if not NULL), LL_ENOMEM, LL_EINVAL (a protocol that is
+ * not a token), LL_ETOOBIG (path and protocol too long for one request).
  */
 int ll_ws_client_connect(struct ll_ws_conn **out, const char *host, unsigned port,
 			 const struct ll_ws_client_opts *opts, int *http_status);

@@ -84,4 +84,13 @@ int ll_ws_client_request(const char *host, unsigned port, const char *path, char
  */
 int ll_ws_client_response_parse(const char *buf, size_t len, const char *key, int *status);
 
+/*
+ * The same, for a request that offered the subprotocol protocol (NULL:
+ * none): the response may name it, once, in Sec-WebSocket-Protocol (RFC
+ * 6455 section 4.1 item 6: a server may also pick none); any other value
+ * is LL_EPROTO.
+ */
+int ll_ws_client_response_parse_protocol(const char *buf, size_t len, const char *key,
+					 const char *protocol, int *status);
+
 #endif
