@@ -108,7 +108,7 @@ struct lc_run {
 	long probe_fds[LC_NPOINTS];
 	char runtime_note[320]; /* why the runtime count is missing, if it is */
 	struct lc_memcheck mc;
-	struct lc_drd drd;    /* under DRD */
+	struct lc_drd drd;    /* under DRD, or a Go race detector's report (gorace.h) */
 	long corrupted;	      /* behaviour checks that saw broken frames */
 	char heap_source[64]; /* "GET /metrics (mallinfo2)" / "memcheck via vgdb" */
 	char heap_note[160];  /* why heap is missing, if it is */

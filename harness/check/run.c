@@ -39,6 +39,7 @@
 
 #include "drive/http.h"
 #include "logs.h"
+#include "measure/gorace.h"
 #include "model.h"
 #include "measure/memcheck.h"
 #include "measure/proc.h"
@@ -582,6 +583,42 @@ static int describe_death(struct ctx *c, const char *when)
 	return run_error(run, LL_ECLOSED, "the program %s (%s): no verdict", when, run->exit_desc);
 }
 
+/*
+ * --heap-profile on a Go twin, natively: Go's own profile at N and at 2N,
+ * diffed by go tool pprof -base into run->profile, the report memcheck's
+ * loss records give a C program. The heap profile for a twin whose leak is
+ * heap, the goroutine profile (drawn as a flame graph of goroutines by
+ * stack) for the others. A profile that cannot be had is a note, not a
+ * failed check.
+ */
+static void go_profile(struct ctx *c, int idx)
+{
+	struct lc_run *run = c->run;
+	const struct lc_config *cfg = c->cfg;
+	const char *path = cfg->expect & LC_SIG_BIT(LC_HEAP) ? "/debug/pprof/heap?gc=1&debug=1"
+							     : "/debug/pprof/goroutine?debug=1";
+	char file[LC_NPOINTS][700], why[200] = "";
+	int i, err;
+
+	if (!cfg->heap_profile || run->mode != LC_NATIVE || !lc_runtime_is_go(&cfg->runtime))
+		return;
+	for (i = LC_P_N; i < LC_NPOINTS; i++)
+		snprintf(file[i], sizeof(file[i]), "%s/pprof-%s.txt", run->tmpdir,
+			 i == LC_P_N ? "N" : "2N");
+	err = lc_go_profile_save(c->sc.host, c->sc.port, path, c->lim.op_ms, file[idx]);
+	if (err)
+		snprintf(why, sizeof(why), "GET %s: %s", path, ll_strerror(err));
+	else if (idx == LC_P_2N)
+		err = lc_go_profile_diff(run->program, file[LC_P_N], file[LC_P_2N], 30000,
+					 &run->profile, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "leaklab-check: no Go profile: %s\n", why);
+		run->profile.truncated = true;
+		return;
+	}
+	run->profiled = idx == LC_P_2N;
+}
+
 static int drive(struct ctx *c, const char *phase, long load)
 {
 	struct lc_run *run = c->run;
@@ -797,6 +834,8 @@ static bool log_has(const char *path, const char *needle)
  * verdict: returns 0, LL_ETIMEDOUT (killed after the wait) or LL_ECLOSED
  * (crashed, or a failing exit status).
  */
+static const char *own_file(const struct ctx *c);
+
 static int stop(struct ctx *c)
 {
 	struct lc_run *run = c->run;
@@ -824,6 +863,14 @@ static int stop(struct ctx *c)
 		return 0; /* memcheck's own "found something": the XML says what */
 	if (WIFEXITED(st) && WEXITSTATUS(st) == LC_DRD_ERROR_EXIT && run->mode == LC_DRD)
 		return 0; /* the same for DRD */
+	/*
+	 * A Go program built with -race exits 66 when its race detector
+	 * reported a race: the report, in the program's log, is the race
+	 * signal's evidence, read as DRD's is (judge() hands it on).
+	 */
+	if (WIFEXITED(st) && WEXITSTATUS(st) == LC_GORACE_EXIT && run->mode == LC_NATIVE &&
+	    lc_gorace_parse_file(c->log_path, own_file(c), &run->drd) == 0 && run->drd.races > 0)
+		return 0;
 	/*
 	 * In an ASan build LeakSanitizer fails the exit of a program that
 	 * leaks: evidence for the judge (a leak variant may, a fix may not),
@@ -894,7 +941,7 @@ static void judge(struct ctx *c)
 	    /* Clients served per step: load of each exit path driven. */
 	    .load = run->load * (long)run->nscenarios,
 	    .mc = run->mode == LC_MEMCHECK ? &run->mc : NULL,
-	    .drd = run->mode == LC_DRD ? &run->drd : NULL,
+	    .drd = run->mode == LC_DRD || run->drd.parsed ? &run->drd : NULL,
 	    .corrupted = run->corrupted + run->drive.corrupted,
 	    .sanitizer_leaks = run->sanitizer_leaks,
 	    .clients_failed = run->drive.failed,
@@ -1161,6 +1208,7 @@ static int do_run(struct ctx *c)
 	if (sample_point(c, LC_P_N, run->load))
 		return describe_death(c, "exited during the run");
 	last_path_sample(c, 0, &run->points[LC_P_N]);
+	go_profile(c, LC_P_N);
 	/* The check at N is the profile's base; each one from here adds its changes. */
 	c->profiling = cfg->heap_profile && run->mode == LC_MEMCHECK;
 	err = drive_step(c, 1, "drive-2N");
@@ -1171,6 +1219,7 @@ static int do_run(struct ctx *c)
 	last_path_sample(c, 1, &run->points[LC_P_2N]);
 	run->profiled = c->profiling;
 	c->profiling = false;
+	go_profile(c, LC_P_2N);
 	lc_heap_profile_sort(&run->profile);
 
 	/* Held clients leave now; a fixed server must still exit cleanly. */
@@ -1230,6 +1279,18 @@ int lc_run_check(const struct lc_config *given, enum lc_variant variant, enum lc
 
 		snprintf(run->own_source, sizeof(run->own_source), "%s",
 			 slash ? slash + 1 : cfg->source);
+	} else if (lc_runtime_is_go(&cfg->runtime)) {
+		/* A Go twin's file: cases/NN-slug/go/leak.go or fixed.go. */
+		snprintf(run->own_source, sizeof(run->own_source), "%s.go",
+			 lc_variant_name(variant));
+		/*
+		 * Its profile records every allocation, not one in 512 KiB
+		 * (lib/twin/go/twin reads this before main). A profiling
+		 * check runs alone (the tour never profiles), so the variable
+		 * is set once for the harness and the programs it starts.
+		 */
+		if (cfg->heap_profile && mode == LC_NATIVE)
+			setenv("LEAKLAB_GO_MEMPROFILERATE", "1", 1);
 	} else if (cfg->case_name) {
 		snprintf(run->own_source, sizeof(run->own_source), "%s.c",
 			 lc_variant_name(variant));

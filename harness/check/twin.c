@@ -1,5 +1,5 @@
 /*
- * twin.c - a case's twins in Go, Node.js and Python (twin.h): found in
+ * twin.c - a case's twins in Go, Node.js, Python and Java (twin.h): found in
  * the manifest, checked natively with their runtime's own count, and shown
  * in the tour beside the C programs.
  */
@@ -102,11 +102,32 @@ int lc_twin_find(const struct lc_manifest *m, const char *lang, struct lc_twin *
 		snprintf(why, why_size, "twin %s: bad load= \"%s\"", lang, v);
 		return LL_EINVAL;
 	}
+	v = twin_value(m, lang, "verify");
+	while (v && *v) {
+		char name[64];
+		size_t len;
+
+		v += strspn(v, ", ");
+		len = strcspn(v, ", ");
+		if (len == 0)
+			break;
+		if (len >= sizeof(name) || out->nverify == LC_MAX_SCENARIOS)
+			goto bad_verify;
+		memcpy(name, v, len);
+		name[len] = '\0';
+		if (lc_scenario_parse(name, &out->verify[out->nverify]))
+			goto bad_verify;
+		out->nverify++;
+		v += len;
+	}
 	if (!out->fixed) {
 		snprintf(why, why_size, "twin %s: no fixed= program", lang);
 		return LL_EINVAL;
 	}
 	return 0;
+bad_verify:
+	snprintf(why, why_size, "twin %s: bad verify= \"%s\"", lang, twin_value(m, lang, "verify"));
+	return LL_EINVAL;
 }
 
 void lc_twin_apply(const struct lc_twin *t, struct lc_config *cfg, int expect_given)
@@ -120,6 +141,10 @@ void lc_twin_apply(const struct lc_twin *t, struct lc_config *cfg, int expect_gi
 		cfg->load = t->load;
 	if (t->warmup >= 0)
 		cfg->warmup = t->warmup;
+	if (t->nverify > 0) {
+		memcpy(cfg->fixed_scenarios, t->verify, sizeof(t->verify));
+		cfg->nfixed_scenarios = t->nverify;
+	}
 	if (!expect_given) {
 		cfg->expect = t->expect;
 		cfg->memcheck_expect = t->expect;
@@ -191,7 +216,7 @@ int lc_twin_crosscheck(const struct lc_run *run, char *out, size_t size)
 /* The first signal of mask, in the order the table prefers (the count first). */
 static int main_signal(unsigned mask)
 {
-	static const enum lc_signal order[] = {LC_RUNTIME, LC_THREADS, LC_FDS, LC_HEAP};
+	static const enum lc_signal order[] = {LC_RUNTIME, LC_THREADS, LC_FDS, LC_HEAP, LC_RACE};
 	size_t i;
 
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
@@ -200,17 +225,32 @@ static int main_signal(unsigned mask)
 	return -1;
 }
 
-/* "goroutines +2.00", "heap +1208 B", "-" when not run or not judged. */
+/*
+ * "goroutines +2.00", "heap +1208 B", "race 3" (reports or broken clients
+ * at exit), "no 1001 +1.00" (a shutdown run: clients that got no close
+ * frame, in every language), "-" when not run or not judged.
+ */
 static void cell_text(char *buf, size_t size, const struct lc_run *run, int s, const char *name)
 {
 	const struct lc_signal_result *r;
 
-	if (s < 0 || !run->judged) {
-		snprintf(buf, size, "%s", run->judged ? "-" : "no verdict");
+	if (!run->judged) {
+		snprintf(buf, size, "no verdict");
+		return;
+	}
+	if (run->nscenarios > 0 && run->scenarios[0] == LC_SC_SHUTDOWN) {
+		r = &run->verdict.sig[LC_THREADS];
+		snprintf(buf, size, "no 1001 %+.2f", r->per_client);
+		return;
+	}
+	if (s < 0) {
+		snprintf(buf, size, "-");
 		return;
 	}
 	r = &run->verdict.sig[s];
-	if (!r->measured)
+	if (s == LC_RACE)
+		snprintf(buf, size, "race %.0f", r->at_2n);
+	else if (!r->measured)
 		snprintf(buf, size, "%s -", name);
 	else if (s == LC_HEAP)
 		snprintf(buf, size, "%s %+.0f B", name, lc_round_shown(r->per_client));
@@ -221,7 +261,7 @@ static void cell_text(char *buf, size_t size, const struct lc_run *run, int s, c
 void lc_twin_tour_table(FILE *out, const struct lc_tour_case *tc, const struct lc_twin_tour *tt,
 			size_t n)
 {
-	static const char *const cols[] = {"go", "node", "python"};
+	static const char *const cols[] = {"go", "node", "python", "java"};
 	size_t i, k, j;
 	int v;
 	bool any = false;
@@ -232,22 +272,22 @@ void lc_twin_tour_table(FILE *out, const struct lc_tour_case *tc, const struct l
 		return;
 	fprintf(out, "\nthe same leak across languages (native): growth per client at 2N of the "
 		     "signal each leak shows\n");
-	fprintf(out, "%-24s %-6s %-20s %-20s %-20s %-20s\n", "case", "", "C", "Go", "Node.js",
-		"Python");
+	fprintf(out, "%-24s %-6s %-20s %-20s %-20s %-20s %-20s\n", "case", "", "C", "Go", "Node.js",
+		"Python", "Java");
 	for (i = 0; i < n; i++) {
 		int cs = main_signal(tc[i].signals);
 
 		if (tt[i].n == 0)
 			continue;
 		for (v = LC_LEAK; v <= LC_FIXED; v++) {
-			char cells[4][40];
+			char cells[5][40];
 
 			if (tc[i].ran[v][LC_NATIVE])
 				cell_text(cells[0], sizeof(cells[0]), &tc[i].runs[v][LC_NATIVE], cs,
 					  cs >= 0 ? lc_signal_name((enum lc_signal)cs) : "");
 			else
 				snprintf(cells[0], sizeof(cells[0]), "-");
-			for (k = 0; k < 3; k++) {
+			for (k = 0; k < 4; k++) {
 				snprintf(cells[k + 1], sizeof(cells[k + 1]), "-");
 				for (j = 0; j < tt[i].n; j++) {
 					const struct lc_twin *t = &tt[i].twin[j];
@@ -266,9 +306,9 @@ void lc_twin_tour_table(FILE *out, const struct lc_tour_case *tc, const struct l
 							      : lc_signal_name((enum lc_signal)s));
 				}
 			}
-			fprintf(out, "%-24s %-6s %-20s %-20s %-20s %-20s\n",
+			fprintf(out, "%-24s %-6s %-20s %-20s %-20s %-20s %-20s\n",
 				v == LC_LEAK ? tc[i].name : "", lc_variant_name((enum lc_variant)v),
-				cells[0], cells[1], cells[2], cells[3]);
+				cells[0], cells[1], cells[2], cells[3], cells[4]);
 		}
 	}
 }

@@ -1,6 +1,6 @@
 /*
  * twin.h - a case's twins: the same leak and fix in the seeds' own
- * ecosystems (Go, Node.js, Python), judged by the same harness. The
+ * ecosystems (Go, Node.js, Python, Java), judged by the same harness. The
  * manifest names each one (cmake/LeaklabTwin.cmake writes the lines):
  *
  *   twin.go.leak=/abs/build/bin/03-uncleared-timer-leak-go
@@ -11,6 +11,8 @@
  *   twin.go.heap_limit=256        (optional)
  *   twin.go.load=40, twin.go.warmup=50 (optional: the case's by default)
  *   twin.go.skip=why it is not built (optional: no toolchain)
+ *   twin.go.verify=bad-token connect-close (optional: the fix's exit paths,
+ *                  when not the case's verify=)
  *
  * Twins run natively only: memcheck sees a Go or Node runtime, not the
  * program's own allocations.
@@ -27,13 +29,16 @@
 #define LC_MAX_TWINS 4
 
 struct lc_twin {
-	char lang[16];			/* "go", "node", "python" */
+	char lang[16];			/* "go", "node", "python", "java" */
 	const char *leak, *fixed;	/* in the manifest's strings */
 	const char *skip;		/* why it was not built, or NULL */
 	struct lc_runtime_spec runtime; /* name "" when it has none */
 	unsigned expect, judged;	/* LC_SIG_BIT masks */
 	double heap_limit;		/* 0: the judge's default */
 	long load, warmup;		/* 0 and -1: the case's own */
+	/* The fix's exit paths, when the twin names its own (verify=); else 0. */
+	enum lc_scenario_kind verify[LC_MAX_SCENARIOS];
+	size_t nverify;
 };
 
 /*

@@ -286,7 +286,9 @@ static unsigned judged_mask(const struct lc_judge_in *in)
  */
 static void judge_race(const struct lc_judge_in *in, struct lc_signal_result *r)
 {
-	const struct lc_drd *drd = in->mode == LC_DRD ? in->drd : NULL;
+	/* DRD's report, or natively a Go race detector's (read into the same struct). */
+	const struct lc_drd *drd = in->drd;
+	const char *tool = drd && !drd->is_drd ? "the race detector" : "DRD";
 	long races = drd ? drd->races : 0;
 
 	r->measured = true;
@@ -299,7 +301,7 @@ static void judge_race(const struct lc_judge_in *in, struct lc_signal_result *r)
 	if (in->variant == LC_LEAK && r->expected) {
 		if (drd && races == 0) {
 			r->status = LC_ST_MISSING;
-			snprintf(r->note, sizeof(r->note), "DRD reported no race");
+			snprintf(r->note, sizeof(r->note), "%s reported no race", tool);
 		} else if (!drd && in->corrupted == 0) {
 			r->status = LC_ST_MISSING;
 			snprintf(r->note, sizeof(r->note), "no client saw a broken frame");
@@ -313,8 +315,9 @@ static void judge_race(const struct lc_judge_in *in, struct lc_signal_result *r)
 		return;
 	/* Cut to fit: the table and the report give the whole first race. */
 	if (races > 0)
-		snprintf(r->note, sizeof(r->note), "DRD reported %ld race(s), e.g. %.50s at %.50s",
-			 races, drd->first_race,
+		snprintf(r->note, sizeof(r->note),
+			 "%.17s reported %ld race(s), e.g. %.45s at %.45s", tool, races,
+			 drd->first_race,
 			 drd->first_race_at[0] ? drd->first_race_at : drd->first_race_stack);
 	else
 		snprintf(r->note, sizeof(r->note), "%ld client(s) saw broken frames",
@@ -461,15 +464,16 @@ static void verdict_leak(const struct lc_judge_in *in, struct lc_verdict *v)
 			continue;
 		}
 		if (s == LC_RACE) {
-			if (in->mode == LC_DRD)
-				appendf(v->line, sizeof(v->line),
-					" race: DRD reported %ld race(s)%s%s", in->drd->races,
-					in->drd->first_race_at[0] ? ", the first at " : "",
-					in->drd->first_race_at);
+			if (in->drd)
+				appendf(
+				    v->line, sizeof(v->line), " race: %s reported %ld race(s)%s%s",
+				    in->drd->is_drd ? "DRD" : "the race detector", in->drd->races,
+				    in->drd->first_race_at[0] ? ", the first at " : "",
+				    in->drd->first_race_at);
 			if (in->corrupted > 0)
 				appendf(v->line, sizeof(v->line),
 					"%s %ld client(s) saw broken frames",
-					in->mode == LC_DRD ? "," : " race:", in->corrupted);
+					in->drd ? "," : " race:", in->corrupted);
 			appendf(v->line, sizeof(v->line), ";");
 			continue;
 		}

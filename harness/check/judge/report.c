@@ -661,9 +661,10 @@ int lc_report_profile(FILE *out, const struct lc_config *cfg, const struct lc_ru
 		return 0;
 	profile_path(svg, sizeof(svg), cfg->flame_path, tag, ".svg");
 	profile_path(folded, sizeof(folded), cfg->flame_path, tag, ".folded");
-	snprintf(title, sizeof(title), "%s, %s: heap growth from %ld to %ld clients, by stack",
+	snprintf(title, sizeof(title), "%s, %s: %s growth from %ld to %ld clients, by stack",
 		 cfg->case_name ? cfg->case_name : run->program, lc_variant_name(run->variant),
-		 run->load, 2 * run->load);
+		 run->profile.unit == LC_HP_GOROUTINES ? "goroutine" : "heap", run->load,
+		 2 * run->load);
 	f = fopen(svg, "we");
 	if (!f)
 		return LL_EIO;

@@ -460,7 +460,113 @@ static const char *kind_text(unsigned kinds)
 static bool is_stack_bottom(const char *frame)
 {
 	return strncmp(frame, "start_thread ", 13) == 0 || strncmp(frame, "clone ", 6) == 0 ||
-	       strncmp(frame, "(below main)", 12) == 0;
+	       strncmp(frame, "(below main)", 12) == 0 ||
+	       strncmp(frame, "runtime.goexit ", 15) == 0;
+}
+
+/* ----- Go's profiles, through go tool pprof ----- */
+
+/* "main.handle /src/cases/04/go/leak.go:77 (inline)" as "main.handle (leak.go:77)". */
+static char *pprof_frame(const char *line, size_t len)
+{
+	const char *end = line + len, *sp, *slash, *file;
+	size_t fnl;
+	char *out;
+
+	while (line < end && (*line == ' ' || *line == '\t'))
+		line++;
+	if (end - line > 9 && strncmp(end - 9, " (inline)", 9) == 0)
+		end -= 9;
+	sp = memchr(line, ' ', (size_t)(end - line));
+	if (!sp) {
+		out = ll_malloc((size_t)(end - line) + 1);
+		if (out)
+			snprintf(out, (size_t)(end - line) + 1, "%s", line);
+		return out;
+	}
+	fnl = (size_t)(sp - line);
+	file = sp + 1;
+	for (slash = file; slash < end; slash++)
+		if (*slash == '/')
+			file = slash + 1;
+	out = ll_malloc(fnl + (size_t)(end - file) + 4);
+	if (!out)
+		return NULL;
+	sprintf(out, "%.*s (%.*s)", (int)fnl, line, (int)(end - file), file);
+	return out;
+}
+
+int lc_heap_profile_add_pprof(struct lc_heap_profile *p, const char *text)
+{
+	const char *line = text, *type = strstr(text, "\nType: ");
+	char **frames = NULL;
+	size_t n = 0, cap = 0;
+	long long value = 0;
+	bool in_stack = false;
+	int err = 0;
+
+	if (!type || !strstr(text, "-----------+"))
+		return LL_EPROTO;
+	p->unit = strncmp(type + 7, "goroutine", 9) == 0 ? LC_HP_GOROUTINES : LC_HP_GO_BYTES;
+	p->checks++;
+	for (; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		size_t len = strcspn(line, "\n");
+		const char *q = line;
+		char *frame;
+
+		if (strncmp(line, "-----------+", 12) == 0 || len == 0) {
+			if (in_stack && n > 0) {
+				struct record r = {.bytes = value, .kind = LC_HP_REACHABLE};
+
+				err = add_record(p, &r, frames, n);
+				frames = NULL;
+				n = cap = 0;
+				if (err)
+					return err;
+			}
+			in_stack = false;
+			continue;
+		}
+		while (*q == ' ')
+			q++;
+		if (strncmp(q, "bytes:", 6) == 0)
+			continue; /* the label of a heap sample's size class */
+		if (!in_stack) {
+			char *num_end;
+
+			if (!(isdigit((unsigned char)*q) || *q == '-'))
+				continue; /* the File:, Type:, Time: header */
+			value = strtoll(q, &num_end, 10);
+			if (*num_end == 'B')
+				num_end++;
+			in_stack = true;
+			q = num_end;
+		}
+		if (n == cap) {
+			size_t bigger = cap ? cap * 2 : 16;
+			char **more = ll_realloc(frames, bigger * sizeof(*more));
+
+			if (!more) {
+				free_frames(frames, n);
+				return LL_ENOMEM;
+			}
+			frames = more;
+			cap = bigger;
+		}
+		frame = pprof_frame(q, len - (size_t)(q - line));
+		if (!frame) {
+			free_frames(frames, n);
+			return LL_ENOMEM;
+		}
+		frames[n++] = frame;
+	}
+	if (in_stack && n > 0) {
+		struct record r = {.bytes = value, .kind = LC_HP_REACHABLE};
+
+		return add_record(p, &r, frames, n);
+	}
+	free_frames(frames, n);
+	return 0;
 }
 
 static double per(long long v, long clients)
@@ -476,16 +582,33 @@ void lc_heap_profile_print(FILE *out, const struct lc_heap_profile *p, long clie
 	size_t nown = 0, shown = 0, i, j;
 	long long grew = 0, elsewhere = 0;
 
-	fprintf(out,
-		"\nheap profile: live bytes that grew over the last %ld clients, by allocation "
-		"stack\n(memcheck's loss records through vgdb, summed over %d leak check%s; "
-		"like pprof -base)\n",
-		clients, p->checks, p->checks == 1 ? "" : "s");
+	const char *u = p->unit == LC_HP_GOROUTINES ? " goroutines" : " B";
+	int prec = p->unit == LC_HP_GOROUTINES ? 2 : 1; /* goroutines per client are small */
+
+	if (p->unit == LC_HP_GOROUTINES)
+		fprintf(out,
+			"\ngoroutine profile: goroutines that grew over the last %ld clients, by "
+			"stack\n(go tool pprof -base on /debug/pprof/goroutine at N and at 2N)\n",
+			clients);
+	else if (p->unit == LC_HP_GO_BYTES)
+		fprintf(
+		    out,
+		    "\nheap profile: live bytes that grew over the last %ld clients, by "
+		    "allocation stack\n(go tool pprof -base on /debug/pprof/heap at N and at 2N, "
+		    "every allocation recorded)\n",
+		    clients);
+	else
+		fprintf(out,
+			"\nheap profile: live bytes that grew over the last %ld clients, by "
+			"allocation stack\n(memcheck's loss records through vgdb, summed over %d "
+			"leak check%s; like pprof -base)\n",
+			clients, p->checks, p->checks == 1 ? "" : "s");
 	for (i = 0; i < p->nsites; i++)
 		if (p->sites[i].bytes > 0)
 			grew += p->sites[i].bytes;
 	if (grew == 0) {
-		fprintf(out, "  no allocation stack grew\n");
+		fprintf(out, "  no %s stack grew\n",
+			p->unit == LC_HP_GOROUTINES ? "goroutine" : "allocation");
 		return;
 	}
 	for (i = 0; i < p->nsites; i++) {
@@ -511,18 +634,22 @@ void lc_heap_profile_print(FILE *out, const struct lc_heap_profile *p, long clie
 		}
 		if (shown++ >= max_sites)
 			continue;
-		fprintf(out, "  %+.1f B/client  %+lld B in %+lld blocks, %s\n",
-			per(s->bytes, clients), s->bytes, s->blocks, kind_text(s->kinds));
+		if (p->unit == LC_HP_BYTES)
+			fprintf(out, "  %+.1f B/client  %+lld B in %+lld blocks, %s\n",
+				per(s->bytes, clients), s->bytes, s->blocks, kind_text(s->kinds));
+		else
+			fprintf(out, "  %+.*f%s/client  %+lld%s\n", prec, per(s->bytes, clients), u,
+				s->bytes, u);
 		for (j = 0; j < s->nframes && !is_stack_bottom(s->frames[j]); j++)
 			fprintf(out, "    %s %s\n", (int)j == mark ? ">" : " ", s->frames[j]);
 	}
 	if (shown > max_sites)
 		fprintf(out, "  ... and %zu more stacks\n", shown - max_sites);
-	fprintf(out, "  total: %+lld B, %+.1f B/client\n", grew, per(grew, clients));
+	fprintf(out, "  total: %+lld%s, %+.*f%s/client\n", grew, u, prec, per(grew, clients), u);
 	/* The net change is what the LEAK SUMMARY and so the heap signal moved by. */
 	if (p->total != grew)
-		fprintf(out, "  shrank elsewhere: %+lld B, so the net change is %+lld B\n",
-			p->total - grew, p->total);
+		fprintf(out, "  shrank elsewhere: %+lld%s, so the net change is %+lld%s\n",
+			p->total - grew, u, p->total, u);
 	if (!own_source)
 		return;
 	if (nown == 0) {
@@ -534,10 +661,11 @@ void lc_heap_profile_print(FILE *out, const struct lc_heap_profile *p, long clie
 	}
 	fprintf(out, "by line of %s:\n", own_source);
 	for (i = 0; i < nown; i++)
-		fprintf(out, "  %+.1f B/client  %s\n", per(own_bytes[i], clients), own_frames[i]);
+		fprintf(out, "  %+.*f%s/client  %s\n", prec, per(own_bytes[i], clients), u,
+			own_frames[i]);
 	if (elsewhere > 0)
-		fprintf(out, "  %+.1f B/client  in stacks that do not pass through %s\n",
-			per(elsewhere, clients), own_source);
+		fprintf(out, "  %+.*f%s/client  in stacks that do not pass through %s\n", prec,
+			per(elsewhere, clients), u, own_source);
 }
 
 int lc_heap_profile_write_folded(const struct lc_heap_profile *p, FILE *f)
@@ -647,6 +775,7 @@ struct svg {
 	double bottom;
 	long long total;
 	const char *own_source;
+	const char *unit; /* "bytes" or "goroutines" */
 };
 
 static void draw(const struct svg *g, const struct node *n, double x, size_t level)
@@ -662,14 +791,15 @@ static void draw(const struct svg *g, const struct node *n, double x, size_t lev
 	colour(n->name, own, fill, sizeof(fill));
 	fprintf(g->f, "<g><title>");
 	xml_text(g->f, n->name, SIZE_MAX);
-	fprintf(g->f, ": %lld bytes (%.1f%%)</title>", n->bytes,
+	fprintf(g->f, ": %lld %s (%.1f%%)</title>", n->bytes, g->unit,
 		100.0 * (double)n->bytes / (double)g->total);
 	fprintf(g->f,
 		"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" "
 		"rx=\"2\"/>",
 		x, y, w, FRAME_H - 1, fill);
 	fit = w > 2 * CHAR_W ? (size_t)((w - 6) / CHAR_W) : 0;
-	snprintf(bytes, sizeof(bytes), ", %lld B", n->bytes);
+	snprintf(bytes, sizeof(bytes), ", %lld%s", n->bytes,
+		 strcmp(g->unit, "bytes") == 0 ? " B" : "");
 	if (fit >= 3) {
 		fprintf(g->f, "<text x=\"%.1f\" y=\"%.1f\">", x + 3, y + FRAME_H - 4.5);
 		if (strlen(n->name) + strlen(bytes) <= fit) {
@@ -694,7 +824,9 @@ int lc_heap_profile_write_svg(const struct lc_heap_profile *p, FILE *f, const ch
 			      const char *own_source)
 {
 	struct node root = {.name = "all"};
-	struct svg g = {.f = f, .own_source = own_source};
+	struct svg g = {.f = f,
+			.own_source = own_source,
+			.unit = p->unit == LC_HP_GOROUTINES ? "goroutines" : "bytes"};
 	char label[64];
 	size_t i, j, levels;
 	double height;
@@ -734,9 +866,13 @@ int lc_heap_profile_write_svg(const struct lc_heap_profile *p, FILE *f, const ch
 	xml_text(f, title, SIZE_MAX);
 	fprintf(f,
 		"</text>\n<text x=\"%.0f\" y=\"44\" text-anchor=\"middle\" fill=\"#555\">"
-		"width: bytes allocated under a frame that were still live at 2N and not at N; "
-		"bottom: where the thread started",
-		SVG_WIDTH / 2);
+		"%s",
+		SVG_WIDTH / 2,
+		p->unit == LC_HP_GOROUTINES
+		    ? "width: goroutines under a frame that were live at 2N and not at N; bottom: "
+		      "where the goroutine started"
+		    : "width: bytes allocated under a frame that were still live at 2N and not at "
+		      "N; bottom: where the thread started");
 	if (own_source) {
 		fputs("; blue: ", f);
 		xml_text(f, own_source, SIZE_MAX);

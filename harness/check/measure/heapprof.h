@@ -37,13 +37,21 @@ struct lc_hp_site {
 	unsigned kinds;	  /* bit per enum lc_hp_kind seen for this stack */
 };
 
+/* What a profile counts: memcheck's or a Go heap's bytes, or Go's goroutines. */
+enum lc_hp_unit {
+	LC_HP_BYTES,	  /* memcheck's loss records (lc_heap_profile_add) */
+	LC_HP_GO_BYTES,	  /* a Go heap profile's live bytes (lc_heap_profile_add_pprof) */
+	LC_HP_GOROUTINES, /* a Go goroutine profile (lc_heap_profile_add_pprof) */
+};
+
 /* The sum of the changes seen by every check added so far. */
 struct lc_heap_profile {
 	struct lc_hp_site *sites;
 	size_t nsites, cap;
-	int checks;	 /* leak checks added */
-	bool truncated;	 /* a check failed, or its output was cut short */
-	long long total; /* the sum of every site's change in bytes */
+	enum lc_hp_unit unit; /* LC_HP_BYTES unless lc_heap_profile_add_pprof set it */
+	int checks;	      /* leak checks added */
+	bool truncated;	      /* a check failed, or its output was cut short */
+	long long total;      /* the sum of every site's change in bytes */
 };
 
 void lc_heap_profile_init(struct lc_heap_profile *p);
@@ -62,6 +70,18 @@ void lc_heap_profile_free(struct lc_heap_profile *p);
  * SUMMARY (not a leak check's output; nothing is added).
  */
 int lc_heap_profile_add(struct lc_heap_profile *p, const char *text);
+
+/*
+ * Adds the stacks in text, the output of `go tool pprof -traces -lines
+ * -unit=B -base AT_N AT_2N` on two Go profiles (the Go counterpart of two
+ * leak checks): each stack's change, "20480B" for a heap profile's live
+ * bytes or "5" for a goroutine profile's goroutines, is added to the site of
+ * its stack, frames "fn (file.go:line)" innermost first; sets p->unit from
+ * the "Type:" line (inuse_space or goroutine) and counts one check.
+ * Returns 0, LL_ENOMEM (what was added before stays), or LL_EPROTO when
+ * text is not pprof's traces (nothing is added).
+ */
+int lc_heap_profile_add_pprof(struct lc_heap_profile *p, const char *text);
 
 /*
  * Sorts the sites by growth, largest first (ties: by their innermost frame),

@@ -9,10 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
 
 #include <leaklab/alloc.h>
 #include <leaklab/error.h>
 
+#include "measure/heapprof.h"
 #include "measure/proc.h"
 
 int lc_runtime_spec_parse(const char *text, struct lc_runtime_spec *out, char *why, size_t why_size)
@@ -117,4 +120,106 @@ int lc_runtime_settle(const struct lc_runtime_spec *spec, const char *host, unsi
 		lc_sleep_ms(nap);
 		nap = nap * 2 > 100 ? 100 : nap * 2;
 	}
+}
+
+bool lc_runtime_is_go(const struct lc_runtime_spec *spec)
+{
+	return strncmp(spec->path, "/debug/pprof/", 13) == 0;
+}
+
+/*
+ * Writes an HTTP body to f: as it came, or without its chunk sizes when the
+ * headers (reply up to body) say it is chunked, as net/http sends anything
+ * longer than its buffer. Returns 0, LL_EPROTO (a broken chunk) or LL_EIO.
+ */
+static int write_body(FILE *f, const char *reply, const char *body)
+{
+	const char *p = body;
+	bool chunked = false;
+	const char *h;
+
+	for (h = reply; h < body; h++)
+		if (strncasecmp(h, "transfer-encoding: chunked", 26) == 0)
+			chunked = true;
+	if (!chunked)
+		return fputs(body, f) == EOF ? LL_EIO : 0;
+	for (;;) {
+		char *end;
+		unsigned long n = strtoul(p, &end, 16);
+
+		if (end == p || strncmp(end + strcspn(end, "\n") - 1, "\r\n", 2) != 0)
+			return LL_EPROTO;
+		p = end + strcspn(end, "\n") + 1;
+		if (n == 0)
+			return 0;
+		if (strlen(p) < n || fwrite(p, 1, n, f) != n)
+			return strlen(p) < n ? LL_EPROTO : LL_EIO;
+		p += n;
+		if (strncmp(p, "\r\n", 2) != 0)
+			return LL_EPROTO;
+		p += 2;
+	}
+}
+
+int lc_go_profile_save(const char *host, unsigned port, const char *path, int timeout_ms,
+		       const char *out_path)
+{
+	const char *body;
+	char *reply;
+	FILE *f;
+	int err;
+
+	err = lc_http_get(host, port, NULL, path, timeout_ms, LC_RUNTIME_MAX_REPLY, &reply, &body);
+	if (err)
+		return err;
+	f = fopen(out_path, "we");
+	if (!f) {
+		err = LL_EIO;
+		goto out_free_reply;
+	}
+	err = write_body(f, reply, body);
+	if (fclose(f) != 0)
+		err = LL_EIO;
+out_free_reply:
+	ll_free(reply);
+	return err;
+}
+
+/* pprof's traces of a goroutine leak of a few hundred clients fit well. */
+#define PPROF_MAX_OUTPUT (8 << 20)
+
+int lc_go_profile_diff(const char *program, const char *base, const char *at, int timeout_ms,
+		       struct lc_heap_profile *p, char *why, size_t why_size)
+{
+	char base_arg[700];
+	char *argv[] = {"go",	   "tool",   "pprof",	      "-traces",  "-lines",
+			"-unit=B", base_arg, (char *)program, (char *)at, NULL};
+	char *out;
+	int status = 0, err;
+
+	snprintf(base_arg, sizeof(base_arg), "-base=%s", base);
+	out = ll_malloc(PPROF_MAX_OUTPUT);
+	if (!out)
+		return LL_ENOMEM;
+	err = lc_run_capture(argv, timeout_ms, out, PPROF_MAX_OUTPUT, &status);
+	if (err) {
+		snprintf(why, why_size, "go tool pprof: %s", ll_strerror(err));
+		goto out_free_out;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		snprintf(why, why_size, "go tool pprof failed (%s)",
+			 WIFEXITED(status) && WEXITSTATUS(status) == 127
+			     ? "go not found: Debian package golang-go"
+			     : "see its output by running it by hand");
+		err = LL_EIO;
+		goto out_free_out;
+	}
+	err = lc_heap_profile_add_pprof(p, out);
+	if (err == LL_EPROTO) {
+		snprintf(why, why_size, "go tool pprof printed no traces");
+		err = LL_EIO;
+	}
+out_free_out:
+	ll_free(out);
+	return err;
 }

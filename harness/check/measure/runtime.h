@@ -13,6 +13,9 @@
 #ifndef LEAKLAB_HARNESS_RUNTIME_H
 #define LEAKLAB_HARNESS_RUNTIME_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include <stddef.h>
 
 /* Where a twin's count is: its name, the HTTP path, the line it starts. */
@@ -60,5 +63,31 @@ int lc_runtime_fetch(const struct lc_runtime_spec *spec, const char *host, unsig
  */
 int lc_runtime_settle(const struct lc_runtime_spec *spec, const char *host, unsigned port,
 		      int timeout_ms, long target, int window_ms, int max_ms, long *value);
+
+/* ----- Go's own profiles, for --heap-profile on a Go twin ----- */
+
+struct lc_heap_profile;
+
+/* Whether spec is a Go twin's (its count comes from net/http/pprof). */
+bool lc_runtime_is_go(const struct lc_runtime_spec *spec);
+
+/*
+ * GETs the Go profile at path ("/debug/pprof/heap?gc=1&debug=1", after a
+ * collection, or "/debug/pprof/goroutine?debug=1": the text forms, which
+ * go tool pprof reads) from host:port and writes its body to the file
+ * out_path. Returns 0, a fetch's ll_err (as lc_runtime_fetch), or LL_EIO.
+ */
+int lc_go_profile_save(const char *host, unsigned port, const char *path, int timeout_ms,
+		       const char *out_path);
+
+/*
+ * Runs `go tool pprof -traces -lines -unit=B -base BASE PROGRAM AT` (the
+ * go found in PATH, offline: golang-go) on two saved profiles of program
+ * and adds what grew from base to at, by stack, into *p
+ * (lc_heap_profile_add_pprof). Returns 0, LL_ENOMEM, LL_ETIMEDOUT, or
+ * LL_EIO with why filled (go not found, pprof failed).
+ */
+int lc_go_profile_diff(const char *program, const char *base, const char *at, int timeout_ms,
+		       struct lc_heap_profile *p, char *why, size_t why_size);
 
 #endif

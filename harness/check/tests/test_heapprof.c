@@ -8,6 +8,11 @@
  *                          leak: 2 clients served and 1 held open since the
  *                          previous (summary) check
  *   vgdb-changed-04b.txt   the next check: the held client gone, 1 served
+ *
+ * and of `go tool pprof -traces -lines -unit=B -base` on two heap profiles
+ * of case 04's Go twin (go 1.19), at 20 and at 40 clients:
+ *
+ *   pprof-heap-traces.txt  (the stacks whose change is 0 left out)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -293,6 +298,63 @@ static void test_out_of_memory(void)
 	ll_free(a);
 }
 
+static void test_pprof_heap(void)
+{
+	struct lc_heap_profile p;
+	char *text = slurp(FIXTURE("pprof-heap-traces.txt"));
+	bool in_own;
+
+	lc_heap_profile_init(&p);
+	CHECK_EQ(lc_heap_profile_add_pprof(&p, text), 0);
+	CHECK_EQ(p.unit, LC_HP_GO_BYTES);
+	CHECK_EQ(p.checks, 1);
+	CHECK_EQ(p.total, 28848);
+	lc_heap_profile_sort(&p);
+	/*
+	 * pprof lists the same stack once per size class (1 KiB and 80 B for
+	 * the session): they are one site, 22080 bytes over 20 clients.
+	 */
+	CHECK_EQ(p.sites[0].bytes, 22080);
+	CHECK_STR(p.sites[0].frames[0], "main.handle (leak.go:77)");
+	CHECK_STR(p.sites[0].frames[1], "leaklab/twin.Upgrading.func1.1.1 (twin.go:274)");
+	CHECK_EQ(lc_hp_site_frame(&p.sites[0], "leak.go", &in_own), 0);
+	CHECK(in_own);
+	/* A negative change is kept (the net is what the heap signal moved by). */
+	CHECK(p.sites[p.nsites - 1].bytes < 0);
+	lc_heap_profile_free(&p);
+	ll_free(text);
+}
+
+static void test_pprof_goroutines(void)
+{
+	static const char text[] =
+	    "File: 03-uncleared-timer-leak-go\n"
+	    "Type: goroutine\n"
+	    "-----------+-------------------------------------------------------\n"
+	    "         5   runtime.gopark /usr/lib/go-1.19/src/runtime/proc.go:363\n"
+	    "             runtime.chanrecv2 /usr/lib/go-1.19/src/runtime/chan.go:447\n"
+	    "             main.heartbeat /src/cases/03-uncleared-timer/go/leak.go:36\n"
+	    "             runtime.goexit /usr/lib/go-1.19/src/runtime/asm_amd64.s:1594\n"
+	    "-----------+-------------------------------------------------------\n";
+	struct lc_heap_profile p;
+	bool in_own;
+
+	lc_heap_profile_init(&p);
+	CHECK_EQ(lc_heap_profile_add_pprof(&p, text), 0);
+	CHECK_EQ(p.unit, LC_HP_GOROUTINES);
+	CHECK_EQ(p.nsites, 1);
+	CHECK_EQ(p.sites[0].bytes, 5);
+	CHECK_EQ(p.sites[0].nframes, 4);
+	CHECK_EQ(lc_hp_site_frame(&p.sites[0], "leak.go", &in_own), 2);
+	CHECK(in_own);
+	lc_heap_profile_free(&p);
+	/* Not pprof's traces: nothing is added. */
+	lc_heap_profile_init(&p);
+	CHECK_EQ(lc_heap_profile_add_pprof(&p, "heap profile: 1: 2 [3: 4] @ heap/2\n"), LL_EPROTO);
+	CHECK_EQ(p.nsites, 0);
+	lc_heap_profile_free(&p);
+}
+
 int main(void)
 {
 	RUN(test_increased);
@@ -301,5 +363,7 @@ int main(void)
 	RUN(test_files);
 	RUN(test_bad_input);
 	RUN(test_out_of_memory);
+	RUN(test_pprof_heap);
+	RUN(test_pprof_goroutines);
 	return 0;
 }

@@ -17,7 +17,10 @@ seconds, lets the programs settle, and then asks Prometheus's HTTP API:
   before the load to after it settled (so the fix's brief rises while a
   client is in flight cancel out, and the leak's climb does not);
 - the shipped rules are loaded and healthy, and the alert for each of
-  those signals is pending (or firing) for the leak.
+  those signals is pending (or firing) for the leak;
+- with --dashboard PATH (the Grafana dashboard, harness/pictures/grafana/
+  leaklab.json), every PromQL expression in it parses, names only metrics
+  the programs export, and returns a series (dashboard.py).
 
 Exit 0 pass, 1 fail, 77 skipped with the reason (prometheus not installed,
 no free port). Every wait is bounded.
@@ -36,10 +39,12 @@ import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# No __pycache__ in the source tree for the one module imported.
+# No __pycache__ in the source tree for the modules imported.
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "live"))
+sys.path.insert(0, HERE)
 import leaklab_drive as drive  # noqa: E402
+import dashboard  # noqa: E402
 
 RULES = os.path.join(HERE, "leaklab.rules.yml")
 ALERTS = {"threads": "LeaklabThreadGrowth", "fds": "LeaklabFdGrowth", "heap": "LeaklabHeapGrowth"}
@@ -194,13 +199,34 @@ def check_growth(port, m, rate, window, at):
               f"(its slope {slopes['fixed']:.4g}/s)", flush=True)
 
 
+def check_dashboard(port, dash, path, at):
+    """Every expression of the Grafana dashboard, run at Unix time at."""
+    exported = set(api(port, "/api/v1/label/__name__/values"))
+    try:
+        lines = dashboard.check(dash, lambda promql: query(port, promql, at), exported)
+    except dashboard.DashboardError as e:
+        drive.fail(f"dashboard {os.path.basename(path)}: {e}")
+    for line in lines:
+        print(line, flush=True)
+    print(f"ok: the {len(lines)} queries of {os.path.basename(path)} ran on the scraped "
+          f"programs' metrics", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("check", metavar="LEAKLAB_CHECK", help="the checker whose plans to follow")
     ap.add_argument("cases", nargs="*", metavar="NN-slug", help="default: every built case")
     ap.add_argument("--load-seconds", type=float, default=15)
     ap.add_argument("--rate", type=float, default=5)
+    ap.add_argument("--dashboard", metavar="JSON",
+                    help="also run every PromQL expression of this Grafana dashboard")
     args = ap.parse_args()
+    dash = None
+    if args.dashboard:
+        try:
+            dash = dashboard.load(args.dashboard)
+        except (OSError, ValueError, dashboard.DashboardError) as e:
+            drive.fail(f"dashboard: {e}")
     prometheus = os.environ.get("LEAKLAB_PROMETHEUS") or shutil.which("prometheus")
     if not prometheus:
         drive.skip("prometheus not found (Debian package: prometheus; ./leaklab deps installs it)")
@@ -263,6 +289,8 @@ def main():
             for m in cases_driven:
                 check_growth(port, m, args.rate, window, at)
             check_rules(port, cases_driven)
+            if dash is not None:
+                check_dashboard(port, dash, args.dashboard, at)
             status = drive.stop_group(prom)
             prom = None
             if status != 0:

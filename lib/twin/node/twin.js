@@ -11,7 +11,8 @@
 // threads and fds the kit's probe reports for C programs.
 //
 // A case's leak.js and fixed.js hold only the connection handler: the
-// lesson is `diff -u leak.js fixed.js`.
+// lesson is `diff -u leak.js fixed.js`. A twin whose runtime count is its
+// own (09's listeners) adds it to /metrics with gauge().
 'use strict';
 
 const fs = require('fs');
@@ -27,6 +28,14 @@ function threads() {
 // The open descriptors, not counting the one that reads the directory.
 function fds() {
   return fs.readdirSync('/proc/self/fd').length - 1;
+}
+
+// The gauges a twin added with gauge(): [name, help, read], in order.
+const gauges = [];
+
+// Adds "leaklab_NAME value" to /metrics; read() is called at each request.
+function gauge(name, help, read) {
+  gauges.push([name, help, read]);
 }
 
 function metrics() {
@@ -57,6 +66,9 @@ function metrics() {
     '# TYPE leaklab_sockets gauge',
     `leaklab_sockets ${count('TCPSocketWrap')}`,
   ];
+  for (const [name, help, read] of gauges) {
+    lines.push(`# HELP leaklab_${name} ${help}`, `# TYPE leaklab_${name} gauge`, `leaklab_${name} ${read()}`);
+  }
   return lines.join('\n') + '\n';
 }
 
@@ -136,4 +148,4 @@ function main(name, summary, onConnection, knobs = {}) {
   process.on('SIGINT', stop);
 }
 
-module.exports = { main };
+module.exports = { main, gauge };
