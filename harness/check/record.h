@@ -121,6 +121,12 @@ struct lc_run {
 	size_t nscenarios;
 	/* [round 0 = N, 1 = 2N][scenario index], when more than one is driven */
 	struct lc_path_sample path[2][LC_MAX_SCENARIOS];
+	/*
+	 * The program is stuck: a thread spins after every client has gone,
+	 * it stopped answering, or it did not stop on SIGTERM. run->error
+	 * says what was seen; a fault of the program, not of the check.
+	 */
+	bool stuck;
 	bool crashed;	  /* the program died of a signal or exited on its own */
 	int crash_signal; /* the signal, or 0 */
 	long held_at_end; /* connections the client still held before the stop */

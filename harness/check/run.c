@@ -121,6 +121,13 @@ __attribute__((format(printf, 3, 4))) static int run_error(struct lc_run *run, i
 	return err;
 }
 
+/*
+ * Records that a fix is stuck (run->stuck, with what was seen) and ends
+ * the run: the course calls it the program's fault, not the check's.
+ * Returns LL_EBUSY.
+ */
+__attribute__((format(printf, 2, 3))) static int stuck(struct ctx *c, const char *fmt, ...);
+
 static void add_row(struct ctx *c, const char *phase, const struct lc_point *pt, long long heap,
 		    long long lost)
 {
@@ -344,6 +351,34 @@ static void sample_runtime(struct ctx *c, int idx, struct lc_point *pt)
 }
 
 /*
+ * After its clients have gone a program has nothing to do, so a fix that
+ * used a twentieth of a core or more while it settled is watched, twice for
+ * half a second (a second under Valgrind): threads runnable all that time
+ * and using the CPU spin (a loop that lost its way out), and the run ends
+ * at once with what was seen. An idle program costs one read of
+ * /proc/PID/stat.
+ */
+static bool busy_while_idle(struct ctx *c, long cpu0, long t0)
+{
+	long wall = lc_now_ms() - t0, cpu = lc_proc_cpu_ms(c->proc.pid);
+	int window = c->run->mode == LC_NATIVE ? 500 : 1000;
+	char why[256];
+
+	if (c->run->variant != LC_FIXED || cpu0 < 0 || cpu < 0 || wall <= 0 ||
+	    (cpu - cpu0) * 20 < wall)
+		return false;
+	/* Twice in a row: a runtime's collector may be busy for a moment. */
+	if (lc_proc_busy(c->proc.pid, window, why, sizeof(why)) <= 0 ||
+	    lc_proc_busy(c->proc.pid, window, why, sizeof(why)) <= 0)
+		return false;
+	stuck(c,
+	      "your program keeps a core busy with no client left (a loop that never waits, "
+	      "or never ends?): %s",
+	      why);
+	return true;
+}
+
+/*
  * Settle, ask for /metrics (and a twin's runtime count), settle again (the
  * requests' own threads and sockets must be gone), then under memcheck ask
  * memcheck for the heap.
@@ -358,9 +393,13 @@ static int sample_point(struct ctx *c, int idx, long load)
 	struct lc_point first, again;
 	const struct lc_point *target = idx == LC_P_BASE ? NULL : &run->points[LC_P_BASE];
 
+	long t0 = lc_now_ms(), cpu0 = lc_proc_cpu_ms(c->proc.pid);
+
 	memset(pt, 0, sizeof(*pt));
 	if (settle(c, settle_phase[idx], target, &first, 0))
 		return LL_ECLOSED;
+	if (busy_while_idle(c, cpu0, t0))
+		return LL_EBUSY;
 	first.heap = -1;
 	first.lost = -1;
 	/*
@@ -500,11 +539,28 @@ static void read_log_tail(const char *path, char *out, size_t size)
 	close(fd);
 }
 
+static int stuck(struct ctx *c, const char *fmt, ...)
+{
+	struct lc_run *run = c->run;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(run->error, sizeof(run->error), fmt, ap);
+	va_end(ap);
+	run->stuck = true;
+	run->exit_code = 2;
+	read_log_tail(c->log_path, run->log_tail, sizeof(run->log_tail));
+	return LL_EBUSY;
+}
+
 /* The program died or would not stop: say how, for exit code 2. Returns LL_ECLOSED. */
 static int describe_death(struct ctx *c, const char *when)
 {
 	struct lc_run *run = c->run;
 
+	/* A stuck program's own words were said already, and better. */
+	if (run->stuck)
+		return LL_EBUSY;
 	lc_proc_running(&c->proc); /* reaps it, if it has ended */
 	if (c->proc.exited) {
 		lc_describe_status(c->proc.status, run->exit_desc, sizeof(run->exit_desc));
@@ -519,6 +575,12 @@ static int describe_death(struct ctx *c, const char *when)
 		    run, LL_ECLOSED,
 		    "the program %s (exit status 127: %s not found or not executable?)", when,
 		    run->mode == LC_MEMCHECK ? c->cfg->valgrind : run->program);
+	/* A program that forked its server and exited: name it so. */
+	if (c->proc.exited && c->proc.left[0])
+		return run_error(run, LL_ECLOSED,
+				 "the program %s (%s) and left %s running: it went to the "
+				 "background, but a server under the kit runs in the foreground",
+				 when, run->exit_desc, c->proc.left);
 	return run_error(run, LL_ECLOSED, "the program %s (%s): no verdict", when, run->exit_desc);
 }
 
@@ -564,6 +626,8 @@ static int drive(struct ctx *c, const char *phase, long load)
 	long connect_failed = run->drive.connect_failed;
 	int err;
 
+	long failed = run->drive.failed;
+
 	c->phase = phase;
 	err = lc_drive(&c->sc, load, &c->held, tick, c, c->lim.tick_ms, &run->drive);
 	if (strcmp(phase, "warmup") != 0)
@@ -572,9 +636,33 @@ static int drive(struct ctx *c, const char *phase, long load)
 		return run_error(run, err, "could not start client threads: %s", ll_strerror(err));
 	if (!lc_proc_running(&c->proc))
 		return describe_death(c, "died while clients were connected");
-	if (run->drive.connect_failed > connect_failed)
+	/*
+	 * A student's fix that stopped answering ends the run: every later
+	 * step would wait as long. (A broadcast that never reaches a
+	 * subscriber is a broken feature, not a program that stopped, and a
+	 * check outside the course keeps its verdict on failed clients.)
+	 */
+	if (c->cfg->verify && run->variant == LC_FIXED && c->sc.kind != LC_SC_SLOW_CONSUMER &&
+	    (run->drive.failed > failed || run->drive.connect_failed > connect_failed) &&
+	    strstr(run->drive.first_error, ll_strerror(LL_ETIMEDOUT)))
+		return stuck(c, "your program stopped answering: no answer within %d s (%s, %s)",
+			     c->lim.op_ms / 1000, lc_scenario_name(c->sc.kind),
+			     run->drive.first_error);
+	if (run->drive.connect_failed > connect_failed) {
+		/*
+		 * A program that is dying (an abort writing its core) refuses
+		 * connections before waitpid can tell: its death, not the
+		 * refusal, is the finding.
+		 */
+		long until = lc_now_ms() + 1000;
+
+		while (lc_proc_running(&c->proc) && lc_now_ms() < until)
+			lc_sleep_ms(10);
+		if (!lc_proc_running(&c->proc))
+			return describe_death(c, "died while clients were connected");
 		return run_error(run, LL_ECLOSED, "the scenario could not connect: %s",
 				 run->drive.first_error);
+	}
 	/* Every walk of one program should fail as many allocations: say so if not. */
 	if (c->sc.kind == LC_SC_FAULT_WALK && run->drive.walks > 0)
 		progress(c,
@@ -757,6 +845,12 @@ static int stop(struct ctx *c)
 	lc_proc_stop(&c->proc, c->lim.stop_ms, &run->killed);
 	st = c->proc.status;
 	lc_describe_status(st, run->exit_desc, sizeof(run->exit_desc));
+	if (run->killed && run->variant == LC_FIXED)
+		return stuck(c,
+			     "your program did not stop within %d s of SIGTERM (killed): something "
+			     "waits with no deadline or never ends%s%s",
+			     c->lim.stop_ms / 1000, c->proc.where[0] ? "; its threads then: " : "",
+			     c->proc.where);
 	if (run->killed) {
 		read_log_tail(c->log_path, run->log_tail, sizeof(run->log_tail));
 		return run_error(run, LL_ETIMEDOUT,

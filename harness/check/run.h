@@ -29,7 +29,9 @@
  *   LL_ETIMEDOUT no ready line in time, or no exit after SIGTERM (killed);
  *   LL_EPROTO    a malformed ready line, or memcheck's XML is incomplete;
  *   LL_ECLOSED   the program exited or crashed before the verdict, failed
- *                its exit, or its clients could not connect.
+ *                its exit, or its clients could not connect;
+ *   LL_EBUSY     a fix is stuck (run->stuck): it spins with no client, stops
+ *                answering, or does not stop on SIGTERM.
  */
 int lc_run_check(const struct lc_config *cfg, enum lc_variant variant, enum lc_mode mode,
 		 struct lc_run *run);

@@ -4,10 +4,13 @@
 #                 header, the LEAK: comments taken out (derived here, never
 #                 a third copy in the tree); prints what verify judges
 #   verify NN     builds the file (the case's exercise target: the kit's own
-#                 flags and -Werror), then leaklab-check --verify natively
-#                 and under memcheck; exit 0 pass, 1 not clean or does not
-#                 build, 2 no verdict
-#   watch [NN]    verify on every save; q quits
+#                 flags and -Werror) in a place of its own, then
+#                 leaklab-check --verify natively and under memcheck; exit 0
+#                 pass, 1 not clean or does not build, 2 no verdict
+#   watch [NN]    verify on every save (no NN: the first case not done);
+#                 after a pass, the next case not done; q quits at once
+#   grade NN FILE... | DIR   many files judged, several at a time, progress
+#                 untouched: a table, --json F, --junit F
 #   hint NN       the next tier of cases/NN-slug/hints.md
 #   progress      every case: pending / started / done, last verdict, hints
 #   reset NN      the start file again (asks on a terminal; --yes skips)
@@ -261,86 +264,170 @@ cmd_solution() {
 
 # --- verify -------------------------------------------------------------
 
-# Builds FILE as case NAME's exercise; on failure prints the compiler's
-# words and returns 1.
+# Builds FILE as case NAME's exercise into DIR/NAME-exercise; on failure
+# prints the compiler's words and returns 1. The exercise target has one
+# source (a wrapper that #includes the file) and one binary, so a build
+# holds the build tree's lock from writing the wrapper to copying the
+# binary out: verifies at once (of one case or many, from grade or two
+# terminals) each build and judge their own file, one build at a time.
 build_exercise() {
 	name=$1
 	file=$2
-	configure
-	wrapper=$build_dir/exercises/$name.c
+	dir=$3
 	mkdir -p "$build_dir/exercises"
-	want="#include \"$file\" /* written by ./leaklab verify: the file being verified */"
+	exec 9>"$build_dir/exercises/.build.lock"
+	flock 9
+	rc=0
+	build_exercise_locked "$name" "$file" "$dir" || rc=$?
+	exec 9>&-
+	return $rc
+}
+
+build_exercise_locked() {
+	configure
+	wrapper=$build_dir/exercises/$1.c
+	want="#include \"$2\" /* written by ./leaklab verify: the file being verified */"
 	if [ ! -f "$wrapper" ] || [ "$(cat "$wrapper")" != "$want" ]; then
 		printf '%s\n' "$want" >"$wrapper"
 	fi
-	log=$build_dir/exercises/$name.build.log
-	if ! cmake --build "$build_dir" -j "$jobs" --target "$name-exercise" leaklab-check \
+	log=$3/build.log
+	if ! cmake --build "$build_dir" -j "$jobs" --target "$1-exercise" leaklab-check \
 		>"$log" 2>&1; then
-		if grep -q "No rule to make target.*$name-exercise\|unknown target" "$log"; then
+		if grep -q "No rule to make target.*$1-exercise\|unknown target" "$log"; then
 			configure force
-			cmake --build "$build_dir" -j "$jobs" --target "$name-exercise" leaklab-check \
-				>"$log" 2>&1 && return 0
+			cmake --build "$build_dir" -j "$jobs" --target "$1-exercise" leaklab-check \
+				>"$log" 2>&1 && cp "$bin/$1-exercise" "$3/" && return 0
 		fi
-		echo "leaklab: ${file#"$root"/} does not build:"
+		echo "leaklab: ${2#"$root"/} does not build:"
 		grep -v -e '^\[' -e '^gmake' -e '^make' -e '^Consolidate' -e 'Error [0-9]*$' \
 			-e '^In file included from .*/build/exercises/' "$log" |
 			sed "s|$root/||g"
 		return 1
 	fi
+	cp "$bin/$1-exercise" "$3/"
 }
 
-# verify NN [--native|--memcheck] [--file F]: exit 0, 1 or 2. --memcheck
-# runs the case's own Valgrind tool (leaklab-check --checker): memcheck, or
-# DRD for a case registered with MODE drd.
+# verify NN [--native|--memcheck] [--file=F] [--json=FILE] [--no-progress]:
+# exit 0, 1 or 2. --memcheck runs the case's own Valgrind tool
+# (leaklab-check --checker): memcheck, or DRD for a case registered with
+# MODE drd. --json writes the verdict and the rows that failed (grade's
+# record of one file); --no-progress leaves exercises/.progress alone.
 cmd_verify() {
 	nn=
 	file=
 	modes=
-	for a in "$@"; do
-		case $a in
+	json=
+	track=1
+	early=
+	t0=$(date +%s.%N)
+	while [ $# -gt 0 ]; do
+		case $1 in
 		--native) modes="$modes --native" ;;
 		--memcheck) modes="$modes --checker" ;;
-		--file=*) file=${a#--file=} ;;
-		-*) die "verify: unknown option $a (--native, --memcheck, --file=F)" ;;
-		*) nn=$a ;;
+		--file=*) file=${1#--file=} ;;
+		--file) file=${2:-}; shift ;;
+		--json=*) json=${1#--json=} ;;
+		--json) json=${2:-}; shift ;;
+		--no-progress) track= ;;
+		--stop-early) early=1 ;;
+		-*) die "verify: unknown option $1 (--native, --memcheck, --file F, --json F, --no-progress)" ;;
+		*) nn=$1 ;;
 		esac
+		shift
 	done
 	name=$(resolve_case "$nn")
 	[ -n "$file" ] || file=$exercises/$name.c
 	case $file in /*) ;; *) file=$(pwd)/$file ;; esac
+	case $json in '' | /*) ;; *) json=$(pwd)/$json ;; esac
 	rel=${file#"$root"/}
 	[ -f "$file" ] || die "no $rel: ./leaklab start ${name%%-*} makes it"
 	[ -n "$modes" ] || modes="--native --checker"
 	deps kit
-	if ! build_exercise "$name" "$file"; then
-		progress_set "$name" started "" "does not build"
+	# This verify's own place: the binary, the build log, each mode's report.
+	# A verify that was killed (q in watch) leaves its folder: old ones go.
+	mkdir -p "$build_dir/exercises/runs"
+	find "$build_dir/exercises/runs" -mindepth 1 -maxdepth 1 -mmin +120 \
+		-exec rm -rf {} + 2>/dev/null || true
+	run=$(mktemp -d "$build_dir/exercises/runs/$name.XXXXXX")
+	if ! build_exercise "$name" "$file" "$run"; then
+		[ -z "$track" ] || progress_set "$name" started "" "does not build"
 		echo "verdict: $name: your file does not build (exit 1)"
+		[ -z "$json" ] || verify_json "$name" "$file" 1 "does not build" "$run" "$json" "$t0"
+		rm -rf "$run"
 		return 1
 	fi
 	rc=0
+	ran=
 	for md in $modes; do
-		"$bin/leaklab-check" --case "$name" --verify --source "$rel" $md --quiet || {
-			r=$?
-			[ $r -gt $rc ] && rc=$r
-		}
+		if [ -n "$ran" ] && [ $rc -eq 0 ]; then
+			echo
+			if [ "$md" = --checker ]; then
+				echo "native: clean; now under $(checker_name "$name") (a few seconds)..."
+			else
+				echo "$(checker_name "$name"): clean; now natively..."
+			fi
+		fi
+		r=0
+		"$bin/leaklab-check" --case "$name" --verify --program "$run/$name-exercise" \
+			--source "$rel" $md --quiet --json "$run/${md#--}.json" \
+			>"$run/${md#--}.out" 2>&1 || r=$?
+		cat "$run/${md#--}.out"
+		echo "$r" >"$run/${md#--}.rc"
+		ran="$ran $md"
+		[ $r -gt $rc ] && rc=$r
+		[ -n "$early" ] && [ $r -ne 0 ] && break
 	done
 	state=$(progress_get "$name" 2)
+	# A pass needs every mode: one clean mode alone is no PASS and no "done".
+	case $ran in *--native*--checker* | *--checker*--native*) every=1 ;; *) every= ;; esac
+	if [ $rc -eq 0 ] && [ -z "$every" ]; then
+		[ -z "$track" ] || progress_set "$name" "${state:-started}" "" "clean (${ran# --} only)"
+		# What grade records: the modes it was asked for all passed.
+		said="pass (${ran# --} only)"
+		echo "verdict: $name: clean under ${ran# --} only; ./leaklab verify ${name%%-*} runs every mode, and only that can pass"
+		[ -z "$json" ] || verify_json "$name" "$file" "$rc" "$said" "$run" "$json" "$t0"
+		rm -rf "$run"
+		return 0
+	fi
 	case $rc in
 	0)
-		progress_set "$name" done "" "pass"
+		[ -z "$track" ] || progress_set "$name" done "" "pass"
+		said="pass"
 		echo "verdict: $name: PASS: the leak is gone and the feature works (./leaklab solution ${name%%-*} shows the reference fix)"
 		;;
 	1)
 		[ "$state" = done ] || state=started
-		progress_set "$name" "$state" "" "not clean"
+		[ -z "$track" ] || progress_set "$name" "$state" "" "not clean"
+		said="not yet"
 		echo "verdict: $name: NOT YET: see the rows above (./leaklab hint ${name%%-*} for a hint)"
 		;;
 	*)
-		progress_set "$name" "${state:-started}" "" "no verdict"
+		[ -z "$track" ] || progress_set "$name" "${state:-started}" "" "no verdict"
+		said="no verdict"
 		echo "verdict: $name: NO VERDICT: the check itself could not run (exit $rc)"
 		;;
 	esac
+	[ -z "$json" ] || verify_json "$name" "$file" "$rc" "$said" "$run" "$json" "$t0"
+	rm -rf "$run"
 	return $rc
+}
+
+# verify_json NAME FILE EXIT VERDICT RUNDIR OUT T0: verify's record as
+# JSON (harness/course/results.py reads the run's reports and rows).
+verify_json() {
+	secs=$(awk -v a="$7" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	/usr/bin/python3 "$root/harness/course/results.py" verdict --case "$1" --file "$2" \
+		--exit "$3" --verdict "$4" --run "$5" --out "$6" --root "$root" --seconds "$secs" ||
+		say "could not write $6"
+}
+
+# The case's Valgrind tool, in words: memcheck, or DRD for a MODE drd case.
+checker_name() {
+	if "$bin/leaklab-check" --plan "$1" 2>/dev/null | grep -q '"checker": "drd"'; then
+		echo "DRD"
+	else
+		echo "memcheck"
+	fi
 }
 
 # --- watch --------------------------------------------------------------
@@ -351,59 +438,214 @@ file_stamp() {
 	stat -c '%Y.%Z.%s.%i' "$1" 2>/dev/null || echo missing
 }
 
+# The first case, in course order after AFTER (wrapping around; from the
+# start without AFTER), that is not done; nothing when every case is.
+next_not_done() {
+	after=${1:-}
+	all=$(course_cases)
+	if [ -n "$after" ]; then
+		order=$(printf '%s\n' "$all" | awk -v a="$after" 'seen { print } $0 == a { seen = 1 }'
+			printf '%s\n' "$all" | awk -v a="$after" '$0 == a { exit } { print }')
+	else
+		order=$all
+	fi
+	for c in $order; do
+		[ "$(progress_get "$c" 2)" = done ] || {
+			echo "$c"
+			return 0
+		}
+	done
+}
+
+# Ends the verify that watch runs in the background: it leads a session
+# of its own, so the group takes leaklab-check and the build along, and
+# the program under test dies with leaklab-check (PR_SET_PDEATHSIG).
+watch_kill() {
+	[ -n "${vpid:-}" ] || return 0
+	kill -KILL -- "-$vpid" 2>/dev/null || kill -KILL "$vpid" 2>/dev/null || true
+	wait "$vpid" 2>/dev/null || true
+	vpid=
+}
+
+# watch [NN]: verify on every save, natively first, then under the
+# case's Valgrind tool; after a pass, on to the next case not done. q
+# quits at once, ending a check that is running. Without NN: the first
+# case not done.
 cmd_watch() {
 	nn=${1:-}
 	if [ -z "$nn" ]; then
-		nn=$(ls -t "$exercises"/[0-9][0-9]-*.c 2>/dev/null | head -n 1 || true)
-		[ -n "$nn" ] || die "nothing started yet: ./leaklab start NN"
-		nn=$(basename "$nn" .c)
+		nn=$(next_not_done)
+		[ -n "$nn" ] || {
+			echo "leaklab watch: every case is done ($(course_cases | grep -c .) of $(course_cases | grep -c .))"
+			return 0
+		}
 	fi
 	name=$(resolve_case "$nn")
 	file=$exercises/$name.c
-	[ -f "$file" ] || die "no ${file#"$root"/}: ./leaklab start ${name%%-*} makes it"
+	[ -f "$file" ] || cmd_start "$name"
 	tty=
+	vpid=
 	if [ -t 0 ]; then
 		tty=1
 		saved=$(stty -g)
-		trap 'stty "$saved"; exit 0' INT TERM
-		trap 'stty "$saved"' EXIT
-		stty -icanon -echo min 0 time 0
+		trap 'watch_kill; stty "$saved"; exit 0' INT TERM
+		trap 'watch_kill; stty "$saved"' EXIT
+		# A read waits up to 0.1 s for a key: q is seen at once.
+		stty -icanon -echo min 0 time 1
+	else
+		trap 'watch_kill; exit 0' INT TERM
+		trap 'watch_kill' EXIT
 	fi
 	inotify=
 	command -v inotifywait >/dev/null 2>&1 && inotify=1
 	last=
+	clear=1
 	while :; do
 		stamp=$(file_stamp "$file")
 		if [ "$stamp" != "$last" ]; then
 			last=$stamp
-			[ -n "$tty" ] && printf '\033[H\033[2J'
+			[ -n "$tty" ] && [ -n "$clear" ] && printf '\033[H\033[2J'
+			clear=1
 			echo "leaklab watch: ${file#"$root"/} (saved $(date +%H:%M:%S)); q quits"
 			echo
-			result="native NOT YET"
-			if cmd_verify "$name" --native; then
-				echo
-				echo "native: clean; now under memcheck (a few seconds)..."
-				if cmd_verify "$name" --memcheck; then
-					result="native PASS, memcheck PASS"
+			setsid "$root/leaklab" verify "$name" --stop-early &
+			vpid=$!
+			quit=
+			while kill -0 "$vpid" 2>/dev/null; do
+				if [ -n "$tty" ]; then
+					key=$(dd bs=1 count=1 2>/dev/null || true)
+					[ "$key" = q ] && quit=1 && break
 				else
-					result="native PASS, memcheck NOT YET"
+					sleep 0.1
 				fi
+				# A save while it runs: that check is stale, start again.
+				[ "$(file_stamp "$file")" != "$last" ] && break
+			done
+			if [ -n "$quit" ]; then
+				watch_kill
+				echo
+				echo "leaklab watch: stopped (q)"
+				break
 			fi
+			if kill -0 "$vpid" 2>/dev/null; then
+				watch_kill
+				echo
+				echo "leaklab watch: saved again: starting over"
+				last=
+				clear=
+				continue
+			fi
+			r=0
+			wait "$vpid" || r=$?
+			vpid=
 			echo
-			echo "leaklab watch: $result; waiting for the next save of ${file#"$root"/}; q quits"
+			case $r in
+			0)
+				next=$(next_not_done "$name")
+				if [ -z "$next" ]; then
+					echo "leaklab watch: PASS; every case is done. q quits"
+				else
+					echo "leaklab watch: PASS; next: $next"
+					echo
+					name=$next
+					file=$exercises/$name.c
+					[ -f "$file" ] || cmd_start "$name"
+					last=
+					clear=
+					continue
+				fi
+				;;
+			1) echo "leaklab watch: NOT YET; waiting for the next save of ${file#"$root"/}; q quits" ;;
+			*) echo "leaklab watch: NO VERDICT (exit $r); waiting for the next save of ${file#"$root"/}; q quits" ;;
+			esac
 		fi
-		if [ -n "$inotify" ]; then
+		if [ -n "$inotify" ] && [ -z "$tty" ]; then
 			inotifywait -qq -t 1 -e close_write,moved_to,create "$exercises" 2>/dev/null || true
+		elif [ -n "$tty" ]; then
+			key=$(dd bs=1 count=1 2>/dev/null || true)
+			[ "$key" = q ] && break
 		else
 			sleep 1
 		fi
-		if [ -n "$tty" ]; then
-			key=$(dd bs=1 count=1 2>/dev/null || true)
-			[ "$key" = q ] && break
-		fi
 	done
+	trap - INT TERM EXIT
 	[ -n "$tty" ] && stty "$saved"
 	return 0
+}
+
+# --- grade --------------------------------------------------------------
+
+# grade NN FILE... | DIR... [--json F] [--junit F] [--jobs N] [--native|--memcheck]:
+# every file judged as verify judges it, several at a time, each in its
+# own place; exercises/.progress is never touched. A table, and the same
+# as JSON and JUnit XML. Exit 0 every file passed, 1 some did not, 2 some
+# had no verdict.
+cmd_grade() {
+	nn=
+	gjson=
+	gjunit=
+	gjobs=$jobs
+	gmodes=
+	list=$(mktemp "${TMPDIR:-/tmp}/leaklab-grade-list.XXXXXX")
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--json=*) gjson=${1#--json=} ;;
+		--json) gjson=${2:-}; shift ;;
+		--junit=*) gjunit=${1#--junit=} ;;
+		--junit) gjunit=${2:-}; shift ;;
+		--jobs=*) gjobs=${1#--jobs=} ;;
+		--jobs | -j) gjobs=${2:-}; shift ;;
+		--native | --memcheck) gmodes="$gmodes $1" ;;
+		-*) rm -f "$list"; die "grade: unknown option $1 (--json F, --junit F, --jobs N, --native, --memcheck)" ;;
+		*)
+			if [ -z "$nn" ]; then
+				nn=$1
+			elif [ -d "$1" ]; then
+				find "$1" -maxdepth 1 -type f -name '*.c' | sort >>"$list"
+			elif [ -f "$1" ]; then
+				printf '%s\n' "$1" >>"$list"
+			else
+				rm -f "$list"
+				die "grade: no file or folder $1"
+			fi
+			;;
+		esac
+		shift
+	done
+	case $gjobs in '' | *[!0-9]* | 0) rm -f "$list"; die "grade: --jobs is a positive number" ;; esac
+	name=$(resolve_case "$nn")
+	n=$(grep -c . "$list" || true)
+	[ "$n" -gt 0 ] || { rm -f "$list"; die "usage: ./leaklab grade NN FILE... | DIR [--json F] [--junit F] [--jobs N]"; }
+	deps kit
+	configure
+	work=$(mktemp -d "${TMPDIR:-/tmp}/leaklab-grade.XXXXXX")
+	i=0
+	while IFS= read -r f; do
+		i=$((i + 1))
+		case $f in /*) ;; *) f=$(pwd)/$f ;; esac
+		printf '%s\n%s\n' "$i" "$f" >>"$work/items"
+	done <"$list"
+	rm -f "$list"
+	say "grading $n file$([ "$n" -eq 1 ] || echo s) of $name, $gjobs at a time"
+	# Each verify in a process of its own; its record says the verdict.
+	LL_GRADE_LL=$root/leaklab LL_GRADE_CASE=$name LL_GRADE_WORK=$work LL_GRADE_MODES=$gmodes \
+		xargs -d '\n' -n 2 -P "$gjobs" sh -c '
+		r=0
+		"$LL_GRADE_LL" verify "$LL_GRADE_CASE" --file="$1" --json="$LL_GRADE_WORK/$0.json" \
+			--no-progress $LL_GRADE_MODES >"$LL_GRADE_WORK/$0.log" 2>&1 || r=$?
+		echo "leaklab: graded $1: exit $r" >&2
+	' <"$work/items" || true
+	records=
+	j=1
+	while [ $j -le "$i" ]; do
+		records="$records $work/$j.json"
+		j=$((j + 1))
+	done
+	r=0
+	/usr/bin/python3 "$root/harness/course/results.py" grade --case "$name" \
+		${gjson:+--json "$gjson"} ${gjunit:+--junit "$gjunit"} $records || r=$?
+	rm -rf "$work"
+	return $r
 }
 
 # --- new-case -----------------------------------------------------------
@@ -431,5 +673,9 @@ cmd_new_case() {
 	echo "leaklab: made cases/$slug (leak.c, fixed.c, CMakeLists.txt, hints.md, wrong-fixes/)"
 	echo "         and docs/cases/$slug.md, and added it to cases/CMakeLists.txt."
 	echo "The skeleton leaks a buffer per connection so its tests pass from the start;"
-	echo "replace the leak with your own, then: ./leaklab check $num and ctest -L $num."
+	echo "replace the leak with your own, and the brief and hints with the case's own"
+	echo "(the course's self-check fails the template's placeholders). Then, from the"
+	echo "top of the checkout:"
+	echo "  ./leaklab check $num                    builds it and judges the leak and the fix"
+	echo "  ctest --test-dir build -L $num          every test of the case"
 }

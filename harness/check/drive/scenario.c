@@ -10,6 +10,7 @@
 #include "drive/scenario.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -638,6 +639,13 @@ static void record(struct drive *d, int rc, const struct client_err *e)
 			d->res->corrupted++;
 		if (!d->res->first_error[0])
 			snprintf(d->res->first_error, sizeof(d->res->first_error), "%s", e->text);
+		/*
+		 * A client that waited its whole deadline for an answer ends the
+		 * step: a program that stopped answering would make every client
+		 * after it wait as long.
+		 */
+		if (strstr(e->text, ll_strerror(LL_ETIMEDOUT)))
+			d->next = LONG_MAX;
 	}
 	pthread_mutex_unlock(&d->lock);
 }

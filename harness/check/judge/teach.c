@@ -189,8 +189,8 @@ int lc_teach_exit_code(const struct lc_run *run)
 {
 	if (run->judged)
 		return run->exit_code;
-	/* The student's program died: that is a finding, not harness trouble. */
-	return run->crashed ? 1 : 2;
+	/* The student's program died or is stuck: a finding, not harness trouble. */
+	return run->crashed || run->stuck ? 1 : 2;
 }
 
 void lc_teach_report(FILE *out, const struct lc_config *cfg, const struct lc_run *run)
@@ -226,6 +226,14 @@ void lc_teach_report(FILE *out, const struct lc_config *cfg, const struct lc_run
 		if (run->crashed) {
 			report_crash(out, run);
 			fprintf(out, "verdict: NOT clean: your program crashed (exit 1)\n");
+		} else if (run->stuck) {
+			fprintf(out, "  %s\n", run->error);
+			if (run->log_tail[0])
+				fprintf(out, "  its last output:\n%s%s", run->log_tail,
+					run->log_tail[strlen(run->log_tail) - 1] == '\n' ? ""
+											 : "\n");
+			fprintf(out, "verdict: NOT clean: your program is stuck (exit 1; %.1f s)\n",
+				(double)run->duration_ms / 1000.0);
 		} else {
 			fprintf(out, "  %s\n", run->error);
 			if (run->log_tail[0])

@@ -5,6 +5,13 @@
  * under test hangs, crashes or never starts. Under Valgrind the child's
  * PID is valgrind's, which execs the tool in place, so /proc/PID and
  * signals reach the program itself.
+ *
+ * The harness owns what the program starts. The program leads a process
+ * group of its own and carries a token in its environment (LEAKLAB_PROC),
+ * which its descendants inherit; when it ends, every process found by
+ * either is named and killed. The process group alone would miss a
+ * daemon that called setsid(); the token alone, one that cleared its
+ * environment; together they miss only a program that does both.
  */
 #include "measure/proc.h"
 
@@ -21,11 +28,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <leaklab/alloc.h>
 #include <leaklab/app.h>
 #include <leaklab/error.h>
 
 /* The programs' ready line, defined once beside the code that prints it. */
 #define READY_PREFIX LL_APP_READY_PREFIX
+/* The environment variable that marks a program and its descendants. */
+#define TOKEN_VAR "LEAKLAB_PROC="
+/* How often the drain thread looks at its stop flag while stdout is quiet. */
+#define DRAIN_POLL_MS 100
 
 long lc_now_ms(void)
 {
@@ -71,6 +83,9 @@ static void exec_child(char *const argv[], char *const envp[], int in_fd, int ou
 {
 	sigset_t none;
 
+	/* A group of its own: the parent sets it too, whichever runs first. */
+	if (setpgid(0, 0) != 0)
+		_exit(127);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
 		_exit(127);
 	sigemptyset(&none);
@@ -91,23 +106,57 @@ static void exec_child(char *const argv[], char *const envp[], int in_fd, int ou
 	 */
 	if (close_range(3, ~0U, 0) != 0)
 		_exit(127);
-	execvpe(argv[0], argv, envp ? envp : environ);
+	execvpe(argv[0], argv, envp);
 	_exit(127);
+}
+
+/*
+ * The program's environment: envp (or the harness's own) without any
+ * LEAKLAB_PROC it carried, plus var. Made before fork, since the child of
+ * a threaded process may not allocate. The strings are borrowed; free the
+ * array with ll_free. NULL when out of memory.
+ */
+static char **env_with(char *const envp[], char *var)
+{
+	char *const *src = envp ? envp : environ;
+	size_t n = 0, i, k = 0;
+	char **env;
+
+	while (src[n])
+		n++;
+	env = ll_calloc(n + 2, sizeof(*env));
+	if (!env)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (strncmp(src[i], TOKEN_VAR, strlen(TOKEN_VAR)) != 0)
+			env[k++] = src[i];
+	env[k] = var;
+	return env;
 }
 
 int lc_proc_start(struct lc_proc *p, char *const argv[], char *const envp[], const char *log_path)
 {
+	static unsigned starts;
 	int pipefd[2] = {-1, -1};
 	int null_fd = -1;
 	pid_t parent = getpid();
+	char var[sizeof(TOKEN_VAR) + sizeof(p->token)];
+	char **env;
 	pid_t pid;
 
 	memset(p, 0, sizeof(*p));
 	p->pid = -1;
+	p->pgid = -1;
 	p->out_fd = -1;
+	snprintf(p->token, sizeof(p->token), "%d.%u.%ld", (int)parent,
+		 __atomic_add_fetch(&starts, 1, __ATOMIC_RELAXED), lc_now_ms());
+	snprintf(var, sizeof(var), "%s%s", TOKEN_VAR, p->token);
+	env = env_with(envp, var);
+	if (!env)
+		return LL_ENOMEM;
 	p->log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (p->log_fd < 0)
-		return LL_EIO;
+		goto out_free_env;
 	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (null_fd < 0)
 		goto out_close_log;
@@ -117,10 +166,14 @@ int lc_proc_start(struct lc_proc *p, char *const argv[], char *const envp[], con
 	if (pid < 0)
 		goto out_close_pipe;
 	if (pid == 0)
-		exec_child(argv, envp, null_fd, pipefd[1], p->log_fd, parent);
+		exec_child(argv, env, null_fd, pipefd[1], p->log_fd, parent);
+	/* Fails only once the child has exec'd, when it has done so itself. */
+	setpgid(pid, pid);
 	close(pipefd[1]);
 	close(null_fd);
+	ll_free(env);
 	p->pid = pid;
+	p->pgid = pid;
 	p->out_fd = pipefd[0];
 	return 0;
 
@@ -132,9 +185,16 @@ out_close_null:
 out_close_log:
 	close(p->log_fd);
 	p->log_fd = -1;
+out_free_env:
+	ll_free(env);
 	return LL_EIO;
 }
 
+/*
+ * Copies stdout to the log until end of file, or until it is told to stop
+ * and stdout has been quiet for a poll: something the program started may
+ * hold the pipe open for good, and a read would never end.
+ */
 static void *drain_main(void *arg)
 {
 	struct lc_proc *p = arg;
@@ -142,6 +202,16 @@ static void *drain_main(void *arg)
 	ssize_t n;
 
 	for (;;) {
+		struct pollfd pfd = {.fd = p->out_fd, .events = POLLIN};
+		int r = poll(&pfd, 1, DRAIN_POLL_MS);
+
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r <= 0) {
+			if (__atomic_load_n(&p->drain_stop, __ATOMIC_ACQUIRE))
+				break;
+			continue;
+		}
 		n = read(p->out_fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -228,6 +298,13 @@ int lc_proc_wait_ready(struct lc_proc *p, int timeout_ms, unsigned *port)
 			return LL_ETIMEDOUT;
 		if (poll(&pfd, 1, (int)(left < 100 ? left : 100)) < 0 && errno != EINTR)
 			return LL_EIO;
+		/*
+		 * Nothing to read and the program gone: whatever it started
+		 * holds stdout (it went to the background), and no end of file
+		 * will come while it does.
+		 */
+		if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR)) && !lc_proc_running(p))
+			return LL_ECLOSED;
 		if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		n = read(p->out_fd, buf + len, sizeof(buf) - len);
@@ -245,6 +322,147 @@ int lc_proc_wait_ready(struct lc_proc *p, int timeout_ms, unsigned *port)
 	}
 }
 
+/*
+ * Fields of /proc/PID/stat (or .../task/TID/stat) after the command name,
+ * which may hold spaces and parentheses: field 3 (state) is rest[0].
+ * Copies the name to comm. Returns false when the file cannot be read.
+ */
+static bool read_stat(const char *path, char *comm, size_t comm_size, char *rest, size_t rest_size)
+{
+	char buf[1024], *open_paren, *close_paren;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	open_paren = strchr(buf, '(');
+	close_paren = strrchr(buf, ')');
+	if (!open_paren || !close_paren || close_paren < open_paren || close_paren[1] != ' ')
+		return false;
+	if (comm)
+		snprintf(comm, comm_size, "%.*s", (int)(close_paren - open_paren - 1),
+			 open_paren + 1);
+	snprintf(rest, rest_size, "%s", close_paren + 2);
+	return true;
+}
+
+/* The n-th space-separated field of rest (0: the state), as a number; -1 if missing. */
+static long long stat_field(const char *rest, int n)
+{
+	const char *s = rest;
+
+	while (n-- > 0) {
+		s = strchr(s, ' ');
+		if (!s)
+			return -1;
+		s++;
+	}
+	return strtoll(s, NULL, 10);
+}
+
+/* Fields of rest (state is 0): ppid 1, pgrp 2, utime 11, stime 12. */
+enum { F_PGRP = 2, F_UTIME = 11, F_STIME = 12 };
+
+/* True if the process pid's environment holds TOKEN_VAR token. */
+static bool has_token(pid_t pid, const char *token)
+{
+	char path[64], want[sizeof(TOKEN_VAR) + 64], buf[8192];
+	size_t want_len, len = 0;
+	bool found = false;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	want_len = (size_t)snprintf(want, sizeof(want), "%s%s", TOKEN_VAR, token) + 1;
+	/* Entries are NUL-terminated; keep a partial one across reads. */
+	while (!found && (n = read(fd, buf + len, sizeof(buf) - len)) > 0) {
+		size_t end = len + (size_t)n, at = 0;
+		char *nul;
+
+		while ((nul = memchr(buf + at, '\0', end - at)) != NULL) {
+			size_t entry = (size_t)(nul - (buf + at)) + 1;
+
+			if (entry == want_len && memcmp(buf + at, want, want_len) == 0) {
+				found = true;
+				break;
+			}
+			at += entry;
+		}
+		/* An entry longer than the buffer is not the token: drop it. */
+		len = at == 0 && end == sizeof(buf) ? 0 : end - at;
+		memmove(buf, buf + at, len);
+	}
+	close(fd);
+	return found;
+}
+
+/*
+ * Finds every live process other than the program itself that is in its
+ * process group or carries its token, kills each with SIGKILL, and
+ * describes them in p->left (if it is still empty). Returns how many.
+ */
+static int sweep(struct lc_proc *p)
+{
+	char first_comm[64] = "", path[64], comm[64], rest[512];
+	pid_t first = -1;
+	struct dirent *de;
+	int found = 0;
+	DIR *d;
+
+	if (p->pgid <= 0)
+		return 0;
+	d = opendir("/proc");
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		long v = strtol(de->d_name, &end, 10);
+		pid_t pid = (pid_t)v;
+
+		if (*end || v <= 0 || pid == p->pid || pid == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		if (!read_stat(path, comm, sizeof(comm), rest, sizeof(rest)) || rest[0] == 'Z')
+			continue;
+		if (stat_field(rest, F_PGRP) != p->pgid && !has_token(pid, p->token))
+			continue;
+		kill(pid, SIGKILL);
+		if (found++ == 0) {
+			first = pid;
+			snprintf(first_comm, sizeof(first_comm), "%s", comm);
+		}
+	}
+	closedir(d);
+	/*
+	 * A member forked while the scan ran goes with the group. Only while
+	 * members were seen: an empty group's number may be any new
+	 * process's.
+	 */
+	if (found)
+		kill(-p->pgid, SIGKILL);
+	if (found && !p->left[0])
+		snprintf(p->left, sizeof(p->left), "%d process%s (PID %d, %s%s)", found,
+			 found == 1 ? "" : "es", (int)first, first_comm,
+			 found > 1 ? ", and more" : "");
+	return found;
+}
+
+/* Records how the program ended and sweeps away what it left. */
+static void ended(struct lc_proc *p, int status)
+{
+	p->exited = true;
+	p->status = status;
+	sweep(p);
+}
+
 bool lc_proc_running(struct lc_proc *p)
 {
 	int status;
@@ -256,8 +474,7 @@ bool lc_proc_running(struct lc_proc *p)
 		r = waitpid(p->pid, &status, WNOHANG);
 	while (r < 0 && errno == EINTR);
 	if (r == p->pid) {
-		p->exited = true;
-		p->status = status;
+		ended(p, status);
 		return false;
 	}
 	if (r < 0) {
@@ -265,8 +482,7 @@ bool lc_proc_running(struct lc_proc *p)
 		 * Not our child any more (SIGCHLD ignored, or reaped elsewhere):
 		 * it is gone, and how it ended cannot be known.
 		 */
-		p->exited = true;
-		p->status = LC_STATUS_UNKNOWN;
+		ended(p, LC_STATUS_UNKNOWN);
 		return false;
 	}
 	return true;
@@ -312,6 +528,218 @@ int lc_proc_sample(pid_t pid, struct lc_point *pt)
 	return 0;
 }
 
+long lc_proc_cpu_ms(pid_t pid)
+{
+	char path[64], rest[512];
+	long long ut, st;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (!read_stat(path, NULL, 0, rest, sizeof(rest)) || rest[0] == 'Z')
+		return -1;
+	ut = stat_field(rest, F_UTIME);
+	st = stat_field(rest, F_STIME);
+	if (ut < 0 || st < 0 || hz <= 0)
+		return -1;
+	return (long)((ut + st) * 1000 / hz);
+}
+
+/* One thread as lc_proc_busy follows it. */
+struct thread_look {
+	pid_t tid;
+	long long ticks0, ticks; /* CPU ticks at the first and the last look */
+	int running;		 /* looks that found it running or runnable (state R) */
+	bool seen;		 /* seen in the current look */
+};
+
+#define MAX_TASKS 512
+/* How often lc_proc_busy looks at the threads. */
+#define BUSY_LOOK_MS 25
+
+/*
+ * One look at pid's threads: updates or adds each (up to MAX_TASKS).
+ * Returns the number of threads seen, -1 when the program is gone.
+ */
+static int look(pid_t pid, struct thread_look *t, int *n, bool first)
+{
+	char path[96], rest[512];
+	struct dirent *de;
+	int seen = 0, i;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	for (i = 0; i < *n; i++)
+		t[i].seen = false;
+	while ((de = readdir(d)) != NULL) {
+		long tid = strtol(de->d_name, NULL, 10);
+		long long ticks;
+
+		if (tid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%ld/stat", (int)pid, tid);
+		if (!read_stat(path, NULL, 0, rest, sizeof(rest)))
+			continue;
+		seen++;
+		ticks = stat_field(rest, F_UTIME) + stat_field(rest, F_STIME);
+		for (i = 0; i < *n && t[i].tid != (pid_t)tid; i++)
+			;
+		if (i == *n) {
+			/* A thread born after the first look has no whole window. */
+			if (!first || *n == MAX_TASKS)
+				continue;
+			t[i].tid = (pid_t)tid;
+			t[i].ticks0 = ticks;
+			t[i].running = 0;
+			(*n)++;
+		}
+		t[i].ticks = ticks;
+		t[i].seen = true;
+		t[i].running += rest[0] == 'R';
+	}
+	closedir(d);
+	return seen;
+}
+
+int lc_proc_busy(pid_t pid, int window_ms, char *buf, size_t size)
+{
+	struct thread_look *t;
+	long hz = sysconf(_SC_CLK_TCK);
+	long cpu0, cpu1, t0, wall;
+	long long weak_ticks = 0;
+	int n = 0, looks = 0, busy = 0, weak = 0, top = -1, threads = 0, pct, i;
+
+	buf[0] = '\0';
+	if (hz <= 0)
+		return -1;
+	t = ll_calloc(MAX_TASKS, sizeof(*t));
+	if (!t)
+		return -1;
+	t0 = lc_now_ms();
+	cpu0 = lc_proc_cpu_ms(pid);
+	do {
+		threads = look(pid, t, &n, looks == 0);
+		if (threads < 0)
+			break;
+		looks++;
+		lc_sleep_ms(BUSY_LOOK_MS);
+	} while (lc_now_ms() - t0 < window_ms);
+	cpu1 = lc_proc_cpu_ms(pid);
+	wall = lc_now_ms() - t0;
+	if (threads < 0 || cpu0 < 0 || cpu1 < 0 || wall <= 0 || looks == 0) {
+		ll_free(t);
+		return -1;
+	}
+	/*
+	 * Busy: runnable at 80% of the looks or more, or at half of them while
+	 * such threads together get a fifth of a core. A thread that spins is
+	 * runnable all the time, even when a loaded machine gives it a sliver
+	 * of a core; many spinning threads may sleep now and then on the
+	 * allocator's locks, but then they get the CPU. A thread that waits is
+	 * asleep at nearly every look.
+	 */
+	for (i = 0; i < n; i++) {
+		long long used = t[i].ticks - t[i].ticks0;
+
+		if (!t[i].seen)
+			continue;
+		if (t[i].running * 10 >= looks * 8) {
+			busy++;
+		} else if (t[i].running * 2 >= looks) {
+			weak++;
+			weak_ticks += used;
+		}
+		if (top < 0 || used > t[top].ticks - t[top].ticks0)
+			top = i;
+	}
+	if (weak_ticks * 1000 / hz * 5 >= wall)
+		busy += weak;
+	pct = (int)((cpu1 - cpu0) * 100 / wall);
+	if (busy > 0)
+		snprintf(buf, size,
+			 "%d of %d thread%s kept running (state R in /proc/PID/task/TID/stat "
+			 "at %d looks over %.1f s), together %d%% of a core; the busiest, "
+			 "TID %d, %lld%%",
+			 busy, threads, threads == 1 ? "" : "s", looks, (double)wall / 1000.0, pct,
+			 (int)t[top].tid, (t[top].ticks - t[top].ticks0) * 1000 / hz * 100 / wall);
+	else
+		snprintf(buf, size, "no thread kept running; %d thread%s, together %d%% of a core",
+			 threads, threads == 1 ? "" : "s", pct);
+	ll_free(t);
+	return busy;
+}
+
+void lc_proc_where(pid_t pid, char *buf, size_t size)
+{
+	struct {
+		char place[64];
+		int n;
+	} places[8];
+	char path[96], rest[512];
+	size_t nplaces = 0, i, len = 0;
+	int total = 0, other = 0;
+	struct dirent *de;
+	DIR *d;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		long tid = strtol(de->d_name, NULL, 10);
+		char place[64] = "";
+
+		if (tid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%ld/stat", (int)pid, tid);
+		if (!read_stat(path, NULL, 0, rest, sizeof(rest)))
+			continue;
+		total++;
+		if (rest[0] == 'R') {
+			snprintf(place, sizeof(place), "running");
+		} else {
+			char wchan[40] = "";
+			FILE *f;
+
+			snprintf(path, sizeof(path), "/proc/%d/task/%ld/wchan", (int)pid, tid);
+			f = fopen(path, "re");
+			if (f) {
+				if (!fgets(wchan, sizeof(wchan), f))
+					wchan[0] = '\0';
+				fclose(f);
+			}
+			/* "0" is what a kernel that hides kernel addresses shows. */
+			if (wchan[0] && strcmp(wchan, "0") != 0)
+				snprintf(place, sizeof(place), "waiting in %s", wchan);
+			else
+				snprintf(place, sizeof(place), "in state %c", rest[0]);
+		}
+		for (i = 0; i < nplaces; i++)
+			if (strcmp(places[i].place, place) == 0)
+				break;
+		if (i < nplaces) {
+			places[i].n++;
+		} else if (nplaces < sizeof(places) / sizeof(places[0])) {
+			snprintf(places[nplaces].place, sizeof(places[nplaces].place), "%s", place);
+			places[nplaces++].n = 1;
+		} else {
+			other++;
+		}
+	}
+	closedir(d);
+	if (total == 0)
+		return;
+	len = (size_t)snprintf(buf, size, "%d thread%s:", total, total == 1 ? "" : "s");
+	for (i = 0; i < nplaces && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s %d %s", i ? "," : "",
+					places[i].n, places[i].place);
+	if (other && len < size)
+		snprintf(buf + len, size - len, ", %d elsewhere", other);
+}
+
 int lc_proc_stop(struct lc_proc *p, int timeout_ms, bool *killed)
 {
 	long deadline = lc_now_ms() + timeout_ms;
@@ -326,11 +754,13 @@ int lc_proc_stop(struct lc_proc *p, int timeout_ms, bool *killed)
 	while (lc_proc_running(p)) {
 		if (lc_now_ms() >= deadline) {
 			*killed = true;
+			/* Where it hung is the student's best clue; it costs a few reads. */
+			if (timeout_ms > 0)
+				lc_proc_where(p->pid, p->where, sizeof(p->where));
 			kill(p->pid, SIGKILL);
 			while ((r = waitpid(p->pid, &status, 0)) < 0 && errno == EINTR)
 				;
-			p->exited = true;
-			p->status = r == p->pid ? status : LC_STATUS_UNKNOWN;
+			ended(p, r == p->pid ? status : LC_STATUS_UNKNOWN);
 			break;
 		}
 		lc_sleep_ms(nap);
@@ -345,8 +775,15 @@ void lc_proc_cleanup(struct lc_proc *p)
 
 	if (p->pid >= 0 && !p->exited)
 		lc_proc_stop(p, 0, &killed);
-	/* The child is gone, so the drain thread sees EOF (unless a grandchild holds it). */
+	/* Whatever the program started goes too, even if it ended long ago. */
+	sweep(p);
+	/*
+	 * With everything gone the drain thread sees end of file; the stop
+	 * flag ends it anyway should something that escaped the sweep still
+	 * hold stdout.
+	 */
 	if (p->draining) {
+		__atomic_store_n(&p->drain_stop, 1, __ATOMIC_RELEASE);
 		pthread_join(p->drain, NULL);
 		p->draining = false;
 	}

@@ -3,14 +3,18 @@
 # (ctest label course): start, a failing verify, a file that does not
 # build, reset, hints, the fix passing natively and under memcheck,
 # progress, the solution, and watch driven under tmux: a save reruns
-# verify, q quits.
+# verify, PASS only after memcheck, a pass moves on to the next case, q
+# quits within a second even while memcheck runs, and watch without a
+# case starts at the first case not done.
 #
 #   loop.sh ROOT
 set -eu
 root=$1
 work=$(mktemp -d "${TMPDIR:-/tmp}/leaklab-loop.XXXXXX")
 session=leaklab-loop-$$
-trap 'tmux kill-session -t "$session" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'tmux kill-session -t "leaklab-loop-$$" 2>/dev/null || true
+tmux kill-session -t "leaklab-loop-$$-first" 2>/dev/null || true
+rm -rf "$work"' EXIT
 export LEAKLAB_EXERCISES=$work/exercises
 ll=$root/leaklab
 ex=$LEAKLAB_EXERCISES/03-uncleared-timer.c
@@ -78,24 +82,63 @@ check "the solution opens after the pass" run 0 "$ll" solution 03
 check "... as the diff of leak.c and fixed.c" has "^+.*FIX:"
 
 # watch, under tmux as a student's terminal: the start file first (not
-# clean), then a save of the fix reruns verify (native, then memcheck).
+# clean), then a save of the fix reruns verify (native, then memcheck), no
+# PASS before memcheck has passed too, and a pass moves on to the next
+# case not done (04: 01 and 02 come before 03, but the next is after it).
 "$ll" reset 03 --yes >/dev/null 2>&1
+rm -f "$LEAKLAB_EXERCISES/04-unbounded-map.c"
 tmux new-session -d -s "$session" -x 160 -y 50 \
 	"LEAKLAB_EXERCISES='$LEAKLAB_EXERCISES' '$ll' watch 03; echo WATCH-ENDED; sleep 30"
-screen() { tmux capture-pane -p -t "$session" -S -200 >"$work/out" 2>/dev/null; }
+screen() { tmux capture-pane -p -t "$session" -S -300 >"$work/out" 2>/dev/null; }
 wait_for() { # wait_for TEXT SECONDS
 	i=0
-	while [ $i -lt $(($2 * 5)) ]; do
+	while [ $i -lt $(($2 * 10)) ]; do
 		screen
 		grep -q -- "$1" "$work/out" && return 0
-		sleep 0.2
+		sleep 0.1
 		i=$((i + 1))
 	done
 	return 1
 }
-check "watch verifies the start file: NOT YET" wait_for "watch: native NOT YET" 60
+check "watch verifies the start file: NOT YET" wait_for "watch: NOT YET" 60
 cp "$fixed" "$ex.new" && mv "$ex.new" "$ex"
-check "a save reruns verify: native clean, then memcheck PASS" wait_for "native PASS, memcheck PASS" 90
+check "a save reruns verify: native clean, now memcheck" wait_for "now under memcheck" 60
+check "... and no PASS line before memcheck has passed" sh -c "! grep -q PASS '$work/out'"
+check "a pass moves on to the next case not done: 04" wait_for "watch: PASS; next: 04-unbounded-map" 120
+wait_file() { # wait_file PATH SECONDS
+	i=0
+	while [ $i -lt $(($2 * 10)) ]; do
+		[ -f "$1" ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+check "... starting it" wait_file "$LEAKLAB_EXERCISES/04-unbounded-map.c" 30
+check "... and verifying its start file" wait_for "watch: NOT YET" 60
+
+# q during a memcheck run: 04's fix passes natively, then q while memcheck runs.
+cp "$root/cases/04-unbounded-map/fixed.c" "$LEAKLAB_EXERCISES/04-unbounded-map.c.new"
+mv "$LEAKLAB_EXERCISES/04-unbounded-map.c.new" "$LEAKLAB_EXERCISES/04-unbounded-map.c"
+tmux clear-history -t "$session" 2>/dev/null || true
+check "the save of 04's fix: native clean, now memcheck" wait_for "now under memcheck" 60
+sleep 1 # memcheck is under way
+t0=$(date +%s%N)
 tmux send-keys -t "$session" q
-check "q quits watch" wait_for "WATCH-ENDED" 10
+check "q quits watch during the memcheck run" wait_for "WATCH-ENDED" 5
+ms=$((($(date +%s%N) - t0) / 1000000))
+echo "  q ended watch in $ms ms"
+check "... within a second" test "$ms" -lt 1000
+quit_gone() { ! pgrep -f "exercises/runs/04-unbounded-map\." >/dev/null 2>&1; }
+check "... and the check it ran is gone" quit_gone
+
+# watch without a case: the first case not done (01; 03 is done). A
+# session of its own (the first one's tmux server stays up meanwhile).
+session=$session-first
+tmux new-session -d -s "$session" -x 160 -y 50 \
+	"LEAKLAB_EXERCISES='$LEAKLAB_EXERCISES' '$ll' watch; echo WATCH-ENDED; sleep 30"
+check "watch without a case starts at the first not done: 01" \
+	wait_for "leaklab watch: exercises.*01-unclosed-connection.c\|leaklab watch: .*/01-unclosed-connection.c" 60
+tmux send-keys -t "$session" q
+check "q quits it" wait_for "WATCH-ENDED" 5
 echo "loop: every step of the course works"

@@ -2,7 +2,8 @@
 # The course's self-check of one case (ctest label course), as rustlings
 # checks its exercises: the start file must fail verify, fixed.c must pass
 # it, every wrong fix in cases/NN-slug/wrong-fixes/ must fail it, hints.md
-# must have its three tiers and its plan a behaviour check.
+# must have its three tiers, in the case's own words (not the new-case
+# template's placeholders), and its plan a behaviour check.
 #
 #   selfcheck.sh ROOT NN-slug
 #
@@ -43,6 +44,24 @@ else
 		fail "hints.md tiers are '$tiers', not Hint 1, 2, 3"
 	brief=$(awk '/^## Hint/ { exit } NR > 1 && /[a-z]/ { n++ } END { print n + 0 }' "$hints")
 	[ "$brief" -gt 0 ] && ok "hints.md has a brief" || fail "hints.md has no brief before Hint 1"
+fi
+
+# 1b. The case's own words: a brief or hint still as ./leaklab new-case's
+# template wrote it (harness/course/case-template/hints.md) is a placeholder.
+tpl=$root/harness/course/case-template/hints.md
+# section FILE K: the text of the brief (K 0) or of hint K, blank lines dropped.
+section() {
+	awk -v k="$2" '/^## Hint / { n = $3 + 0; next } NR > 1 && n == k && /./ { print }' "$1"
+}
+if [ -f "$hints" ] && [ -f "$tpl" ]; then
+	sed -e "s/@SLUG@/$name/g" -e "s/@NN@/$num/g" "$tpl" >"$work/template-hints.md"
+	for k in 0 1 2 3; do
+		what=$([ $k -eq 0 ] && echo "the brief" || echo "hint $k")
+		if [ -n "$(section "$hints" $k)" ] &&
+			[ "$(section "$hints" $k)" = "$(section "$work/template-hints.md" $k)" ]; then
+			fail "hints.md: $what is still the template's placeholder: write the case's own"
+		fi
+	done
 fi
 
 # 2. The case's plan names a behaviour check and the exit paths.

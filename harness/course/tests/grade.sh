@@ -1,0 +1,131 @@
+#!/bin/sh
+# Grading a class (ctest label course): thirty files of case 01 (copies
+# of fixed.c, of the start file and of two wrong fixes) graded at once,
+# four at a time, get the same verdicts as graded one at a time; the
+# instructor's exercises/.progress is untouched; the JSON holds every
+# file, and the JUnit XML is read by a real JUnit parser (Debian's
+# python3-junitparser): one testcase a file, a failure (with the rows
+# that failed as its message) for every file that is not yet right.
+#
+#   grade.sh ROOT
+set -eu
+root=$1
+work=$(mktemp -d "${TMPDIR:-/tmp}/leaklab-grade-test.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+export LEAKLAB_EXERCISES=$work/instructor
+ll=$root/leaklab
+case_dir=$root/cases/01-unclosed-connection
+class=$work/class
+mkdir -p "$class" "$LEAKLAB_EXERCISES"
+fail() {
+	echo "grade: FAIL: $*"
+	exit 1
+}
+
+/usr/bin/python3 -c 'import junitparser' 2>/dev/null ||
+	fail "python3-junitparser is missing (./leaklab deps installs it)"
+
+# The instructor's own progress, which grading must leave alone.
+printf '# leaklab course progress: case, state, hints used, last verdict\n03-uncleared-timer\tdone\t1\tpass\n' \
+	>"$LEAKLAB_EXERCISES/.progress"
+cp "$LEAKLAB_EXERCISES/.progress" "$work/progress.before"
+
+LEAKLAB_EXERCISES=$work/start "$ll" start 01 >/dev/null
+patch -s -o "$work/every-10th.c" "$case_dir/fixed.c" <"$case_dir/wrong-fixes/every-10th-drop.patch"
+patch -s -o "$work/spins.c" "$case_dir/fixed.c" <"$case_dir/wrong-fixes/spins-on-close.patch"
+i=0
+while [ $i -lt 30 ]; do
+	i=$((i + 1))
+	n=$(printf '%02d' $i)
+	case $((i % 6)) in
+	0 | 1) cp "$case_dir/fixed.c" "$class/student$n.c" ;;
+	2 | 3) cp "$work/start/01-unclosed-connection.c" "$class/student$n.c" ;;
+	4) cp "$work/every-10th.c" "$class/student$n.c" ;;
+	5) cp "$work/spins.c" "$class/student$n.c" ;;
+	esac
+done
+
+t0=$(date +%s)
+r=0
+"$ll" grade 01 "$class" --native --jobs 4 --json "$work/at-once.json" \
+	--junit "$work/at-once.xml" >"$work/at-once.out" 2>&1 || r=$?
+t1=$(date +%s)
+[ $r -eq 1 ] || { cat "$work/at-once.out"; fail "grade at once: exit $r, expected 1"; }
+r=0
+"$ll" grade 01 "$class" --native --jobs 1 --json "$work/one-by-one.json" \
+	>"$work/one-by-one.out" 2>&1 || r=$?
+t2=$(date +%s)
+[ $r -eq 1 ] || { cat "$work/one-by-one.out"; fail "grade one at a time: exit $r, expected 1"; }
+echo "grade: 30 files, 4 at a time in $((t1 - t0)) s, one at a time in $((t2 - t1)) s"
+sed -n '1,12p;$p' "$work/at-once.out" | sed 's/^/  | /'
+
+cmp -s "$work/progress.before" "$LEAKLAB_EXERCISES/.progress" ||
+	fail "grading changed the instructor's exercises/.progress"
+
+/usr/bin/python3 - "$work" <<'PY' || fail "the records or the JUnit XML are not what they should be"
+import json, sys
+import xml.etree.ElementTree as ET
+from junitparser import JUnitXml, Failure, Error
+
+work = sys.argv[1]
+once = json.load(open(work + "/at-once.json"))["files"]
+serial = json.load(open(work + "/one-by-one.json"))["files"]
+ok = True
+def check(cond, what):
+    global ok
+    if not cond:
+        print("  not so: " + what)
+        ok = False
+
+check(len(once) == 30 and len(serial) == 30, "30 records each (%d, %d)" % (len(once), len(serial)))
+want = {0: "pass", 1: "pass", 2: "not yet", 3: "not yet", 4: "not yet", 5: "not yet"}
+for a, b in zip(once, serial):
+    n = int(a["file"][-4:-2])
+    check(a["file"] == b["file"], "the same file order: %s, %s" % (a["file"], b["file"]))
+    check(a["verdict"] == b["verdict"] and a["verdict"].startswith(want[n % 6]),
+          "%s: at once %s, one at a time %s, expected %s"
+          % (a["file"], a["verdict"], b["verdict"], want[n % 6]))
+    check(a["verdict"].startswith("pass") == (not a["failed"]),
+          "%s: failed rows iff not a pass" % a["file"])
+    if n % 6 == 5:
+        check(any("stuck" in r or "kept running" in r for r in a["failed"]),
+              "%s: the spinning fix is named stuck: %s" % (a["file"], a["failed"]))
+    if n % 6 == 4:
+        check(any(r.startswith("native: fds") for r in a["failed"]),
+              "%s: the tenth-drop fix fails on fds: %s" % (a["file"], a["failed"]))
+
+# The JUnit schema's required parts, read with ElementTree.
+root = ET.parse(work + "/at-once.xml").getroot()
+check(root.tag == "testsuites", "the root is testsuites")
+suites = root.findall("testsuite")
+check(len(suites) == 1, "one testsuite")
+for attr in ("name", "tests", "failures", "errors"):
+    check(attr in suites[0].attrib, "testsuite has %s" % attr)
+for tc in suites[0].findall("testcase"):
+    check("name" in tc.attrib and "classname" in tc.attrib, "testcase has name and classname")
+
+# And by a JUnit parser, as a CI system reads it.
+xml = JUnitXml.fromfile(work + "/at-once.xml")
+cases = [c for s in xml for c in s]
+check(len(cases) == 30, "30 testcases (%d)" % len(cases))
+by_name = {r["file"]: r for r in once}
+failed = 0
+for c in cases:
+    r = by_name.get(c.name)
+    check(r is not None, "testcase %s is a graded file" % c.name)
+    if r is None:
+        continue
+    results = list(c.result)
+    if r["verdict"].startswith("pass"):
+        check(not results, "%s passed: no failure" % c.name)
+    else:
+        failed += 1
+        check(len(results) == 1 and isinstance(results[0], Failure),
+              "%s: one failure" % c.name)
+        if results:
+            check(results[0].message == "; ".join(r["failed"]),
+                  "%s: the failure's message is the rows that failed" % c.name)
+check(failed == 20, "20 failures (%d)" % failed)
+sys.exit(0 if ok else 1)
+PY
+echo "grade: the same verdicts at once and one at a time; JSON and JUnit agree; progress untouched"
