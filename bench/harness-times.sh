@@ -38,9 +38,7 @@ echo "section,case,variant,mode,seconds,exit" > "$csv"
 printf 'load average at start: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-26s %-6s %8s %8s\n' case variant native memcheck
 failed=0
-for manifest in "$build"/cases/*.manifest; do
-	[ -e "$manifest" ] || continue
-	name=$(basename "$manifest" .manifest)
+for name in $("$check" --list | cut -f1); do
 	for variant in leak fixed; do
 		line=$(printf '%-26s %-6s' "$name" "$variant")
 		for mode in native memcheck; do
