@@ -107,6 +107,9 @@ struct lc_run {
 	struct lc_point points[LC_NPOINTS];
 	long probe_threads[LC_NPOINTS]; /* the program's own view (GET /metrics), -1 */
 	long probe_fds[LC_NPOINTS];
+	/* /proc's counts settled just before that request (after it: points[]) */
+	long probe_before_threads[LC_NPOINTS];
+	long probe_before_fds[LC_NPOINTS];
 	char runtime_note[320]; /* why the runtime count is missing, if it is */
 	struct lc_memcheck mc;
 	struct lc_drd drd;    /* under DRD, or a Go race detector's report (gorace.h) */

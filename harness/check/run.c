@@ -408,6 +408,8 @@ static int sample_point(struct ctx *c, int idx, long load)
 	 */
 	sample_runtime(c, idx, &first);
 	fetch_metrics(c, idx, &first);
+	run->probe_before_threads[idx] = first.threads;
+	run->probe_before_fds[idx] = first.fds;
 	if (settle(c, settle_phase[idx], &first, &again, 0))
 		return LL_ECLOSED;
 	again.heap = first.heap;

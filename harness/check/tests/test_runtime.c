@@ -208,6 +208,15 @@ static void test_crosscheck(void)
 	run.points[LC_P_N].fds = 4;
 	CHECK_EQ(lc_twin_crosscheck(&run, line, sizeof(line)), 0);
 	CHECK(strstr(line, "DISAGREE at N: /proc threads 1, fds 4") != NULL);
+	/* A thread the runtime started during the request: /proc before it agrees. */
+	run.points[LC_P_N].threads = 8;
+	run.points[LC_P_N].fds = 21;
+	run.probe_before_threads[LC_P_N] = 7;
+	run.probe_before_fds[LC_P_N] = 21;
+	CHECK_EQ(lc_twin_crosscheck(&run, line, sizeof(line)), 1);
+	run.probe_before_threads[LC_P_N] = 6;
+	CHECK_EQ(lc_twin_crosscheck(&run, line, sizeof(line)), 0);
+	run.probe_before_threads[LC_P_N] = 7;
 	run.probe_threads[LC_P_BASE] = -1;
 	CHECK_EQ(lc_twin_crosscheck(&run, line, sizeof(line)), -1);
 }
