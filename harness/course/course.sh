@@ -345,10 +345,10 @@ cmd_verify() {
 	deps kit
 	# This verify's own place: the binary, the build log, each mode's report.
 	# A verify that was killed (q in watch) leaves its folder: old ones go.
-	mkdir -p "$build_dir/exercises/runs"
-	find "$build_dir/exercises/runs" -mindepth 1 -maxdepth 1 -mmin +120 \
+	mkdir -p "$runs_dir"
+	find "$runs_dir" -mindepth 1 -maxdepth 1 -mmin +120 \
 		-exec rm -rf {} + 2>/dev/null || true
-	run=$(mktemp -d "$build_dir/exercises/runs/$name.XXXXXX")
+	run=$(mktemp -d "$runs_dir/$name.XXXXXX")
 	if ! build_exercise "$name" "$file" "$run"; then
 		[ -z "$track" ] || progress_set "$name" started "" "does not build"
 		echo "verdict: $name: your file does not build (exit 1)"
