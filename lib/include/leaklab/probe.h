@@ -21,6 +21,14 @@
 #define LL_PROBE_METRIC_OPEN_FDS       "leaklab_open_fds"
 #define LL_PROBE_METRIC_RESIDENT_BYTES "leaklab_resident_bytes"
 #define LL_PROBE_METRIC_HEAP_BYTES     "leaklab_heap_bytes"
+/*
+ * Served by a WebSocket server (ws_server.h) after the four above: the
+ * connections it holds, each with its thread, from accept until that
+ * thread ends (the request for /metrics itself is one). Read before the
+ * threads are, so a thread above the connections is one that no
+ * connection accounts for.
+ */
+#define LL_PROBE_METRIC_CONNECTIONS "leaklab_connections"
 
 struct ll_probe_sample {
 	long threads;	 /* /proc/PID/status Threads: */
