@@ -45,7 +45,7 @@ int ll_probe_sample(pid_t pid, struct ll_probe_sample *out);
 
 /*
  * Writes the calling process's sample in Prometheus text exposition format
- * 0.0.4 (the four LL_PROBE_METRIC_* gauges, each with HELP and TYPE lines,
+ * 0.0.4 (the four process gauges above, each with HELP and TYPE lines,
  * as `promtool check metrics` asks) into buf, NUL terminated. Does not
  * block beyond reading /proc. Returns the length written, or LL_ETOOBIG if buf is too small,
  * or LL_EIO.
