@@ -144,9 +144,9 @@ static inline int audit_go(struct audit_sink *s, const void *data, size_t len)
 /* ----- a bounded pool: WORKERS threads, QUEUE records waiting at most ----- */
 
 #define AUDIT_WORKERS 4
+#define AUDIT_QUEUE   1024
 /* How often a wait for room looks whether its connection is closing (audit_pool_submit). */
 #define AUDIT_ROOM_CHECK_MS 20
-#define AUDIT_QUEUE   1024
 
 struct audit_slot {
 	size_t len;
@@ -239,8 +239,8 @@ out_stop_pool:
  * AUDIT_ROOM_CHECK_MS of the wait. Returns 0, or LL_ECLOSED once the pool
  * is stopping or conn is closing (that record is not audited).
  */
-static inline int audit_pool_submit(struct audit_pool *p, struct ll_ws_conn *conn,
-				    const void *data, size_t len)
+static inline int audit_pool_submit(struct audit_pool *p, struct ll_ws_conn *conn, const void *data,
+				    size_t len)
 {
 	struct audit_slot *slot;
 	void *item;

@@ -529,7 +529,7 @@ static int check_behaviour(struct ctx *c)
 		r->broken_frames = rc == LC_BH_BROKEN_FRAMES;
 		if (r->broken_frames)
 			run->corrupted++;
-		/* A thread that outlives its connection is the lesson of a thread leak, likewise. */
+		/* A thread that outlived its connection: a thread leak's lesson, likewise. */
 		r->outlives = rc == LC_BH_OUTLIVES;
 		if (!r->ok && !leak_lesson(run, r))
 			run->behaviour_failed = true;

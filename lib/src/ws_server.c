@@ -214,8 +214,8 @@ static void respond_metrics(struct ll_ws_server *s, struct ll_transport *t)
 		m = snprintf(body + n, BODY - (size_t)n,
 			     "# HELP " LL_PROBE_METRIC_CONNECTIONS
 			     " Connections this server holds, each with its thread.\n"
-			     "# TYPE " LL_PROBE_METRIC_CONNECTIONS " gauge\n" LL_PROBE_METRIC_CONNECTIONS
-			     " %zu\n",
+			     "# TYPE " LL_PROBE_METRIC_CONNECTIONS
+			     " gauge\n" LL_PROBE_METRIC_CONNECTIONS " %zu\n",
 			     conns);
 		n = m > 0 && m < BODY - n ? n + m : -1;
 	}

@@ -895,8 +895,8 @@ static int raw_until_close(struct raw_client *r, int timeout_ms, unsigned *code)
 		while (r->off < r->len) {
 			struct ll_ws_event ev;
 			size_t used;
-			int err = ll_ws_parser_feed(r->p, r->buf + r->off, r->len - r->off, &used,
-						    &ev);
+			int err =
+			    ll_ws_parser_feed(r->p, r->buf + r->off, r->len - r->off, &used, &ev);
 
 			r->off += used;
 			if (err < 0)
@@ -1026,8 +1026,8 @@ out_close:
  * GET /metrics. Returns 0, 1 when it serves no such counts (a twin: it
  * has nothing to compare), or LL_EIO (why says so).
  */
-static int threads_and_conns(const struct lc_client *cl, const char *host, unsigned port,
-			     int slow, long *threads, long *conns, char *why, size_t size)
+static int threads_and_conns(const struct lc_client *cl, const char *host, unsigned port, int slow,
+			     long *threads, long *conns, char *why, size_t size)
 {
 	const char *body;
 	char *reply = NULL;
@@ -1076,7 +1076,8 @@ static int check_joined(const struct lc_behaviour *b, const struct lc_client *cl
 	if (rc == 0) {
 		rc = threads_and_conns(cl, host, port, slow, &t1, &c1, why, size);
 		if (rc == 1)
-			rc = say(why, size, "GET /metrics no longer reports threads and connections");
+			rc = say(why, size,
+				 "GET /metrics no longer reports threads and connections");
 	}
 	if (rc == 0 && t1 - t0 > c1 - c0 + 1) {
 		rc = LC_BH_OUTLIVES;

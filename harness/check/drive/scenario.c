@@ -325,8 +325,8 @@ static int run_reset_unread(const struct lc_scenario *sc, struct client_err *e)
 		char text[64];
 		int n = snprintf(text, sizeof(text), "leaklab: an answer nobody reads, %d", i);
 
-		len += ll_ws_frame_header_encode(frames + len, true, LL_WS_OP_TEXT, (uint64_t)n,
-						 mask);
+		len +=
+		    ll_ws_frame_header_encode(frames + len, true, LL_WS_OP_TEXT, (uint64_t)n, mask);
 		ll_ws_mask_copy(frames + len, (const uint8_t *)text, (size_t)n, mask, 0);
 		len += (size_t)n;
 	}

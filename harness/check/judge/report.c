@@ -121,10 +121,10 @@ void lc_report_table(FILE *out, const struct lc_config *cfg, const struct lc_run
 		/* A thread that outlives its connection is what a thread leak must show. */
 		bool lesson = b->outlives && run->variant == LC_LEAK &&
 			      (run->expect & LC_SIG_BIT(LC_THREADS));
+		const char *state = lesson ? "leaks (expected)" : "BROKEN";
 
-		fprintf(out, "behaviour: %s: %s%s%s\n", b->what,
-			b->ok ? "ok" : lesson ? "leaks (expected)" : "BROKEN", b->ok ? "" : ": ",
-			b->ok ? "" : b->why);
+		fprintf(out, "behaviour: %s: %s%s%s\n", b->what, b->ok ? "ok" : state,
+			b->ok ? "" : ": ", b->ok ? "" : b->why);
 	}
 	if (!run->judged) {
 		fprintf(out, "error: %s\n", run->error);

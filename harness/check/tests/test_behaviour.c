@@ -133,9 +133,9 @@ static void test_closes(void)
 
 /* How the server below ends a conversation after "close". */
 enum closer {
-	WAITS,	   /* its close frame, then the answer awaited (200 ms at most) on this thread */
-	NO_WAIT,   /* its close frame, then TCP closed at once */
-	DETACHED,  /* WAITS, on a detached thread of its own */
+	WAITS,	  /* its close frame, then the answer awaited (200 ms at most) on this thread */
+	NO_WAIT,  /* its close frame, then TCP closed at once */
+	DETACHED, /* WAITS, on a detached thread of its own */
 };
 
 static atomic_int waiters; /* DETACHED threads still running */
