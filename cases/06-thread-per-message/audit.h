@@ -18,6 +18,7 @@
 #include <leaklab/chan.h>
 #include <leaklab/error.h>
 #include <leaklab/group.h>
+#include <leaklab/ws_conn.h>
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -144,6 +145,8 @@ static inline int audit_go(struct audit_sink *s, const void *data, size_t len)
 
 #define AUDIT_WORKERS 4
 #define AUDIT_QUEUE   1024
+/* How often a wait for room looks whether its connection is closing (audit_pool_submit). */
+#define AUDIT_ROOM_CHECK_MS 20
 
 struct audit_slot {
 	size_t len;
@@ -228,16 +231,24 @@ out_stop_pool:
 /*
  * Queues a copy of the record for the workers. Blocks while all
  * AUDIT_QUEUE slots are taken: backpressure, so a slow sink slows the
- * sender instead of piling up threads or memory. Returns 0, or
- * LL_ECLOSED once the pool is stopping.
+ * sender instead of piling up threads or memory. The wait ends too when
+ * conn closes: a stopping server sends every connection 1001 and then
+ * joins the handlers, and only after that is the pool stopped, so a wait
+ * that only a worker could end would hold the exit until the collector
+ * acknowledged (20 s). The connection is looked at every
+ * AUDIT_ROOM_CHECK_MS of the wait. Returns 0, or LL_ECLOSED once the pool
+ * is stopping or conn is closing (that record is not audited).
  */
-static inline int audit_pool_submit(struct audit_pool *p, const void *data, size_t len)
+static inline int audit_pool_submit(struct audit_pool *p, struct ll_ws_conn *conn, const void *data,
+				    size_t len)
 {
 	struct audit_slot *slot;
 	void *item;
 	int err;
 
-	err = ll_chan_recv(p->free_slots, &item, -1);
+	while ((err = ll_chan_recv(p->free_slots, &item, AUDIT_ROOM_CHECK_MS)) == LL_ETIMEDOUT)
+		if (!ll_ws_conn_is_open(conn))
+			return LL_ECLOSED;
 	if (err)
 		return err;
 	slot = item;

@@ -16,9 +16,11 @@
  * records from a queue with room for AUDIT_QUEUE of them, in slots
  * allocated once. When every slot is taken, the handler waits for one
  * (backpressure): a slow collector slows its senders, instead of costing a
- * thread and a record per message. At shutdown the pool cancels the
- * workers' waits, ships what is still queued and joins them, so every
- * message is audited and no thread is left.
+ * thread and a record per message. That wait ends when the connection
+ * closes, as every connection does when the server stops, so a full pool
+ * never holds the exit. At shutdown the pool cancels the workers' waits,
+ * ships what is still queued and joins them, so every queued message is
+ * audited and no thread is left.
  *
  * Signals: the thread count and the heap stay at the baseline whatever
  * the load; memcheck reports nothing lost at exit.
@@ -52,7 +54,7 @@ static void handle(struct ll_ws_conn *conn, void *arg)
 			err = ll_ws_conn_send(conn, msg.opcode, msg.data, msg.len);
 			/* FIX: hand the record to the pool's workers; wait for room if they lag. */
 			if (!err)
-				err = audit_pool_submit(pool, msg.data, msg.len);
+				err = audit_pool_submit(pool, conn, msg.data, msg.len);
 		}
 		ll_ws_msg_free(&msg);
 		if (err)

@@ -83,6 +83,7 @@ struct lc_behaviour_result {
 	char what[200];
 	bool ok;
 	bool broken_frames; /* it failed on frames the server broke (the race signal) */
+	bool outlives;	    /* it failed on threads that outlived their connection */
 	char why[256];
 };
 

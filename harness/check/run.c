@@ -482,6 +482,19 @@ static int sample_path(struct ctx *c, int round, size_t k)
 }
 
 /*
+ * Whether a behaviour check that failed shows the very leak a leak variant
+ * must show (frames broken by a race; a thread that outlives its
+ * connection), so that it is the lesson reproduced, not a feature deleted.
+ */
+static bool leak_lesson(const struct lc_run *run, const struct lc_behaviour_result *r)
+{
+	if (run->variant != LC_LEAK)
+		return false;
+	return (r->broken_frames && (run->expect & LC_SIG_BIT(LC_RACE))) ||
+	       (r->outlives && (run->expect & LC_SIG_BIT(LC_THREADS)));
+}
+
+/*
  * The case's feature, before anything is measured (behaviour.h). A check
  * that fails is a finding for the verdict; one that cannot even connect
  * is no verdict.
@@ -516,8 +529,9 @@ static int check_behaviour(struct ctx *c)
 		r->broken_frames = rc == LC_BH_BROKEN_FRAMES;
 		if (r->broken_frames)
 			run->corrupted++;
-		if (!r->ok && !(r->broken_frames && run->variant == LC_LEAK &&
-				(run->expect & LC_SIG_BIT(LC_RACE))))
+		/* A thread that outlived its connection: a thread leak's lesson, likewise. */
+		r->outlives = rc == LC_BH_OUTLIVES;
+		if (!r->ok && !leak_lesson(run, r))
 			run->behaviour_failed = true;
 	}
 	return 0;
@@ -956,9 +970,7 @@ static void judge(struct ctx *c)
 	size_t i;
 
 	for (i = 0; i < run->nbehaviour && !in.behaviour_failure; i++)
-		if (!run->behaviour[i].ok &&
-		    !(run->behaviour[i].broken_frames && run->variant == LC_LEAK &&
-		      (run->expect & LC_SIG_BIT(LC_RACE))))
+		if (!run->behaviour[i].ok && !leak_lesson(run, &run->behaviour[i]))
 			in.behaviour_failure = run->behaviour[i].why;
 	memcpy(in.points, run->points, sizeof(in.points));
 	lc_judge(&in, &run->verdict);

@@ -460,9 +460,11 @@ next_not_done() {
 # Ends the verify that watch runs in the background: it leads a session
 # of its own, so the group takes leaklab-check and the build along, and
 # the program under test dies with leaklab-check (PR_SET_PDEATHSIG).
+# dash's kill takes no "--": "kill -KILL -- -PID" fails there, and only
+# the verify's shell died, leaving leaklab-check running.
 watch_kill() {
 	[ -n "${vpid:-}" ] || return 0
-	kill -KILL -- "-$vpid" 2>/dev/null || kill -KILL "$vpid" 2>/dev/null || true
+	kill -KILL "-$vpid" 2>/dev/null || kill -KILL "$vpid" 2>/dev/null || true
 	wait "$vpid" 2>/dev/null || true
 	vpid=
 }

@@ -191,16 +191,34 @@ static void respond_status(struct ll_transport *t, int status, const struct ll_h
  * connection thread touch a stack page more, which stays resident for the
  * connection's life. Without memory there is no answer, only the hang-up.
  */
-static void respond_metrics(struct ll_transport *t)
+static void respond_metrics(struct ll_ws_server *s, struct ll_transport *t)
 {
 	enum { BODY = 2048, RESP = 2304 };
 	char *body = ll_malloc(BODY);
 	char *resp = ll_malloc(RESP);
-	int n;
+	size_t conns;
+	int n, m;
 
 	if (!body || !resp)
 		goto out_free;
+	/*
+	 * The connections first, then the threads: a connection thread that
+	 * ends between the two is then counted in neither or in the
+	 * connections only, never as a thread without a connection.
+	 */
+	pthread_mutex_lock(&s->lock);
+	conns = s->nslots;
+	pthread_mutex_unlock(&s->lock);
 	n = ll_probe_format_metrics(body, BODY);
+	if (n >= 0) {
+		m = snprintf(body + n, BODY - (size_t)n,
+			     "# HELP " LL_PROBE_METRIC_CONNECTIONS
+			     " Connections this server holds, each with its thread.\n"
+			     "# TYPE " LL_PROBE_METRIC_CONNECTIONS
+			     " gauge\n" LL_PROBE_METRIC_CONNECTIONS " %zu\n",
+			     conns);
+		n = m > 0 && m < BODY - n ? n + m : -1;
+	}
 	if (n >= 0) {
 		n = snprintf(resp, RESP,
 			     "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
@@ -249,7 +267,7 @@ static int upgrade(struct ll_ws_server *s, struct ll_transport *t, int64_t deadl
 	}
 	if (s->opts.metrics && !req.upgrade_websocket && strcmp(req.method, "GET") == 0 &&
 	    strcmp(req.path, "/metrics") == 0) {
-		respond_metrics(t);
+		respond_metrics(s, t);
 		return -1;
 	}
 	status = ll_ws_handshake_check(&req);

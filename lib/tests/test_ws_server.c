@@ -263,14 +263,39 @@ static void test_metrics(void)
 {
 	static const char get[] = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
 	struct ll_ws_server_opts opts = {.metrics = true, .handler = echo};
+	struct timespec nap = {0, 2000000};
+	struct ll_ws_conn *c;
 	struct running r;
 	char reply[4096];
+	long conns = -1;
+	int tries;
 
 	start(&r, &opts);
 	raw_exchange(r.port, get, sizeof(get) - 1, reply, sizeof(reply));
 	CHECK(strncmp(reply, "HTTP/1.1 200 OK\r\n", 17) == 0);
 	CHECK(strstr(reply, "\nleaklab_threads ") != NULL);
 	CHECK(strstr(reply, "\nleaklab_open_fds ") != NULL);
+	/* The server's connections: the request itself... */
+	CHECK(strstr(reply, "\n" LL_PROBE_METRIC_CONNECTIONS " 1\n") != NULL);
+	/*
+	 * ...and one more while a client is connected. The first request's
+	 * slot may linger a moment after its reply ended: asked again until
+	 * it is gone, a bounded number of times.
+	 */
+	CHECK_EQ(ll_ws_client_connect(&c, "127.0.0.1", r.port, NULL, NULL), 0);
+	for (tries = 0; tries < 100; tries++) {
+		const char *p;
+
+		raw_exchange(r.port, get, sizeof(get) - 1, reply, sizeof(reply));
+		p = strstr(reply, "\n" LL_PROBE_METRIC_CONNECTIONS " ");
+		CHECK(p != NULL);
+		conns = strtol(p + sizeof(LL_PROBE_METRIC_CONNECTIONS) + 1, NULL, 10);
+		if (conns <= 2)
+			break;
+		nanosleep(&nap, NULL);
+	}
+	CHECK_EQ(conns, 2);
+	ll_ws_conn_destroy(c);
 	stop(&r);
 
 	/* Off unless asked for: then it is just a bad upgrade. */

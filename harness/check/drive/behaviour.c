@@ -7,6 +7,7 @@
  * the time of every ping frame that arrives.
  */
 #include "drive/behaviour.h"
+#include "drive/http.h"
 #include "drive/scenario.h"
 
 #include <stdarg.h>
@@ -17,7 +18,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <leaklab/alloc.h>
 #include <leaklab/error.h>
+#include <leaklab/probe.h>
 #include <leaklab/transport.h>
 #include <leaklab/ws_client.h>
 #include <leaklab/ws_conn.h>
@@ -31,6 +34,7 @@
 #define SESSION_TRIES 8
 #define MAX_AUDITED   64
 #define MAX_BROADCAST 10000
+#define MAX_LATE_MS   1000 /* a late answer is the program's close deadline's business */
 
 __attribute__((format(printf, 3, 4))) static int say(char *why, size_t size, const char *fmt, ...)
 {
@@ -148,8 +152,26 @@ int lc_behaviour_parse(const char *line, struct lc_behaviour *out, char *why, si
 		out->kind = closes ? LC_BH_CLOSES : LC_BH_AUDIT;
 		trimmed(out->text, sizeof(out->text), rest, q);
 		out->number = strtol(rest + q, &end, 10);
+		if (closes && strncmp(end, " late ", 6) == 0) {
+			const char *ms = end + 6;
+
+			out->late_ms = strtol(ms, &end, 10);
+			if (end == ms || out->late_ms < 1 || out->late_ms > MAX_LATE_MS)
+				goto bad;
+		}
 		if (!out->text[0] || end == rest + q || *end || out->number < lo ||
 		    out->number > hi)
+			goto bad;
+		return 0;
+	}
+	if (word == 6 && strncmp(line, "joined", 6) == 0) {
+		size_t q = strcspn(rest, " \t");
+
+		out->kind = LC_BH_JOINED;
+		trimmed(out->text, sizeof(out->text), rest, q);
+		out->number = strtol(rest + q, &end, 10);
+		if (!out->text[0] || end == rest + q || *end || out->number < 1 ||
+		    out->number > MAX_SESSIONS)
 			goto bad;
 		return 0;
 	}
@@ -167,8 +189,9 @@ int lc_behaviour_parse(const char *line, struct lc_behaviour *out, char *why, si
 bad:
 	snprintf(why, why_size,
 		 "bad behaviour \"%s\" (echo | reply TEXT => EXPECTED | pings MS | "
-		 "sessions QUERY K | isolated K | stays MS | closes TEXT CODE | audit QUERY K | "
-		 "upgrade PATH => STATUS | broadcast K | close-notify)",
+		 "sessions QUERY K | isolated K | stays MS | closes TEXT CODE [late MS] | "
+		 "joined TEXT K | audit QUERY K | upgrade PATH => STATUS | broadcast K | "
+		 "close-notify)",
 		 line);
 	return LL_EINVAL;
 }
@@ -199,10 +222,22 @@ void lc_behaviour_describe(const struct lc_behaviour *b, char *buf, size_t size)
 			 b->number);
 		break;
 	case LC_BH_CLOSES:
+		if (b->late_ms)
+			snprintf(buf, size,
+				 "closes: \"%s\" starts a close handshake with %ld, and an answer "
+				 "%ld ms late still ends it cleanly",
+				 b->text, b->number, b->late_ms);
+		else
+			snprintf(buf, size,
+				 "closes: \"%s\" starts a close handshake with %ld, and an answer "
+				 "ends it cleanly",
+				 b->text, b->number);
+		break;
+	case LC_BH_JOINED:
 		snprintf(buf, size,
-			 "closes: \"%s\" starts a close handshake with %ld, and an answer ends "
-			 "it cleanly",
-			 b->text, b->number);
+			 "joined: while %ld clients leave \"%s\"'s close frame unanswered, no "
+			 "thread outlives its connection",
+			 b->number, b->text);
 		break;
 	case LC_BH_AUDIT:
 		snprintf(buf, size, "audit: %ld echoed messages raise \"%s\" by %ld", b->number,
@@ -776,6 +811,288 @@ out_destroy_transport:
 }
 
 /*
+ * A client that speaks the protocol itself, so that it answers a close
+ * frame when it chooses: the lib's client answers inside recv, at once.
+ * Plain ws only.
+ */
+struct raw_client {
+	struct ll_transport *t;
+	struct ll_ws_parser *p;
+	uint8_t buf[4096];
+	size_t len, off;
+};
+
+static void raw_close(struct raw_client *r)
+{
+	ll_ws_parser_destroy(r->p);
+	ll_transport_destroy(r->t);
+	r->p = NULL;
+	r->t = NULL;
+}
+
+/* Connects and upgrades. Returns 0, 1 (why says what) or LL_EIO (could not connect). */
+static int raw_open(struct raw_client *r, const struct lc_client *cl, const char *host,
+		    unsigned port, int slow, char *why, size_t size)
+{
+	int fd, err, rc;
+
+	r->t = NULL;
+	r->p = NULL;
+	r->len = r->off = 0;
+	if (cl->tls) {
+		say(why, size, "this check speaks ws, and the program serves wss");
+		return LL_EIO;
+	}
+	fd = ll_tcp_connect(host, port, OP_MS * slow);
+	if (fd < 0) {
+		say(why, size, "could not connect to %s:%u: %s", host, port, ll_strerror(fd));
+		return LL_EIO;
+	}
+	err = ll_transport_plain(&r->t, fd);
+	if (!err)
+		err = ll_ws_parser_create(&r->p, LL_WS_CLIENT, 0);
+	if (err) {
+		say(why, size, "cannot make a client: %s", ll_strerror(err));
+		raw_close(r);
+		return LL_EIO;
+	}
+	rc = raw_handshake(r->t, cl, host, port, slow, r->buf, sizeof(r->buf), &r->len, &r->off,
+			   why, size);
+	if (rc)
+		raw_close(r);
+	return rc;
+}
+
+/* Sends one masked frame (section 5.3: every frame a client sends is masked). */
+static int raw_send(struct raw_client *r, uint8_t opcode, const void *data, size_t len,
+		    int timeout_ms)
+{
+	static const uint8_t mask[4] = {0x6c, 0x6c, 0x61, 0x62};
+	uint8_t frame[LL_WS_MAX_HEADER + 125];
+	size_t head;
+
+	if (len > 125)
+		return LL_ETOOBIG;
+	head = ll_ws_frame_header_encode(frame, true, opcode, len, mask);
+	ll_ws_mask_copy(frame + head, data, len, mask, 0);
+	return ll_transport_write(r->t, frame, head + len, timeout_ms);
+}
+
+/*
+ * Reads frames until the server's close frame, for at most timeout_ms;
+ * what comes before it is dropped. Returns 0 (*code: its code),
+ * LL_ETIMEDOUT, LL_ECLOSED (the stream ended first), the read's error (a
+ * reset: LL_EIO) or the parser's.
+ */
+static int raw_until_close(struct raw_client *r, int timeout_ms, unsigned *code)
+{
+	long deadline = now_ms() + timeout_ms;
+
+	for (;;) {
+		long left;
+		ssize_t got;
+
+		while (r->off < r->len) {
+			struct ll_ws_event ev;
+			size_t used;
+			int err =
+			    ll_ws_parser_feed(r->p, r->buf + r->off, r->len - r->off, &used, &ev);
+
+			r->off += used;
+			if (err < 0)
+				return err;
+			if (err == 1 && ev.type == LL_WS_EV_CLOSE) {
+				*code = ev.close_code;
+				return 0;
+			}
+		}
+		left = deadline - now_ms();
+		if (left <= 0)
+			return LL_ETIMEDOUT;
+		r->off = r->len = 0;
+		got = ll_transport_read(r->t, r->buf, sizeof(r->buf), (int)left);
+		if (got == 0)
+			return LL_ECLOSED;
+		if (got < 0)
+			return (int)got;
+		r->len = (size_t)got;
+	}
+}
+
+/*
+ * Waits up to timeout_ms for the end of the stream, dropping what comes.
+ * Returns 0 at the end (the server's FIN), LL_ETIMEDOUT, or the read's
+ * error (a reset: LL_EIO).
+ */
+static int raw_wait_end(struct raw_client *r, int timeout_ms)
+{
+	long deadline = now_ms() + timeout_ms;
+
+	for (;;) {
+		long left = deadline - now_ms();
+		ssize_t got;
+
+		if (left <= 0)
+			return LL_ETIMEDOUT;
+		got = ll_transport_read(r->t, r->buf, sizeof(r->buf), (int)left);
+		if (got == 0)
+			return 0;
+		if (got < 0)
+			return (int)got;
+	}
+}
+
+/* Sends text and reads up to the close frame, which must carry code. Returns 0 or 1. */
+static int raw_ask_close(struct raw_client *r, const char *text, long code, int slow, char *why,
+			 size_t size)
+{
+	unsigned got = 0;
+	int err = raw_send(r, LL_WS_OP_TEXT, text, strlen(text), OP_MS * slow);
+
+	if (err)
+		return say(why, size, "sending \"%s\" failed: %s", text, ll_strerror(err));
+	err = raw_until_close(r, OP_MS * slow, &got);
+	if (err == LL_ETIMEDOUT)
+		return say(why, size, "no close frame within %d ms of \"%s\"", OP_MS * slow, text);
+	if (err == LL_ECLOSED || err == LL_EIO)
+		return say(why, size,
+			   "after \"%s\" the server dropped the connection without a close frame "
+			   "(1006): no close handshake",
+			   text);
+	if (err)
+		return say(why, size, "the server sent a broken frame after \"%s\" (%s)", text,
+			   ll_strerror(err));
+	if (got != (unsigned)code)
+		return say(why, size, "after \"%s\" the server closed with %u, expected %ld", text,
+			   got, code);
+	return 0;
+}
+
+/*
+ * closes ... late MS: the client reads the server's close frame and
+ * answers it MS later. A server that waits for the answer (section
+ * 7.1.2) keeps TCP open meanwhile, and ends it after the answer; one that
+ * closes TCP right after its close frame shows the end of the stream
+ * before the answer is sent, and the answer then meets a reset.
+ */
+static int check_closes_late(const struct lc_behaviour *b, const struct lc_client *cl,
+			     const char *host, unsigned port, int slow, char *why, size_t size)
+{
+	static const uint8_t normal[] = {0x03, 0xe8}; /* 1000, section 7.4.1 */
+	struct raw_client r;
+	long framed;
+	int rc, err;
+
+	rc = raw_open(&r, cl, host, port, slow, why, size);
+	if (rc)
+		return rc;
+	rc = raw_ask_close(&r, b->text, b->number, slow, why, size);
+	if (rc)
+		goto out_close;
+	framed = now_ms();
+	err = raw_wait_end(&r, (int)b->late_ms);
+	if (err != LL_ETIMEDOUT) {
+		rc = say(why, size,
+			 "the server %s %ld ms after its close frame, before the client's "
+			 "answer (sent %ld ms late): it must wait for the answer, up to its "
+			 "close deadline",
+			 err == 0 ? "closed TCP" : "reset the connection", now_ms() - framed,
+			 b->late_ms);
+		goto out_close;
+	}
+	err = raw_send(&r, LL_WS_OP_CLOSE, normal, sizeof(normal), OP_MS * slow);
+	if (err) {
+		rc = say(why, size, "the client's close answer, %ld ms late, could not be sent: %s",
+			 b->late_ms, ll_strerror(err));
+		goto out_close;
+	}
+	err = raw_wait_end(&r, OP_MS * slow);
+	if (err == LL_ETIMEDOUT)
+		rc = say(why, size,
+			 "after the client's close answer the server kept TCP open for %d ms",
+			 OP_MS * slow);
+	else if (err)
+		rc = say(why, size,
+			 "the server reset the connection after the client's close answer "
+			 "(%ld ms late): the answer must end the handshake cleanly",
+			 b->late_ms);
+out_close:
+	raw_close(&r);
+	return rc;
+}
+
+/*
+ * The program's threads and the connections its server holds, from its
+ * GET /metrics. Returns 0, 1 when it serves no such counts (a twin: it
+ * has nothing to compare), or LL_EIO (why says so).
+ */
+static int threads_and_conns(const struct lc_client *cl, const char *host, unsigned port, int slow,
+			     long *threads, long *conns, char *why, size_t size)
+{
+	const char *body;
+	char *reply = NULL;
+	int err = lc_http_get(host, port, cl->tls, "/metrics", OP_MS * slow, 8192, &reply, &body);
+
+	if (err == LL_EPROTO)
+		return 1;
+	if (err) {
+		say(why, size, "GET /metrics failed: %s", ll_strerror(err));
+		return LL_EIO;
+	}
+	*threads = (long)lc_http_metric(body, LL_PROBE_METRIC_THREADS);
+	*conns = (long)lc_http_metric(body, LL_PROBE_METRIC_CONNECTIONS);
+	ll_free(reply);
+	return *threads < 0 || *conns < 0 ? 1 : 0;
+}
+
+/*
+ * K clients send TEXT, read the close frame and never answer it, so the
+ * server is waiting for all K. Then the program's threads above the
+ * start must not exceed the connections its server holds above the start:
+ * a thread that waits for a connection the server has let go of (a
+ * detached waiter) is one nothing joins, even if a deadline ends it
+ * later. One thread of slack: a connection thread counts out of the
+ * connections a moment before it ends.
+ */
+static int check_joined(const struct lc_behaviour *b, const struct lc_client *cl, const char *host,
+			unsigned port, int slow, char *why, size_t size)
+{
+	struct raw_client r[MAX_SESSIONS];
+	long t0 = 0, c0 = 0, t1 = 0, c1 = 0, k = b->number, i, opened = 0;
+	int rc;
+
+	rc = threads_and_conns(cl, host, port, slow, &t0, &c0, why, size);
+	if (rc == 1)
+		return 0; /* no counts to compare: nothing this check can say */
+	if (rc)
+		return rc;
+	for (i = 0; i < k && rc == 0; i++) {
+		rc = raw_open(&r[i], cl, host, port, slow, why, size);
+		if (rc)
+			break;
+		opened++;
+		rc = raw_ask_close(&r[i], b->text, LL_WS_CLOSE_NORMAL, slow, why, size);
+	}
+	if (rc == 0) {
+		rc = threads_and_conns(cl, host, port, slow, &t1, &c1, why, size);
+		if (rc == 1)
+			rc = say(why, size,
+				 "GET /metrics no longer reports threads and connections");
+	}
+	if (rc == 0 && t1 - t0 > c1 - c0 + 1) {
+		rc = LC_BH_OUTLIVES;
+		say(why, size,
+		    "while %ld clients left \"%s\"'s close frame unanswered, the program ran %ld "
+		    "thread(s) more than before, its server held %ld connection(s) more: %ld "
+		    "thread(s) outlived their connection, and nothing joins them",
+		    k, b->text, t1 - t0, c1 - c0, t1 - t0 - (c1 - c0));
+	}
+	for (i = 0; i < opened; i++)
+		raw_close(&r[i]);
+	return rc;
+}
+
+/*
  * An echo over wss, the close handshake, then the end of the stream: it
  * must come from the server (RFC 6455 section 7.1.1: the server closes the
  * TCP connection first) within the operation time, after its close_notify.
@@ -844,7 +1161,11 @@ int lc_behaviour_run(const struct lc_behaviour *b, const struct lc_client *cl, c
 	case LC_BH_SESSIONS: return check_sessions(b, cl, host, port, slow, why, why_size);
 	case LC_BH_STAYS: return check_stays(b, cl, host, port, slow, why, why_size);
 	case LC_BH_ISOLATED: return check_isolated(b, cl, host, port, slow, why, why_size);
-	case LC_BH_CLOSES: return check_closes(b, cl, host, port, slow, why, why_size);
+	case LC_BH_CLOSES:
+		if (b->late_ms)
+			return check_closes_late(b, cl, host, port, slow, why, why_size);
+		return check_closes(b, cl, host, port, slow, why, why_size);
+	case LC_BH_JOINED: return check_joined(b, cl, host, port, slow, why, why_size);
 	case LC_BH_AUDIT: return check_audit(b, cl, host, port, slow, why, why_size);
 	case LC_BH_UPGRADE: return check_upgrade(b, cl, host, port, slow, why, why_size);
 	case LC_BH_BROADCAST: break; /* a case check: below */

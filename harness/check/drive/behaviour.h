@@ -21,9 +21,18 @@
  *                             ping) and sends nothing is still connected after
  *                             MS, and its echo still works: a read deadline
  *                             must be renewed by pongs, not reap healthy peers
- *   closes TEXT CODE          TEXT makes the server start the close handshake
- *                             with CODE, and a peer that answers it gets a
- *                             clean close (RFC 6455 section 7.1.2)
+ *   closes TEXT CODE [late MS]  TEXT makes the server start the close
+ *                             handshake with CODE, and a peer that answers it
+ *                             gets a clean close (RFC 6455 section 7.1.2);
+ *                             with late, the peer answers MS after the close
+ *                             frame and the server must have waited for it:
+ *                             no end of TCP before the answer, no reset after
+ *   joined TEXT K             K clients send TEXT, get the close frame and do
+ *                             not answer; while the server waits for them,
+ *                             every thread it runs above the start belongs to
+ *                             a connection it holds (GET /metrics: threads,
+ *                             then leaklab_connections): none outlives its
+ *                             connection, even one that would end later
  *   audit QUERY K             K messages, each echoed, raise the count in the
  *                             answer to QUERY ("audited: N") by exactly K
  *   broadcast K               while a subscriber that never reads stalls, K
@@ -60,6 +69,7 @@ enum lc_behaviour_kind {
 	LC_BH_UPGRADE,
 	LC_BH_BROADCAST,
 	LC_BH_CLOSE_NOTIFY,
+	LC_BH_JOINED,
 };
 
 struct lc_behaviour {
@@ -68,8 +78,9 @@ struct lc_behaviour {
 			       path */
 	char expected[256]; /* reply: the start of the answer */
 	/* pings, stays: ms; sessions, isolated: clients; closes: the code; audit,
-	 * broadcast: messages; upgrade: the status */
+	 * broadcast: messages; upgrade: the status; joined: clients */
 	long number;
+	long late_ms; /* closes: how late the client answers the close frame (0: at once) */
 };
 
 /*
@@ -105,11 +116,19 @@ const struct lc_case_check *lc_case_check_of(enum lc_behaviour_kind k);
 #define LC_BH_BROKEN_FRAMES 2
 
 /*
+ * The return of a check that failed because a thread outlived its
+ * connection (joined): the leak of a variant that must show threads, the
+ * lesson there, not a feature deleted.
+ */
+#define LC_BH_OUTLIVES 3
+
+/*
  * Runs one check against a program listening on host:port. slow scales
  * every deadline (1 natively, more under Valgrind). Returns 0 when the
  * feature works; 1 when it does not (why says what was seen, in a sentence
  * a student reads); LC_BH_BROKEN_FRAMES when it does not because the
- * frames were broken (why says so too); LL_EIO when the harness could not
+ * frames were broken (why says so too); LC_BH_OUTLIVES when threads
+ * outlived their connections (why says so); LL_EIO when the harness could not
  * even connect (why says so: that is no verdict about the feature).
  */
 int lc_behaviour_run(const struct lc_behaviour *b, const struct lc_client *cl, const char *host,

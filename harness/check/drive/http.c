@@ -15,8 +15,7 @@
 #include <leaklab/probe.h>
 #include <leaklab/transport.h>
 
-/* The value of a Prometheus sample line "name value", or -1. */
-static long long metric(const char *body, const char *name)
+long long lc_http_metric(const char *body, const char *name)
 {
 	size_t n = strlen(name);
 	const char *p = body;
@@ -117,9 +116,9 @@ int lc_fetch_metrics(const char *host, unsigned port, struct ll_tls_ctx *tls, in
 	err = lc_http_get(host, port, tls, "/metrics", timeout_ms, 8192, &reply, &body);
 	if (err)
 		return err;
-	*heap = metric(body, LL_PROBE_METRIC_HEAP_BYTES);
-	*threads = (long)metric(body, LL_PROBE_METRIC_THREADS);
-	*fds = (long)metric(body, LL_PROBE_METRIC_OPEN_FDS);
+	*heap = lc_http_metric(body, LL_PROBE_METRIC_HEAP_BYTES);
+	*threads = (long)lc_http_metric(body, LL_PROBE_METRIC_THREADS);
+	*fds = (long)lc_http_metric(body, LL_PROBE_METRIC_OPEN_FDS);
 	if (*heap < 0)
 		err = LL_EPROTO;
 	ll_free(reply);

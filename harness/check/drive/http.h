@@ -31,4 +31,7 @@ int lc_http_get(const char *host, unsigned port, struct ll_tls_ctx *tls, const c
 int lc_fetch_metrics(const char *host, unsigned port, struct ll_tls_ctx *tls, int timeout_ms,
 		     long long *heap, long *threads, long *fds);
 
+/* The value of the Prometheus sample line "name value" in body, or -1 if there is none. */
+long long lc_http_metric(const char *body, const char *name);
+
 #endif

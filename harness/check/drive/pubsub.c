@@ -428,7 +428,22 @@ static void release(struct lc_held *held, const struct lc_scenario *sc, struct l
 		if (r == 1) {
 			res->slow_dropped++;
 			res->slow_close_code = code;
-		} else {
+		}
+		/*
+		 * Dropped, but it must be told why (section 7.4.1: 1008, policy
+		 * violation), or it cannot tell a hub that gave up on it from a
+		 * network that failed: a bare shutdown or close reads as 1006.
+		 */
+		if (r == 1 && code != LL_WS_CLOSE_POLICY) {
+			snprintf(why, sizeof(why),
+				 "the slow subscriber was dropped with %u%s, not told why: a close "
+				 "frame with %d (policy violation) must say it was too slow",
+				 code, code == LL_WS_CLOSE_ABNORMAL ? " (no close frame)" : "",
+				 LL_WS_CLOSE_POLICY);
+			res->failed++;
+			if (!res->first_error[0])
+				snprintf(res->first_error, sizeof(res->first_error), "%s", why);
+		} else if (r != 1) {
 			if (r == 0)
 				snprintf(why, sizeof(why),
 					 "the slow subscriber was never dropped: the server "

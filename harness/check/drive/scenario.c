@@ -8,10 +8,14 @@
  * run decides what either means for the verdict.
  */
 #include "drive/scenario.h"
+#include "drive/pubsub.h"
 
 #include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +26,7 @@
 #include <leaklab/transport.h>
 #include <leaklab/ws_client.h>
 #include <leaklab/ws_conn.h>
+#include <leaklab/ws_frame.h>
 
 #define MAX_WORKERS 64
 /* Messages in flight at once in a burst: small enough never to fill a socket buffer. */
@@ -43,6 +48,7 @@ static const char *const scenario_names[] = {
     [LC_SC_TLS_BAD] = "tls-bad",
     [LC_SC_SLOW_CONSUMER] = "slow-consumer",
     [LC_SC_SHUTDOWN] = "shutdown",
+    [LC_SC_RESET_UNREAD] = "reset-unread",
 };
 
 int lc_scenario_parse(const char *name, enum lc_scenario_kind *out)
@@ -278,6 +284,62 @@ static int run_connect_drop(const struct lc_scenario *sc, struct client_err *e)
 	if (ws_connect(sc, &c, e))
 		return -1;
 	rc = echo_once(sc, c, "hello", e);
+	ll_ws_conn_destroy(c);
+	return rc;
+}
+
+/*
+ * The peer stops reading and resets: one echo, then RESET_FRAMES messages
+ * in one write whose answers it never reads, and its socket closed with
+ * SO_LINGER 0, so the kernel sends RST instead of FIN. On loopback the
+ * reset reaches the server before close returns, while it is still on the
+ * first answers, and its send of an answer fails (EPIPE or a reset): the
+ * exit path of a handler whose send failed, which a clean close or a drop
+ * never takes. Some connections end on a failed read instead (the kernel
+ * may report the reset to a read before the data that came first): in
+ * the harness's own test 9 to 12 clients of 12 took the send's path, so a
+ * step of a few clients always takes it. The client keeps a small receive
+ * window (the slow subscriber's), and speaks plain ws to "/".
+ */
+#define RESET_FRAMES 32
+static int run_reset_unread(const struct lc_scenario *sc, struct client_err *e)
+{
+	static const uint8_t mask[4] = {0x72, 0x73, 0x74, 0x21};
+	struct linger abort_close = {.l_onoff = 1, .l_linger = 0};
+	uint8_t frames[RESET_FRAMES * (LL_WS_MAX_HEADER + 64)];
+	struct ll_ws_conn *c;
+	bool at_connect = false;
+	size_t len = 0, off = 0;
+	int fd = -1, i, rc;
+
+	if (sc->client->tls || (sc->client->path && strcmp(sc->client->path, "/") != 0))
+		return fail(e, true, "reset-unread speaks plain ws to \"/\"");
+	if (lc_pubsub_connect_slow(sc->host, sc->port, sc->timeout_ms, &c, &fd, &at_connect,
+				   e->text, sizeof(e->text))) {
+		e->connect = at_connect;
+		return -1;
+	}
+	rc = echo_once(sc, c, "hello", e);
+	/* Masked frames, as every client frame is (RFC 6455 section 5.3), written past the conn. */
+	for (i = 0; i < RESET_FRAMES; i++) {
+		char text[64];
+		int n = snprintf(text, sizeof(text), "leaklab: an answer nobody reads, %d", i);
+
+		len +=
+		    ll_ws_frame_header_encode(frames + len, true, LL_WS_OP_TEXT, (uint64_t)n, mask);
+		ll_ws_mask_copy(frames + len, (const uint8_t *)text, (size_t)n, mask, 0);
+		len += (size_t)n;
+	}
+	if (rc == 0 && setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_close, sizeof(abort_close)))
+		rc = fail(e, false, "SO_LINGER: %s", strerror(errno));
+	while (rc == 0 && off < len) {
+		ssize_t n = write(fd, frames + off, len - off);
+
+		if (n < 0 && errno != EINTR)
+			rc = fail(e, false, "send: %s", strerror(errno));
+		else if (n > 0)
+			off += (size_t)n;
+	}
 	ll_ws_conn_destroy(c);
 	return rc;
 }
@@ -685,6 +747,7 @@ static int client_once(struct drive *d, struct client_err *e)
 	case LC_SC_TLS_BAD: return run_tls_bad(sc, e);
 	case LC_SC_SLOW_CONSUMER: break; /* a case scenario: client_once calls its step */
 	case LC_SC_SHUTDOWN: break;	 /* not driven: run.c holds its clients (shutdown.h) */
+	case LC_SC_RESET_UNREAD: return run_reset_unread(sc, e);
 	}
 	return fail(e, false, "unknown scenario");
 }

@@ -1,7 +1,8 @@
 /*
  * scenario.h - the clients that drive a case: what a peer does to the
  * server (close cleanly, vanish, stop reading, never answer a close, send
- * a burst, send a broken handshake, send one request), run a few at a
+ * a burst, send a broken handshake, send one request, reset with the
+ * server's answer unread so that its send fails), run a few at a
  * time on threads, each operation with a deadline so the harness never
  * hangs on a misbehaving server.
  */
@@ -26,6 +27,7 @@ enum lc_scenario_kind {
 	LC_SC_TLS_BAD,
 	LC_SC_SLOW_CONSUMER,
 	LC_SC_SHUTDOWN, /* run.c: one start per load point (shutdown.h) */
+	LC_SC_RESET_UNREAD,
 };
 
 /*

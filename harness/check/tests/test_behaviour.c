@@ -1,15 +1,18 @@
 /*
  * test_behaviour.c - the behaviour checks: parsing every kind (and
- * refusing what is malformed), and the closes, audit and close-notify
- * checks run against real servers on 127.0.0.1, one that keeps the feature and one
- * that breaks it in the way a wrong fix would.
+ * refusing what is malformed), and the closes (prompt and late), joined,
+ * audit and close-notify checks run against real servers on 127.0.0.1,
+ * one that keeps the feature and one that breaks it in the way a wrong
+ * fix would.
  */
 #include <leaklab/error.h>
 #include <leaklab/ws_server.h>
 
 #include <openssl/ssl.h>
 
+#include <pthread.h>
 #include <signal.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +41,15 @@ static void test_parse(void)
 	CHECK_EQ(b.kind, LC_BH_CLOSES);
 	CHECK_STR(b.text, "close");
 	CHECK_EQ(b.number, 1000);
+	CHECK_EQ(b.late_ms, 0);
+	CHECK_EQ(lc_behaviour_parse("closes close 1000 late 20", &b, why, sizeof(why)), 0);
+	CHECK_EQ(b.kind, LC_BH_CLOSES);
+	CHECK_EQ(b.number, 1000);
+	CHECK_EQ(b.late_ms, 20);
+	CHECK_EQ(lc_behaviour_parse("joined close 4", &b, why, sizeof(why)), 0);
+	CHECK_EQ(b.kind, LC_BH_JOINED);
+	CHECK_STR(b.text, "close");
+	CHECK_EQ(b.number, 4);
 	CHECK_EQ(lc_behaviour_parse("audit audited 5", &b, why, sizeof(why)), 0);
 	CHECK_EQ(b.kind, LC_BH_AUDIT);
 	CHECK_STR(b.text, "audited");
@@ -48,6 +60,12 @@ static void test_parse(void)
 	CHECK(strstr(why, "closes TEXT CODE") != NULL);
 	CHECK_EQ(lc_behaviour_parse("closes close", &b, why, sizeof(why)), LL_EINVAL);
 	CHECK_EQ(lc_behaviour_parse("closes 1000", &b, why, sizeof(why)), LL_EINVAL);
+	CHECK_EQ(lc_behaviour_parse("closes close 1000 late", &b, why, sizeof(why)), LL_EINVAL);
+	CHECK_EQ(lc_behaviour_parse("closes close 1000 late 0", &b, why, sizeof(why)), LL_EINVAL);
+	CHECK_EQ(lc_behaviour_parse("closes close 1000 late 5s", &b, why, sizeof(why)), LL_EINVAL);
+	CHECK_EQ(lc_behaviour_parse("closes close 1000 soon 5", &b, why, sizeof(why)), LL_EINVAL);
+	CHECK_EQ(lc_behaviour_parse("joined close", &b, why, sizeof(why)), LL_EINVAL);
+	CHECK_EQ(lc_behaviour_parse("joined close 17", &b, why, sizeof(why)), LL_EINVAL);
 	CHECK_EQ(lc_behaviour_parse("audit audited", &b, why, sizeof(why)), LL_EINVAL);
 	CHECK_EQ(lc_behaviour_parse("audit audited 0", &b, why, sizeof(why)), LL_EINVAL);
 	CHECK_EQ(lc_behaviour_parse("audit audited 65", &b, why, sizeof(why)), LL_EINVAL);
@@ -109,6 +127,110 @@ static void test_closes(void)
 	/* Nothing that closes: the check gives up at its deadline. */
 	CHECK_EQ(run_closes(true, "closes quit 1000", why, sizeof(why)), 1);
 	CHECK(strstr(why, "no close frame within") != NULL);
+}
+
+/* ----- closes late, joined ----- */
+
+/* How the server below ends a conversation after "close". */
+enum closer {
+	WAITS,	  /* its close frame, then the answer awaited (200 ms at most) on this thread */
+	NO_WAIT,  /* its close frame, then TCP closed at once */
+	DETACHED, /* WAITS, on a detached thread of its own */
+};
+
+static atomic_int waiters; /* DETACHED threads still running */
+
+static void *close_and_wait(void *arg)
+{
+	struct ll_ws_conn *conn = arg;
+	struct ll_ws_msg msg;
+
+	ll_ws_conn_close_start(conn, LL_WS_CLOSE_NORMAL, "bye");
+	if (ll_ws_conn_recv(conn, &msg, 200) == 0)
+		ll_ws_msg_free(&msg);
+	ll_ws_conn_destroy(conn);
+	return NULL;
+}
+
+static void *detached_waiter(void *arg)
+{
+	close_and_wait(arg);
+	atomic_fetch_sub(&waiters, 1);
+	return NULL;
+}
+
+static void late_server(struct ll_ws_conn *conn, void *arg)
+{
+	enum closer how = *(const enum closer *)arg;
+	struct ll_ws_msg msg;
+	pthread_t t;
+
+	while (ll_ws_conn_recv(conn, &msg, -1) == 0) {
+		bool bye = msg.len == 5 && memcmp(msg.data, "close", 5) == 0;
+
+		if (!bye)
+			ll_ws_conn_send(conn, msg.opcode, msg.data, msg.len);
+		ll_ws_msg_free(&msg);
+		if (!bye)
+			continue;
+		if (how == NO_WAIT) {
+			ll_ws_conn_close_start(conn, LL_WS_CLOSE_NORMAL, "bye");
+			break;
+		}
+		if (how == DETACHED) {
+			atomic_fetch_add(&waiters, 1);
+			if (pthread_create(&t, NULL, detached_waiter, conn) == 0) {
+				pthread_detach(t);
+				return;
+			}
+			atomic_fetch_sub(&waiters, 1);
+		}
+		close_and_wait(conn);
+		return;
+	}
+	ll_ws_conn_destroy(conn);
+}
+
+static int run_late(enum closer how, bool metrics, const char *line, char *why, size_t size)
+{
+	struct ll_ws_server_opts opts = {.handler = late_server, .arg = &how, .metrics = metrics};
+	struct timespec nap = {0, 5000000};
+	struct lc_behaviour b;
+	struct running r;
+	int rc, tries;
+
+	CHECK_EQ(lc_behaviour_parse(line, &b, why, size), 0);
+	start(&r, &opts);
+	rc = lc_behaviour_run(&b, NULL, "127.0.0.1", r.port, 1, why, size);
+	/* The detached waiters see their clients gone and end; nothing may outlive the test. */
+	for (tries = 0; tries < 200 && atomic_load(&waiters) > 0; tries++)
+		nanosleep(&nap, NULL);
+	CHECK_EQ(atomic_load(&waiters), 0);
+	stop(&r);
+	return rc;
+}
+
+static void test_closes_late(void)
+{
+	char why[256];
+
+	CHECK_EQ(run_late(WAITS, true, "closes close 1000 late 20", why, sizeof(why)), 0);
+	/* Closing TCP right after the close frame passes a prompt answer... */
+	CHECK_EQ(run_late(NO_WAIT, true, "closes close 1000", why, sizeof(why)), 0);
+	/* ...but not a late one. */
+	CHECK_EQ(run_late(NO_WAIT, true, "closes close 1000 late 20", why, sizeof(why)), 1);
+	CHECK(strstr(why, "before the client's answer (sent 20 ms late)") != NULL);
+}
+
+static void test_joined(void)
+{
+	char why[512];
+
+	CHECK_EQ(run_late(WAITS, true, "joined close 4", why, sizeof(why)), 0);
+	CHECK_EQ(run_late(DETACHED, true, "joined close 4", why, sizeof(why)), LC_BH_OUTLIVES);
+	CHECK(strstr(why, "4 thread(s) outlived their connection") != NULL);
+	/* A program that serves no counts (a twin): nothing to compare, nothing said. */
+	CHECK_EQ(run_late(DETACHED, false, "joined close 4", why, sizeof(why)), 0);
 }
 
 /* ----- audit ----- */
@@ -248,6 +370,8 @@ int main(void)
 {
 	RUN(test_parse);
 	RUN(test_closes);
+	RUN(test_closes_late);
+	RUN(test_joined);
 	RUN(test_audit);
 	RUN(test_close_notify);
 	return 0;

@@ -21,6 +21,14 @@
 #define LL_PROBE_METRIC_OPEN_FDS       "leaklab_open_fds"
 #define LL_PROBE_METRIC_RESIDENT_BYTES "leaklab_resident_bytes"
 #define LL_PROBE_METRIC_HEAP_BYTES     "leaklab_heap_bytes"
+/*
+ * Served by a WebSocket server (ws_server.h) after the four above: the
+ * connections it holds, each with its thread, from accept until that
+ * thread ends (the request for /metrics itself is one). Read before the
+ * threads are, so a thread above the connections is one that no
+ * connection accounts for.
+ */
+#define LL_PROBE_METRIC_CONNECTIONS "leaklab_connections"
 
 struct ll_probe_sample {
 	long threads;	 /* /proc/PID/status Threads: */
@@ -37,7 +45,7 @@ int ll_probe_sample(pid_t pid, struct ll_probe_sample *out);
 
 /*
  * Writes the calling process's sample in Prometheus text exposition format
- * 0.0.4 (the four LL_PROBE_METRIC_* gauges, each with HELP and TYPE lines,
+ * 0.0.4 (the four process gauges above, each with HELP and TYPE lines,
  * as `promtool check metrics` asks) into buf, NUL terminated. Does not
  * block beyond reading /proc. Returns the length written, or LL_ETOOBIG if buf is too small,
  * or LL_EIO.

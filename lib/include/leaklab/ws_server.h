@@ -10,7 +10,8 @@
  * while the handler runs, so it can close connections at shutdown.
  *
  * Plain HTTP GET /metrics (when enabled) is answered with the process's
- * probe in Prometheus text format, and the connection closed.
+ * probe in Prometheus text format, then the connections the server holds
+ * (LL_PROBE_METRIC_CONNECTIONS, probe.h), and the connection closed.
  */
 #ifndef LEAKLAB_WS_SERVER_H
 #define LEAKLAB_WS_SERVER_H
