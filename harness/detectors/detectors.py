@@ -374,8 +374,9 @@ def det_memcheck(ctx, case, variant):
     # The exit summary is the last one in the log (vgdb's went to it too).
     tail = text[text.rfind("HEAP SUMMARY"):] if "HEAP SUMMARY" in text else text
     leaks = parse_leak_summary(tail)
-    errs = re.findall(r"ERROR SUMMARY: ([0-9,]+) errors", text)
-    errors = int(errs[-1].replace(",", "")) if errs else 0
+    # Errors other than the leak records the ERROR SUMMARY also counts.
+    errors = len(re.findall(r"^==[0-9]+== (?:Invalid (?:read|write|free)|Conditional jump|"
+                            r"Use of uninitialised|Syscall param|Mismatched free)", text, re.M))
     fds = count_open_fds(text)
     b = {k: leaks.get(k, (0, None))[0] for k in LEAK_KINDS}
     value = (f"def {b['definitely lost']} ind {b['indirectly lost']} pos {b['possibly lost']} "
@@ -596,7 +597,9 @@ class Context:
         self.check = args.check
         self.build = args.build
         self.out = os.path.join(self.build, "detectors")
-        self.runs = os.path.join(self.out, "runs")
+        # A re-check of the doc (the ctest) keeps its runs apart from a
+        # whole run's.
+        self.runs = os.path.join(self.out, "verify-runs" if args.verify_doc else "runs")
         shutil.rmtree(self.runs, ignore_errors=True)
         os.makedirs(self.runs, exist_ok=True)
         self.native = {}
@@ -761,7 +764,7 @@ def run_prometheus(ctx, cases, seconds=6.0, rate=5.0):
                         look = True
                         parts.append(f"{sig} {slope:+.3g}/s" if sig != "heap"
                                      else f"heap {slope:+.0f} B/s")
-                if m["scenario"] == "burst":
+                if "race" in m["expect"]:
                     value = ", ".join(parts) or "flat (a race is not a count)"
                 else:
                     value = ", ".join(parts) or "flat"
@@ -858,7 +861,7 @@ def cost(c, native):
     if c.get("seconds") is None:
         return ""
     if native:
-        return f"{c['seconds'] / native:.0f}x" if c["seconds"] / native >= 1.5 else "1x"
+        return f"{c['seconds']:.1f} s, {c['seconds'] / native:.1f}x"
     return f"{c['seconds']:.1f} s"
 
 
@@ -877,19 +880,21 @@ def render(result):
             cells = c["cells"].get(k, {})
             row += f"{symbol(cells.get('leak'), cells.get('fixed')):>11}"
         lines.append(row.rstrip())
+    wl = max([len(_cell(cc.get("leak"))) for c in cases for cc in c["cells"].values()] + [40]) + 2
+    wf = max([len(_cell(cc.get("fixed"))) for c in cases for cc in c["cells"].values()] + [40]) + 2
     for c in cases:
         lines.append("")
         nat = c["native"]
         lines.append(f"{c['name']}: {c['scenario']}, {c['load']} {c['unit']} after 1 warm-up "
                      f"(native session: leak {nat['leak']:.1f} s, fixed {nat['fixed']:.1f} s)")
-        lines.append(f"  {'detector':<16}{'leak':<58}{'fixed':<46}cost")
+        lines.append(f"  {'detector':<16}{'leak':<{wl}}{'fixed':<{wf}}cost (leak)")
         for k, title in COLS:
             cells = c["cells"].get(k, {})
             lk, fx = cells.get("leak"), cells.get("fixed")
             if lk and lk["look"] is None and fx and fx["look"] is None and lk["value"] == fx["value"]:
                 lines.append(f"  {title:<16}not run: {lk['value']}")
                 continue
-            lines.append(f"  {title:<16}{_cell(lk):<58}{_cell(fx):<46}"
+            lines.append(f"  {title:<16}{_cell(lk):<{wl}}{_cell(fx):<{wf}}"
                          f"{cost(lk, nat['leak']) if lk else ''}".rstrip())
         for lang, row in c.get("twins", {}).items():
             for k in ("runtime", "goleak"):
@@ -897,9 +902,9 @@ def render(result):
                     continue
                 title = f"{lang} {row['name'] if k == 'runtime' else 'goleak'}"
                 lk, fx = row[k]["leak"], row[k]["fixed"]
-                lines.append(f"  {title:<16}{_cell(lk):<58}{_cell(fx):<46}"
-                             f"{lk['seconds']:.1f} s".rstrip() if lk.get("seconds") else
-                             f"  {title:<16}{_cell(lk):<58}{_cell(fx)}")
+                lines.append(f"  {title:<16}{_cell(lk):<{wl}}{_cell(fx):<{wf}}"
+                             f"{lk['seconds']:.1f} s" if lk.get("seconds") else
+                             f"  {title:<16}{_cell(lk):<{wl}}{_cell(fx)}".rstrip())
     lines.append("")
     lines.append(f"{result['sessions']} sessions in {result['seconds']:.0f} s, {result['jobs']} at "
                  "a time")
@@ -915,7 +920,7 @@ def _cell(c):
     if c is None:
         return "-"
     if c["look"] is None:
-        return f"n/a: {c['value']}"[:56]
+        return f"n/a: {c['value']}"[:60]
     return f"{'LOOK' if c['look'] else 'quiet'} {c['value']}"
 
 
@@ -987,6 +992,18 @@ def run_cells(ctx, cases, keys, jobs, twins):
     return cells, n
 
 
+def markdown(text, result):
+    """The text cut where docs/detectors.md quotes it: the grid, then a
+    heading per case (the walkthroughs link to it) above its block."""
+    chunks = text.rstrip("\n").split("\n\n")
+    mark = (f"<!-- output: none (generated by ./leaklab detectors --markdown; its costs follow "
+            f"the machine's load; ctest -L detectors re-runs the decisive cells) -->")
+    out = [mark, "```text", chunks[0], chunks[-1], "```", ""]
+    for c, chunk in zip(result["cases"], chunks[1:-1]):
+        out += [f"### {c['name']}", "", mark, "```text", chunk, "```", ""]
+    return "\n".join(out)
+
+
 def parse_doc_grid(path):
     """The summary grid quoted in the doc: {case: {column title: symbol}}."""
     with open(path) as f:
@@ -1014,6 +1031,8 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--json")
     ap.add_argument("--text")
+    ap.add_argument("--markdown", help="the matrix as docs/detectors.md quotes it: the grid, "
+                    "then one heading and block per case")
     ap.add_argument("--twins", action="store_true", help="the twins' own counts and goleak too")
     ap.add_argument("--detectors", help="only these columns (comma-separated keys)")
     ap.add_argument("--verify-doc", metavar="MD")
@@ -1056,6 +1075,9 @@ def main():
     if args.text:
         with open(args.text, "w") as f:
             f.write(text)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(markdown(text, result))
     sys.stdout.write(text)
     return 0
 
@@ -1070,6 +1092,7 @@ def verify_doc(ctx, args, names):
     funcs = {k: f for k, _, f in DETECTORS}
     funcs["memcheck-growth"] = det_memcheck
     bad = 0
+    memo = {}
     for spec in (args.cells or "").split(","):
         num, key = spec.split(":")
         name = next((x for x in names if x.startswith(num + "-")), None)
@@ -1081,8 +1104,9 @@ def verify_doc(ctx, args, names):
         case = plan(ctx, name)
         got = {}
         for v in ("leak", "fixed"):
-            det_native(ctx, case, v)
-            r = funcs[key](ctx, case, v)
+            if (name, funcs[key], v) not in memo:
+                memo[name, funcs[key], v] = funcs[key](ctx, case, v)
+            r = memo[name, funcs[key], v]
             got[v] = r[key] if isinstance(r, dict) and key in r else r
         sym = symbol(got["leak"], got["fixed"])
         ok = sym == want
