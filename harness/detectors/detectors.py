@@ -442,7 +442,9 @@ def det_tsan(ctx, case, variant):
     s.run()
     text = _read_prefixed(s.path("report"))
     races = len(re.findall(r"WARNING: ThreadSanitizer: data race", text))
+    # TSan folds alike thread leaks into one report: "And N more similar".
     tleaks = len(re.findall(r"WARNING: ThreadSanitizer: thread leak", text))
+    tleaks += sum(int(n) for n in re.findall(r"And ([0-9]+) more similar thread leaks", text))
     other = len(re.findall(r"WARNING: ThreadSanitizer: (?!data race|thread leak)", text))
     value = f"races {races}, thread leaks {tleaks}" + (f", other {other}" if other else "")
     return cell(value, bool(races or tleaks or other), s.seconds)
