@@ -306,7 +306,7 @@ def det_kit(ctx, case, variant):
     for name, sig in run["signals"].items():
         st = sig.get("status") or ""
         pc = sig.get("per_client")
-        if st.startswith("leaks") or st.startswith("grows"):
+        if _grew(st):
             look = True
             if name == "heap":
                 parts.append(f"heap +{pc:.0f} B/client")
@@ -315,6 +315,12 @@ def det_kit(ctx, case, variant):
             else:
                 parts.append(f"{name} +{pc:.2f}/client")
     return cell(", ".join(parts) or "flat", look, secs)
+
+
+def _grew(status):
+    """A signal the checker judged and saw grow ("leaks (expected)",
+    "grows"), not one it measured without judging ("grows (not judged)")."""
+    return status.startswith("leaks") or (status.startswith("grows") and "not " not in status)
 
 
 def _memcheck_prefix(s, extra=()):
@@ -813,10 +819,19 @@ def run_twins(ctx, case):
                 run = json.load(f)["runs"][0]
             sig = run["signals"].get("runtime") or {}
             pc = sig.get("per_client")
-            st = sig.get("status") or ""
-            look = st.startswith("leaks") or st.startswith("grows")
+            # The runtime's own count, and any other signal that grew
+            # (a Go map's leak is heap, not goroutines).
             value = (f"{t['runtime']} {pc:+.2f}/client" if pc is not None
-                     else f"{t['runtime']} {st or 'not measured'}")
+                     else f"{t['runtime']} {sig.get('status') or 'not measured'}")
+            # The twin's own verdict: a leak reproduced (exit 0) is a
+            # look; a fix judged clean (exit 0) is quiet.
+            look = (r.returncode == 0) == (v == "leak")
+            for name, sg in run["signals"].items():
+                st = sg.get("status") or ""
+                if _grew(st) and v == "leak":
+                    if name != "runtime" and sg.get("per_client") is not None:
+                        unit = " B" if name == "heap" else ""
+                        value += f", {name} {sg['per_client']:+.{0 if unit else 2}f}{unit}/client"
             row["runtime"][v] = cell(value, look, secs)
         if lang == "go":
             row["goleak"] = {v: goleak(ctx, case, v) for v in ("leak", "fixed")}
@@ -829,7 +844,8 @@ def goleak(ctx, case, variant):
     if not os.path.exists(os.path.join(d, "twin_test.go")):
         return not_run("no go test for this twin")
     env = dict(os.environ, GO111MODULE="off", GOPROXY="off", GOFLAGS="",
-               GOPATH=f"{ctx.build}/gopath:/usr/share/gocode", GOCACHE=f"{ctx.build}/go-cache")
+               GOPATH=f"{os.path.abspath(ctx.build)}/gopath:/usr/share/gocode",
+               GOCACHE=f"{os.path.abspath(ctx.build)}/go-cache")
     race = ["-race"] if case["name"].startswith("14-") else []
     t0 = time.monotonic()
     r = subprocess.run(["go", "test", "-count=1", *race, f"{variant}.go", "twin_test.go"],
@@ -837,19 +853,23 @@ def goleak(ctx, case, variant):
     secs = time.monotonic() - t0
     text = r.stdout + r.stderr
     m = re.search(r"found unexpected goroutines:?\s*\[?([^\n]*)", text)
-    n = len(re.findall(r"^Goroutine [0-9]+ in state", text, re.M))
+    n = len(re.findall(r"^\s*\[?Goroutine [0-9]+ in state", text, re.M))
     if r.returncode == 0:
         return cell("ok", False, secs)
     if m or n:
         return cell(f"{n} unexpected goroutines", True, secs)
     first = next((ln.strip() for ln in text.splitlines() if "FAIL" in ln or "Error" in ln
                   or "race" in ln.lower()), text.strip()[-120:])
-    return cell(f"test failed: {first[:80]}", True, secs)
+    return cell(f"test failed: {' '.join(first.split())[:80]}", True, secs)
 
 
 # ---------------------------------------------------------------- render
 
 COLS = [(k, t) for k, t, _ in DETECTORS]
+
+
+def _cols(result):
+    return [(c["key"], c["title"]) for c in result["columns"]]
 
 
 def symbol(leak, fixed):
@@ -874,23 +894,27 @@ def render(result):
                  "scenario and load")
     lines.append("+ the leak's number would make a person look, - it would not; ! the fix's would "
                  "too; n/a not run (see the case)")
-    head = f"{'case':<24}" + "".join(f"{_short(t):>11}" for _, t in COLS)
+    cols = _cols(result)
+    head = f"{'case':<24}" + "".join(f"{_short(t):>11}" for _, t in cols)
     lines.append(head)
     for c in cases:
         row = f"{c['name']:<24}"
-        for k, _ in COLS:
+        for k, _ in cols:
             cells = c["cells"].get(k, {})
             row += f"{symbol(cells.get('leak'), cells.get('fixed')):>11}"
         lines.append(row.rstrip())
-    wl = max([len(_cell(cc.get("leak"))) for c in cases for cc in c["cells"].values()] + [40]) + 2
-    wf = max([len(_cell(cc.get("fixed"))) for c in cases for cc in c["cells"].values()] + [40]) + 2
+    every = [cc for c in cases for cc in c["cells"].values()]
+    every += [row[k] for c in cases for row in c.get("twins", {}).values()
+              for k in ("runtime", "goleak") if k in row]
+    wl = max([len(_cell(cc.get("leak"))) for cc in every] + [40]) + 2
+    wf = max([len(_cell(cc.get("fixed"))) for cc in every] + [40]) + 2
     for c in cases:
         lines.append("")
         nat = c["native"]
         lines.append(f"{c['name']}: {c['scenario']}, {c['load']} {c['unit']} after 1 warm-up "
                      f"(native session: leak {nat['leak']:.1f} s, fixed {nat['fixed']:.1f} s)")
         lines.append(f"  {'detector':<16}{'leak':<{wl}}{'fixed':<{wf}}cost (leak)")
-        for k, title in COLS:
+        for k, title in cols:
             cells = c["cells"].get(k, {})
             lk, fx = cells.get("leak"), cells.get("fixed")
             if lk and lk["look"] is None and fx and fx["look"] is None and lk["value"] == fx["value"]:
@@ -1061,7 +1085,7 @@ def main():
         print(f"detectors: no verdict: {e}", file=sys.stderr)
         return 2
     result = {"tool": "leaklab detectors", "jobs": args.jobs, "sessions": n,
-              "seconds": time.monotonic() - t0, "columns": [{"key": k, "title": t} for k, t in COLS],
+              "seconds": time.monotonic() - t0, "columns": [{"key": k, "title": t} for k, t in COLS if k in keys],
               "cases": []}
     for c in cases:
         result["cases"].append({
