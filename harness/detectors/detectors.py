@@ -123,28 +123,15 @@ class Session:
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=self.stderr, env=env,
                                      preexec_fn=drive.die_with_parent)
-        fd = self.proc.stdout.fileno()
-        pending = b""
-        deadline = self.t0 + READY_SECONDS
-        import select
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                self.kill()
-                raise NoVerdict(f"{self.tag} {self.program}: no ready line in {READY_SECONDS} s")
-            r, _, _ = select.select([fd], [], [], left)
-            if not r:
-                continue
-            chunk = os.read(fd, 4096)
-            if not chunk:
-                self.kill()
-                raise NoVerdict(f"{self.tag} {self.program}: exited before its ready line "
-                                f"(status {self.proc.returncode}; {self.path('stderr')})")
-            pending += chunk
-            m = re.search(rb"leaklab: listening on [0-9.]+:([0-9]+)", pending)
-            if m:
-                self.port = int(m.group(1))
-                break
+        port = drive.read_ready_port(self.proc.stdout.fileno(), self.t0 + READY_SECONDS)
+        if port == "timeout":
+            self.kill()
+            raise NoVerdict(f"{self.tag} {self.program}: no ready line in {READY_SECONDS} s")
+        if port == "exited":
+            self.kill()
+            raise NoVerdict(f"{self.tag} {self.program}: exited before its ready line "
+                            f"(status {self.proc.returncode}; {self.path('stderr')})")
+        self.port = port
         self.ready_s = time.monotonic() - self.t0
         # Later output goes nowhere: a reader thread drains the pipe.
         threading.Thread(target=_drain, args=(self.proc.stdout,), daemon=True).start()

@@ -70,6 +70,29 @@ def case_names(check=None):
         raise DriveError(str(e))
 
 
+def read_ready_port(fd, deadline):
+    """Reads a program's stdout (fd) up to its ready line: the port it
+    names. "timeout" when the monotonic deadline passed first, "exited"
+    when the pipe closed first."""
+    pending = b""
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return "timeout"
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            continue
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            return "exited"
+        pending += chunk
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            m = READY.match(line.strip())
+            if m:
+                return int(m.group(2))
+
+
 def die_with_parent():
     """A preexec_fn for Popen: the child gets a session and process group of
     its own (so stopping the group stops anything it spawned), and SIGTERM
@@ -110,29 +133,16 @@ class Program:
         self.proc = subprocess.Popen([self.path, "--port", str(self.want_port), *self.args],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      preexec_fn=die_with_parent)
-        deadline = time.monotonic() + seconds
-        fd = self.proc.stdout.fileno()
-        pending = b""
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                self.stop()
-                raise DriveError(f"{self.label}: no ready line within {seconds} s")
-            ready, _, _ = select.select([fd], [], [], left)
-            if not ready:
-                continue
-            chunk = os.read(fd, 4096)
-            if not chunk:
-                status = self.stop()
-                raise DriveError(f"{self.label} exited (status {status}) before its ready line")
-            pending += chunk
-            while b"\n" in pending:
-                line, pending = pending.split(b"\n", 1)
-                m = READY.match(line.strip())
-                if m:
-                    self.port = int(m.group(2))
-                    self.proc.stdout.close()
-                    return self
+        port = read_ready_port(self.proc.stdout.fileno(), time.monotonic() + seconds)
+        if port == "timeout":
+            self.stop()
+            raise DriveError(f"{self.label}: no ready line within {seconds} s")
+        if port == "exited":
+            status = self.stop()
+            raise DriveError(f"{self.label} exited (status {status}) before its ready line")
+        self.port = port
+        self.proc.stdout.close()
+        return self
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
