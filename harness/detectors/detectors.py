@@ -491,7 +491,7 @@ def det_heaptrack(ctx, case, variant):
 def _heaptrack_print(*args):
     r = subprocess.run(["heaptrack_print", "--print-leaks", "0", "--print-peaks", "0",
                         "--print-allocators", "0", "--print-temporary", "0",
-                        "--print-histogram", "0", "--print-flamegraph", "0", *args],
+                        *args],
                        capture_output=True, text=True, timeout=120)
     return r.stdout + r.stderr
 
