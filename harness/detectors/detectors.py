@@ -594,7 +594,7 @@ class Context:
         self.out = os.path.join(self.build, "detectors")
         # A re-check of the doc (the ctest) keeps its runs apart from a
         # whole run's.
-        self.runs = os.path.join(self.out, "verify-runs" if args.verify_doc else "runs")
+        self.runs = args.runs or os.path.join(self.out, "verify-runs" if args.verify_doc else "runs")
         shutil.rmtree(self.runs, ignore_errors=True)
         os.makedirs(self.runs, exist_ok=True)
         self.native = {}
@@ -1048,9 +1048,15 @@ def main():
                     "then one heading and block per case")
     ap.add_argument("--twins", action="store_true", help="the twins' own counts and goleak too")
     ap.add_argument("--detectors", help="only these columns (comma-separated keys)")
+    ap.add_argument("--write-doc", metavar="MD", help="put this run's grid rows and blocks into "
+                    "the doc (docs/detectors.md), then check its prose against them")
     ap.add_argument("--verify-doc", metavar="MD")
+    ap.add_argument("--runs", metavar="DIR", help="where the sessions' files go (emptied first); "
+                    "checks that run side by side each need their own")
     ap.add_argument("--cells", help="with --verify-doc: NN:KEY,... to re-run")
     args = ap.parse_args()
+    if args.write_doc and not args.twins:
+        ap.error("--write-doc: the doc quotes the twins' rows too; add --twins")
     t0 = time.monotonic()
     try:
         ctx = Context(args)
@@ -1092,7 +1098,51 @@ def main():
         with open(args.markdown, "w") as f:
             f.write(markdown(text, result))
     sys.stdout.write(text)
+    if args.write_doc:
+        return write_doc(args.write_doc, text, result, len(names) == len(drive.case_names(args.check)))
     return 0
+
+
+def write_doc(path, text, result, whole):
+    """Puts this run's blocks into the doc in place of the ones it quotes:
+    each case run gets its block and its row of the grid; a run of every
+    case gets the grid's last line too (sessions and seconds). The prose
+    is left alone, and lint_doc then says whether it still holds."""
+    with open(path) as f:
+        doc = f.read()
+    chunks = text.rstrip("\n").split("\n\n")
+    fence = re.compile(r"(```text\n)(.*?)(```)", re.S)
+    blocks = fence.findall(doc)
+    if not blocks:
+        raise SystemExit(f"{path}: no text blocks to write")
+    grid = blocks[0][1].splitlines()
+    rows = {ln.split()[0]: ln for ln in chunks[0].splitlines() if re.match(r"^\d\d-", ln)}
+    grid = [rows.get(ln.split()[0], ln) if re.match(r"^\d\d-", ln) else ln for ln in grid]
+    if whole:
+        grid = chunks[0].splitlines() + [chunks[-1]]
+    new_blocks = {c["name"]: chunk for c, chunk in zip(result["cases"], chunks[1:-1])}
+    out, i = [], 0
+    for n, m in enumerate(fence.finditer(doc)):
+        body = m.group(2)
+        if n == 0:
+            body = "\n".join(grid) + "\n"
+        else:
+            name = body.split(":", 1)[0]
+            if name in new_blocks:
+                body = new_blocks[name] + "\n"
+        out.append(doc[i:m.start()] + m.group(1) + body + m.group(3))
+        i = m.end()
+    out.append(doc[i:])
+    with open(path, "w") as f:
+        f.write("".join(out))
+    import lint_doc
+    errors, _ = lint_doc.lint(path)
+    for e in errors:
+        print(f"detectors: {path}: {e}", file=sys.stderr)
+    print(f"detectors: wrote {len(new_blocks)} case(s) into {path}"
+          f"{'' if not errors else f'; {len(errors)} claim(s) of its prose no longer hold'}",
+          file=sys.stderr)
+    return 1 if errors else 0
 
 
 def verify_doc(ctx, args, names):
