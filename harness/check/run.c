@@ -1185,6 +1185,34 @@ static int do_shutdown_run(struct ctx *c)
 	return 0;
 }
 
+/*
+ * A race shows on the wire only when the scheduler lets two writes meet:
+ * natively, when the two steps broke no frame, up to three more bursts
+ * give it its chance, for either variant alike (a fix that serialises
+ * its writes breaks none in any of them). The points are already taken;
+ * these bursts add only the race's evidence.
+ */
+static int race_retries(struct ctx *c)
+{
+	const struct lc_config *cfg = c->cfg;
+	struct lc_run *run = c->run;
+	long served = c->served;
+	size_t i;
+	int k, err = 0;
+
+	if (run->mode != LC_NATIVE || !(run->expect & LC_SIG_BIT(LC_RACE)))
+		return 0;
+	for (k = 1; k <= 3 && run->corrupted + run->drive.corrupted == 0 && !err; k++) {
+		progress(c, "no frame broke yet: one more burst (%d of 3)...\n", k);
+		for (i = 0; i < cfg->nscenarios && !err; i++) {
+			c->sc.kind = cfg->scenarios[i];
+			err = drive_half(c, "race", run->load);
+		}
+	}
+	c->served = served;
+	return err;
+}
+
 static int do_run(struct ctx *c)
 {
 	const struct lc_config *cfg = c->cfg;
@@ -1232,6 +1260,9 @@ static int do_run(struct ctx *c)
 	if (sample_point(c, LC_P_2N, 2 * run->load))
 		return describe_death(c, "exited during the run");
 	last_path_sample(c, 1, &run->points[LC_P_2N]);
+	err = race_retries(c);
+	if (err)
+		return err;
 	run->profiled = c->profiling;
 	c->profiling = false;
 	go_profile(c, LC_P_2N);
