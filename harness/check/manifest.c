@@ -5,6 +5,7 @@
  * the pictures and the live page ask for the plan (leaklab-check --plan).
  */
 #include "model.h"
+#include "text.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -201,16 +202,6 @@ void lc_case_free(struct lc_case *c)
 	memset(c, 0, sizeof(*c));
 }
 
-__attribute__((format(printf, 3, 4))) static int bad(char *why, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, size, fmt, ap);
-	va_end(ap);
-	return LL_EINVAL;
-}
-
 /* "connect-close connect-drop" (or with commas) into a list of at most LC_MAX_SCENARIOS. */
 int lc_scenarios_parse(const char *text, enum lc_scenario_kind *out, size_t *n)
 {
@@ -244,7 +235,7 @@ static int to_typed(struct lc_case *c, char *why, size_t why_size)
 	size_t i;
 
 	if (!m->name)
-		return bad(why, why_size, "no name= line");
+		return lc_say(LL_EINVAL, why, why_size, "no name= line");
 	c->name = m->name;
 	c->summary = m->summary;
 	c->source = m->source;
@@ -259,42 +250,43 @@ static int to_typed(struct lc_case *c, char *why, size_t why_size)
 	for (i = 0; i < m->nprogram_args; i++)
 		c->tls = c->tls || strcmp(m->program_args[i], "--tls") == 0;
 	if (m->mode && strcmp(m->mode, "drd") != 0 && strcmp(m->mode, "memcheck") != 0)
-		return bad(why, why_size, "mode=%s: memcheck or drd", m->mode);
+		return lc_say(LL_EINVAL, why, why_size, "mode=%s: memcheck or drd", m->mode);
 	c->checker = m->mode && strcmp(m->mode, "drd") == 0 ? LC_CHECKER_DRD : LC_CHECKER_MEMCHECK;
 	if (m->scenario && lc_scenarios_parse(m->scenario, c->scenarios, &c->nscenarios))
-		return bad(why, why_size, "bad scenario=%s", m->scenario);
+		return lc_say(LL_EINVAL, why, why_size, "bad scenario=%s", m->scenario);
 	if (m->verify && lc_scenarios_parse(m->verify, c->verify, &c->nverify))
-		return bad(why, why_size, "bad verify=%s", m->verify);
+		return lc_say(LL_EINVAL, why, why_size, "bad verify=%s", m->verify);
 	if (m->load) {
 		errno = 0;
 		c->load = strtol(m->load, &end, 10);
 		if (errno || end == m->load || *end || c->load < 1)
-			return bad(why, why_size, "bad load=%s", m->load);
+			return lc_say(LL_EINVAL, why, why_size, "bad load=%s", m->load);
 	}
 	if (m->settle_ms) {
 		errno = 0;
 		c->settle_ms = (int)strtol(m->settle_ms, &end, 10);
 		if (errno || end == m->settle_ms || *end || c->settle_ms < 1 ||
 		    c->settle_ms > 60000)
-			return bad(why, why_size, "bad settle_ms=%s", m->settle_ms);
+			return lc_say(LL_EINVAL, why, why_size, "bad settle_ms=%s", m->settle_ms);
 	}
 	if (m->expect) {
 		mask = lc_parse_signals(m->expect);
 		if (mask < 0)
-			return bad(why, why_size, "unknown signal in expect=%s", m->expect);
+			return lc_say(LL_EINVAL, why, why_size, "unknown signal in expect=%s",
+				      m->expect);
 		c->expect = (unsigned)mask;
 	}
 	c->memcheck_expect = c->expect;
 	if (m->memcheck_expect) {
 		mask = lc_parse_signals(m->memcheck_expect);
 		if (mask < 0)
-			return bad(why, why_size, "unknown signal in memcheck_expect=%s",
-				   m->memcheck_expect);
+			return lc_say(LL_EINVAL, why, why_size,
+				      "unknown signal in memcheck_expect=%s", m->memcheck_expect);
 		c->memcheck_expect = (unsigned)mask;
 	}
 	if (m->nbehaviours > LC_MAX_BEHAVIOURS)
-		return bad(why, why_size, "too many behaviour= lines (at most %d)",
-			   LC_MAX_BEHAVIOURS);
+		return lc_say(LL_EINVAL, why, why_size, "too many behaviour= lines (at most %d)",
+			      LC_MAX_BEHAVIOURS);
 	for (i = 0; i < m->nbehaviours; i++)
 		if (lc_behaviour_parse(m->behaviours[i], &c->behaviours[i], why, why_size))
 			return LL_EINVAL;

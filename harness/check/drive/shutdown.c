@@ -7,6 +7,7 @@
  * server's close handshake ends quickly, and it notes the code it got.
  */
 #include "drive/shutdown.h"
+#include "text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -135,19 +136,6 @@ void lc_shut_collect(struct lc_shut *s, struct lc_shut_round *r)
 	release(s);
 }
 
-__attribute__((format(printf, 3, 4))) static void appendf(char *buf, size_t size, const char *fmt,
-							  ...)
-{
-	size_t len = strlen(buf);
-	va_list ap;
-
-	if (len + 1 >= size)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + len, size - len, fmt, ap);
-	va_end(ap);
-}
-
 /* Growth of v against the clients held, as judge.c demands of a leak. */
 static bool grows(double base, double at_n, double at_2n, long n, double min_per_client,
 		  double *per_client, double *ratio)
@@ -181,21 +169,22 @@ void lc_shut_judge(enum lc_variant variant, bool memcheck, bool want_lost,
 
 	if (variant == LC_LEAK) {
 		if (!unclosed_grows)
-			appendf(why, sizeof(why),
-				"clients without 1001 do not grow with the clients held (%ld, %ld, "
-				"%ld)",
-				r[0].other_close, r[1].other_close, r[2].other_close);
+			lc_appendf(
+			    why, sizeof(why),
+			    "clients without 1001 do not grow with the clients held (%ld, %ld, "
+			    "%ld)",
+			    r[0].other_close, r[1].other_close, r[2].other_close);
 		if (memcheck && want_lost && !lost_grows)
-			appendf(why, sizeof(why),
-				"%slost bytes at exit do not grow with the clients held (%lld, "
-				"%lld, %lld)",
-				why[0] ? "; " : "", r[0].lost, r[1].lost, r[2].lost);
+			lc_appendf(why, sizeof(why),
+				   "%slost bytes at exit do not grow with the clients held (%lld, "
+				   "%lld, %lld)",
+				   why[0] ? "; " : "", r[0].lost, r[1].lost, r[2].lost);
 		if (errors > 0)
-			appendf(why, sizeof(why), "%smemcheck found %ld error(s), e.g. %s",
-				why[0] ? "; " : "", errors, first_error);
+			lc_appendf(why, sizeof(why), "%smemcheck found %ld error(s), e.g. %s",
+				   why[0] ? "; " : "", errors, first_error);
 		if (behaviour_failure)
-			appendf(why, sizeof(why), "%sthe feature is broken: %s", why[0] ? "; " : "",
-				behaviour_failure);
+			lc_appendf(why, sizeof(why), "%sthe feature is broken: %s",
+				   why[0] ? "; " : "", behaviour_failure);
 		if (why[0]) {
 			v->exit_code = 1;
 			snprintf(v->line, sizeof(v->line), "leak NOT reproduced: %s", why);
@@ -206,44 +195,45 @@ void lc_shut_judge(enum lc_variant variant, bool memcheck, bool want_lost,
 			 "leak reproduced: clients without 1001 %+.2f/client, scales %.1fx", pc,
 			 ratio);
 		if (memcheck && want_lost)
-			appendf(v->line, sizeof(v->line),
-				"; lost at exit %+.0f bytes/client, "
-				"scales %.1fx",
-				lpc, lratio);
+			lc_appendf(v->line, sizeof(v->line),
+				   "; lost at exit %+.0f bytes/client, "
+				   "scales %.1fx",
+				   lpc, lratio);
 		return;
 	}
 
 	for (i = LC_P_N; i < LC_NPOINTS; i++) {
 		if (r[i].other_close > 0)
-			appendf(why, sizeof(why),
-				"%s%ld of %ld clients got no 1001 before the end (e.g. %u)",
-				why[0] ? "; " : "", r[i].other_close, r[i].held, r[i].first_code);
+			lc_appendf(why, sizeof(why),
+				   "%s%ld of %ld clients got no 1001 before the end (e.g. %u)",
+				   why[0] ? "; " : "", r[i].other_close, r[i].held,
+				   r[i].first_code);
 	}
 	for (i = 0; i < LC_NPOINTS; i++) {
 		if (r[i].exit_ms > exit_limit_ms) {
-			appendf(why, sizeof(why),
-				"%sexit %ld ms after SIGTERM with %ld held (limit %ld)",
-				why[0] ? "; " : "", r[i].exit_ms, r[i].held, exit_limit_ms);
+			lc_appendf(why, sizeof(why),
+				   "%sexit %ld ms after SIGTERM with %ld held (limit %ld)",
+				   why[0] ? "; " : "", r[i].exit_ms, r[i].held, exit_limit_ms);
 			break;
 		}
 	}
 	for (i = 0; memcheck && i < LC_NPOINTS; i++) {
 		if (r[i].lost > 0) {
-			appendf(why, sizeof(why),
-				"%smemcheck: %lld bytes lost at exit with %ld held",
-				why[0] ? "; " : "", r[i].lost, r[i].held);
+			lc_appendf(why, sizeof(why),
+				   "%smemcheck: %lld bytes lost at exit with %ld held",
+				   why[0] ? "; " : "", r[i].lost, r[i].held);
 			break;
 		}
 	}
 	if (errors > 0)
-		appendf(why, sizeof(why), "%smemcheck found %ld error(s), e.g. %s",
-			why[0] ? "; " : "", errors, first_error);
+		lc_appendf(why, sizeof(why), "%smemcheck found %ld error(s), e.g. %s",
+			   why[0] ? "; " : "", errors, first_error);
 	if (fds_open > 0)
-		appendf(why, sizeof(why), "%s%ld fd(s) left open at exit", why[0] ? "; " : "",
-			fds_open);
+		lc_appendf(why, sizeof(why), "%s%ld fd(s) left open at exit", why[0] ? "; " : "",
+			   fds_open);
 	if (behaviour_failure)
-		appendf(why, sizeof(why), "%sthe feature is broken: %s", why[0] ? "; " : "",
-			behaviour_failure);
+		lc_appendf(why, sizeof(why), "%sthe feature is broken: %s", why[0] ? "; " : "",
+			   behaviour_failure);
 	if (why[0]) {
 		v->exit_code = 1;
 		snprintf(v->line, sizeof(v->line), "NOT clean: %s", why);

@@ -11,6 +11,7 @@
  * protocol promises.
  */
 #include "judge/judge.h"
+#include "text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -256,20 +257,6 @@ static double heap_limit(const struct lc_judge_in *in)
 	return in->heap_limit > 0 ? in->heap_limit : LC_MAX_PER_CLIENT_HEAP_FIXED;
 }
 
-/* Appends to a line, keeping it NUL terminated when it fills up. */
-__attribute__((format(printf, 3, 4))) static void appendf(char *buf, size_t size, const char *fmt,
-							  ...)
-{
-	size_t len = strlen(buf);
-	va_list ap;
-
-	if (len + 1 >= size)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + len, size - len, fmt, ap);
-	va_end(ap);
-}
-
 /* The signals a fix is judged on: the twin's own, or all but runtime. */
 static unsigned judged_mask(const struct lc_judge_in *in)
 {
@@ -420,27 +407,27 @@ static void verdict_leak(const struct lc_judge_in *in, struct lc_verdict *v)
 			unknown = true;
 		if (r->status == LC_ST_MISSING || r->status == LC_ST_UNKNOWN) {
 			missing = true;
-			appendf(why, sizeof(why), "%s%s", why[0] ? "; " : "", r->note);
+			lc_appendf(why, sizeof(why), "%s%s", why[0] ? "; " : "", r->note);
 		}
 	}
 	if (in->mc && in->mc->errors > 0) {
 		/* A leak lesson must not be a crash in disguise. */
 		missing = true;
-		appendf(why, sizeof(why), "%smemcheck found %ld error(s), e.g. %s",
-			why[0] ? "; " : "", in->mc->errors, in->mc->first_error);
+		lc_appendf(why, sizeof(why), "%smemcheck found %ld error(s), e.g. %s",
+			   why[0] ? "; " : "", in->mc->errors, in->mc->first_error);
 	}
 	/* Nor a race lesson another threading bug in disguise. */
 	if (in->mode == LC_DRD && in->drd && in->drd->other_errors > 0) {
 		missing = true;
-		appendf(why, sizeof(why), "%sDRD found %ld error(s) besides races, e.g. %s",
-			why[0] ? "; " : "", in->drd->other_errors, in->drd->first_other);
+		lc_appendf(why, sizeof(why), "%sDRD found %ld error(s) besides races, e.g. %s",
+			   why[0] ? "; " : "", in->drd->other_errors, in->drd->first_other);
 	}
 	if (in->expect == 0 ||
 	    (in->mode == LC_NATIVE && (in->expect & ~LC_SIG_BIT(LC_LOST)) == 0)) {
 		missing = true;
 		unknown = true;
-		appendf(why, sizeof(why), "%sno signal to check in this mode (--expect)",
-			why[0] ? "; " : "");
+		lc_appendf(why, sizeof(why), "%sno signal to check in this mode (--expect)",
+			   why[0] ? "; " : "");
 	}
 	if (missing) {
 		v->passed = false;
@@ -459,30 +446,31 @@ static void verdict_leak(const struct lc_judge_in *in, struct lc_verdict *v)
 		if (s == LC_LOST) {
 			const struct lc_memcheck *mc = in->mc;
 
-			appendf(v->line, sizeof(v->line), " lost %lld bytes at exit;",
-				mc->definitely + mc->indirectly + mc->possibly);
+			lc_appendf(v->line, sizeof(v->line), " lost %lld bytes at exit;",
+				   mc->definitely + mc->indirectly + mc->possibly);
 			continue;
 		}
 		if (s == LC_RACE) {
 			if (in->drd)
-				appendf(
+				lc_appendf(
 				    v->line, sizeof(v->line), " race: %s reported %ld race(s)%s%s",
 				    in->drd->is_drd ? "DRD" : "the race detector", in->drd->races,
 				    in->drd->first_race_at[0] ? ", the first at " : "",
 				    in->drd->first_race_at);
 			if (in->corrupted > 0)
-				appendf(v->line, sizeof(v->line),
-					"%s %ld client(s) saw broken frames",
-					in->drd ? "," : " race:", in->corrupted);
-			appendf(v->line, sizeof(v->line), ";");
+				lc_appendf(v->line, sizeof(v->line),
+					   "%s %ld client(s) saw broken frames",
+					   in->drd ? "," : " race:", in->corrupted);
+			lc_appendf(v->line, sizeof(v->line), ";");
 			continue;
 		}
 		if (s == LC_HEAP)
-			appendf(v->line, sizeof(v->line), " heap %+.0f bytes/client, scales %.1fx;",
-				lc_round_shown(r->per_client), r->ratio);
+			lc_appendf(v->line, sizeof(v->line),
+				   " heap %+.0f bytes/client, scales %.1fx;",
+				   lc_round_shown(r->per_client), r->ratio);
 		else
-			appendf(v->line, sizeof(v->line), " %s %+.2f/client, scales %.1fx;",
-				sig_name(in, (enum lc_signal)s), r->per_client, r->ratio);
+			lc_appendf(v->line, sizeof(v->line), " %s %+.2f/client, scales %.1fx;",
+				   sig_name(in, (enum lc_signal)s), r->per_client, r->ratio);
 	}
 	v->line[strlen(v->line) - 1] = '\0'; /* the last separator */
 }
@@ -510,8 +498,8 @@ static void clean_line(const struct lc_judge_in *in, struct lc_verdict *v)
 			if (s != LC_HEAP && (in->judged & LC_SIG_BIT(s)) && v->sig[s].measured)
 				names[n++] = sig_name(in, (enum lc_signal)s);
 		for (k = 0; k < n; k++)
-			appendf(counts, sizeof(counts), "%s%s",
-				k == 0 ? "" : (k == n - 1 ? " and " : ", "), names[k]);
+			lc_appendf(counts, sizeof(counts), "%s%s",
+				   k == 0 ? "" : (k == n - 1 ? " and " : ", "), names[k]);
 	}
 	if (heap_exact && !in->judged)
 		snprintf(v->line, sizeof(v->line), "clean: back to baseline");
@@ -523,9 +511,9 @@ static void clean_line(const struct lc_judge_in *in, struct lc_verdict *v)
 			 "(%+.0f/client, under %g)",
 			 counts, h->at_2n - h->base, lc_round_shown(h->per_client), heap_limit(in));
 	if (in->mc)
-		appendf(v->line, sizeof(v->line), ", memcheck 0 errors 0 lost, no fd left open");
+		lc_appendf(v->line, sizeof(v->line), ", memcheck 0 errors 0 lost, no fd left open");
 	if (in->mode == LC_DRD)
-		appendf(v->line, sizeof(v->line), ", DRD 0 races 0 errors");
+		lc_appendf(v->line, sizeof(v->line), ", DRD 0 races 0 errors");
 }
 
 static void verdict_fixed(const struct lc_judge_in *in, struct lc_verdict *v)
@@ -543,49 +531,49 @@ static void verdict_fixed(const struct lc_judge_in *in, struct lc_verdict *v)
 			unknown = true;
 		if (r->status == LC_ST_GROWS || r->status == LC_ST_UNKNOWN) {
 			dirty = true;
-			appendf(why, sizeof(why), "%s%s", why[0] ? "; " : "", r->note);
+			lc_appendf(why, sizeof(why), "%s%s", why[0] ? "; " : "", r->note);
 		}
 	}
 	if (in->mc) {
 		if (in->mc->errors > 0) {
 			dirty = true;
-			appendf(why, sizeof(why), "%smemcheck found %ld error(s), e.g. %s",
-				why[0] ? "; " : "", in->mc->errors, in->mc->first_error);
+			lc_appendf(why, sizeof(why), "%smemcheck found %ld error(s), e.g. %s",
+				   why[0] ? "; " : "", in->mc->errors, in->mc->first_error);
 		}
 		if (in->mc->fds_open < 0) {
 			dirty = true;
 			unknown = true;
-			appendf(why, sizeof(why),
-				"%sfds left open at exit unknown (no Valgrind log)",
-				why[0] ? "; " : "");
+			lc_appendf(why, sizeof(why),
+				   "%sfds left open at exit unknown (no Valgrind log)",
+				   why[0] ? "; " : "");
 		} else if (in->mc->fds_open > 0) {
 			dirty = true;
-			appendf(why, sizeof(why), "%s%ld fd(s) left open at exit, e.g. %s",
-				why[0] ? "; " : "", in->mc->fds_open, in->mc->first_fd);
+			lc_appendf(why, sizeof(why), "%s%ld fd(s) left open at exit, e.g. %s",
+				   why[0] ? "; " : "", in->mc->fds_open, in->mc->first_fd);
 		}
 	}
 	if (in->mode == LC_DRD && in->drd && in->drd->other_errors > 0) {
 		dirty = true;
-		appendf(why, sizeof(why), "%sDRD found %ld error(s) besides races, e.g. %s",
-			why[0] ? "; " : "", in->drd->other_errors, in->drd->first_other);
+		lc_appendf(why, sizeof(why), "%sDRD found %ld error(s) besides races, e.g. %s",
+			   why[0] ? "; " : "", in->drd->other_errors, in->drd->first_other);
 	}
 	/* An ASan build's LeakSanitizer failing the exit is a leak at exit. */
 	if (in->sanitizer_leaks) {
 		dirty = true;
-		appendf(why, sizeof(why), "%sLeakSanitizer reported leaks at exit",
-			why[0] ? "; " : "");
+		lc_appendf(why, sizeof(why), "%sLeakSanitizer reported leaks at exit",
+			   why[0] ? "; " : "");
 	}
 	/* Nor is a fix that deletes the feature (the behaviour check). */
 	if (in->behaviour_failure) {
 		dirty = true;
-		appendf(why, sizeof(why), "%sthe feature is broken: %s", why[0] ? "; " : "",
-			in->behaviour_failure);
+		lc_appendf(why, sizeof(why), "%sthe feature is broken: %s", why[0] ? "; " : "",
+			   in->behaviour_failure);
 	}
 	/* A fix that breaks the protocol is not a fix. */
 	if (in->clients_failed > 0) {
 		dirty = true;
-		appendf(why, sizeof(why), "%s%ld client(s) failed: %s", why[0] ? "; " : "",
-			in->clients_failed, in->client_error ? in->client_error : "");
+		lc_appendf(why, sizeof(why), "%s%ld client(s) failed: %s", why[0] ? "; " : "",
+			   in->clients_failed, in->client_error ? in->client_error : "");
 	}
 	if (dirty) {
 		v->passed = false;

@@ -13,6 +13,7 @@
  * before <errorcounts> counts each record once.
  */
 #include "measure/drd.h"
+#include "text.h"
 #include "measure/memcheck.h"
 
 #include <expat.h>
@@ -107,17 +108,6 @@ static void copy_text(char *dst, size_t size, const struct xml_state *st)
 	dst[n] = '\0';
 }
 
-/* snprintf whose truncation is intended: a description cut short is fine. */
-__attribute__((format(printf, 3, 4))) static void format_into(char *dst, size_t size,
-							      const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(dst, size, fmt, ap);
-	va_end(ap);
-}
-
 static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **attrs)
 {
 	struct xml_state *st = data;
@@ -165,16 +155,16 @@ static void end_frame(struct xml_state *st)
 	st->frames++;
 	if (st->frames <= MAX_SHOWN && len + 1 < sizeof(st->stack)) {
 		if (st->frame_file[0])
-			format_into(st->stack + len, sizeof(st->stack) - len, "%s%s (%s:%s)",
-				    len ? " < " : "", st->frame_fn[0] ? st->frame_fn : "???",
-				    st->frame_file, st->frame_line);
+			lc_format(st->stack + len, sizeof(st->stack) - len, "%s%s (%s:%s)",
+				  len ? " < " : "", st->frame_fn[0] ? st->frame_fn : "???",
+				  st->frame_file, st->frame_line);
 		else
-			format_into(st->stack + len, sizeof(st->stack) - len, "%s%s",
-				    len ? " < " : "", st->frame_fn[0] ? st->frame_fn : "???");
+			lc_format(st->stack + len, sizeof(st->stack) - len, "%s%s",
+				  len ? " < " : "", st->frame_fn[0] ? st->frame_fn : "???");
 	}
 	if (!st->own_at[0] && st->own_file && strcmp(st->frame_file, st->own_file) == 0)
-		format_into(st->own_at, sizeof(st->own_at), "%s (%s:%s)", st->frame_fn,
-			    st->frame_file, st->frame_line);
+		lc_format(st->own_at, sizeof(st->own_at), "%s (%s:%s)", st->frame_fn,
+			  st->frame_file, st->frame_line);
 }
 
 static void end_error(struct xml_state *st)
@@ -184,19 +174,19 @@ static void end_error(struct xml_state *st)
 
 	if (race) {
 		if (d->race_records++ == 0) {
-			format_into(d->first_race, sizeof(d->first_race), "%s", st->what);
-			format_into(d->first_race_stack, sizeof(d->first_race_stack), "%s",
-				    st->stack);
+			lc_format(d->first_race, sizeof(d->first_race), "%s", st->what);
+			lc_format(d->first_race_stack, sizeof(d->first_race_stack), "%s",
+				  st->stack);
 		}
 		if (!d->first_race_at[0] && st->own_at[0])
-			format_into(d->first_race_at, sizeof(d->first_race_at), "%s", st->own_at);
+			lc_format(d->first_race_at, sizeof(d->first_race_at), "%s", st->own_at);
 	} else if (!d->first_other[0]) {
 		if (st->stack[0])
-			format_into(d->first_other, sizeof(d->first_other), "%s: %s at %s",
-				    st->kind, st->what, st->stack);
+			lc_format(d->first_other, sizeof(d->first_other), "%s: %s at %s", st->kind,
+				  st->what, st->stack);
 		else
-			format_into(d->first_other, sizeof(d->first_other), "%s: %s", st->kind,
-				    st->what);
+			lc_format(d->first_other, sizeof(d->first_other), "%s: %s", st->kind,
+				  st->what);
 	}
 	if (st->nrecords < MAX_RECORDS) {
 		st->records[st->nrecords].unique = st->unique;

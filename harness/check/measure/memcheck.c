@@ -11,6 +11,7 @@
  * text log, so both are read.
  */
 #include "measure/memcheck.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -213,17 +214,6 @@ static bool is_nonleak_unique(const struct xml_state *st, unsigned long u)
 	return false;
 }
 
-/* snprintf whose truncation is intended: a description cut short is fine. */
-__attribute__((format(printf, 3, 4))) static void format_into(char *dst, size_t size,
-							      const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(dst, size, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * The indirect part of a leak record's bytes. A record such as
  * "152,064 (1,800 direct, 150,264 indirect) bytes in 9 blocks are
@@ -256,8 +246,8 @@ static void end_error(struct xml_state *st)
 
 		if (st->own_at[0] && st->leaked_bytes > *best) {
 			*best = st->leaked_bytes;
-			format_into(reachable ? mc->reachable_at : mc->lost_at, sizeof(mc->lost_at),
-				    "%s", st->own_at);
+			lc_format(reachable ? mc->reachable_at : mc->lost_at, sizeof(mc->lost_at),
+				  "%s", st->own_at);
 		}
 		if (strcmp(st->kind, "Leak_DefinitelyLost") == 0)
 			mc->definitely += st->leaked_bytes - indirect_part(st->what);
@@ -280,19 +270,18 @@ static void end_error(struct xml_state *st)
 		return;
 	}
 	if (st->own_at[0] && !mc->first_error_at[0])
-		format_into(mc->first_error_at, sizeof(mc->first_error_at), "%s", st->own_at);
+		lc_format(mc->first_error_at, sizeof(mc->first_error_at), "%s", st->own_at);
 	if (st->plain_errors++ == 0) {
 		/* "InvalidRead: Invalid read of size 4 at main (leak.c:50)", cut to fit. */
 		if (st->fn[0] && st->file[0])
-			format_into(mc->first_error, sizeof(mc->first_error),
-				    "%s: %s at %s (%s:%s)", st->kind, st->what, st->fn, st->file,
-				    st->line);
+			lc_format(mc->first_error, sizeof(mc->first_error), "%s: %s at %s (%s:%s)",
+				  st->kind, st->what, st->fn, st->file, st->line);
 		else if (st->fn[0])
-			format_into(mc->first_error, sizeof(mc->first_error), "%s: %s at %s",
-				    st->kind, st->what, st->fn);
+			lc_format(mc->first_error, sizeof(mc->first_error), "%s: %s at %s",
+				  st->kind, st->what, st->fn);
 		else
-			format_into(mc->first_error, sizeof(mc->first_error), "%s: %s", st->kind,
-				    st->what);
+			lc_format(mc->first_error, sizeof(mc->first_error), "%s: %s", st->kind,
+				  st->what);
 	}
 	if (st->nuniques < MAX_UNIQUES)
 		st->uniques[st->nuniques++] = st->unique;
@@ -321,11 +310,11 @@ static void XMLCALL on_end(void *data, const XML_Char *name)
 		 */
 		if (d == 3 && in(st, 2, "stack") && strcmp(name, "frame") == 0 && !st->own_at[0] &&
 		    st->own_file && strcmp(st->frame_file, st->own_file) == 0)
-			format_into(st->own_at, sizeof(st->own_at), "%s (%s:%s)%s", st->frame_fn,
-				    st->frame_file, st->frame_line,
-				    st->stacks == 1   ? ""
-				    : st->stacks == 2 ? ", where the block was freed"
-						      : ", where the block was allocated");
+			lc_format(st->own_at, sizeof(st->own_at), "%s (%s:%s)%s", st->frame_fn,
+				  st->frame_file, st->frame_line,
+				  st->stacks == 1   ? ""
+				  : st->stacks == 2 ? ", where the block was freed"
+						    : ", where the block was allocated");
 		if (d == 2 && strcmp(name, "kind") == 0)
 			copy_text(st->kind, sizeof(st->kind), st);
 		else if (d == 2 && strcmp(name, "what") == 0)
