@@ -49,6 +49,14 @@ __attribute__((format(printf, 5, 6))) static int say(char *why, size_t size, boo
 int lc_pubsub_connect_slow(const char *host, unsigned port, int timeout_ms, struct ll_ws_conn **out,
 			   int *fd_out, bool *at_connect, char *why, size_t why_size)
 {
+	return lc_pubsub_connect_slow_to(host, port, "/", timeout_ms, out, fd_out, at_connect, why,
+					 why_size);
+}
+
+int lc_pubsub_connect_slow_to(const char *host, unsigned port, const char *path, int timeout_ms,
+			      struct ll_ws_conn **out, int *fd_out, bool *at_connect, char *why,
+			      size_t why_size)
+{
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	struct ll_ws_conn_opts copts = {.close_timeout_ms = timeout_ms,
 					.write_timeout_ms = timeout_ms};
@@ -81,7 +89,7 @@ int lc_pubsub_connect_slow(const char *host, unsigned port, int timeout_ms, stru
 	r = ll_transport_plain(&t, fd);
 	if (r)
 		return say(why, why_size, at_connect, true, "transport: %s", ll_strerror(r));
-	n = ll_ws_client_request(host, port, "/", key, req, sizeof(req));
+	n = ll_ws_client_request(host, port, path, key, req, sizeof(req));
 	if (n < 0) {
 		r = n;
 		goto out_destroy_transport;

@@ -42,6 +42,10 @@
  */
 int lc_pubsub_connect_slow(const char *host, unsigned port, int timeout_ms, struct ll_ws_conn **out,
 			   int *fd, bool *at_connect, char *why, size_t why_size);
+/* The same, upgrading on path (with its query) instead of "/". */
+int lc_pubsub_connect_slow_to(const char *host, unsigned port, const char *path, int timeout_ms,
+			      struct ll_ws_conn **out, int *fd, bool *at_connect, char *why,
+			      size_t why_size);
 
 /*
  * Publishes count messages of LC_PUB_BYTES, tagged tag, through a

@@ -299,7 +299,7 @@ static int run_connect_drop(const struct lc_scenario *sc, struct client_err *e)
  * may report the reset to a read before the data that came first): in
  * the harness's own test 9 to 12 clients of 12 took the send's path, so a
  * step of a few clients always takes it. The client keeps a small receive
- * window (the slow subscriber's), and speaks plain ws to "/".
+ * window (the slow subscriber's), and speaks plain ws to the client's path.
  */
 #define RESET_FRAMES 32
 static int run_reset_unread(const struct lc_scenario *sc, struct client_err *e)
@@ -312,10 +312,11 @@ static int run_reset_unread(const struct lc_scenario *sc, struct client_err *e)
 	size_t len = 0, off = 0;
 	int fd = -1, i, rc;
 
-	if (sc->client->tls || (sc->client->path && strcmp(sc->client->path, "/") != 0))
-		return fail(e, true, "reset-unread speaks plain ws to \"/\"");
-	if (lc_pubsub_connect_slow(sc->host, sc->port, sc->timeout_ms, &c, &fd, &at_connect,
-				   e->text, sizeof(e->text))) {
+	if (sc->client->tls)
+		return fail(e, true, "reset-unread speaks plain ws");
+	if (lc_pubsub_connect_slow_to(sc->host, sc->port, sc->client->path ? sc->client->path : "/",
+				      sc->timeout_ms, &c, &fd, &at_connect, e->text,
+				      sizeof(e->text))) {
 		e->connect = at_connect;
 		return -1;
 	}
