@@ -89,7 +89,8 @@ function(leaklab_case)
   set(num ${CMAKE_MATCH_1})
   set(scenarios
       connect-close connect-drop silent-peer no-close-reply burst bad-handshake request
-      bad-token fault-walk tls tls-bad slow-consumer shutdown reset-unread)
+      bad-token fault-walk tls tls-bad slow-consumer shutdown reset-unread
+      silent-start burst-large silent-connect)
   if(NOT LC_SCENARIO IN_LIST scenarios)
     message(FATAL_ERROR "leaklab_case(${LC_NAME}): SCENARIO must be one of ${scenarios}")
   endif()

@@ -1012,12 +1012,16 @@ static int make_logdir(struct ctx *c)
 
 const char *lc_scenario_unit(enum lc_scenario_kind k)
 {
-	return k == LC_SC_BURST || k == LC_SC_SLOW_CONSUMER ? "messages"
-	       : k == LC_SC_BAD_HANDSHAKE		    ? "bad handshakes"
-	       : k == LC_SC_BAD_TOKEN			    ? "bad tokens"
-	       : k == LC_SC_FAULT_WALK			    ? "fault walks"
-	       : k == LC_SC_TLS_BAD			    ? "aborted TLS handshakes"
-							    : "clients";
+	switch (k) {
+	case LC_SC_BURST:
+	case LC_SC_BURST_LARGE:
+	case LC_SC_SLOW_CONSUMER: return "messages";
+	case LC_SC_BAD_HANDSHAKE: return "bad handshakes";
+	case LC_SC_BAD_TOKEN: return "bad tokens";
+	case LC_SC_FAULT_WALK: return "fault walks";
+	case LC_SC_TLS_BAD: return "aborted TLS handshakes";
+	default: return "clients";
+	}
 }
 
 /*
@@ -1030,7 +1034,8 @@ const char *lc_scenario_unit(enum lc_scenario_kind k)
  */
 static int drive_half(struct ctx *c, const char *phase, long load)
 {
-	long steps = c->sc.kind == LC_SC_BURST || !c->cfg->csv_path || c->cfg->nscenarios > 1
+	long steps = c->sc.kind == LC_SC_BURST || c->sc.kind == LC_SC_BURST_LARGE ||
+			     !c->cfg->csv_path || c->cfg->nscenarios > 1
 			 ? 1
 			 : c->lim.steps;
 	long done = 0, i;

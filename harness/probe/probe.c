@@ -770,7 +770,8 @@ static int sample_point(struct ctx *c, struct pb_sample *s, const struct pb_samp
 static const char *unit_of(enum lc_scenario_kind k)
 {
 	switch (k) {
-	case LC_SC_BURST: return "messages";
+	case LC_SC_BURST:
+	case LC_SC_BURST_LARGE: return "messages";
 	case LC_SC_BAD_HANDSHAKE: return "attempts";
 	default: return "clients";
 	}

@@ -33,6 +33,9 @@
 #define BURST_WINDOW 16
 /* A burst message: the case's request (up to about 1 KiB) and a number. */
 #define BURST_TEXT 1100
+/* A burst-large message, and how many are in flight at once. */
+#define LARGE_BYTES  (64 * 1024)
+#define LARGE_WINDOW 4
 
 static const char *const scenario_names[] = {
     [LC_SC_CONNECT_CLOSE] = "connect-close",
@@ -49,6 +52,9 @@ static const char *const scenario_names[] = {
     [LC_SC_SLOW_CONSUMER] = "slow-consumer",
     [LC_SC_SHUTDOWN] = "shutdown",
     [LC_SC_RESET_UNREAD] = "reset-unread",
+    [LC_SC_SILENT_START] = "silent-start",
+    [LC_SC_BURST_LARGE] = "burst-large",
+    [LC_SC_SILENT_CONNECT] = "silent-connect",
 };
 
 int lc_scenario_parse(const char *name, enum lc_scenario_kind *out)
@@ -77,6 +83,9 @@ int lc_held_init(struct lc_held *h)
 	h->conns = NULL;
 	h->len = 0;
 	h->cap = 0;
+	h->fds = NULL;
+	h->nfds = 0;
+	h->capfds = 0;
 	h->case_state = NULL;
 	h->owner = NULL;
 	return pthread_mutex_init(&h->lock, NULL) == 0 ? 0 : LL_ENOMEM;
@@ -107,12 +116,38 @@ out_unlock:
 	return err;
 }
 
+/* Takes ownership of fd: on failure it is closed at once. */
+static int held_add_fd(struct lc_held *h, int fd)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&h->lock);
+	if (h->nfds == h->capfds) {
+		size_t cap = h->capfds ? h->capfds * 2 : 64;
+		int *bigger = ll_realloc(h->fds, cap * sizeof(*bigger));
+
+		if (!bigger) {
+			err = LL_ENOMEM;
+			goto out_unlock;
+		}
+		h->fds = bigger;
+		h->capfds = cap;
+	}
+	h->fds[h->nfds++] = fd;
+	fd = -1;
+out_unlock:
+	pthread_mutex_unlock(&h->lock);
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
 size_t lc_held_count(struct lc_held *h)
 {
 	size_t n;
 
 	pthread_mutex_lock(&h->lock);
-	n = h->len;
+	n = h->len + h->nfds;
 	pthread_mutex_unlock(&h->lock);
 	return n;
 }
@@ -125,6 +160,9 @@ void lc_held_close_all(struct lc_held *h)
 	for (i = 0; i < h->len; i++)
 		ll_ws_conn_destroy(h->conns[i]);
 	h->len = 0;
+	for (i = 0; i < h->nfds; i++)
+		close(h->fds[i]);
+	h->nfds = 0;
 	if (h->owner && h->case_state)
 		h->owner->drop(h);
 	h->case_state = NULL;
@@ -151,6 +189,9 @@ void lc_held_destroy(struct lc_held *h)
 	ll_free(h->conns);
 	h->conns = NULL;
 	h->cap = 0;
+	ll_free(h->fds);
+	h->fds = NULL;
+	h->capfds = 0;
 	pthread_mutex_destroy(&h->lock);
 }
 
@@ -365,6 +406,42 @@ static int run_silent_peer(const struct lc_scenario *sc, struct lc_held *held, s
 }
 
 /*
+ * The peer upgrades and never says a word: not one frame from its very
+ * first byte on, no pong, no read, its socket held open. The server's
+ * read deadline must let it go although no message ever came to arm one;
+ * silent-peer's clients speak once before they fall silent.
+ */
+static int run_silent_start(const struct lc_scenario *sc, struct lc_held *held,
+			    struct client_err *e)
+{
+	struct ll_ws_conn *c;
+
+	if (ws_connect(sc, &c, e))
+		return -1;
+	if (held_add(held, c))
+		return fail(e, false, "out of memory holding a connection");
+	return 0;
+}
+
+/*
+ * The peer connects over TCP and never sends its HTTP upgrade, its socket
+ * held open: the server's handshake deadline must let it go. Every case
+ * program's is the library's (--handshake-timeout-ms, 5 s by default), so
+ * no case's VERIFY drives it; a server of one's own can be checked with it.
+ */
+static int run_silent_connect(const struct lc_scenario *sc, struct lc_held *held,
+			      struct client_err *e)
+{
+	int fd = ll_tcp_connect(sc->host, sc->port, sc->timeout_ms);
+
+	if (fd < 0)
+		return fail(e, true, "connect to %s:%u: %s", sc->host, sc->port, ll_strerror(fd));
+	if (held_add_fd(held, fd))
+		return fail(e, false, "out of memory holding a connection");
+	return 0;
+}
+
+/*
  * "close" asks the case's server to start the close handshake; this peer
  * never reads its close frame and never answers it (RFC 6455 section 7.1.2
  * says it should), and keeps the socket open.
@@ -400,21 +477,48 @@ static void burst_text(const struct lc_scenario *sc, long n, char *buf, size_t s
 		snprintf(buf, size, "burst %ld", n);
 }
 
-/* load messages on one connection, BURST_WINDOW in flight, each echoed. */
-static int run_burst(const struct lc_scenario *sc, long load, struct client_err *e)
+/*
+ * The n-th message of a burst-large: burst_text's, filled with dots to
+ * LARGE_BYTES, so that a bound by size (a record over some size handled
+ * apart, a buffer of a fixed size) is reached by every message.
+ */
+static void large_text(const struct lc_scenario *sc, long n, char *buf)
 {
+	size_t len;
+
+	burst_text(sc, n, buf, LARGE_BYTES + 1);
+	len = strlen(buf);
+	memset(buf + len, '.', LARGE_BYTES - len);
+	buf[LARGE_BYTES] = '\0';
+}
+
+/*
+ * load messages on one connection, each echoed: BURST_WINDOW in flight, or
+ * with large (burst-large) LARGE_WINDOW of LARGE_BYTES each.
+ */
+static int run_burst(const struct lc_scenario *sc, long load, bool large, struct client_err *e)
+{
+	size_t size = large ? LARGE_BYTES + 1 : BURST_TEXT;
+	long window = large ? LARGE_WINDOW : BURST_WINDOW;
+	char *text = ll_malloc(size);
 	struct ll_ws_conn *c;
 	long sent = 0, got = 0;
 	int rc = 0;
 
-	if (ws_connect(sc, &c, e))
+	if (!text)
+		return fail(e, false, "out of memory for a burst's message");
+	if (ws_connect(sc, &c, e)) {
+		ll_free(text);
 		return -1;
+	}
 	while (got < load && rc == 0) {
-		while (sent < load && sent - got < BURST_WINDOW) {
-			char text[BURST_TEXT];
+		while (sent < load && sent - got < window) {
 			int err;
 
-			burst_text(sc, sent, text, sizeof(text));
+			if (large)
+				large_text(sc, sent, text);
+			else
+				burst_text(sc, sent, text, size);
 			err = ll_ws_conn_send(c, LL_WS_OP_TEXT, text, strlen(text));
 			if (err) {
 				rc = fail(e, false, "send %ld: %s", sent, ll_strerror(err));
@@ -424,10 +528,12 @@ static int run_burst(const struct lc_scenario *sc, long load, struct client_err 
 		}
 		while (rc == 0 && got < sent) {
 			struct ll_ws_msg msg = {0};
-			char text[BURST_TEXT];
 			int err;
 
-			burst_text(sc, got, text, sizeof(text));
+			if (large)
+				large_text(sc, got, text);
+			else
+				burst_text(sc, got, text, size);
 			err = ll_ws_conn_recv(c, &msg, sc->timeout_ms);
 			e->broken = err == LL_EPROTO || err == LL_EUTF8;
 			if (err) {
@@ -445,6 +551,7 @@ static int run_burst(const struct lc_scenario *sc, long load, struct client_err 
 	if (rc == 0)
 		rc = close_clean(c, e);
 	ll_ws_conn_destroy(c);
+	ll_free(text);
 	return rc;
 }
 
@@ -725,7 +832,7 @@ static int client_once(struct drive *d, struct client_err *e)
 	case LC_SC_CONNECT_DROP: return run_connect_drop(sc, e);
 	case LC_SC_SILENT_PEER: return run_silent_peer(sc, d->held, e);
 	case LC_SC_NO_CLOSE_REPLY: return run_no_close_reply(sc, d->held, e);
-	case LC_SC_BURST: return run_burst(sc, d->load, e);
+	case LC_SC_BURST: return run_burst(sc, d->load, false, e);
 	case LC_SC_BAD_HANDSHAKE: return run_bad_handshake(sc, e);
 	case LC_SC_REQUEST: return run_request(sc, e);
 	case LC_SC_BAD_TOKEN: return run_bad_token(sc, e);
@@ -749,6 +856,9 @@ static int client_once(struct drive *d, struct client_err *e)
 	case LC_SC_SLOW_CONSUMER: break; /* a case scenario: client_once calls its step */
 	case LC_SC_SHUTDOWN: break;	 /* not driven: run.c holds its clients (shutdown.h) */
 	case LC_SC_RESET_UNREAD: return run_reset_unread(sc, e);
+	case LC_SC_SILENT_START: return run_silent_start(sc, d->held, e);
+	case LC_SC_SILENT_CONNECT: return run_silent_connect(sc, d->held, e);
+	case LC_SC_BURST_LARGE: return run_burst(sc, d->load, true, e);
 	}
 	return fail(e, false, "unknown scenario");
 }
@@ -758,7 +868,7 @@ static bool one_client(enum lc_scenario_kind k)
 {
 	const struct lc_case_scenario *cs = lc_case_scenario_of(k);
 
-	return k == LC_SC_BURST || (cs && cs->one_client);
+	return k == LC_SC_BURST || k == LC_SC_BURST_LARGE || (cs && cs->one_client);
 }
 
 static void *worker_main(void *arg)

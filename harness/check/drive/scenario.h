@@ -2,7 +2,9 @@
  * scenario.h - the clients that drive a case: what a peer does to the
  * server (close cleanly, vanish, stop reading, never answer a close, send
  * a burst, send a broken handshake, send one request, reset with the
- * server's answer unread so that its send fails), run a few at a
+ * server's answer unread so that its send fails, say nothing from the
+ * first byte on, over ws or not even the upgrade, send a burst of large
+ * messages), run a few at a
  * time on threads, each operation with a deadline so the harness never
  * hangs on a misbehaving server.
  */
@@ -28,6 +30,9 @@ enum lc_scenario_kind {
 	LC_SC_SLOW_CONSUMER,
 	LC_SC_SHUTDOWN, /* run.c: one start per load point (shutdown.h) */
 	LC_SC_RESET_UNREAD,
+	LC_SC_SILENT_START,
+	LC_SC_BURST_LARGE,
+	LC_SC_SILENT_CONNECT,
 };
 
 /*
@@ -73,6 +78,9 @@ struct lc_held {
 	pthread_mutex_t lock;
 	struct ll_ws_conn **conns;
 	size_t len, cap;
+	/* Bare sockets of peers that never sent their upgrade (silent-connect). */
+	int *fds;
+	size_t nfds, capfds;
 	/* A case scenario's own state, made by its step; its drop frees it. NULL: none. */
 	void *case_state;
 	const struct lc_case_scenario *owner; /* whose case_state it is */

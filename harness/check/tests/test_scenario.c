@@ -3,7 +3,8 @@
  * parser, for the kinds the error-path and TLS cases brought: bad-token,
  * fault-walk, tls, tls-bad, and "upgrade PATH => STATUS"; and that
  * reset-unread, driven against a real server, makes the server's send
- * fail for every client.
+ * fail for every client; and that silent-start and silent-connect hold
+ * their peers.
  */
 #include <stdatomic.h>
 #include <string.h>
@@ -19,9 +20,9 @@
 static void test_scenario_names(void)
 {
 	static const char *const names[] = {
-	    "connect-close", "connect-drop",  "silent-peer", "no-close-reply",
-	    "burst",	     "bad-handshake", "request",     "bad-token",
-	    "fault-walk",    "tls",	      "tls-bad",     "reset-unread"};
+	    "connect-close", "connect-drop", "silent-peer",  "no-close-reply", "burst",
+	    "bad-handshake", "request",	     "bad-token",    "fault-walk",     "tls",
+	    "tls-bad",	     "reset-unread", "silent-start", "burst-large",    "silent-connect"};
 	enum lc_scenario_kind k;
 	size_t i;
 
@@ -101,6 +102,39 @@ static void test_reset_unread(void)
 	lc_held_destroy(&held);
 }
 
+/* silent-start and silent-connect hold their peers, upgraded or bare, none of them a word. */
+static void test_silent_start(void)
+{
+	static const struct lc_client plain = {0};
+	struct ll_ws_server_opts opts = {.handler = counting_echo};
+	struct lc_drive_result res = {0};
+	struct lc_scenario sc = {
+	    .client = &plain,
+	    .host = "127.0.0.1",
+	    .timeout_ms = 3000,
+	    .concurrency = 2,
+	};
+	struct lc_held held;
+	struct running r;
+
+	CHECK_EQ(lc_scenario_parse("silent-start", &sc.kind), 0);
+	CHECK_EQ(lc_held_init(&held), 0);
+	start(&r, &opts);
+	sc.port = r.port;
+	CHECK_EQ(lc_drive(&sc, 6, &held, NULL, NULL, 0, &res), 0);
+	CHECK_EQ(res.ok, 6);
+	CHECK_EQ(lc_held_count(&held), 6);
+	CHECK_EQ(held.len, 6);
+	/* silent-connect: bare sockets, never an upgrade. */
+	CHECK_EQ(lc_scenario_parse("silent-connect", &sc.kind), 0);
+	CHECK_EQ(lc_drive(&sc, 3, &held, NULL, NULL, 0, &res), 0);
+	CHECK_EQ(res.ok, 9);
+	CHECK_EQ(lc_held_count(&held), 9);
+	CHECK_EQ(held.nfds, 3);
+	lc_held_destroy(&held);
+	stop(&r);
+}
+
 static void test_upgrade_behaviour(void)
 {
 	struct lc_behaviour b;
@@ -131,5 +165,6 @@ int main(void)
 	RUN(test_scenario_names);
 	RUN(test_upgrade_behaviour);
 	RUN(test_reset_unread);
+	RUN(test_silent_start);
 	return 0;
 }
