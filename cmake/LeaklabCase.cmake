@@ -90,7 +90,7 @@ function(leaklab_case)
   set(scenarios
       connect-close connect-drop silent-peer no-close-reply burst bad-handshake request
       bad-token fault-walk tls tls-bad slow-consumer shutdown reset-unread
-      silent-start burst-large silent-connect)
+      silent-start burst-large silent-connect slow-publisher)
   if(NOT LC_SCENARIO IN_LIST scenarios)
     message(FATAL_ERROR "leaklab_case(${LC_NAME}): SCENARIO must be one of ${scenarios}")
   endif()

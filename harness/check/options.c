@@ -79,6 +79,7 @@ static void usage(FILE *f)
 		"                       burst, bad-handshake, request, bad-token, fault-walk,\n"
 		"                       tls, tls-bad, slow-consumer, reset-unread,\n"
 		"                       silent-start, silent-connect, burst-large,\n"
+		"                       slow-publisher,\n"
 		"                       shutdown (0, N, 2N clients held across SIGTERM)\n"
 		"  --load N             clients per step (messages for burst and slow-consumer)\n"
 		"  --expect SIGNALS     what the leak shows: threads,fds,heap,lost,race\n"

@@ -659,6 +659,7 @@ static int drive(struct ctx *c, const char *phase, long load)
 	 * check outside the course keeps its verdict on failed clients.)
 	 */
 	if (c->cfg->verify && run->variant == LC_FIXED && c->sc.kind != LC_SC_SLOW_CONSUMER &&
+	    c->sc.kind != LC_SC_SLOW_PUBLISHER &&
 	    (run->drive.failed > failed || run->drive.connect_failed > connect_failed) &&
 	    strstr(run->drive.first_error, ll_strerror(LL_ETIMEDOUT)))
 		return stuck(c, "your program stopped answering: no answer within %d s (%s, %s)",
@@ -1015,7 +1016,8 @@ const char *lc_scenario_unit(enum lc_scenario_kind k)
 	switch (k) {
 	case LC_SC_BURST:
 	case LC_SC_BURST_LARGE:
-	case LC_SC_SLOW_CONSUMER: return "messages";
+	case LC_SC_SLOW_CONSUMER:
+	case LC_SC_SLOW_PUBLISHER: return "messages";
 	case LC_SC_BAD_HANDSHAKE: return "bad handshakes";
 	case LC_SC_BAD_TOKEN: return "bad tokens";
 	case LC_SC_FAULT_WALK: return "fault walks";

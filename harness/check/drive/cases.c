@@ -9,7 +9,8 @@
 #include "drive/scenario.h"
 
 static const struct lc_case_scenario *const case_scenarios[] = {
-    &lc_pubsub_scenario, /* 13-slow-consumer */
+    &lc_pubsub_scenario,	 /* 13-slow-consumer */
+    &lc_pubsub_talking_scenario, /* 13-slow-consumer */
 };
 
 const struct lc_case_scenario *lc_case_scenario_of(enum lc_scenario_kind k)

@@ -349,13 +349,31 @@ int lc_pubsub_drain_slow(struct ll_ws_conn *c, int fd, const char *marker, int t
 	}
 }
 
-/* What the slow-consumer scenario holds from its first step to its end (held->case_state). */
+/*
+ * What the slow-consumer and slow-publisher scenarios hold from their
+ * first step to the end of the run (held->case_state): LC_SLOW_SUBS slow
+ * subscribers of each kind, the quiet ones and the ones that talk.
+ */
 struct slow_subs {
-	struct ll_ws_conn *conn[LC_SLOW_SUBS];
-	int fd[LC_SLOW_SUBS]; /* their sockets, owned by conn[] */
+	struct ll_ws_conn *conn[2 * LC_SLOW_SUBS];
+	int fd[2 * LC_SLOW_SUBS]; /* their sockets, owned by conn[] */
+	bool talks[2 * LC_SLOW_SUBS];
 	size_t n;
 	long steps; /* steps so far: each one's messages carry its own tag */
 };
+
+/*
+ * A slow publisher says something and reads nothing. A send that fails is
+ * not judged here: a fix that dropped it has closed the connection, and
+ * the release reads how it went.
+ */
+static void say_unread(struct ll_ws_conn *c, size_t i, long step)
+{
+	char text[64];
+	int n = snprintf(text, sizeof(text), "slow publisher %zu, step %ld", i, step);
+
+	(void)ll_ws_conn_send(c, LL_WS_OP_TEXT, text, (size_t)n);
+}
 
 static void drop_slow(struct lc_held *held)
 {
@@ -369,11 +387,12 @@ static void drop_slow(struct lc_held *held)
 	held->owner = NULL;
 }
 
-static int step(const struct lc_scenario *sc, long load, struct lc_held *held, bool *at_connect,
-		char *why, size_t why_size)
+static int step_of(const struct lc_scenario *sc, long load, struct lc_held *held, bool talk,
+		   bool *at_connect, char *why, size_t why_size)
 {
 	struct slow_subs *s;
 	bool fill = false;
+	size_t i, have = 0;
 	char tag[32];
 
 	pthread_mutex_lock(&held->lock);
@@ -387,7 +406,9 @@ static int step(const struct lc_scenario *sc, long load, struct lc_held *held, b
 		held->owner = &lc_pubsub_scenario;
 	}
 	s = held->case_state;
-	while (s->n < LC_SLOW_SUBS) {
+	for (i = 0; i < s->n; i++)
+		have += s->talks[i] == talk;
+	for (; have < LC_SLOW_SUBS; have++) {
 		struct ll_ws_conn *c;
 		int fd = -1;
 
@@ -398,15 +419,32 @@ static int step(const struct lc_scenario *sc, long load, struct lc_held *held, b
 			return -1;
 		}
 		s->fd[s->n] = fd;
+		s->talks[s->n] = talk;
 		s->conn[s->n++] = c;
 	}
 	snprintf(tag, sizeof(tag), "s%ld", ++s->steps);
+	/* The talking ones publish a message of their own each step, and read none. */
+	for (i = 0; talk && i < s->n; i++)
+		if (s->talks[i])
+			say_unread(s->conn[i], i, s->steps);
 	pthread_mutex_unlock(&held->lock);
 	if (fill && lc_pubsub_publish(sc->host, sc->port, sc->timeout_ms, "fill",
 				      LC_PREFILL_BYTES / LC_PUB_BYTES, at_connect, why, why_size))
 		return -1;
 	return lc_pubsub_publish(sc->host, sc->port, sc->timeout_ms, tag, load, at_connect, why,
 				 why_size);
+}
+
+static int step(const struct lc_scenario *sc, long load, struct lc_held *held, bool *at_connect,
+		char *why, size_t why_size)
+{
+	return step_of(sc, load, held, false, at_connect, why, why_size);
+}
+
+static int step_talking(const struct lc_scenario *sc, long load, struct lc_held *held,
+			bool *at_connect, char *why, size_t why_size)
+{
+	return step_of(sc, load, held, true, at_connect, why, why_size);
 }
 
 static void release(struct lc_held *held, const struct lc_scenario *sc, struct lc_drive_result *res)
@@ -470,6 +508,15 @@ const struct lc_case_scenario lc_pubsub_scenario = {
     .kind = LC_SC_SLOW_CONSUMER,
     .one_client = true,
     .step = step,
+    .release = release,
+    .drop = drop_slow,
+};
+
+/* Its state is the slow-consumer scenario's: one owner, one release for both kinds. */
+const struct lc_case_scenario lc_pubsub_talking_scenario = {
+    .kind = LC_SC_SLOW_PUBLISHER,
+    .one_client = true,
+    .step = step_talking,
     .release = release,
     .drop = drop_slow,
 };

@@ -85,6 +85,15 @@ int lc_pubsub_drain_slow(struct ll_ws_conn *c, int fd, const char *marker, int t
 extern const struct lc_case_scenario lc_pubsub_scenario;
 
 /*
+ * The slow-publisher scenario: the same, with LC_SLOW_SUBS slow
+ * subscribers of its own that publish, each a message when it connects
+ * and one every step, and never read: a client that sends without
+ * reading is as slow a consumer as one that says nothing. The release,
+ * and what a fix must do with them, are the slow-consumer scenario's.
+ */
+extern const struct lc_case_scenario lc_pubsub_talking_scenario;
+
+/*
  * The behaviour check "broadcast K": one slow subscriber stalls while K
  * messages are published, and the publisher and a fast subscriber must
  * each get all K. Returns 0 (works), 1 (does not: why says what was

@@ -55,6 +55,7 @@ static const char *const scenario_names[] = {
     [LC_SC_SILENT_START] = "silent-start",
     [LC_SC_BURST_LARGE] = "burst-large",
     [LC_SC_SILENT_CONNECT] = "silent-connect",
+    [LC_SC_SLOW_PUBLISHER] = "slow-publisher",
 };
 
 int lc_scenario_parse(const char *name, enum lc_scenario_kind *out)
@@ -858,6 +859,7 @@ static int client_once(struct drive *d, struct client_err *e)
 	case LC_SC_RESET_UNREAD: return run_reset_unread(sc, e);
 	case LC_SC_SILENT_START: return run_silent_start(sc, d->held, e);
 	case LC_SC_SILENT_CONNECT: return run_silent_connect(sc, d->held, e);
+	case LC_SC_SLOW_PUBLISHER: break; /* a case scenario */
 	case LC_SC_BURST_LARGE: return run_burst(sc, d->load, true, e);
 	}
 	return fail(e, false, "unknown scenario");

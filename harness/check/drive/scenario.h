@@ -33,6 +33,7 @@ enum lc_scenario_kind {
 	LC_SC_SILENT_START,
 	LC_SC_BURST_LARGE,
 	LC_SC_SILENT_CONNECT,
+	LC_SC_SLOW_PUBLISHER, /* a case scenario (pubsub.h) */
 };
 
 /*

@@ -20,9 +20,10 @@
 static void test_scenario_names(void)
 {
 	static const char *const names[] = {
-	    "connect-close", "connect-drop", "silent-peer",  "no-close-reply", "burst",
-	    "bad-handshake", "request",	     "bad-token",    "fault-walk",     "tls",
-	    "tls-bad",	     "reset-unread", "silent-start", "burst-large",    "silent-connect"};
+	    "connect-close", "connect-drop",  "silent-peer",	"no-close-reply",
+	    "burst",	     "bad-handshake", "request",	"bad-token",
+	    "fault-walk",    "tls",	      "tls-bad",	"reset-unread",
+	    "silent-start",  "burst-large",   "silent-connect", "slow-publisher"};
 	enum lc_scenario_kind k;
 	size_t i;
 
