@@ -201,6 +201,7 @@ void lc_held_destroy(struct lc_held *h)
 struct client_err {
 	bool connect; /* the failure happened while connecting */
 	bool broken;  /* the server's frames were broken (lc_drive_result.corrupted) */
+	bool overran; /* the step's deadline passed while it waited */
 	char text[200];
 };
 
@@ -214,6 +215,27 @@ __attribute__((format(printf, 3, 4))) static int fail(struct client_err *e, bool
 	vsnprintf(e->text, sizeof(e->text), fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* How long one wait may last: the operation's deadline, or what is left of the step's (0: none). */
+static int wait_ms(const struct lc_scenario *sc)
+{
+	long left;
+
+	if (!sc->until_ms)
+		return sc->timeout_ms;
+	left = sc->until_ms - now_ms();
+	if (left <= 0)
+		return 0;
+	return left < sc->timeout_ms ? (int)left : sc->timeout_ms;
 }
 
 /*
@@ -531,12 +553,23 @@ static int run_burst(const struct lc_scenario *sc, long load, bool large, struct
 			struct ll_ws_msg msg = {0};
 			int err;
 
+			int ms = wait_ms(sc);
+
 			if (large)
 				large_text(sc, got, text);
 			else
 				burst_text(sc, got, text, size);
-			err = ll_ws_conn_recv(c, &msg, sc->timeout_ms);
+			err = ms > 0 ? ll_ws_conn_recv(c, &msg, ms) : LL_ETIMEDOUT;
 			e->broken = err == LL_EPROTO || err == LL_EUTF8;
+			if (err == LL_ETIMEDOUT && ms < sc->timeout_ms) {
+				e->overran = true;
+				rc = fail(
+				    e, false,
+				    "the step ran past its deadline of %d s: %ld of %ld messages "
+				    "answered, the next one not within the %d ms left",
+				    sc->step_ms / 1000, got, load, ms);
+				break;
+			}
 			if (err) {
 				rc = fail(e, false, "echo %ld: %s", got, ll_strerror(err));
 				break;
@@ -815,8 +848,11 @@ static void record(struct drive *d, int rc, const struct client_err *e)
 		 * step: a program that stopped answering would make every client
 		 * after it wait as long.
 		 */
-		if (strstr(e->text, ll_strerror(LL_ETIMEDOUT)))
+		if (strstr(e->text, ll_strerror(LL_ETIMEDOUT)) || e->overran)
 			d->next = LONG_MAX;
+		if (e->overran && d->res->overran++ == 0)
+			snprintf(d->res->overran_error, sizeof(d->res->overran_error), "%s",
+				 e->text);
 	}
 	pthread_mutex_unlock(&d->lock);
 }
@@ -891,6 +927,18 @@ static void *worker_main(void *arg)
 			pthread_mutex_unlock(&d->lock);
 			break;
 		}
+		if (d->sc->until_ms && now_ms() >= d->sc->until_ms) {
+			long started = d->next;
+
+			d->next = LONG_MAX; /* the other workers stop too, without a word */
+			pthread_mutex_unlock(&d->lock);
+			e.overran = true;
+			fail(&e, false,
+			     "the step ran past its deadline of %d s: %ld of %ld clients started",
+			     d->sc->step_ms / 1000, started, units);
+			record(d, -1, &e);
+			break;
+		}
 		d->next++;
 		pthread_mutex_unlock(&d->lock);
 		rc = client_once(d, &e);
@@ -908,13 +956,15 @@ int lc_drive(const struct lc_scenario *sc, long load, struct lc_held *held, lc_t
 {
 	pthread_t workers[MAX_WORKERS];
 	pthread_condattr_t attr;
-	struct drive d = {.sc = sc, .held = held, .load = load, .res = res};
+	struct lc_scenario timed = *sc;
+	struct drive d = {.sc = &timed, .held = held, .load = load, .res = res};
 	long units = one_client(sc->kind) ? 1 : load;
 	int nworkers = sc->concurrency < 1 ? 1 : sc->concurrency;
 	int started, err = 0;
 
 	if (load <= 0)
 		return 0;
+	timed.until_ms = sc->step_ms > 0 ? now_ms() + sc->step_ms : 0;
 	if (nworkers > MAX_WORKERS)
 		nworkers = MAX_WORKERS;
 	if (nworkers > units)

@@ -58,7 +58,15 @@ struct lc_scenario {
 	unsigned port;
 	const char *request; /* LC_SC_REQUEST: the message to send */
 	int timeout_ms;	     /* deadline of every client operation */
-	int concurrency;     /* clients at once (1 to 64) */
+	/*
+	 * The deadline of a whole lc_drive call, 0 for none: no client starts
+	 * after it, and a burst's reads wait no longer than what is left of
+	 * it, so a program that stops answering, or answers one message in a
+	 * few seconds, ends the step instead of costing a deadline per message.
+	 */
+	int step_ms;
+	long until_ms;	 /* set by lc_drive: when step_ms runs out (lc_now_ms), 0 for never */
+	int concurrency; /* clients at once (1 to 64) */
 	/*
 	 * bad-handshake: the 400's head is enough, and the server may keep the
 	 * connection open after it (HTTP/1.1 keep-alive, as Go's net/http
@@ -100,6 +108,8 @@ struct lc_drive_result {
 	long corrupted;
 	long slow_dropped;	  /* slow subscribers the server had dropped at the end */
 	unsigned slow_close_code; /* the close code the last of them got (1006: none) */
+	long overran;		  /* clients that ran past their step's deadline (step_ms) */
+	char overran_error[256];  /* what the first of them saw */
 	char first_error[256];
 };
 

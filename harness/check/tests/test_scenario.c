@@ -3,8 +3,8 @@
  * parser, for the kinds the error-path and TLS cases brought: bad-token,
  * fault-walk, tls, tls-bad, and "upgrade PATH => STATUS"; and that
  * reset-unread, driven against a real server, makes the server's send
- * fail for every client; and that silent-start and silent-connect hold
- * their peers.
+ * fail for every client; that silent-start and silent-connect hold
+ * their peers; and that a step ends on its own deadline.
  */
 #include <stdatomic.h>
 #include <string.h>
@@ -136,6 +136,63 @@ static void test_silent_start(void)
 	stop(&r);
 }
 
+/* Answers two messages of a connection at once, then one every 400 ms. */
+static void crawling_echo(struct ll_ws_conn *conn, void *arg)
+{
+	struct timespec nap = {0, 400000000};
+	struct ll_ws_msg msg;
+	int n = 0, err = 0;
+
+	(void)arg;
+	while (!err && ll_ws_conn_recv(conn, &msg, 5000) == 0) {
+		if (++n > 2)
+			nanosleep(&nap, NULL);
+		err = ll_ws_conn_send(conn, msg.opcode, msg.data, msg.len);
+		ll_ws_msg_free(&msg);
+	}
+	ll_ws_conn_destroy(conn);
+}
+
+/*
+ * A step has a deadline of its own: a burst of 20 against a server that
+ * answers one message in 400 ms would take 7 s, each wait well under the
+ * client deadline (3 s); with a step deadline of 1 s it ends in about 1 s,
+ * its client failed, saying how far it got.
+ */
+static void test_step_deadline(void)
+{
+	static const struct lc_client plain = {0};
+	struct ll_ws_server_opts opts = {.handler = crawling_echo};
+	struct lc_drive_result res = {0};
+	struct lc_scenario sc = {
+	    .kind = LC_SC_BURST,
+	    .client = &plain,
+	    .host = "127.0.0.1",
+	    .timeout_ms = 3000,
+	    .step_ms = 1000,
+	    .concurrency = 1,
+	};
+	struct lc_held held;
+	struct running r;
+	struct timespec t0, t1;
+	long ms;
+
+	CHECK_EQ(lc_held_init(&held), 0);
+	start(&r, &opts);
+	sc.port = r.port;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK_EQ(lc_drive(&sc, 20, &held, NULL, NULL, 0, &res), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
+	CHECK_EQ(res.ok, 0);
+	CHECK_EQ(res.failed, 1);
+	CHECK_EQ(res.overran, 1);
+	CHECK(strstr(res.overran_error, "ran past its deadline of 1 s") != NULL);
+	CHECK(ms >= 900 && ms < 2000);
+	lc_held_destroy(&held);
+	stop(&r);
+}
+
 static void test_upgrade_behaviour(void)
 {
 	struct lc_behaviour b;
@@ -167,5 +224,6 @@ int main(void)
 	RUN(test_upgrade_behaviour);
 	RUN(test_reset_unread);
 	RUN(test_silent_start);
+	RUN(test_step_deadline);
 	return 0;
 }
