@@ -12,6 +12,9 @@ root=$1
 work=$(mktemp -d "${TMPDIR:-/tmp}/leaklab-stuck.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export LEAKLAB_EXERCISES=$work/exercises
+# Its own run folders: other checks of case 01 may run meanwhile (ctest -j),
+# and only this test's programs are looked for below.
+export LEAKLAB_RUNS=$work/runs
 case_dir=$root/cases/01-unclosed-connection
 spin=$work/spin.c
 patch -s -o "$spin" "$case_dir/fixed.c" <"$case_dir/wrong-fixes/spins-on-close.patch"
@@ -31,7 +34,7 @@ grep -q 'kept running' "$work/out" || fail=1
 awk -v s="$secs" 'BEGIN { exit !(s < 15) }' || { echo "stuck: FAIL: over 15 s"; fail=1; }
 # Nothing of it keeps spinning: no process runs the file's binary.
 sleep 0.5
-if pgrep -f "exercises/runs/01-unclosed-connection\." >/dev/null 2>&1; then
+if pgrep -f "$work/runs/01-unclosed-connection\." >/dev/null 2>&1; then
 	echo "stuck: FAIL: the spinning program is still running"
 	fail=1
 fi
