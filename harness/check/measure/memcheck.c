@@ -87,7 +87,7 @@ char **lc_valgrind_argv(const struct lc_valgrind_opts *o, char *const prog_argv[
 	 */
 	opts[nopts++] = ll_strdup("--error-exitcode=99");
 	/* The gdbserver is how vgdb asks for a leak summary at each load point. */
-	opts[nopts++] = ll_strdup("--vgdb=yes");
+	opts[nopts++] = ll_strdup(o->no_gdbserver ? "--vgdb=no" : "--vgdb=yes");
 	opts[nopts++] = ll_strdup("--xml=yes");
 	opts[nopts++] = lc_valgrind_option("xml-file", o->xml_file);
 	opts[nopts++] = lc_valgrind_option("log-file", o->log_file);
@@ -445,4 +445,48 @@ int lc_leak_summary_parse(const char *text, struct lc_leak_summary *out)
 	if (out->suppressed < 0)
 		out->suppressed = 0;
 	return 0;
+}
+
+/* ----- the rule ----- */
+
+long long lc_memcheck_lost(const struct lc_memcheck *mc)
+{
+	return mc->definitely + mc->indirectly + mc->possibly;
+}
+
+int lc_memcheck_judge(const struct lc_memcheck *mc, bool with_lost, char *why, size_t size)
+{
+	int rc = 0;
+
+	why[0] = '\0';
+	if (!mc->parsed) {
+		lc_appendf(why, size, "memcheck's XML report could not be read");
+		return 2;
+	}
+	if (mc->errors > 0) {
+		rc = 1;
+		lc_appendf(why, size, "memcheck found %ld error(s), e.g. %s", mc->errors,
+			   mc->first_error);
+	}
+	if (with_lost && lc_memcheck_lost(mc) > 0) {
+		rc = 1;
+		lc_appendf(
+		    why, size,
+		    "%s%lld bytes lost at exit (definitely %lld, indirectly %lld, possibly %lld)",
+		    why[0] ? "; " : "", lc_memcheck_lost(mc), mc->definitely, mc->indirectly,
+		    mc->possibly);
+		if (mc->lost_at[0])
+			lc_appendf(why, size, ", most at %s", mc->lost_at);
+	}
+	if (mc->fds_open < 0) {
+		lc_appendf(why, size, "%sfds left open at exit unknown (no Valgrind log)",
+			   why[0] ? "; " : "");
+		return 2;
+	}
+	if (mc->fds_open > 0) {
+		rc = 1;
+		lc_appendf(why, size, "%s%ld fd(s) left open at exit, e.g. %s", why[0] ? "; " : "",
+			   mc->fds_open, mc->first_fd);
+	}
+	return rc;
 }
