@@ -90,9 +90,10 @@ static void test_failed_write_reported(void)
 	CHECK_EQ(lc_report_json("/nonexistent-dir/out.json", &cfg, &run, 1, 2), LL_EIO);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	check_start(argc, argv);
 	RUN(test_invalid_utf8_replaced);
 	RUN(test_failed_write_reported);
-	return 0;
+	return check_finish();
 }
