@@ -9,11 +9,7 @@
 #include <sys/types.h>
 
 #include <leaklab/error.h>
-#if __has_include(<leaklab/utf8.h>)
-#include <leaklab/utf8.h>
-#else
-#include <leaklab/ws_frame.h>
-#endif
+#include <leaklab/ws_frame.h> /* ll_utf8_valid */
 
 #include "check.h"
 #include "judge/report.h"
