@@ -28,8 +28,7 @@ static const char *const signal_names[LC_NSIGNALS] = {
 static const char *const signal_says[LC_NSIGNALS] = {
     [LC_THREADS] = "the program's threads (/proc/PID/status)",
     [LC_FDS] = "the program's open file descriptors (/proc/PID/fd)",
-    [LC_HEAP] = "heap bytes in use (the program's GET /metrics natively, memcheck under "
-		"Valgrind)",
+    [LC_HEAP] = "heap bytes in use (GET /metrics natively, memcheck under Valgrind)",
     [LC_LOST] = "bytes memcheck finds lost (definitely, indirectly, possibly)",
     [LC_RUNTIME] = "a twin's runtime count (goroutines, Node.js timers, asyncio tasks)",
     [LC_RACE] = "DRD's race reports, and frames a client saw broken",
