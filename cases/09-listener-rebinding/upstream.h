@@ -15,8 +15,8 @@
  * left, joins it, then destroys the list, which frees every listener still
  * on it.
  */
-#ifndef CASE09_UPSTREAM_H
-#define CASE09_UPSTREAM_H
+#ifndef LEAKLAB_CASE09_UPSTREAM_H
+#define LEAKLAB_CASE09_UPSTREAM_H
 
 #include <leaklab/chan.h>
 #include <leaklab/listeners.h>
