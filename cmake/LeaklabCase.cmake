@@ -17,7 +17,8 @@
 #                [PROGRAM_ARGS --knob 50 ...])
 #
 # Builds NN-slug-leak and NN-slug-fixed (from leak.c and fixed.c beside
-# the calling CMakeLists.txt, linked to leaklab) into build/bin, writes the
+# the calling CMakeLists.txt, with any other .c there, linked to leaklab)
+# into build/bin, writes the
 # manifest build/cases/NN-slug.manifest that `leaklab-check --case NN-slug`
 # reads, and registers the tests
 #
@@ -134,8 +135,13 @@ function(leaklab_case)
     endif()
   endforeach()
 
+  # Any other .c beside leak.c and fixed.c is a part both variants share
+  # that the case does not teach (09's upstream.c, 10's auth.c): it is
+  # compiled into both, and into the student's exercise.
+  file(GLOB shared CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.c)
+  list(REMOVE_ITEM shared ${CMAKE_CURRENT_SOURCE_DIR}/leak.c ${CMAKE_CURRENT_SOURCE_DIR}/fixed.c)
   foreach(variant IN ITEMS leak fixed)
-    add_executable(${LC_NAME}-${variant} ${CMAKE_CURRENT_SOURCE_DIR}/${variant}.c)
+    add_executable(${LC_NAME}-${variant} ${CMAKE_CURRENT_SOURCE_DIR}/${variant}.c ${shared})
     target_link_libraries(${LC_NAME}-${variant} PRIVATE leaklab leaklab_warnings)
     # build/bin, where the launcher and the docs name them, from any directory.
     set_target_properties(${LC_NAME}-${variant} PROPERTIES
@@ -145,7 +151,7 @@ function(leaklab_case)
   # The student's build (./leaklab verify): the same flags, -Werror always.
   set(wrapper ${CMAKE_BINARY_DIR}/exercises/${LC_NAME}.c)
   set_source_files_properties(${wrapper} PROPERTIES GENERATED TRUE)
-  add_executable(${LC_NAME}-exercise EXCLUDE_FROM_ALL ${wrapper})
+  add_executable(${LC_NAME}-exercise EXCLUDE_FROM_ALL ${wrapper} ${shared})
   target_include_directories(${LC_NAME}-exercise PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
   target_link_libraries(${LC_NAME}-exercise PRIVATE leaklab leaklab_warnings)
   target_compile_options(${LC_NAME}-exercise PRIVATE -Werror)

@@ -1,6 +1,7 @@
 # Test helpers shared by lib/, apps/, harness/ and cases/.
 
-set(LEAKLAB_MEMCHECK_RUN ${PROJECT_SOURCE_DIR}/harness/tools/memcheck-run)
+# The gate is a program (harness/tools/memcheck-run.c), built with the checker.
+set(LEAKLAB_MEMCHECK_RUN $<TARGET_FILE:memcheck-run>)
 set(LEAKLAB_SUPPRESSIONS ${PROJECT_SOURCE_DIR}/harness/tools/valgrind.supp)
 
 # leaklab_memcheck_test(NAME name COMMAND exe args... [LABELS ...] [TIMEOUT s])

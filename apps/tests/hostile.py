@@ -2,7 +2,7 @@
 
     hostile.py SCENARIO [--time-scale F] -- COMMAND...
 
-Starts COMMAND (echo-server, possibly wrapped in harness/tools/memcheck-run) with
+Starts COMMAND (echo-server, possibly wrapped in memcheck-run, built from harness/tools/memcheck-run.c) with
 the options the scenario needs appended (--handshake-timeout-ms,
 --max-conns, --write-timeout-ms), reads its ready line, plays one hostile
 client, then checks that the server still echoes for a normal client

@@ -12,7 +12,8 @@
 
 /* Writes into dst (snprintf whose truncation is intended). */
 __attribute__((format(printf, 3, 4))) void lc_format(char *dst, size_t size, const char *fmt, ...);
-void lc_vformat(char *dst, size_t size, const char *fmt, va_list ap);
+__attribute__((format(printf, 3, 0))) void lc_vformat(char *dst, size_t size, const char *fmt,
+						      va_list ap);
 
 /* Appends to the NUL-terminated line in buf, keeping it terminated when it fills up. */
 __attribute__((format(printf, 3, 4))) void lc_appendf(char *buf, size_t size, const char *fmt, ...);

@@ -187,6 +187,17 @@ int lc_tour(const struct lc_cli *cli, struct lc_config *base)
 
 	if (!native && !memcheck)
 		native = memcheck = true;
+#ifdef LEAKLAB_SANITIZED
+	/* Valgrind cannot run a program built with a sanitizer's runtime. */
+	if (memcheck && !base->memcheck) {
+		memcheck = false;
+		native = true;
+		fprintf(stderr,
+			"leaklab-check: the programs are sanitizer builds (%s): the tour runs "
+			"them natively; memcheck cannot run them\n",
+			LEAKLAB_SANITIZED);
+	}
+#endif
 	if (lc_manifest_dir(dir, sizeof(dir)))
 		return lc_bad("cannot locate the case manifests");
 	count = scandir(dir, &names, lc_is_manifest, alphasort);

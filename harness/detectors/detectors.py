@@ -611,10 +611,15 @@ class Context:
         exe = os.path.join(d, f"{case['name']}-{variant}")
         with self.lock:
             lib = self._sanitized_lib(kind)
-            if _newer(exe, [src, *lib]):
+            deps = [os.path.join(case["source"], f) for f in os.listdir(case["source"])
+                    if f.endswith((".c", ".h"))]
+            if _newer(exe, [*deps, *lib]):
                 return exe
-            cmd = ["clang", *_CFLAGS, f"-fsanitize={SANITIZERS[kind]}", "-o", exe, src, *lib,
-                   "-lssl", "-lcrypto", "-lpthread"]
+            # The case's shared parts (any other .c beside leak.c and fixed.c), as CMake builds it.
+            shared = sorted(os.path.join(case["source"], f) for f in os.listdir(case["source"])
+                            if f.endswith(".c") and f not in ("leak.c", "fixed.c"))
+            cmd = ["clang", *_CFLAGS, f"-I{case['source']}", f"-fsanitize={SANITIZERS[kind]}",
+                   "-o", exe, src, *shared, *lib, "-lssl", "-lcrypto", "-lpthread"]
             r = subprocess.run(cmd, capture_output=True, text=True)
             if r.returncode:
                 raise NoVerdict(f"clang -fsanitize={SANITIZERS[kind]} {src}: {r.stderr[-800:]}")

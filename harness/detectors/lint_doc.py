@@ -166,8 +166,9 @@ def lint(path):
             counts["sites"] += 1
             if got != func:
                 errors.append(f"{name}: the block says {func} ({variant}.c:{line}), but line {line} "
-                              f"of cases/{name}/{variant}.c is in {got}: run ./leaklab detectors "
-                              f"{name[:2]} --markdown and quote its block again")
+                              f"of cases/{name}/{variant}.c is in {got or 'no function'}: run "
+                              f"./leaklab detectors {name[:2]} --twins --write-doc "
+                              f"docs/detectors.md")
 
     # The prose.
     generated = "\n".join(blocks)

@@ -119,15 +119,7 @@ static inline int ll__thread_create(pthread_t *tid, void *(*fn)(void *), void *a
 	return rc;
 }
 
-/* --- transport.c and tls.c, for the library's own use ------------------- */
-
-/*
- * Makes the socket BIO method every TLS session uses, once per process.
- * tls.c calls it when it makes a context, so that sessions (which need a
- * context) find it made, on any thread, without a pthread_once() of their
- * own. Returns 0 or LL_ETLS.
- */
-int ll__transport_tls_init(void);
+/* --- transport.c, for the library's own use ------------------------------ */
 
 /*
  * Runs the TLS handshake on a plain transport that already exists, so that
@@ -150,12 +142,6 @@ int ll__transport_start_tls(struct ll_transport *t, struct ll_tls_ctx *ctx, bool
  */
 int ll__transport_adopt_tls(struct ll_transport *t, struct ssl_st *ssl, bool server, int timeout_ms,
 			    ll_tls_release_fn release, void *arg);
-
-/*
- * The info callback of every context tls.c makes: it notes a peer's
- * close_notify on the session's transport (ll_transport_close_notified).
- */
-void ll__transport_info_cb(const struct ssl_st *ssl, int where, int ret);
 
 /*
  * Gives t a wake-up fd (an eventfd; -1 for none) that its reads poll

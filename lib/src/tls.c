@@ -9,7 +9,7 @@
  */
 #include <leaklab/alloc.h>
 #include <leaklab/error.h>
-#include <leaklab/transport.h>
+#include <leaklab/tls.h>
 
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -17,8 +17,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-
-#include "internal.h"
 
 struct ll_tls_ctx {
 	SSL_CTX *ssl_ctx;
@@ -46,24 +44,14 @@ static int configure(SSL_CTX *c)
 	 * section 7), so a truncated message is caught one layer up.
 	 */
 	SSL_CTX_set_options(c, SSL_OP_IGNORE_UNEXPECTED_EOF);
-	/* So the two ends can still be told apart: close_notify is noted. */
-	SSL_CTX_set_info_callback(c, ll__transport_info_cb);
 	return 0;
 }
 
-/*
- * Wraps ssl_ctx (owned from now on) in a new ll_tls_ctx. Every context
- * creator ends here, so this is also where the sessions' socket BIO gets
- * made: before any session can exist, on the thread that makes the context.
- */
+/* Wraps ssl_ctx (owned from now on) in a new ll_tls_ctx. */
 static int wrap(struct ll_tls_ctx **out, SSL_CTX *ssl_ctx)
 {
 	struct ll_tls_ctx *ctx;
 
-	if (ll__transport_tls_init() != 0) {
-		SSL_CTX_free(ssl_ctx);
-		return LL_ETLS;
-	}
 	ctx = ll_calloc(1, sizeof(*ctx));
 	if (!ctx) {
 		SSL_CTX_free(ssl_ctx);

@@ -149,9 +149,9 @@ static int bio_create(BIO *b)
 }
 
 /*
- * Written once, inside pthread_once(), by the thread that made the first
- * TLS context; read by sessions, which all start after a context exists.
- * The ex_data slot holds a session's transport, for the info callback.
+ * Written once, inside pthread_once(), by the first session that starts
+ * (tls_init); read by every session after that. The ex_data slot holds a
+ * session's transport, for the info callback.
  */
 static BIO_METHOD *nosigpipe_method;
 static int transport_index = -1;
@@ -180,13 +180,14 @@ static void make_nosigpipe_method(void)
 	nosigpipe_method = m;
 }
 
-int ll__transport_tls_init(void)
+static int tls_init(void)
 {
 	pthread_once(&nosigpipe_once, make_nosigpipe_method);
 	return nosigpipe_method ? 0 : LL_ETLS;
 }
 
-void ll__transport_info_cb(const SSL *ssl, int where, int ret)
+/* Notes a peer's close_notify on the session's transport (ll_transport_close_notified). */
+static void info_cb(const SSL *ssl, int where, int ret)
 {
 	struct ll_transport *t;
 
@@ -198,9 +199,16 @@ void ll__transport_info_cb(const SSL *ssl, int where, int ret)
 		atomic_store(&t->close_notified, true);
 }
 
-/* Ties ssl to t for the info callback. Returns 0 or LL_ENOMEM. */
+/*
+ * Ties ssl to t for the info callback, which is set on the session itself
+ * (the library's own sessions and adopted ones alike). Returns 0, LL_ETLS
+ * or LL_ENOMEM.
+ */
 static int link_session(struct ll_transport *t, SSL *ssl)
 {
+	if (tls_init() != 0)
+		return LL_ETLS;
+	SSL_set_info_callback(ssl, info_cb);
 	return SSL_set_ex_data(ssl, transport_index, t) == 1 ? 0 : LL_ENOMEM;
 }
 
@@ -335,9 +343,6 @@ int ll__transport_start_tls(struct ll_transport *t, struct ll_tls_ctx *ctx, bool
 
 	if (!t || !ctx || t->ssl)
 		return LL_EINVAL;
-	/* Made when the context was; a context that exists means it is there. */
-	if (!nosigpipe_method)
-		return LL_ETLS;
 	ERR_clear_error();
 	ssl = SSL_new(ll_tls_ctx_openssl(ctx));
 	if (!ssl)
@@ -393,7 +398,7 @@ int ll__transport_adopt_tls(struct ll_transport *t, SSL *ssl, bool server, int t
 	t->release = release;
 	t->release_arg = arg;
 	ERR_clear_error();
-	rc = nosigpipe_method ? link_session(t, ssl) : LL_ETLS;
+	rc = link_session(t, ssl);
 	if (!rc) {
 		if (server)
 			SSL_set_accept_state(ssl);

@@ -157,7 +157,7 @@ static void test_deadline(void)
 	CHECK_EQ(ll_cancel_wait(c, -1), LL_ETIMEDOUT);
 	dt = now_ms() - t0;
 	CHECK_INT(dt, >=, 45);
-	CHECK_INT(dt, <, 1000);
+	CHECK_INT(dt, <, 3000);
 	CHECK(ll_cancel_done(c));
 	CHECK_EQ(ll_cancel_err(c), LL_ETIMEDOUT);
 	/* The first reason sticks: a late trigger does not change it. */
@@ -180,7 +180,8 @@ static void test_deadline_inherited(void)
 	long long t0, dt;
 
 	t0 = now_ms();
-	CHECK_EQ(ll_cancel_create(&p, NULL, 80), 0);
+	/* Far enough apart that a loaded machine (memcheck, -j3) keeps their order. */
+	CHECK_EQ(ll_cancel_create(&p, NULL, 400), 0);
 	CHECK_EQ(ll_cancel_create(&none, p, 0), 0);
 	CHECK_EQ(ll_cancel_create(&longer, p, 10000), 0);
 	CHECK_EQ(ll_cancel_create(&shorter, p, 20), 0);
@@ -195,8 +196,8 @@ static void test_deadline_inherited(void)
 
 	CHECK_EQ(ll_cancel_wait(longer, 2000), LL_ETIMEDOUT);
 	dt = now_ms() - t0;
-	CHECK_INT(dt, >=, 75);
-	CHECK_INT(dt, <, 1000);
+	CHECK_INT(dt, >=, 395);
+	CHECK_INT(dt, <, 3000);
 	CHECK_EQ(ll_cancel_err(none), LL_ETIMEDOUT);
 	CHECK_EQ(ll_cancel_err(p), LL_ETIMEDOUT);
 
@@ -222,7 +223,7 @@ static void test_wait_timeout(void)
 	CHECK_EQ(ll_cancel_wait(c, 50), 0);
 	dt = now_ms() - t0;
 	CHECK_INT(dt, >=, 45);
-	CHECK_INT(dt, <, 1000);
+	CHECK_INT(dt, <, 3000);
 	CHECK(!ll_cancel_done(c));
 	ll_cancel_destroy(c);
 
@@ -232,7 +233,7 @@ static void test_wait_timeout(void)
 	CHECK_EQ(ll_cancel_wait(c, 30), 0);
 	dt = now_ms() - t0;
 	CHECK_INT(dt, >=, 27);
-	CHECK_INT(dt, <, 1000);
+	CHECK_INT(dt, <, 3000);
 	CHECK(!ll_cancel_done(c));
 	ll_cancel_destroy(c);
 
@@ -242,7 +243,7 @@ static void test_wait_timeout(void)
 	CHECK_EQ(ll_cancel_wait(c, 5000), LL_ETIMEDOUT);
 	dt = now_ms() - t0;
 	CHECK_INT(dt, >=, 27);
-	CHECK_INT(dt, <, 1000);
+	CHECK_INT(dt, <, 3000);
 	ll_cancel_destroy(c);
 }
 

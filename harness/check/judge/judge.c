@@ -11,6 +11,7 @@
  * protocol promises.
  */
 #include "judge/judge.h"
+#include "measure/memcheck.h"
 #include "text.h"
 
 #include <stdarg.h>
@@ -27,8 +28,7 @@ static const char *const signal_names[LC_NSIGNALS] = {
 static const char *const signal_says[LC_NSIGNALS] = {
     [LC_THREADS] = "the program's threads (/proc/PID/status)",
     [LC_FDS] = "the program's open file descriptors (/proc/PID/fd)",
-    [LC_HEAP] = "heap bytes in use (the program's GET /metrics natively, memcheck under "
-		"Valgrind)",
+    [LC_HEAP] = "heap bytes in use (GET /metrics natively, memcheck under Valgrind)",
     [LC_LOST] = "bytes memcheck finds lost (definitely, indirectly, possibly)",
     [LC_RUNTIME] = "a twin's runtime count (goroutines, Node.js timers, asyncio tasks)",
     [LC_RACE] = "DRD's race reports, and frames a client saw broken",
@@ -197,7 +197,7 @@ static void judge_leak_growth(const struct lc_judge_in *in, enum lc_signal s,
 static void judge_leak_lost(const struct lc_judge_in *in, struct lc_signal_result *r)
 {
 	const struct lc_memcheck *mc = in->mc;
-	long long at_exit = mc->definitely + mc->indirectly + mc->possibly;
+	long long at_exit = lc_memcheck_lost(mc);
 
 	if (at_exit <= 0) {
 		r->status = LC_ST_MISSING;
@@ -343,19 +343,14 @@ static void judge_signal(const struct lc_judge_in *in, enum lc_signal s, struct 
 			if (r->expected) {
 				judge_leak_lost(in, r);
 			} else {
-				r->status =
-				    in->mc->definitely + in->mc->indirectly + in->mc->possibly > 0
-					? LC_ST_GROWS
-					: LC_ST_FLAT;
+				r->status = lc_memcheck_lost(in->mc) > 0 ? LC_ST_GROWS : LC_ST_FLAT;
 			}
 			return;
 		}
-		r->status = in->mc->definitely + in->mc->indirectly + in->mc->possibly > 0
-				? LC_ST_GROWS
-				: LC_ST_FLAT;
+		r->status = lc_memcheck_lost(in->mc) > 0 ? LC_ST_GROWS : LC_ST_FLAT;
 		if (r->status == LC_ST_GROWS)
 			snprintf(r->note, sizeof(r->note), "memcheck: %lld bytes lost at exit",
-				 in->mc->definitely + in->mc->indirectly + in->mc->possibly);
+				 lc_memcheck_lost(in->mc));
 		return;
 	}
 
@@ -447,7 +442,7 @@ static void verdict_leak(const struct lc_judge_in *in, struct lc_verdict *v)
 			const struct lc_memcheck *mc = in->mc;
 
 			lc_appendf(v->line, sizeof(v->line), " lost %lld bytes at exit;",
-				   mc->definitely + mc->indirectly + mc->possibly);
+				   lc_memcheck_lost(mc));
 			continue;
 		}
 		if (s == LC_RACE) {
@@ -535,21 +530,14 @@ static void verdict_fixed(const struct lc_judge_in *in, struct lc_verdict *v)
 		}
 	}
 	if (in->mc) {
-		if (in->mc->errors > 0) {
+		/* memcheck's own rule; its lost bytes are the lost row's, above. */
+		char mc_why[256];
+		int rc = lc_memcheck_judge(in->mc, false, mc_why, sizeof(mc_why));
+
+		if (rc != 0) {
 			dirty = true;
-			lc_appendf(why, sizeof(why), "%smemcheck found %ld error(s), e.g. %s",
-				   why[0] ? "; " : "", in->mc->errors, in->mc->first_error);
-		}
-		if (in->mc->fds_open < 0) {
-			dirty = true;
-			unknown = true;
-			lc_appendf(why, sizeof(why),
-				   "%sfds left open at exit unknown (no Valgrind log)",
-				   why[0] ? "; " : "");
-		} else if (in->mc->fds_open > 0) {
-			dirty = true;
-			lc_appendf(why, sizeof(why), "%s%ld fd(s) left open at exit, e.g. %s",
-				   why[0] ? "; " : "", in->mc->fds_open, in->mc->first_fd);
+			unknown = unknown || rc == 2;
+			lc_appendf(why, sizeof(why), "%s%s", why[0] ? "; " : "", mc_why);
 		}
 	}
 	if (in->mode == LC_DRD && in->drd && in->drd->other_errors > 0) {

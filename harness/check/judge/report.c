@@ -9,12 +9,7 @@
 #include <string.h>
 
 #include <leaklab/error.h>
-/* ll_utf8_valid: its own header once the lib has one, ws_frame.h until then. */
-#if __has_include(<leaklab/utf8.h>)
-#include <leaklab/utf8.h>
-#else
-#include <leaklab/ws_frame.h>
-#endif
+#include <leaklab/ws_frame.h> /* ll_utf8_valid */
 
 #include "judge/judge.h"
 #include "twin.h"

@@ -11,11 +11,11 @@
  * text log, so both are read.
  */
 #include "measure/memcheck.h"
+#include "measure/vgxml.h"
 #include "text.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <expat.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -87,7 +87,7 @@ char **lc_valgrind_argv(const struct lc_valgrind_opts *o, char *const prog_argv[
 	 */
 	opts[nopts++] = ll_strdup("--error-exitcode=99");
 	/* The gdbserver is how vgdb asks for a leak summary at each load point. */
-	opts[nopts++] = ll_strdup("--vgdb=yes");
+	opts[nopts++] = ll_strdup(o->no_gdbserver ? "--vgdb=no" : "--vgdb=yes");
 	opts[nopts++] = ll_strdup("--xml=yes");
 	opts[nopts++] = lc_valgrind_option("xml-file", o->xml_file);
 	opts[nopts++] = lc_valgrind_option("log-file", o->log_file);
@@ -111,98 +111,16 @@ void lc_valgrind_argv_free(char **argv)
 
 /* ----- the XML report ----- */
 
-#define MAX_DEPTH   16
-#define MAX_NAME    32
 #define MAX_UNIQUES 256
 
 struct xml_state {
 	struct lc_memcheck *mc;
-	char path[MAX_DEPTH][MAX_NAME];
-	int depth;
-	char text[1024];
-	size_t text_len;
-
-	/* The <error> being read. */
-	char kind[64];
-	char what[256];
-	char fn[128];
-	char file[128];
-	char line[16];
-	long long leaked_bytes;
-	long leaked_blocks;
-	unsigned long unique;
-	int stacks; /* <stack> elements seen in this error */
-	int frames; /* <frame> elements seen in its first stack */
-	/* The frame being read, and the first one in the program's own file. */
-	char frame_fn[128], frame_file[128], frame_line[16];
-	const char *own_file; /* the program's own source file (a base name), or NULL */
-	char own_at[256];
-
 	/* Non-leak errors, by unique id, to add up their <errorcounts>. */
 	unsigned long uniques[MAX_UNIQUES];
 	int nuniques;
 	long plain_errors; /* non-leak <error> elements */
 	long counted;	   /* their occurrences from <errorcounts> */
-	bool have_counts;
-	unsigned long pair_unique;
-	long pair_count;
 };
-
-static bool in(const struct xml_state *st, int depth, const char *name)
-{
-	return st->depth > depth && strcmp(st->path[depth], name) == 0;
-}
-
-static void copy_text(char *dst, size_t size, const struct xml_state *st)
-{
-	size_t n = st->text_len < size - 1 ? st->text_len : size - 1;
-
-	memcpy(dst, st->text, n);
-	dst[n] = '\0';
-}
-
-static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **attrs)
-{
-	struct xml_state *st = data;
-
-	(void)attrs;
-	if (st->depth < MAX_DEPTH)
-		snprintf(st->path[st->depth], MAX_NAME, "%s", name);
-	st->depth++;
-	st->text_len = 0;
-	if (st->depth == 2 && strcmp(name, "error") == 0) {
-		st->kind[0] = st->what[0] = st->fn[0] = st->file[0] = st->line[0] = '\0';
-		st->leaked_bytes = 0;
-		st->leaked_blocks = 0;
-		st->unique = 0;
-		st->stacks = 0;
-		st->frames = 0;
-		st->own_at[0] = '\0';
-	} else if (st->depth == 3 && in(st, 0, "valgrindoutput") && in(st, 1, "error") &&
-		   strcmp(name, "stack") == 0) {
-		st->stacks++;
-	} else if (st->depth == 4 && in(st, 1, "error") && in(st, 2, "stack") &&
-		   strcmp(name, "frame") == 0) {
-		if (st->stacks == 1)
-			st->frames++;
-		st->frame_fn[0] = st->frame_file[0] = st->frame_line[0] = '\0';
-	} else if (st->depth == 3 && in(st, 1, "errorcounts") && strcmp(name, "pair") == 0) {
-		st->pair_unique = 0;
-		st->pair_count = 0;
-	}
-}
-
-static void XMLCALL on_text(void *data, const XML_Char *s, int len)
-{
-	struct xml_state *st = data;
-	size_t room = sizeof(st->text) - 1 - st->text_len;
-	size_t n = (size_t)len < room ? (size_t)len : room;
-
-	memcpy(st->text + st->text_len, s, n);
-	st->text_len += n;
-	/* Kept terminated: strtol() on it must not run into a longer earlier text. */
-	st->text[st->text_len] = '\0';
-}
 
 static bool is_nonleak_unique(const struct xml_state *st, unsigned long u)
 {
@@ -235,161 +153,92 @@ static long long indirect_part(const char *what)
 	return strncmp(p, " indirect", 9) == 0 ? n : 0;
 }
 
-/* The end of one <error>: file it as a leak, an fd left open, or an error. */
-static void end_error(struct xml_state *st)
+/* One <error>: file it as a leak, an fd left open, or an error. */
+static void on_error(void *user, const struct lc_vg_error *e)
 {
+	struct xml_state *st = user;
 	struct lc_memcheck *mc = st->mc;
+	char own_at[sizeof(e->own_at) + 40];
 
-	if (strncmp(st->kind, "Leak_", 5) == 0) {
-		bool reachable = strcmp(st->kind, "Leak_StillReachable") == 0;
+	/* Where in the program's own file: the error's own stack, or else the next ones. */
+	lc_format(own_at, sizeof(own_at), "%s%s", e->own_at,
+		  e->own_stack <= 1   ? ""
+		  : e->own_stack == 2 ? ", where the block was freed"
+				      : ", where the block was allocated");
+	if (strncmp(e->kind, "Leak_", 5) == 0) {
+		bool reachable = strcmp(e->kind, "Leak_StillReachable") == 0;
 		long long *best = reachable ? &mc->reachable_at_bytes : &mc->lost_at_bytes;
 
-		if (st->own_at[0] && st->leaked_bytes > *best) {
-			*best = st->leaked_bytes;
+		if (e->own_at[0] && e->leaked_bytes > *best) {
+			*best = e->leaked_bytes;
 			lc_format(reachable ? mc->reachable_at : mc->lost_at, sizeof(mc->lost_at),
-				  "%s", st->own_at);
+				  "%s", own_at);
 		}
-		if (strcmp(st->kind, "Leak_DefinitelyLost") == 0)
-			mc->definitely += st->leaked_bytes - indirect_part(st->what);
-		else if (strcmp(st->kind, "Leak_IndirectlyLost") == 0)
-			mc->indirectly += st->leaked_bytes;
-		else if (strcmp(st->kind, "Leak_PossiblyLost") == 0)
-			mc->possibly += st->leaked_bytes - indirect_part(st->what);
-		else if (strcmp(st->kind, "Leak_StillReachable") == 0)
-			mc->reachable += st->leaked_bytes;
-		if (strcmp(st->kind, "Leak_StillReachable") != 0)
-			mc->leak_blocks += st->leaked_blocks;
+		if (strcmp(e->kind, "Leak_DefinitelyLost") == 0)
+			mc->definitely += e->leaked_bytes - indirect_part(e->what);
+		else if (strcmp(e->kind, "Leak_IndirectlyLost") == 0)
+			mc->indirectly += e->leaked_bytes;
+		else if (strcmp(e->kind, "Leak_PossiblyLost") == 0)
+			mc->possibly += e->leaked_bytes - indirect_part(e->what);
+		else if (reachable)
+			mc->reachable += e->leaked_bytes;
+		if (!reachable)
+			mc->leak_blocks += e->leaked_blocks;
 		return;
 	}
-	if (strcmp(st->kind, "FdNotClosed") == 0) {
+	if (strcmp(e->kind, "FdNotClosed") == 0) {
 		/* Valgrind >= 3.23 reports fds left open as XML errors. */
 		if (mc->fds_open < 0)
 			mc->fds_open = 0;
 		if (mc->fds_open++ == 0)
-			snprintf(mc->first_fd, sizeof(mc->first_fd), "%s", st->what);
+			lc_format(mc->first_fd, sizeof(mc->first_fd), "%s", e->what);
 		return;
 	}
-	if (st->own_at[0] && !mc->first_error_at[0])
-		lc_format(mc->first_error_at, sizeof(mc->first_error_at), "%s", st->own_at);
+	if (e->own_at[0] && !mc->first_error_at[0])
+		lc_format(mc->first_error_at, sizeof(mc->first_error_at), "%s", own_at);
 	if (st->plain_errors++ == 0) {
 		/* "InvalidRead: Invalid read of size 4 at main (leak.c:50)", cut to fit. */
-		if (st->fn[0] && st->file[0])
+		if (e->fn[0] && e->file[0])
 			lc_format(mc->first_error, sizeof(mc->first_error), "%s: %s at %s (%s:%s)",
-				  st->kind, st->what, st->fn, st->file, st->line);
-		else if (st->fn[0])
-			lc_format(mc->first_error, sizeof(mc->first_error), "%s: %s at %s",
-				  st->kind, st->what, st->fn);
+				  e->kind, e->what, e->fn, e->file, e->line);
+		else if (e->fn[0])
+			lc_format(mc->first_error, sizeof(mc->first_error), "%s: %s at %s", e->kind,
+				  e->what, e->fn);
 		else
-			lc_format(mc->first_error, sizeof(mc->first_error), "%s: %s", st->kind,
-				  st->what);
+			lc_format(mc->first_error, sizeof(mc->first_error), "%s: %s", e->kind,
+				  e->what);
 	}
 	if (st->nuniques < MAX_UNIQUES)
-		st->uniques[st->nuniques++] = st->unique;
+		st->uniques[st->nuniques++] = e->unique;
 }
 
-static void XMLCALL on_end(void *data, const XML_Char *name)
+static void on_pair(void *user, unsigned long unique, long count)
 {
-	struct xml_state *st = data;
-	int d = st->depth - 1; /* the depth of the element ending */
+	struct xml_state *st = user;
 
-	if (d == 1 && in(st, 1, "error")) {
-		end_error(st);
-	} else if (d >= 2 && in(st, 1, "error")) {
-		if (d == 4 && in(st, 2, "stack")) {
-			if (strcmp(name, "fn") == 0)
-				copy_text(st->frame_fn, sizeof(st->frame_fn), st);
-			else if (strcmp(name, "file") == 0)
-				copy_text(st->frame_file, sizeof(st->frame_file), st);
-			else if (strcmp(name, "line") == 0)
-				copy_text(st->frame_line, sizeof(st->frame_line), st);
-		}
-		/*
-		 * The first frame in the program's own file: in the error's own
-		 * stack, or else in the next ones (for an invalid access, where
-		 * the block was freed, then where it was allocated).
-		 */
-		if (d == 3 && in(st, 2, "stack") && strcmp(name, "frame") == 0 && !st->own_at[0] &&
-		    st->own_file && strcmp(st->frame_file, st->own_file) == 0)
-			lc_format(st->own_at, sizeof(st->own_at), "%s (%s:%s)%s", st->frame_fn,
-				  st->frame_file, st->frame_line,
-				  st->stacks == 1   ? ""
-				  : st->stacks == 2 ? ", where the block was freed"
-						    : ", where the block was allocated");
-		if (d == 2 && strcmp(name, "kind") == 0)
-			copy_text(st->kind, sizeof(st->kind), st);
-		else if (d == 2 && strcmp(name, "what") == 0)
-			copy_text(st->what, sizeof(st->what), st);
-		else if (d == 2 && strcmp(name, "unique") == 0)
-			st->unique = strtoul(st->text, NULL, 0);
-		else if (d == 3 && in(st, 2, "xwhat") && strcmp(name, "text") == 0)
-			copy_text(st->what, sizeof(st->what), st);
-		else if (d == 3 && in(st, 2, "xwhat") && strcmp(name, "leakedbytes") == 0)
-			st->leaked_bytes = strtoll(st->text, NULL, 10);
-		else if (d == 3 && in(st, 2, "xwhat") && strcmp(name, "leakedblocks") == 0)
-			st->leaked_blocks = strtol(st->text, NULL, 10);
-		else if (d == 4 && in(st, 2, "stack") && st->stacks == 1 && st->frames == 1 &&
-			 strcmp(name, "fn") == 0)
-			copy_text(st->fn, sizeof(st->fn), st);
-		else if (d == 4 && in(st, 2, "stack") && st->stacks == 1 && st->frames == 1 &&
-			 strcmp(name, "file") == 0)
-			copy_text(st->file, sizeof(st->file), st);
-		else if (d == 4 && in(st, 2, "stack") && st->stacks == 1 && st->frames == 1 &&
-			 strcmp(name, "line") == 0)
-			copy_text(st->line, sizeof(st->line), st);
-	} else if (d == 3 && in(st, 1, "errorcounts") && in(st, 2, "pair")) {
-		if (strcmp(name, "count") == 0)
-			st->pair_count = strtol(st->text, NULL, 10);
-		else if (strcmp(name, "unique") == 0)
-			st->pair_unique = strtoul(st->text, NULL, 0);
-	} else if (d == 2 && in(st, 1, "errorcounts") && strcmp(name, "pair") == 0) {
-		st->have_counts = true;
-		if (is_nonleak_unique(st, st->pair_unique))
-			st->counted += st->pair_count;
-	} else if (d == 2 && in(st, 1, "preamble") && strcmp(name, "line") == 0) {
-		unsigned major = 0, minor = 0, patch = 0;
-
-		st->text[st->text_len] = '\0';
-		if (sscanf(st->text, "Using Valgrind-%u.%u.%u", &major, &minor, &patch) >= 2)
-			st->mc->valgrind_version = (int)(major * 10000 + minor * 100 + patch);
-	} else if (d == 2 && in(st, 1, "status") && strcmp(name, "state") == 0) {
-		if (st->text_len >= 8 && memcmp(st->text, "FINISHED", 8) == 0)
-			st->mc->finished = true;
-	}
-	st->depth--;
-	st->text_len = 0;
+	if (is_nonleak_unique(st, unique))
+		st->counted += count;
 }
 
 int lc_memcheck_parse_xml_buf(const char *buf, size_t len, const char *own_file,
 			      struct lc_memcheck *mc)
 {
-	XML_Parser parser;
-	struct xml_state *st;
-	int err = 0;
+	struct xml_state st = {.mc = mc};
+	struct lc_vg_walk w = {
+	    .own_file = own_file, .user = &st, .error = on_error, .pair = on_pair};
+	struct lc_vg_report rep;
+	int err;
 
 	memset(mc, 0, sizeof(*mc));
 	mc->fds_open = -1;
-	st = ll_calloc(1, sizeof(*st));
-	if (!st)
-		return LL_ENOMEM;
-	st->mc = mc;
-	st->own_file = own_file;
-	parser = XML_ParserCreate(NULL);
-	if (!parser) {
-		err = LL_ENOMEM;
-		goto out_free_state;
-	}
-	XML_SetUserData(parser, st);
-	XML_SetElementHandler(parser, on_start, on_end);
-	XML_SetCharacterDataHandler(parser, on_text);
-	if (len > (size_t)INT32_MAX || XML_Parse(parser, buf, (int)len, 1) == XML_STATUS_ERROR)
-		err = LL_EPROTO;
-
+	err = lc_vgxml_walk(buf, len, &w, &rep);
+	if (err == LL_ENOMEM)
+		return err;
+	mc->valgrind_version = rep.valgrind_version;
+	mc->finished = rep.finished;
 	/* Occurrences from <errorcounts> when the report got that far. */
-	mc->errors = st->have_counts && st->counted > 0 ? st->counted : st->plain_errors;
+	mc->errors = rep.have_counts && st.counted > 0 ? st.counted : st.plain_errors;
 	mc->parsed = err == 0;
-	XML_ParserFree(parser);
-out_free_state:
-	ll_free(st);
 	return err;
 }
 
@@ -596,4 +445,48 @@ int lc_leak_summary_parse(const char *text, struct lc_leak_summary *out)
 	if (out->suppressed < 0)
 		out->suppressed = 0;
 	return 0;
+}
+
+/* ----- the rule ----- */
+
+long long lc_memcheck_lost(const struct lc_memcheck *mc)
+{
+	return mc->definitely + mc->indirectly + mc->possibly;
+}
+
+int lc_memcheck_judge(const struct lc_memcheck *mc, bool with_lost, char *why, size_t size)
+{
+	int rc = 0;
+
+	why[0] = '\0';
+	if (!mc->parsed) {
+		lc_appendf(why, size, "memcheck's XML report could not be read");
+		return 2;
+	}
+	if (mc->errors > 0) {
+		rc = 1;
+		lc_appendf(why, size, "memcheck found %ld error(s), e.g. %s", mc->errors,
+			   mc->first_error);
+	}
+	if (with_lost && lc_memcheck_lost(mc) > 0) {
+		rc = 1;
+		lc_appendf(
+		    why, size,
+		    "%s%lld bytes lost at exit (definitely %lld, indirectly %lld, possibly %lld)",
+		    why[0] ? "; " : "", lc_memcheck_lost(mc), mc->definitely, mc->indirectly,
+		    mc->possibly);
+		if (mc->lost_at[0])
+			lc_appendf(why, size, ", most at %s", mc->lost_at);
+	}
+	if (mc->fds_open < 0) {
+		lc_appendf(why, size, "%sfds left open at exit unknown (no Valgrind log)",
+			   why[0] ? "; " : "");
+		return 2;
+	}
+	if (mc->fds_open > 0) {
+		rc = 1;
+		lc_appendf(why, size, "%s%ld fd(s) left open at exit, e.g. %s", why[0] ? "; " : "",
+			   mc->fds_open, mc->first_fd);
+	}
+	return rc;
 }

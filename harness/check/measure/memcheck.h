@@ -7,6 +7,7 @@
 #ifndef LEAKLAB_HARNESS_MEMCHECK_H
 #define LEAKLAB_HARNESS_MEMCHECK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "harness.h"
@@ -20,6 +21,7 @@ struct lc_valgrind_opts {
 	const char *xml_file;
 	const char *log_file;
 	const char *vgdb_prefix; /* NULL or where the gdbserver puts its FIFOs */
+	bool no_gdbserver;	 /* no vgdb (a run nobody asks anything while it runs) */
 };
 
 /*
@@ -80,5 +82,18 @@ int lc_memcheck_parse_log_buf(const char *buf, struct lc_memcheck *mc);
  * "All heap blocks were freed" (all zero). Returns 0 or LL_EPROTO.
  */
 int lc_leak_summary_parse(const char *text, struct lc_leak_summary *out);
+
+/* The bytes memcheck calls lost: definitely, indirectly and possibly (still reachable is not). */
+long long lc_memcheck_lost(const struct lc_memcheck *mc);
+
+/*
+ * The one rule for "clean under memcheck", which the fixed variants'
+ * checks and the ctest gate (memcheck-run) both apply: the report was
+ * read whole, no error, no fd the program opened left open at exit, and
+ * (with_lost) no lost byte. The checks leave with_lost out because their
+ * lost row says it. Returns 0 clean, 1 not (why gets each reason, "; "
+ * apart), 2 unknown (the report or the log could not be read).
+ */
+int lc_memcheck_judge(const struct lc_memcheck *mc, bool with_lost, char *why, size_t size);
 
 #endif

@@ -366,13 +366,14 @@ static void test_close_notify(void)
 	ll_tls_ctx_destroy(cctx);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	check_start(argc, argv);
 	RUN(test_parse);
 	RUN(test_closes);
 	RUN(test_closes_late);
 	RUN(test_joined);
 	RUN(test_audit);
 	RUN(test_close_notify);
-	return 0;
+	return check_finish();
 }

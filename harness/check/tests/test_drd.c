@@ -193,8 +193,9 @@ static void test_drd_argv(void)
 	lc_drd_argv_free(argv);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	check_start(argc, argv);
 	RUN(test_racy_xml);
 	RUN(test_own_file);
 	RUN(test_clean_xml);
@@ -202,5 +203,5 @@ int main(void)
 	RUN(test_not_drd);
 	RUN(test_counts);
 	RUN(test_drd_argv);
-	return 0;
+	return check_finish();
 }

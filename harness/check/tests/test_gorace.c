@@ -72,11 +72,12 @@ static void test_cut_short(void)
 	CHECK_STR(d.first_race_at, "main.beat (leak.go:70)");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	check_start(argc, argv);
 	RUN(test_racy_log);
 	RUN(test_own_file);
 	RUN(test_no_report);
 	RUN(test_cut_short);
-	return 0;
+	return check_finish();
 }

@@ -355,8 +355,9 @@ static void test_pprof_goroutines(void)
 	lc_heap_profile_free(&p);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	check_start(argc, argv);
 	RUN(test_increased);
 	RUN(test_changed);
 	RUN(test_print);
@@ -365,5 +366,5 @@ int main(void)
 	RUN(test_out_of_memory);
 	RUN(test_pprof_heap);
 	RUN(test_pprof_goroutines);
-	return 0;
+	return check_finish();
 }

@@ -548,8 +548,9 @@ static void test_race_native(void)
 	CHECK(strstr(v.line, "1 client(s) saw broken frames"));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	check_start(argc, argv);
 	RUN(test_signal_names);
 	RUN(test_leak_reproduced);
 	RUN(test_leak_too_small);
@@ -564,5 +565,5 @@ int main(void)
 	RUN(test_fixed_memcheck);
 	RUN(test_race_drd);
 	RUN(test_race_native);
-	return 0;
+	return check_finish();
 }

@@ -58,9 +58,10 @@ static void test_path(void)
 	CHECK_EQ(lc_manifest_path("03-uncleared-timer", path, 10), LL_ETOOBIG);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	check_start(argc, argv);
 	RUN(test_parse);
 	RUN(test_path);
-	return 0;
+	return check_finish();
 }

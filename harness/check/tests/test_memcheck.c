@@ -228,8 +228,9 @@ static void test_valgrind_argv(void)
 	lc_valgrind_argv_free(argv);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	check_start(argc, argv);
 	RUN(test_leaky_xml);
 	RUN(test_own_frames);
 	RUN(test_clean_xml);
@@ -238,5 +239,5 @@ int main(void)
 	RUN(test_logs);
 	RUN(test_leak_summary);
 	RUN(test_valgrind_argv);
-	return 0;
+	return check_finish();
 }

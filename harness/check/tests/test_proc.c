@@ -353,8 +353,9 @@ static void test_stop_notes_where(void)
 	unlink(log_path);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	check_start(argc, argv);
 	RUN(test_closed_stdin);
 	RUN(test_closed_stdout);
 	RUN(test_closed_stderr);
@@ -365,5 +366,5 @@ int main(void)
 	RUN(test_stop_takes_group);
 	RUN(test_busy_and_where);
 	RUN(test_stop_notes_where);
-	return 0;
+	return check_finish();
 }

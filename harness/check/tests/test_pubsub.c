@@ -51,6 +51,10 @@ static void test_case_scenario(void)
 {
 	CHECK(lc_case_scenario_of(LC_SC_SLOW_CONSUMER) == &lc_pubsub_scenario);
 	CHECK(lc_pubsub_scenario.one_client);
+	/* The slow publishers share the slow subscribers' state and release. */
+	CHECK(lc_case_scenario_of(LC_SC_SLOW_PUBLISHER) == &lc_pubsub_talking_scenario);
+	CHECK(lc_pubsub_talking_scenario.one_client);
+	CHECK(lc_pubsub_talking_scenario.release == lc_pubsub_scenario.release);
 	CHECK(lc_case_scenario_of(LC_SC_CONNECT_CLOSE) == NULL);
 	CHECK(lc_case_check_of(LC_BH_BROADCAST) == &lc_pubsub_broadcast);
 	CHECK(lc_case_check_of(LC_BH_ECHO) == NULL);

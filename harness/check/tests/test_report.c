@@ -9,11 +9,7 @@
 #include <sys/types.h>
 
 #include <leaklab/error.h>
-#if __has_include(<leaklab/utf8.h>)
-#include <leaklab/utf8.h>
-#else
-#include <leaklab/ws_frame.h>
-#endif
+#include <leaklab/ws_frame.h> /* ll_utf8_valid */
 
 #include "check.h"
 #include "judge/report.h"
@@ -90,9 +86,10 @@ static void test_failed_write_reported(void)
 	CHECK_EQ(lc_report_json("/nonexistent-dir/out.json", &cfg, &run, 1, 2), LL_EIO);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	check_start(argc, argv);
 	RUN(test_invalid_utf8_replaced);
 	RUN(test_failed_write_reported);
-	return 0;
+	return check_finish();
 }

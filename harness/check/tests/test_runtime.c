@@ -221,12 +221,13 @@ static void test_crosscheck(void)
 	CHECK_EQ(lc_twin_crosscheck(&run, line, sizeof(line)), -1);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_crosscheck();
-	test_spec();
-	test_parse_fixtures();
-	test_twin_manifest();
-	test_judge_runtime();
-	return 0;
+	check_start(argc, argv);
+	RUN(test_crosscheck);
+	RUN(test_spec);
+	RUN(test_parse_fixtures);
+	RUN(test_twin_manifest);
+	RUN(test_judge_runtime);
+	return check_finish();
 }

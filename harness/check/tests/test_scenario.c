@@ -1,12 +1,17 @@
 /*
- * test_scenario.c - the names of the scenarios and the behaviour checks'
- * parser, for the kinds the error-path and TLS cases brought: bad-token,
- * fault-walk, tls, tls-bad, and "upgrade PATH => STATUS"; and that
- * reset-unread, driven against a real server, makes the server's send
- * fail for every client; that silent-start and silent-connect hold
- * their peers; and that a step ends on its own deadline.
+ * test_scenario.c - the names of every scenario; every generic scenario
+ * driven against a real server, whose connections must all be gone after
+ * it (the server's own count back at 0); the behaviour checks' parser for
+ * "upgrade PATH => STATUS"; that reset-unread makes the server's send
+ * fail; that silent-start and silent-connect hold their peers; and that a
+ * step ends on its own deadline. The scenarios with servers of their own
+ * are driven in their own tests: slow-consumer and slow-publisher in
+ * test_pubsub.c, shutdown in test_shutdown.c, tls and tls-bad, bad-token
+ * and fault-walk by the end-to-end tests (CMakeLists.txt) against the
+ * cases that need them.
  */
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <leaklab/error.h>
@@ -20,10 +25,10 @@
 static void test_scenario_names(void)
 {
 	static const char *const names[] = {
-	    "connect-close", "connect-drop",  "silent-peer",	"no-close-reply",
-	    "burst",	     "bad-handshake", "request",	"bad-token",
-	    "fault-walk",    "tls",	      "tls-bad",	"reset-unread",
-	    "silent-start",  "burst-large",   "silent-connect", "slow-publisher"};
+	    "connect-close", "connect-drop",   "silent-peer",	"no-close-reply", "burst",
+	    "bad-handshake", "request",	       "bad-token",	"fault-walk",	  "tls",
+	    "tls-bad",	     "reset-unread",   "slow-consumer", "shutdown",	  "silent-start",
+	    "burst-large",   "silent-connect", "slow-publisher"};
 	enum lc_scenario_kind k;
 	size_t i;
 
@@ -84,6 +89,8 @@ static void test_reset_unread(void)
 	struct running r;
 	int tries;
 
+	atomic_store(&send_failed, 0);
+	atomic_store(&recv_ended, 0);
 	CHECK_EQ(lc_scenario_parse("reset-unread", &sc.kind), 0);
 	CHECK_EQ(lc_held_init(&held), 0);
 	start(&r, &opts);
@@ -193,6 +200,58 @@ static void test_step_deadline(void)
 	stop(&r);
 }
 
+/*
+ * Each generic scenario against the counting echo server: every unit
+ * served without a failure, and once the held clients are let go, no
+ * connection left on the server.
+ */
+static void test_generic_scenarios(void)
+{
+	static const struct lc_client plain = {0};
+	static const struct {
+		enum lc_scenario_kind kind;
+		long ok; /* clients that ended well, of 6 units (a burst sends its 6 on one) */
+	} table[] = {
+	    {LC_SC_CONNECT_CLOSE, 6},  {LC_SC_CONNECT_DROP, 6},	  {LC_SC_SILENT_PEER, 6},
+	    {LC_SC_NO_CLOSE_REPLY, 6}, {LC_SC_BURST, 1},	  {LC_SC_BAD_HANDSHAKE, 6},
+	    {LC_SC_REQUEST, 6},	       {LC_SC_RESET_UNREAD, 6},	  {LC_SC_SILENT_START, 6},
+	    {LC_SC_BURST_LARGE, 1},    {LC_SC_SILENT_CONNECT, 6},
+	};
+	struct ll_ws_server_opts opts = {.handler = counting_echo};
+	struct timespec nap = {0, 5000000};
+	size_t i;
+
+	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		struct lc_drive_result res = {0};
+		struct lc_scenario sc = {
+		    .kind = table[i].kind,
+		    .client = &plain,
+		    .host = "127.0.0.1",
+		    .timeout_ms = 3000,
+		    .concurrency = 3,
+		    .request = "hello",
+		};
+		struct lc_held held;
+		struct running r;
+		int tries;
+
+		fprintf(stderr, "   %s\n", lc_scenario_name(sc.kind));
+		CHECK_EQ(lc_held_init(&held), 0);
+		start(&r, &opts);
+		sc.port = r.port;
+		CHECK_EQ(lc_drive(&sc, 6, &held, NULL, NULL, 0, &res), 0);
+		CHECK_EQ(res.failed, 0);
+		CHECK_EQ(res.connect_failed, 0);
+		CHECK_EQ(res.ok, table[i].ok);
+		lc_held_release(&held, &sc, &res);
+		for (tries = 0; tries < 400 && ll_ws_server_conn_count(r.srv) > 0; tries++)
+			nanosleep(&nap, NULL);
+		CHECK_EQ(ll_ws_server_conn_count(r.srv), 0);
+		stop(&r);
+		lc_held_destroy(&held);
+	}
+}
+
 static void test_upgrade_behaviour(void)
 {
 	struct lc_behaviour b;
@@ -218,12 +277,14 @@ static void test_upgrade_behaviour(void)
 	CHECK_EQ(lc_behaviour_parse("upgrade /a => 600", &b, why, sizeof(why)), LL_EINVAL);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	check_start(argc, argv);
 	RUN(test_scenario_names);
+	RUN(test_generic_scenarios);
 	RUN(test_upgrade_behaviour);
 	RUN(test_reset_unread);
 	RUN(test_silent_start);
 	RUN(test_step_deadline);
-	return 0;
+	return check_finish();
 }
