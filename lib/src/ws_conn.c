@@ -78,8 +78,7 @@ struct ll_ws_conn {
 
 	/* Reader state: owner thread only. */
 	struct ll_ws_parser *parser;
-	uint8_t *rbuf;	     /* NULL, the heap, or sbuf while recv runs */
-	uint8_t *sbuf;	     /* recv's READ_BUF_MIN bytes on the stack, while it runs */
+	uint8_t *rbuf;	     /* NULL, the heap, or recv's stack buffer while it runs */
 	size_t rsize;	     /* bytes at rbuf */
 	size_t rstart, rend; /* unparsed bytes in rbuf */
 	size_t rlast;	     /* what the last read returned */
@@ -492,12 +491,12 @@ static int handle_event(struct ll_ws_conn *c, struct ll_ws_event *ev, struct ll_
 }
 
 /*
- * Sizes the read buffer for the next read (see READ_BUF_MIN): the stack
- * one, or a heap one twice as large as a read that filled the last. The
- * buffer is empty here, so nothing is copied. A failed allocation keeps
- * the old one.
+ * Sizes the read buffer for the next read (see READ_BUF_MIN): sbuf, recv's
+ * on the stack, or a heap one twice as large as a read that filled the
+ * last. The buffer is empty here, so nothing is copied. A failed
+ * allocation keeps the old one.
  */
-static void size_read_buffer(struct ll_ws_conn *c)
+static void size_read_buffer(struct ll_ws_conn *c, uint8_t *sbuf)
 {
 	size_t want = c->rbuf ? c->rsize : READ_BUF_MIN;
 	uint8_t *nb;
@@ -507,33 +506,31 @@ static void size_read_buffer(struct ll_ws_conn *c)
 	else if (c->rbuf && c->rsize > READ_BUF_MIN && c->rlast <= c->rsize / 4)
 		want = READ_BUF_MIN;
 	if (want == READ_BUF_MIN) {
-		if (c->rbuf != c->sbuf)
+		if (c->rbuf != sbuf)
 			ll_free(c->rbuf);
-		c->rbuf = c->sbuf;
+		c->rbuf = sbuf;
 		c->rsize = READ_BUF_MIN;
 		return;
 	}
-	if (want == c->rsize && c->rbuf != c->sbuf)
+	if (want == c->rsize && c->rbuf != sbuf)
 		return;
 	nb = ll_malloc(want);
 	if (!nb)
 		return;
-	if (c->rbuf != c->sbuf)
+	if (c->rbuf != sbuf)
 		ll_free(c->rbuf);
 	c->rbuf = nb;
 	c->rsize = want;
 }
 
-static int recv_frames(struct ll_ws_conn *c, struct ll_ws_msg *msg, int timeout_ms);
+static int recv_frames(struct ll_ws_conn *c, struct ll_ws_msg *msg, int timeout_ms, uint8_t *sbuf);
 
 int ll_ws_conn_recv(struct ll_ws_conn *c, struct ll_ws_msg *msg, int timeout_ms)
 {
 	uint8_t stack_buf[READ_BUF_MIN];
 	int r;
 
-	c->sbuf = stack_buf;
-	r = recv_frames(c, msg, timeout_ms);
-	c->sbuf = NULL;
+	r = recv_frames(c, msg, timeout_ms, stack_buf);
 	if (c->rbuf != stack_buf)
 		return r;
 	/* What is left of a frame waits for the next call on the heap. */
@@ -558,8 +555,8 @@ int ll_ws_conn_recv(struct ll_ws_conn *c, struct ll_ws_msg *msg, int timeout_ms)
 	return r;
 }
 
-/* ll_ws_conn_recv, with c->sbuf the read buffer on its stack. */
-static int recv_frames(struct ll_ws_conn *c, struct ll_ws_msg *msg, int timeout_ms)
+/* ll_ws_conn_recv, with sbuf its READ_BUF_MIN bytes on the stack. */
+static int recv_frames(struct ll_ws_conn *c, struct ll_ws_msg *msg, int timeout_ms, uint8_t *sbuf)
 {
 	int64_t deadline = ll__deadline(timeout_ms);
 
@@ -611,7 +608,7 @@ static int recv_frames(struct ll_ws_conn *c, struct ll_ws_msg *msg, int timeout_
 			if (cd < wait_until)
 				wait_until = cd;
 		}
-		size_read_buffer(c);
+		size_read_buffer(c, sbuf);
 		n = ll_transport_read(c->t, c->rbuf, c->rsize, ll__remaining(wait_until));
 		if (n > 0) {
 			c->rend = (size_t)n;
