@@ -85,21 +85,31 @@ def main():
     axes[1][0].set_title("echo: p99 round trip")
 
     ax = axes[1][1]
+    # Two kinds of idle connection: fresh (handshake only) and used (one echo).
     mem = rows.get(("memory", "rss_per_conn"), {})
+    fresh = rows.get(("memory", "rss_per_conn_fresh"), {})
     peers = [p for p in PEERS if any(k[0] == p for k in mem)]
-    vals = [next(v for k, v in mem.items() if k[0] == p) / 1024 for p in peers]
-    ax.bar([LABELS[p] for p in peers], vals, color="tab:gray")
-    for i, v in enumerate(vals):
-        ax.text(i, v, f"{v:.1f}", ha="center", va="bottom", fontsize="small")
+    used_v = [next(v for k, v in mem.items() if k[0] == p) / 1024 for p in peers]
+    fresh_v = [next((v for k, v in fresh.items() if k[0] == p), 0) / 1024 for p in peers]
+    xs = range(len(peers))
+    ax.bar([x - 0.2 for x in xs], fresh_v, width=0.4, color="tab:blue", label="fresh")
+    ax.bar([x + 0.2 for x in xs], used_v, width=0.4, color="tab:gray", label="used once")
+    for x, f, u in zip(xs, fresh_v, used_v):
+        ax.text(x - 0.2, f, f"{f:.1f}", ha="center", va="bottom", fontsize="small")
+        ax.text(x + 0.2, u, f"{u:.1f}", ha="center", va="bottom", fontsize="small")
+    ax.set_xticks(list(xs))
+    ax.set_xticklabels([LABELS[p] for p in peers])
     conns = next(iter(mem))[2] if mem else 0
     ax.set_title(f"memory: RSS per idle connection at {conns}")
     ax.set_ylabel("KiB")
-    # The target is Node.js ws's figure from the same run, when it was measured.
+    # The target is Node.js ws's figures from the same run, when they were measured.
     if "node" in peers:
-        node = vals[peers.index("node")]
-        ax.axhline(node, color="tab:red", linestyle="--", linewidth=1,
-                   label=f"target: node ws, {node:.1f} KiB")
-        ax.legend(fontsize="small")
+        i = peers.index("node")
+        ax.axhline(fresh_v[i], color="tab:blue", linestyle="--", linewidth=1,
+                   label=f"node ws fresh, {fresh_v[i]:.1f} KiB")
+        ax.axhline(used_v[i], color="tab:red", linestyle="--", linewidth=1,
+                   label=f"node ws used, {used_v[i]:.1f} KiB")
+    ax.legend(fontsize="small")
 
     load_ = rows.get(("machine", "loadavg_1m_start"), {})
     cores = rows.get(("machine", "cores"), {})

@@ -17,6 +17,7 @@
 
 #include <leaklab/transport.h>
 
+#include "measure/capacity.h"
 #include "judge/report.h"
 #include "judge/teach.h"
 #include "drive/steady.h"
@@ -94,6 +95,12 @@ int main(int argc, char **argv)
 
 	if (open_std_fds())
 		return 2;
+	/*
+	 * Descriptors as far as the hard limit allows, for the harness's
+	 * clients and, inherited, the program's connections; a load that needs
+	 * more is refused before its run (capacity.h).
+	 */
+	lc_capacity_raise_nofile();
 	/* A server that resets a connection must not kill the harness. */
 	signal(SIGPIPE, SIG_IGN);
 	/*

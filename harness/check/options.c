@@ -82,6 +82,7 @@ static void usage(FILE *f)
 		"                       slow-publisher,\n"
 		"                       shutdown (0, N, 2N clients held across SIGTERM)\n"
 		"  --load N             clients per step (messages for burst and slow-consumer)\n"
+		"                       (a load this machine cannot hold is refused first)\n"
 		"  --expect SIGNALS     what the leak shows: threads,fds,heap,lost,race\n"
 		"  --memcheck-expect SIGNALS  the same under memcheck or DRD (default: --expect)\n"
 		"  --request TEXT       the message of the request scenario\n"

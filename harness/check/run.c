@@ -41,6 +41,7 @@
 #include "logs.h"
 #include "measure/gorace.h"
 #include "model.h"
+#include "measure/capacity.h"
 #include "measure/memcheck.h"
 #include "measure/proc.h"
 
@@ -1308,6 +1309,54 @@ static int do_run(struct ctx *c)
 	return 0;
 }
 
+/*
+ * Whether the run's load fits this machine (capacity.h): a load that
+ * cannot is refused before the program starts, saying which resource, how
+ * much against what limit, and why. Returns 0 or LL_ETOOBIG (no verdict).
+ */
+static int check_capacity(const struct lc_config *cfg, struct lc_run *run)
+{
+	struct lc_cap_run r = {
+	    .scenarios = cfg->scenarios,
+	    .nscenarios = cfg->nscenarios,
+	    .load = run->load,
+	    .warmup = run->warmup,
+	    .concurrency = cfg->concurrency,
+	    .leak = run->variant == LC_LEAK,
+	    .expect = run->expect,
+	    .valgrind = run->mode != LC_NATIVE,
+	    .harness_fds = lc_capacity_own_fds(),
+	};
+	struct lc_cap_need need;
+	struct lc_cap_limits lim;
+	char why[400];
+
+	long lo = 0, hi = run->load, mid;
+	char spare[400];
+
+	lc_capacity_need(&r, &need);
+	lc_capacity_read(&lim);
+	if (lc_capacity_fit(&need, &lim, r.valgrind, why, sizeof(why)) == 0)
+		return 0;
+	/* The largest load that fits, by bisection: lo fits (or is 0), hi does not. */
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		r.load = mid;
+		r.warmup = run->warmup < mid ? run->warmup : mid;
+		lc_capacity_need(&r, &need);
+		if (lc_capacity_fit(&need, &lim, r.valgrind, spare, sizeof(spare)) == 0)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (lo > 0)
+		return run_error(run, LL_ETOOBIG,
+				 "load %ld does not fit this machine: %s; the largest that fits is "
+				 "--load %ld",
+				 run->load, why, lo);
+	return run_error(run, LL_ETOOBIG, "load %ld does not fit this machine: %s", run->load, why);
+}
+
 int lc_run_check(const struct lc_config *given, enum lc_variant variant, enum lc_mode mode,
 		 struct lc_run *run)
 {
@@ -1365,6 +1414,11 @@ int lc_run_check(const struct lc_config *given, enum lc_variant variant, enum lc
 		 : mode == LC_MEMCHECK ? "memcheck leak_check via vgdb"
 				       : "not measured under DRD");
 
+	err = check_capacity(cfg, run);
+	if (err) {
+		run->duration_ms = lc_now_ms() - run->t0;
+		return err;
+	}
 	c = ll_calloc(1, sizeof(*c));
 	if (!c)
 		return run_error(run, LL_ENOMEM, "out of memory");

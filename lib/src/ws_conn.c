@@ -20,8 +20,12 @@
  * reader woke every 250 ms just in case: 4,000 wake-ups a second for 1,000
  * idle connections. The price is one more fd per connection.
  *
- * The read buffer starts small and grows only while reads fill it, so an
- * idle connection that exchanged small messages holds 512 bytes, not 16 KiB.
+ * The read buffer. Small reads go into READ_BUF_MIN bytes on the reading
+ * thread's stack, in a page its frames keep resident anyway, and only the
+ * bytes of a frame not yet complete when recv returns move to the heap. A
+ * heap buffer grows while reads fill it, and goes when reads are small
+ * again. So an idle connection, fresh or after small messages, holds no
+ * read buffer at all (it held 512 bytes, and 16 KiB before that).
  */
 #include <leaklab/alloc.h>
 #include <leaklab/error.h>
@@ -39,10 +43,10 @@
 #include "internal.h"
 
 /*
- * The read buffer: READ_BUF_MIN to start with, doubled (up to READ_BUF_MAX)
- * each time a read fills it, back to READ_BUF_MIN when a read uses a
- * quarter of it or less. A stream of 4 KiB messages settles at 8 KiB and
- * stays there; small messages never grow it.
+ * The read buffer: READ_BUF_MIN on the stack to start with, doubled on the
+ * heap (up to READ_BUF_MAX) each time a read fills it, back to the stack
+ * when a read uses a quarter of it or less. A stream of 4 KiB messages
+ * settles at 8 KiB and stays there; small messages never leave the stack.
  */
 #define READ_BUF_MIN	    512
 #define READ_BUF_MAX	    (16 * 1024)
@@ -74,8 +78,8 @@ struct ll_ws_conn {
 
 	/* Reader state: owner thread only. */
 	struct ll_ws_parser *parser;
-	uint8_t *rbuf;
-	size_t rsize;	     /* bytes allocated at rbuf */
+	uint8_t *rbuf;	     /* NULL, the heap, or recv's stack buffer while it runs */
+	size_t rsize;	     /* bytes at rbuf */
 	size_t rstart, rend; /* unparsed bytes in rbuf */
 	size_t rlast;	     /* what the last read returned */
 	int end_err;	     /* why the reader finished: what ll_ws_conn_close reports */
@@ -129,13 +133,16 @@ int ll_ws_conn_create(struct ll_ws_conn **out, struct ll_transport *t, enum ll_w
 		err = LL_ETOOBIG;
 		goto out_free_conn;
 	}
-	c->rsize = READ_BUF_MIN;
-	while (c->rsize < pre_len)
-		c->rsize *= 2;
-	c->rbuf = ll_malloc(c->rsize);
-	if (!c->rbuf) {
-		err = LL_ENOMEM;
-		goto out_free_conn;
+	/* Bytes that came with the handshake wait on the heap; else there is no buffer yet. */
+	if (pre_len) {
+		c->rsize = READ_BUF_MIN;
+		while (c->rsize < pre_len)
+			c->rsize *= 2;
+		c->rbuf = ll_malloc(c->rsize);
+		if (!c->rbuf) {
+			err = LL_ENOMEM;
+			goto out_free_conn;
+		}
 	}
 	/* A server reads frames sent by clients, and a client frames sent by servers. */
 	err = ll_ws_parser_create(&c->parser, role, c->opts.max_message);
@@ -484,29 +491,72 @@ static int handle_event(struct ll_ws_conn *c, struct ll_ws_event *ev, struct ll_
 }
 
 /*
- * Sizes the read buffer for the next read (see READ_BUF_MIN). The buffer is
- * empty here, so nothing is copied. A failed allocation keeps the old one.
+ * Sizes the read buffer for the next read (see READ_BUF_MIN): sbuf, recv's
+ * on the stack, or a heap one twice as large as a read that filled the
+ * last. The buffer is empty here, so nothing is copied. A failed
+ * allocation keeps the old one.
  */
-static void size_read_buffer(struct ll_ws_conn *c)
+static void size_read_buffer(struct ll_ws_conn *c, uint8_t *sbuf)
 {
-	size_t want = c->rsize;
+	size_t want = c->rbuf ? c->rsize : READ_BUF_MIN;
 	uint8_t *nb;
 
-	if (c->rlast == c->rsize && c->rsize < READ_BUF_MAX)
+	if (c->rbuf && c->rlast == c->rsize && c->rsize < READ_BUF_MAX)
 		want = c->rsize * 2;
-	else if (c->rsize > READ_BUF_MIN && c->rlast <= c->rsize / 4)
+	else if (c->rbuf && c->rsize > READ_BUF_MIN && c->rlast <= c->rsize / 4)
 		want = READ_BUF_MIN;
-	if (want == c->rsize)
+	if (want == READ_BUF_MIN) {
+		if (c->rbuf != sbuf)
+			ll_free(c->rbuf);
+		c->rbuf = sbuf;
+		c->rsize = READ_BUF_MIN;
+		return;
+	}
+	if (want == c->rsize && c->rbuf != sbuf)
 		return;
 	nb = ll_malloc(want);
 	if (!nb)
 		return;
-	ll_free(c->rbuf);
+	if (c->rbuf != sbuf)
+		ll_free(c->rbuf);
 	c->rbuf = nb;
 	c->rsize = want;
 }
 
+static int recv_frames(struct ll_ws_conn *c, struct ll_ws_msg *msg, int timeout_ms, uint8_t *sbuf);
+
 int ll_ws_conn_recv(struct ll_ws_conn *c, struct ll_ws_msg *msg, int timeout_ms)
+{
+	uint8_t stack_buf[READ_BUF_MIN];
+	int r;
+
+	r = recv_frames(c, msg, timeout_ms, stack_buf);
+	if (c->rbuf != stack_buf)
+		return r;
+	/* What is left of a frame waits for the next call on the heap. */
+	c->rbuf = NULL;
+	c->rsize = 0;
+	if (c->rstart < c->rend) {
+		size_t left = c->rend - c->rstart;
+
+		c->rbuf = ll_malloc(READ_BUF_MIN);
+		if (!c->rbuf) {
+			ll_ws_msg_free(msg);
+			c->rstart = c->rend = 0;
+			return finish(c, LL_WS_CLOSE_ABNORMAL, LL_ENOMEM);
+		}
+		memcpy(c->rbuf, stack_buf + c->rstart, left);
+		c->rsize = READ_BUF_MIN;
+		c->rstart = 0;
+		c->rend = left;
+	} else {
+		c->rstart = c->rend = 0;
+	}
+	return r;
+}
+
+/* ll_ws_conn_recv, with sbuf its READ_BUF_MIN bytes on the stack. */
+static int recv_frames(struct ll_ws_conn *c, struct ll_ws_msg *msg, int timeout_ms, uint8_t *sbuf)
 {
 	int64_t deadline = ll__deadline(timeout_ms);
 
@@ -558,7 +608,7 @@ int ll_ws_conn_recv(struct ll_ws_conn *c, struct ll_ws_msg *msg, int timeout_ms)
 			if (cd < wait_until)
 				wait_until = cd;
 		}
-		size_read_buffer(c);
+		size_read_buffer(c, sbuf);
 		n = ll_transport_read(c->t, c->rbuf, c->rsize, ll__remaining(wait_until));
 		if (n > 0) {
 			c->rend = (size_t)n;

@@ -407,6 +407,87 @@ static void test_pre_bytes(void)
 	close(sv[1]);
 }
 
+/* Writes all of buf to a raw socket. */
+static void write_all(int fd, const uint8_t *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, buf, n);
+
+		CHECK(w > 0);
+		buf += w;
+		n -= (size_t)w;
+	}
+}
+
+/*
+ * An idle connection holds no read buffer, fresh or after messages: reads
+ * go into a buffer on recv's stack, and only the rest of a frame that recv
+ * could not finish waits on the heap, until it is read. A message larger
+ * than that buffer grows a heap one, which goes again with small reads.
+ */
+static void test_idle_holds_no_read_buffer(void)
+{
+	static const uint8_t hello[] = {0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d,
+					0x7f, 0x9f, 0x4d, 0x51, 0x58};
+	uint8_t bytes[2 * sizeof(hello) + 4], big[8 + 2000];
+	struct ll_transport *t;
+	struct ll_ws_conn *c;
+	struct ll_ws_msg msg;
+	long live0;
+	int sv[2];
+	size_t i;
+
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	CHECK_EQ(ll_transport_plain(&t, sv[0]), 0);
+	live0 = ll_alloc_live();
+	CHECK_EQ(ll_ws_conn_create(&c, t, LL_WS_SERVER, NULL, NULL, 0), 0);
+	/* The connection and its parser: no read buffer. */
+	CHECK_EQ(ll_alloc_live() - live0, 2);
+
+	/* Two frames and the first 4 bytes of a third, in one read. */
+	memcpy(bytes, hello, sizeof(hello));
+	memcpy(bytes + sizeof(hello), hello, sizeof(hello));
+	memcpy(bytes + 2 * sizeof(hello), hello, 4);
+	write_all(sv[1], bytes, sizeof(bytes));
+	CHECK_EQ(ll_ws_conn_recv(c, &msg, 1000), 0);
+	CHECK_STR((char *)msg.data, "Hello");
+	ll_ws_msg_free(&msg);
+	/* The second frame and the third's start wait on the heap. */
+	CHECK_EQ(ll_alloc_live() - live0, 3);
+	CHECK_EQ(ll_ws_conn_recv(c, &msg, 1000), 0);
+	CHECK_STR((char *)msg.data, "Hello");
+	ll_ws_msg_free(&msg);
+	write_all(sv[1], hello + 4, sizeof(hello) - 4);
+	CHECK_EQ(ll_ws_conn_recv(c, &msg, 1000), 0);
+	CHECK_STR((char *)msg.data, "Hello");
+	ll_ws_msg_free(&msg);
+	CHECK_EQ(ll_alloc_live() - live0, 2);
+
+	/* 2000 bytes (16-bit length, zero mask): a heap buffer for as long as reads fill it. */
+	big[0] = 0x82;
+	big[1] = 0x80 | 126;
+	big[2] = 2000 >> 8;
+	big[3] = 2000 & 0xff;
+	memset(big + 4, 0, 4);
+	for (i = 0; i < 2000; i++)
+		big[8 + i] = (uint8_t)(i * 7 + 1);
+	write_all(sv[1], big, sizeof(big));
+	CHECK_EQ(ll_ws_conn_recv(c, &msg, 1000), 0);
+	CHECK_EQ(msg.len, 2000);
+	CHECK_MEM(msg.data, big + 8, 2000);
+	ll_ws_msg_free(&msg);
+	CHECK_EQ(ll_alloc_live() - live0, 3);
+	/* A small read gives it back. */
+	write_all(sv[1], hello, sizeof(hello));
+	CHECK_EQ(ll_ws_conn_recv(c, &msg, 1000), 0);
+	CHECK_STR((char *)msg.data, "Hello");
+	ll_ws_msg_free(&msg);
+	CHECK_EQ(ll_alloc_live() - live0, 2);
+
+	ll_ws_conn_destroy(c);
+	close(sv[1]);
+}
+
 /*
  * Every allocation of create failing in turn: a clean LL_ENOMEM, the socket closed, nothing leaked.
  */
@@ -631,6 +712,7 @@ int main(int argc, char **argv)
 	RUN(test_recv_timeout);
 	RUN(test_retain_after_destroy);
 	RUN(test_pre_bytes);
+	RUN(test_idle_holds_no_read_buffer);
 	RUN(test_create_fault_injection);
 	RUN(test_close_reports_the_cause);
 	RUN(test_is_open_from_another_thread);
