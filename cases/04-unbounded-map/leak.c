@@ -25,7 +25,7 @@
  * at exit memcheck counts the sessions as still reachable.
  *
  * Output: ./build/bin/leaklab-check --case 04-unbounded-map --variant leak --native
- *   verdict: leak reproduced: heap +1148 bytes/client, scales 2.0x
+ *   verdict: leak reproduced: heap +1147 bytes/client, scales 2.0x
  */
 #include <leaklab/app.h>
 #include <leaklab/map.h>

@@ -27,7 +27,7 @@
  * memcheck the verifiers are definitely lost.
  *
  * Output: ./build/bin/leaklab-check --case 10-error-path --variant leak --native
- *   verdict: leak reproduced: heap +986 bytes/client, scales 2.0x
+ *   verdict: leak reproduced: heap +984 bytes/client, scales 2.0x
  */
 #include <leaklab/app.h>
 #include <leaklab/ws_handshake.h>

@@ -31,7 +31,7 @@
  * shows it.
  *
  * Output: ./build/bin/leaklab-check --case 13-slow-consumer --variant leak --native
- *   verdict: leak reproduced: heap +32842 bytes/client, scales 2.0x
+ *   verdict: leak reproduced: heap +32841 bytes/client, scales 2.0x
  */
 #include <leaklab/alloc.h>
 #include <leaklab/app.h>
