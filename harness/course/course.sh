@@ -356,6 +356,10 @@ cmd_verify() {
 		rm -rf "$run"
 		return 1
 	fi
+	# When each step ended (seconds since the epoch), for the record
+	# (--json's build_seconds and each mode's answer time).
+	echo "start $t0" >"$run/times"
+	echo "built $(date +%s.%N)" >>"$run/times"
 	rc=0
 	ran=
 	for md in $modes; do
@@ -372,6 +376,7 @@ cmd_verify() {
 			--source "$rel" $md --quiet --json "$run/${md#--}.json" \
 			>"$run/${md#--}.out" 2>&1 || r=$?
 		cat "$run/${md#--}.out"
+		echo "${md#--} $(date +%s.%N)" >>"$run/times"
 		echo "$r" >"$run/${md#--}.rc"
 		ran="$ran $md"
 		[ $r -gt $rc ] && rc=$r
