@@ -115,6 +115,10 @@ static void usage(FILE *f)
 	    "  --logs DIR           where each run's log folder goes (default BUILD/logs;\n"
 	    "                       the 20 newest folders are kept)\n"
 	    "  --quiet              no progress lines on stderr\n"
+	    "  --beside-native      under memcheck or DRD, beside a native check of the same\n"
+	    "                       program: no settled sample after each exit path (the\n"
+	    "                       native rows name it), and the idle watch for a spin\n"
+	    "                       only from half a core (the native one's from a twentieth)\n"
 	    "  --twin LANG          with --case: check the case's twin in go, node or python\n"
 	    "                       (natively, with its runtime's own count)\n"
 	    "  --runtime NAME,PATH,LINE  a runtime count to read over HTTP, e.g.\n"
@@ -155,6 +159,7 @@ enum {
 	OPT_KEEP,
 	OPT_LOGS,
 	OPT_QUIET,
+	OPT_BESIDE_NATIVE,
 	OPT_TOUR,
 	OPT_JOBS,
 	OPT_BEHAVIOUR,
@@ -205,6 +210,7 @@ static const struct option long_opts[] = {
     {"keep", no_argument, NULL, OPT_KEEP},
     {"logs", required_argument, NULL, OPT_LOGS},
     {"quiet", no_argument, NULL, OPT_QUIET},
+    {"beside-native", no_argument, NULL, OPT_BESIDE_NATIVE},
     {"tour", no_argument, NULL, OPT_TOUR},
     {"jobs", required_argument, NULL, OPT_JOBS},
     {"behaviour", required_argument, NULL, OPT_BEHAVIOUR},
@@ -510,6 +516,7 @@ int lc_options_parse(int argc, char **argv, struct lc_cli *cli, struct lc_config
 		case OPT_KEEP: cfg->keep = true; break;
 		case OPT_LOGS: cfg->logs_dir = optarg; break;
 		case OPT_QUIET: cfg->quiet = true; break;
+		case OPT_BESIDE_NATIVE: cfg->beside_native = true; break;
 		case OPT_TOUR: cli->tour = true; break;
 		case OPT_PLAN: cli->plan = optarg; break;
 		case OPT_PLAN_TEXT:

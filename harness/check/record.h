@@ -64,6 +64,17 @@ struct lc_config {
 	unsigned judged;	/* the signals a fix is judged on; 0: all but runtime */
 	double heap_limit;	/* a fix's heap limit per client; 0: the judge's default */
 	bool heap_profile;	/* under memcheck: the loss records' growth from N to 2N */
+	/*
+	 * Under Valgrind, beside a native check of the same program (the
+	 * course's verify): what the native one says already is not paid for
+	 * again at Valgrind's pace. No settled sample after each exit path
+	 * (the native rows name the path that grew; each such sample of a
+	 * leak costs a settling window, a second), and the idle program is
+	 * watched for spinning only when it used half a core or more (the
+	 * native check watches from a twentieth; a spin under Valgrind uses
+	 * a whole core, a leak's timers a tenth to a third).
+	 */
+	bool beside_native;
 	const char *flame_path; /* the profile as a flame graph (SVG) and collapsed stacks */
 };
 
@@ -125,6 +136,7 @@ struct lc_run {
 	size_t nscenarios;
 	/* [round 0 = N, 1 = 2N][scenario index], when more than one is driven */
 	struct lc_path_sample path[2][LC_MAX_SCENARIOS];
+	bool paths_sampled; /* path holds a sample of every exit path */
 	/*
 	 * The program is stuck: a thread spins after every client has gone,
 	 * it stopped answering, or it did not stop on SIGTERM. run->error

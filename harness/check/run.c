@@ -363,10 +363,12 @@ static bool busy_while_idle(struct ctx *c, long cpu0, long t0)
 {
 	long wall = lc_now_ms() - t0, cpu = lc_proc_cpu_ms(c->proc.pid);
 	int window = c->run->mode == LC_NATIVE ? 500 : 1000;
+	/* Beside a native check (beside_native in record.h): from half a core. */
+	long share = c->run->mode != LC_NATIVE && c->cfg->beside_native ? 2 : 20;
 	char why[256];
 
 	if (c->run->variant != LC_FIXED || cpu0 < 0 || cpu < 0 || wall <= 0 ||
-	    (cpu - cpu0) * 20 < wall)
+	    (cpu - cpu0) * share < wall)
 		return false;
 	/* Twice in a row: a runtime's collector may be busy for a moment. */
 	if (lc_proc_busy(c->proc.pid, window, why, sizeof(why)) <= 0 ||
@@ -1090,7 +1092,7 @@ static int drive_step(struct ctx *c, int round, const char *phase)
 		err = drive_half(c, phase, run->load);
 		if (err)
 			return err;
-		if (cfg->nscenarios > 1 && k + 1 < cfg->nscenarios && sample_path(c, round, k))
+		if (run->paths_sampled && k + 1 < cfg->nscenarios && sample_path(c, round, k))
 			return describe_death(c, "exited during the run");
 	}
 	return 0;
@@ -1101,7 +1103,7 @@ static void last_path_sample(struct ctx *c, int round, const struct lc_point *pt
 {
 	struct lc_path_sample *ps;
 
-	if (c->cfg->nscenarios < 2)
+	if (!c->run->paths_sampled)
 		return;
 	ps = &c->run->path[round][c->cfg->nscenarios - 1];
 	ps->threads = pt->threads;
@@ -1424,6 +1426,7 @@ int lc_run_check(const struct lc_config *given, enum lc_variant variant, enum lc
 		return run_error(run, LL_ENOMEM, "out of memory");
 	memcpy(run->scenarios, cfg->scenarios, sizeof(run->scenarios));
 	run->nscenarios = cfg->nscenarios;
+	run->paths_sampled = cfg->nscenarios > 1 && (mode == LC_NATIVE || !cfg->beside_native);
 	c->cfg = cfg;
 	c->run = run;
 	/* DRD slows a program down as much as memcheck does, or more. */

@@ -5,8 +5,9 @@
 #                 a third copy in the tree); prints what verify judges
 #   verify NN     builds the file (the case's exercise target: the kit's own
 #                 flags and -Werror) in a place of its own, then
-#                 leaklab-check --verify natively and under memcheck; exit 0
-#                 pass, 1 not clean or does not build, 2 no verdict
+#                 leaklab-check --verify natively and under memcheck at once
+#                 (native rows first); exit 0 pass, 1 not clean or does not
+#                 build, 2 no verdict
 #   watch [NN]    verify on every save (no NN: the first case not done);
 #                 after a pass, the next case not done; q quits at once
 #   grade NN FILE... | DIR   many files judged, several at a time, progress
@@ -356,8 +357,24 @@ cmd_verify() {
 		rm -rf "$run"
 		return 1
 	fi
+	# When each step ended (seconds since the epoch), for the record
+	# (--json's build_seconds and each mode's answer time).
+	echo "start $t0" >"$run/times"
+	echo "built $(date +%s.%N)" >>"$run/times"
 	rc=0
 	ran=
+	# Both modes: the checker's run (Valgrind's, the slow one) starts at
+	# once, beside the native run, on a core of its own; the native rows
+	# are shown as soon as they are in, the checker's when it is done, in
+	# the same order and words as one after the other. --stop-early
+	# (watch) ends the checker's run when the native one has failed.
+	bg=
+	case $modes in *--native*--checker* | *--checker*--native*)
+		modes=--native
+		verify_exec --checker --beside-native &
+		bg=$!
+		;;
+	esac
 	for md in $modes; do
 		if [ -n "$ran" ] && [ $rc -eq 0 ]; then
 			echo
@@ -368,15 +385,29 @@ cmd_verify() {
 			fi
 		fi
 		r=0
-		"$bin/leaklab-check" --case "$name" --verify --program "$run/$name-exercise" \
-			--source "$rel" $md --quiet --json "$run/${md#--}.json" \
-			>"$run/${md#--}.out" 2>&1 || r=$?
-		cat "$run/${md#--}.out"
-		echo "$r" >"$run/${md#--}.rc"
+		(verify_exec "$md") || r=$?
+		verify_shown "$md" "$r"
 		ran="$ran $md"
 		[ $r -gt $rc ] && rc=$r
 		[ -n "$early" ] && [ $r -ne 0 ] && break
 	done
+	if [ -n "$bg" ]; then
+		if [ -n "$early" ] && [ $rc -ne 0 ]; then
+			# The program under test dies with its check (PR_SET_PDEATHSIG).
+			kill "$bg" 2>/dev/null || true
+			wait "$bg" 2>/dev/null || true
+		else
+			if [ $rc -eq 0 ]; then
+				echo
+				echo "native: clean; now under $(checker_name "$name") (started beside it)..."
+			fi
+			r=0
+			wait "$bg" || r=$?
+			verify_shown --checker "$r"
+			ran="$ran --checker"
+			[ $r -gt $rc ] && rc=$r
+		fi
+	fi
 	state=$(progress_get "$name" 2)
 	# A pass needs every mode: one clean mode alone is no PASS and no "done".
 	case $ran in *--native*--checker* | *--checker*--native*) every=1 ;; *) every= ;; esac
@@ -410,6 +441,30 @@ cmd_verify() {
 	[ -z "$json" ] || verify_json "$name" "$file" "$rc" "$said" "$run" "$json" "$t0"
 	rm -rf "$run"
 	return $rc
+}
+
+# verify_exec MODE [OPTION...]: becomes leaklab-check's judging of the
+# built exercise ($name, $run, $rel) in MODE (--native or --checker), its
+# report in the run's folder (MODE.out, MODE.json). Run it in a subshell of
+# its own ("( )" or "&"): a kill of that process then reaches leaklab-check
+# itself. Beside the native check the checker's takes --beside-native:
+# what the native rows say already (on which exit path a count grew,
+# whether the idle program spins) it does not pay for again at Valgrind's
+# pace: a second for each path, and for each point of a leak's run.
+verify_exec() {
+	vmode=$1
+	shift
+	exec "$bin/leaklab-check" --case "$name" --verify --program "$run/$name-exercise" \
+		--source "$rel" "$vmode" "$@" --quiet --json "$run/${vmode#--}.json" \
+		>"$run/${vmode#--}.out" 2>&1
+}
+
+# verify_shown MODE EXIT: shows MODE's report and records its exit code
+# (MODE.rc) and when it was shown (the times file), for --json.
+verify_shown() {
+	cat "$run/${1#--}.out"
+	echo "${1#--} $(date +%s.%N)" >>"$run/times"
+	echo "$2" >"$run/${1#--}.rc"
 }
 
 # verify_json NAME FILE EXIT VERDICT RUNDIR OUT T0: verify's record as
@@ -469,8 +524,9 @@ watch_kill() {
 	vpid=
 }
 
-# watch [NN]: verify on every save, natively first, then under the
-# case's Valgrind tool; after a pass, on to the next case not done. q
+# watch [NN]: verify on every save, natively and under the case's
+# Valgrind tool at once (a native run that fails ends the other: the
+# next save is what counts); after a pass, on to the next case not done. q
 # quits at once, ending a check that is running. Without NN: the first
 # case not done.
 cmd_watch() {

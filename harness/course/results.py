@@ -6,7 +6,10 @@ and ./leaklab grade (sourced through course.sh; python3 is a kit package).
                      --out FILE [--root ROOT] [--seconds S]
       One verify's record: the verdict, the rows that failed (read from
       each mode's report in DIR, the run's own folder) and each mode's
-      leaklab-check JSON, written to FILE.
+      leaklab-check JSON, written to FILE. With the run's times file
+      (course.sh writes it): build_seconds, the build's time, and each
+      mode's answer_seconds, when its rows were shown, counted from the end
+      of the build.
 
   results.py grade --case NAME [--json FILE] [--junit FILE] RECORD...
       Many records (one per file, in the order given): a table on stdout
@@ -80,6 +83,24 @@ def build_errors(path, root):
     return ["does not build: " + e for e in errs[:3]] or ["does not build"]
 
 
+def read_times(run):
+    """The run's times file: one "step SECONDS-SINCE-EPOCH" a line (start,
+    built, then each mode as its rows were shown)."""
+    times = {}
+    try:
+        with open(os.path.join(run, "times")) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) == 2:
+                    try:
+                        times[parts[0]] = float(parts[1])
+                    except ValueError:
+                        pass
+    except OSError:
+        pass
+    return times
+
+
 def cmd_verdict(a):
     rec = {
         "case": a.case,
@@ -91,6 +112,9 @@ def cmd_verdict(a):
     }
     if a.seconds is not None:
         rec["seconds"] = round(a.seconds, 1)
+    times = read_times(a.run)
+    if "start" in times and "built" in times:
+        rec["build_seconds"] = round(times["built"] - times["start"], 2)
     if a.verdict == "does not build":
         rec["failed"] = build_errors(os.path.join(a.run, "build.log"), a.root)
     for mode in MODES:
@@ -100,6 +124,9 @@ def cmd_verdict(a):
         with open(out, errors="replace") as f:
             text = f.read()
         m = {"mode": "native" if mode == "native" else "memcheck"}
+        if "built" in times and mode in times:
+            # When this mode's rows were shown, counted from the end of the build.
+            m["answer_seconds"] = round(times[mode] - times["built"], 2)
         try:
             with open(os.path.join(a.run, mode + ".rc")) as f:
                 m["exit_code"] = int(f.read().strip())

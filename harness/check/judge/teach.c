@@ -82,7 +82,7 @@ static void paths_text(char *buf, size_t size, const struct lc_run *run, enum lc
 	int round;
 
 	buf[0] = '\0';
-	if (run->nscenarios < 2 || s == LC_LOST)
+	if (!run->paths_sampled || s == LC_LOST)
 		return;
 	for (k = 0; k < run->nscenarios; k++) {
 		double grew = 0;
