@@ -21,7 +21,7 @@
  * exit memcheck reports the connections as definitely lost.
  *
  * Output: ./build/bin/leaklab-check --case 01-unclosed-connection --variant leak --native
- *   verdict: leak reproduced: fds +2.00/client, scales 2.0x; heap +628 bytes/client, scales 2.0x
+ *   verdict: leak reproduced: fds +2.00/client, scales 2.0x; heap +626 bytes/client, scales 2.0x
  */
 #include <leaklab/app.h>
 

@@ -28,7 +28,7 @@
  * definitely lost under memcheck.
  *
  * Output: ./build/bin/leaklab-check --case 11-tls-session --variant leak --native
- *   verdict: leak reproduced: fds +1.00/client, scales 2.0x; heap +72859 bytes/client, scales 2.0x
+ *   verdict: leak reproduced: fds +1.00/client, scales 2.0x; heap +72860 bytes/client, scales 2.0x
  */
 #include <leaklab/app.h>
 

@@ -61,9 +61,9 @@ struct lc_config {
 	int concurrency;
 	/* A twin's runtime count (runtime.h), when runtime.name is set. */
 	struct lc_runtime_spec runtime;
-	unsigned judged;	/* the signals a fix is judged on; 0: all but runtime */
-	double heap_limit;	/* a fix's heap limit per client; 0: the judge's default */
-	bool heap_profile;	/* under memcheck: the loss records' growth from N to 2N */
+	unsigned judged;   /* the signals a fix is judged on; 0: all but runtime */
+	double heap_limit; /* a fix's heap limit per client; 0: the judge's default */
+	bool heap_profile; /* under memcheck: the loss records' growth from N to 2N */
 	/*
 	 * Under Valgrind, beside a native check of the same program (the
 	 * course's verify): what the native one says already is not paid for

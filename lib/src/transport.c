@@ -149,13 +149,14 @@ static int bio_create(BIO *b)
 }
 
 /*
- * Written once, inside pthread_once(), by the first session that starts
+ * Written once, under nosigpipe_lock, by the first session that starts
  * (tls_init); read by every session after that. The ex_data slot holds a
  * session's transport, for the info callback.
  */
 static BIO_METHOD *nosigpipe_method;
 static int transport_index = -1;
-static pthread_once_t nosigpipe_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t nosigpipe_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool nosigpipe_tried;
 
 /*
  * Made once and kept for the life of the process, like OpenSSL's own
@@ -180,10 +181,23 @@ static void make_nosigpipe_method(void)
 	nosigpipe_method = m;
 }
 
+/*
+ * Under a lock rather than pthread_once(): every session's thread then
+ * reads the method and the index after a lock the maker released, an
+ * order DRD and Helgrind see (pthread_once's fast path they do not).
+ */
 static int tls_init(void)
 {
-	pthread_once(&nosigpipe_once, make_nosigpipe_method);
-	return nosigpipe_method ? 0 : LL_ETLS;
+	int rc;
+
+	pthread_mutex_lock(&nosigpipe_lock);
+	if (!nosigpipe_tried) {
+		nosigpipe_tried = true;
+		make_nosigpipe_method();
+	}
+	rc = nosigpipe_method ? 0 : LL_ETLS;
+	pthread_mutex_unlock(&nosigpipe_lock);
+	return rc;
 }
 
 /* Notes a peer's close_notify on the session's transport (ll_transport_close_notified). */
