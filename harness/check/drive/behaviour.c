@@ -7,6 +7,7 @@
  * the time of every ping frame that arrives.
  */
 #include "drive/behaviour.h"
+#include "text.h"
 #include "drive/http.h"
 #include "drive/scenario.h"
 
@@ -35,16 +36,6 @@
 #define MAX_AUDITED   64
 #define MAX_BROADCAST 10000
 #define MAX_LATE_MS   1000 /* a late answer is the program's close deadline's business */
-
-__attribute__((format(printf, 3, 4))) static int say(char *why, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, size, fmt, ap);
-	va_end(ap);
-	return 1;
-}
 
 static long now_ms(void)
 {
@@ -272,11 +263,12 @@ static int connect_ws(const struct lc_client *cl, const char *host, unsigned por
 
 	err = ll_ws_client_connect(out, host, port, &opts, &status);
 	if (err == LL_EPROTO) {
-		say(why, size, "the opening handshake failed (HTTP status %d)", status);
+		lc_say(1, why, size, "the opening handshake failed (HTTP status %d)", status);
 		return 1;
 	}
 	if (err) {
-		say(why, size, "could not connect to %s:%u: %s", host, port, ll_strerror(err));
+		lc_say(1, why, size, "could not connect to %s:%u: %s", host, port,
+		       ll_strerror(err));
 		return LL_EIO;
 	}
 	return 0;
@@ -289,18 +281,19 @@ static int ask(struct ll_ws_conn *c, const char *text, int slow, struct ll_ws_ms
 	int err = ll_ws_conn_send(c, LL_WS_OP_TEXT, text, strlen(text));
 
 	if (err)
-		return say(why, size, "sending \"%s\" failed: %s", text, ll_strerror(err));
+		return lc_say(1, why, size, "sending \"%s\" failed: %s", text, ll_strerror(err));
 	err = ll_ws_conn_recv(c, msg, OP_MS * slow);
 	if (err == LL_ETIMEDOUT)
-		return say(why, size, "no answer to \"%s\" within %d ms", text, OP_MS * slow);
+		return lc_say(1, why, size, "no answer to \"%s\" within %d ms", text, OP_MS * slow);
 	if (err == LL_EPROTO || err == LL_EUTF8) {
-		say(why, size, "the server sent a broken frame instead of answering \"%s\" (%s)",
-		    text, ll_strerror(err));
+		lc_say(1, why, size,
+		       "the server sent a broken frame instead of answering \"%s\" (%s)", text,
+		       ll_strerror(err));
 		return LC_BH_BROKEN_FRAMES;
 	}
 	if (err)
-		return say(why, size, "the connection ended instead of answering \"%s\" (%s)", text,
-			   ll_strerror(err));
+		return lc_say(1, why, size, "the connection ended instead of answering \"%s\" (%s)",
+			      text, ll_strerror(err));
 	return 0;
 }
 
@@ -321,11 +314,11 @@ static int check_reply(const char *text, const char *expected, bool exact,
 		return rc;
 	rc = ask(c, text, slow, &msg, why, size);
 	if (rc == 0 && exact && (msg.len != strlen(text) || memcmp(msg.data, text, msg.len) != 0)) {
-		say(why, size, "sent \"%s\", got back \"%.60s\"", text, (char *)msg.data);
+		lc_say(1, why, size, "sent \"%s\", got back \"%.60s\"", text, (char *)msg.data);
 		rc = LC_BH_BROKEN_FRAMES;
 	} else if (rc == 0 && !exact && strncmp((char *)msg.data, expected, strlen(expected)) != 0)
-		rc = say(why, size, "\"%s\" was answered \"%.80s\", expected \"%s\"", text,
-			 (char *)msg.data, expected);
+		rc = lc_say(1, why, size, "\"%s\" was answered \"%.80s\", expected \"%s\"", text,
+			    (char *)msg.data, expected);
 	ll_ws_msg_free(&msg);
 	if (rc == 0)
 		ll_ws_conn_close(c, LL_WS_CLOSE_NORMAL, NULL);
@@ -362,17 +355,17 @@ static int check_sessions(const struct lc_behaviour *b, const struct lc_client *
 			if (rc)
 				break;
 			if (strncmp((char *)msg.data, "sessions: ", 10) != 0) {
-				rc =
-				    say(why, size, "\"%s\" was answered \"%.60s\", expected \"%s\"",
-					b->text, (char *)msg.data, want);
+				rc = lc_say(1, why, size,
+					    "\"%s\" was answered \"%.60s\", expected \"%s\"",
+					    b->text, (char *)msg.data, want);
 				break;
 			}
 			seen = strtol((char *)msg.data + 10, NULL, 10);
 			if (seen == k)
 				break;
 			if (seen > k || tries == SESSION_TRIES - 1) {
-				rc = say(
-				    why, size,
+				rc = lc_say(
+				    1, why, size,
 				    "with %ld clients connected, \"%s\" was answered \"%.60s\": "
 				    "the registry must list exactly the live sessions",
 				    k, b->text, (char *)msg.data);
@@ -418,8 +411,8 @@ static int check_isolated(const struct lc_behaviour *b, const struct lc_client *
 				 round);
 			err = ll_ws_conn_send(c[i], LL_WS_OP_TEXT, text, strlen(text));
 			if (err)
-				rc = say(why, size, "client %ld: sending failed: %s", i,
-					 ll_strerror(err));
+				rc = lc_say(1, why, size, "client %ld: sending failed: %s", i,
+					    ll_strerror(err));
 		}
 		for (i = 0; i < k && rc == 0; i++) {
 			struct ll_ws_msg msg = {0};
@@ -430,11 +423,11 @@ static int check_isolated(const struct lc_behaviour *b, const struct lc_client *
 				 round);
 			err = ll_ws_conn_recv(c[i], &msg, OP_MS * slow);
 			if (err)
-				rc = say(why, size, "client %ld: no answer to \"%s\" (%s)", i, text,
-					 ll_strerror(err));
+				rc = lc_say(1, why, size, "client %ld: no answer to \"%s\" (%s)", i,
+					    text, ll_strerror(err));
 			else if (msg.len != strlen(text) || memcmp(msg.data, text, msg.len) != 0)
-				rc = say(
-				    why, size,
+				rc = lc_say(
+				    1, why, size,
 				    "with %ld clients connected, client %ld sent \"%s\" and got "
 				    "\"%.60s\": a reply must reach the client that asked, and "
 				    "only it",
@@ -482,24 +475,24 @@ static int check_stays(const struct lc_behaviour *b, const struct lc_client *cl,
 		if (err == LL_ETIMEDOUT)
 			break;
 		if (err == LL_ECLOSED) {
-			rc = say(why, size,
-				 "the server ended a connection that answered every ping after "
-				 "%ld ms (close code %u): a read deadline must be renewed by "
-				 "pongs, not reap live peers",
-				 now_ms() - start, ll_ws_conn_close_code(c));
+			rc = lc_say(1, why, size,
+				    "the server ended a connection that answered every ping after "
+				    "%ld ms (close code %u): a read deadline must be renewed by "
+				    "pongs, not reap live peers",
+				    now_ms() - start, ll_ws_conn_close_code(c));
 			goto out_destroy;
 		}
 		if (err) {
-			rc = say(why, size, "the connection failed after %ld ms: %s",
-				 now_ms() - start, ll_strerror(err));
+			rc = lc_say(1, why, size, "the connection failed after %ld ms: %s",
+				    now_ms() - start, ll_strerror(err));
 			goto out_destroy;
 		}
 		ll_ws_msg_free(&msg);
 	}
 	rc = ask(c, text, slow, &msg, why, size);
 	if (rc == 0 && (msg.len != sizeof(text) - 1 || memcmp(msg.data, text, msg.len) != 0))
-		rc = say(why, size, "after %ld ms, sent \"%s\", got back \"%.60s\"", b->number,
-			 text, (char *)msg.data);
+		rc = lc_say(1, why, size, "after %ld ms, sent \"%s\", got back \"%.60s\"",
+			    b->number, text, (char *)msg.data);
 	ll_ws_msg_free(&msg);
 	if (rc == 0)
 		ll_ws_conn_close(c, LL_WS_CLOSE_NORMAL, NULL);
@@ -527,7 +520,7 @@ static int check_closes(const struct lc_behaviour *b, const struct lc_client *cl
 		return rc;
 	err = ll_ws_conn_send(c, LL_WS_OP_TEXT, b->text, strlen(b->text));
 	if (err) {
-		rc = say(why, size, "sending \"%s\" failed: %s", b->text, ll_strerror(err));
+		rc = lc_say(1, why, size, "sending \"%s\" failed: %s", b->text, ll_strerror(err));
 		goto out_destroy;
 	}
 	for (;;) {
@@ -543,18 +536,19 @@ static int check_closes(const struct lc_behaviour *b, const struct lc_client *cl
 	}
 	code = ll_ws_conn_close_code(c);
 	if (err == LL_ETIMEDOUT)
-		rc = say(why, size, "no close frame within %d ms of \"%s\"", OP_MS * slow, b->text);
+		rc = lc_say(1, why, size, "no close frame within %d ms of \"%s\"", OP_MS * slow,
+			    b->text);
 	else if (err != LL_ECLOSED)
-		rc = say(why, size, "the connection failed after \"%s\" (%s)", b->text,
-			 ll_strerror(err));
+		rc = lc_say(1, why, size, "the connection failed after \"%s\" (%s)", b->text,
+			    ll_strerror(err));
 	else if (code == LL_WS_CLOSE_ABNORMAL)
-		rc = say(why, size,
-			 "after \"%s\" the server dropped the connection without a close "
-			 "frame (1006): no close handshake",
-			 b->text);
+		rc = lc_say(1, why, size,
+			    "after \"%s\" the server dropped the connection without a close "
+			    "frame (1006): no close handshake",
+			    b->text);
 	else if (code != (unsigned)b->number)
-		rc = say(why, size, "after \"%s\" the server closed with %u, expected %ld", b->text,
-			 code, b->number);
+		rc = lc_say(1, why, size, "after \"%s\" the server closed with %u, expected %ld",
+			    b->text, code, b->number);
 out_destroy:
 	ll_ws_conn_destroy(c);
 	return rc;
@@ -574,8 +568,8 @@ static int ask_count(struct ll_ws_conn *c, const char *query, int slow, long *co
 	while (p > (const char *)msg.data && p[-1] >= '0' && p[-1] <= '9')
 		p--;
 	if (!*p)
-		rc = say(why, size, "\"%s\" was answered \"%.60s\", which ends in no count", query,
-			 (char *)msg.data);
+		rc = lc_say(1, why, size, "\"%s\" was answered \"%.60s\", which ends in no count",
+			    query, (char *)msg.data);
 	else
 		*count = strtol(p, NULL, 10);
 	ll_ws_msg_free(&msg);
@@ -606,8 +600,8 @@ static int check_audit(const struct lc_behaviour *b, const struct lc_client *cl,
 		snprintf(text, sizeof(text), "leaklab behaviour check: audit %ld", i);
 		rc = ask(c, text, slow, &msg, why, size);
 		if (rc == 0 && (msg.len != strlen(text) || memcmp(msg.data, text, msg.len) != 0))
-			rc = say(why, size, "sent \"%s\", got back \"%.60s\"", text,
-				 (char *)msg.data);
+			rc = lc_say(1, why, size, "sent \"%s\", got back \"%.60s\"", text,
+				    (char *)msg.data);
 		ll_ws_msg_free(&msg);
 	}
 	deadline = now_ms() + (long)OP_MS * slow;
@@ -616,10 +610,10 @@ static int check_audit(const struct lc_behaviour *b, const struct lc_client *cl,
 		if (rc || after == before + b->number)
 			break;
 		if (after > before + b->number || now_ms() >= deadline) {
-			rc = say(why, size,
-				 "\"%s\" said %ld before %ld messages and %ld after: every "
-				 "message must be counted once",
-				 b->text, before, b->number, after);
+			rc = lc_say(1, why, size,
+				    "\"%s\" said %ld before %ld messages and %ld after: every "
+				    "message must be counted once",
+				    b->text, before, b->number, after);
 			break;
 		}
 		nap_ms(nap);
@@ -651,18 +645,20 @@ static int check_upgrade(const struct lc_behaviour *b, const struct lc_client *c
 	err = ll_ws_client_connect(&c, host, port, &opts, &status);
 	if (err == LL_EPROTO && status)
 		return status == b->number ? 0
-					   : say(why, size,
-						 "an upgrade to \"%s\" was answered HTTP "
-						 "%d, expected %ld",
-						 b->text, status, b->number);
+					   : lc_say(1, why, size,
+						    "an upgrade to \"%s\" was answered HTTP "
+						    "%d, expected %ld",
+						    b->text, status, b->number);
 	if (err) {
-		say(why, size, "could not connect to %s:%u: %s", host, port, ll_strerror(err));
+		lc_say(1, why, size, "could not connect to %s:%u: %s", host, port,
+		       ll_strerror(err));
 		return LL_EIO;
 	}
 	if (b->number != 101) {
 		ll_ws_conn_destroy(c);
-		return say(why, size, "an upgrade to \"%s\" was accepted (101), expected HTTP %ld",
-			   b->text, b->number);
+		return lc_say(1, why, size,
+			      "an upgrade to \"%s\" was accepted (101), expected HTTP %ld", b->text,
+			      b->number);
 	}
 	rc = ask(c, "leaklab behaviour check: upgrade", slow, &msg, why, size);
 	ll_ws_msg_free(&msg);
@@ -682,17 +678,17 @@ static int raw_handshake(struct ll_transport *t, const struct lc_client *cl, con
 	int err, status = 0;
 
 	if (n < 0)
-		return say(why, size, "cannot build the handshake: %s", ll_strerror(n));
+		return lc_say(1, why, size, "cannot build the handshake: %s", ll_strerror(n));
 	err = ll_transport_write(t, req, (size_t)n, OP_MS * slow);
 	if (err)
-		return say(why, size, "sending the handshake failed: %s", ll_strerror(err));
+		return lc_say(1, why, size, "sending the handshake failed: %s", ll_strerror(err));
 	*len = 0;
 	for (;;) {
 		ssize_t got = ll_transport_read(t, buf + *len, cap - 1 - *len, OP_MS * slow);
 
 		if (got <= 0)
-			return say(why, size, "no handshake reply (%s)",
-				   got == 0 ? "the server closed" : ll_strerror((int)got));
+			return lc_say(1, why, size, "no handshake reply (%s)",
+				      got == 0 ? "the server closed" : ll_strerror((int)got));
 		*len += (size_t)got;
 		buf[*len] = '\0';
 		n = ll_ws_client_response_parse((char *)buf, *len, key, &status);
@@ -701,8 +697,8 @@ static int raw_handshake(struct ll_transport *t, const struct lc_client *cl, con
 			return 0;
 		}
 		if (n != LL_EAGAIN || *len >= cap - 1)
-			return say(why, size, "the opening handshake failed (HTTP status %d)",
-				   status);
+			return lc_say(1, why, size, "the opening handshake failed (HTTP status %d)",
+				      status);
 	}
 }
 
@@ -731,18 +727,18 @@ static int check_pings(const struct lc_behaviour *b, const struct lc_client *cl,
 
 	fd = ll_tcp_connect(host, port, OP_MS * slow);
 	if (fd < 0) {
-		say(why, size, "could not connect to %s:%u: %s", host, port, ll_strerror(fd));
+		lc_say(1, why, size, "could not connect to %s:%u: %s", host, port, ll_strerror(fd));
 		return LL_EIO;
 	}
 	err = ll_transport_plain(&t, fd);
 	if (err) {
-		say(why, size, "transport: %s", ll_strerror(err));
+		lc_say(1, why, size, "transport: %s", ll_strerror(err));
 		return LL_EIO;
 	}
 	err = ll_ws_parser_create(&p, LL_WS_CLIENT, 0);
 	if (err) {
 		rc = LL_EIO;
-		say(why, size, "out of memory");
+		lc_say(1, why, size, "out of memory");
 		goto out_destroy_transport;
 	}
 	rc = raw_handshake(t, cl, host, port, slow, buf, sizeof(buf), &len, &off, why, size);
@@ -760,8 +756,8 @@ static int check_pings(const struct lc_behaviour *b, const struct lc_client *cl,
 			err = ll_ws_parser_feed(p, buf + off, len - off, &used, &ev);
 			off += used;
 			if (err < 0) {
-				say(why, size, "the server sent a broken frame (%s)",
-				    ll_strerror(err));
+				lc_say(1, why, size, "the server sent a broken frame (%s)",
+				       ll_strerror(err));
 				rc = LC_BH_BROKEN_FRAMES;
 				goto out_destroy_parser;
 			}
@@ -770,8 +766,9 @@ static int check_pings(const struct lc_behaviour *b, const struct lc_client *cl,
 				deadline = first + window;
 			}
 			if (err == 1 && ev.type == LL_WS_EV_CLOSE) {
-				rc = say(why, size, "the server closed an idle connection (%u)",
-					 ev.close_code);
+				rc = lc_say(1, why, size,
+					    "the server closed an idle connection (%u)",
+					    ev.close_code);
 				goto out_destroy_parser;
 			}
 		}
@@ -783,26 +780,27 @@ static int check_pings(const struct lc_behaviour *b, const struct lc_client *cl,
 		if (got == LL_ETIMEDOUT)
 			break;
 		if (got <= 0) {
-			rc = say(why, size, "the connection ended after %d ping(s)", seen);
+			rc = lc_say(1, why, size, "the connection ended after %d ping(s)", seen);
 			goto out_destroy_parser;
 		}
 		len = (size_t)got;
 	}
 	if (seen == 0)
-		rc = say(why, size,
-			 "no ping in %ld ms on an idle connection, expected one every %ld ms: "
-			 "is the heartbeat still started?",
-			 budget, every);
+		rc = lc_say(1, why, size,
+			    "no ping in %ld ms on an idle connection, expected one every %ld ms: "
+			    "is the heartbeat still started?",
+			    budget, every);
 	else if (seen - 1 < 1)
-		rc = say(why, size,
-			 "one ping, then none in %ld ms: expected one every %ld ms, a heartbeat "
-			 "keeps pinging",
-			 window, every);
+		rc = lc_say(1, why, size,
+			    "one ping, then none in %ld ms: expected one every %ld ms, a heartbeat "
+			    "keeps pinging",
+			    window, every);
 	else if (seen - 1 > 4 * (window / every))
-		rc = say(why, size,
-			 "%d pings in %ld ms, expected one every %ld ms: a heartbeat, not a busy "
-			 "loop",
-			 seen - 1, window, every);
+		rc =
+		    lc_say(1, why, size,
+			   "%d pings in %ld ms, expected one every %ld ms: a heartbeat, not a busy "
+			   "loop",
+			   seen - 1, window, every);
 out_destroy_parser:
 	ll_ws_parser_destroy(p);
 out_destroy_transport:
@@ -840,19 +838,19 @@ static int raw_open(struct raw_client *r, const struct lc_client *cl, const char
 	r->p = NULL;
 	r->len = r->off = 0;
 	if (cl->tls) {
-		say(why, size, "this check speaks ws, and the program serves wss");
+		lc_say(1, why, size, "this check speaks ws, and the program serves wss");
 		return LL_EIO;
 	}
 	fd = ll_tcp_connect(host, port, OP_MS * slow);
 	if (fd < 0) {
-		say(why, size, "could not connect to %s:%u: %s", host, port, ll_strerror(fd));
+		lc_say(1, why, size, "could not connect to %s:%u: %s", host, port, ll_strerror(fd));
 		return LL_EIO;
 	}
 	err = ll_transport_plain(&r->t, fd);
 	if (!err)
 		err = ll_ws_parser_create(&r->p, LL_WS_CLIENT, 0);
 	if (err) {
-		say(why, size, "cannot make a client: %s", ll_strerror(err));
+		lc_say(1, why, size, "cannot make a client: %s", ll_strerror(err));
 		raw_close(r);
 		return LL_EIO;
 	}
@@ -950,21 +948,23 @@ static int raw_ask_close(struct raw_client *r, const char *text, long code, int 
 	int err = raw_send(r, LL_WS_OP_TEXT, text, strlen(text), OP_MS * slow);
 
 	if (err)
-		return say(why, size, "sending \"%s\" failed: %s", text, ll_strerror(err));
+		return lc_say(1, why, size, "sending \"%s\" failed: %s", text, ll_strerror(err));
 	err = raw_until_close(r, OP_MS * slow, &got);
 	if (err == LL_ETIMEDOUT)
-		return say(why, size, "no close frame within %d ms of \"%s\"", OP_MS * slow, text);
+		return lc_say(1, why, size, "no close frame within %d ms of \"%s\"", OP_MS * slow,
+			      text);
 	if (err == LL_ECLOSED || err == LL_EIO)
-		return say(why, size,
-			   "after \"%s\" the server dropped the connection without a close frame "
-			   "(1006): no close handshake",
-			   text);
+		return lc_say(
+		    1, why, size,
+		    "after \"%s\" the server dropped the connection without a close frame "
+		    "(1006): no close handshake",
+		    text);
 	if (err)
-		return say(why, size, "the server sent a broken frame after \"%s\" (%s)", text,
-			   ll_strerror(err));
+		return lc_say(1, why, size, "the server sent a broken frame after \"%s\" (%s)",
+			      text, ll_strerror(err));
 	if (got != (unsigned)code)
-		return say(why, size, "after \"%s\" the server closed with %u, expected %ld", text,
-			   got, code);
+		return lc_say(1, why, size, "after \"%s\" the server closed with %u, expected %ld",
+			      text, got, code);
 	return 0;
 }
 
@@ -992,30 +992,31 @@ static int check_closes_late(const struct lc_behaviour *b, const struct lc_clien
 	framed = now_ms();
 	err = raw_wait_end(&r, (int)b->late_ms);
 	if (err != LL_ETIMEDOUT) {
-		rc = say(why, size,
-			 "the server %s %ld ms after its close frame, before the client's "
-			 "answer (sent %ld ms late): it must wait for the answer, up to its "
-			 "close deadline",
-			 err == 0 ? "closed TCP" : "reset the connection", now_ms() - framed,
-			 b->late_ms);
+		rc = lc_say(1, why, size,
+			    "the server %s %ld ms after its close frame, before the client's "
+			    "answer (sent %ld ms late): it must wait for the answer, up to its "
+			    "close deadline",
+			    err == 0 ? "closed TCP" : "reset the connection", now_ms() - framed,
+			    b->late_ms);
 		goto out_close;
 	}
 	err = raw_send(&r, LL_WS_OP_CLOSE, normal, sizeof(normal), OP_MS * slow);
 	if (err) {
-		rc = say(why, size, "the client's close answer, %ld ms late, could not be sent: %s",
-			 b->late_ms, ll_strerror(err));
+		rc = lc_say(1, why, size,
+			    "the client's close answer, %ld ms late, could not be sent: %s",
+			    b->late_ms, ll_strerror(err));
 		goto out_close;
 	}
 	err = raw_wait_end(&r, OP_MS * slow);
 	if (err == LL_ETIMEDOUT)
-		rc = say(why, size,
-			 "after the client's close answer the server kept TCP open for %d ms",
-			 OP_MS * slow);
+		rc = lc_say(1, why, size,
+			    "after the client's close answer the server kept TCP open for %d ms",
+			    OP_MS * slow);
 	else if (err)
-		rc = say(why, size,
-			 "the server reset the connection after the client's close answer "
-			 "(%ld ms late): the answer must end the handshake cleanly",
-			 b->late_ms);
+		rc = lc_say(1, why, size,
+			    "the server reset the connection after the client's close answer "
+			    "(%ld ms late): the answer must end the handshake cleanly",
+			    b->late_ms);
 out_close:
 	raw_close(&r);
 	return rc;
@@ -1036,7 +1037,7 @@ static int threads_and_conns(const struct lc_client *cl, const char *host, unsig
 	if (err == LL_EPROTO)
 		return 1;
 	if (err) {
-		say(why, size, "GET /metrics failed: %s", ll_strerror(err));
+		lc_say(1, why, size, "GET /metrics failed: %s", ll_strerror(err));
 		return LL_EIO;
 	}
 	*threads = (long)lc_http_metric(body, LL_PROBE_METRIC_THREADS);
@@ -1076,12 +1077,13 @@ static int check_joined(const struct lc_behaviour *b, const struct lc_client *cl
 	if (rc == 0) {
 		rc = threads_and_conns(cl, host, port, slow, &t1, &c1, why, size);
 		if (rc == 1)
-			rc = say(why, size,
-				 "GET /metrics no longer reports threads and connections");
+			rc = lc_say(1, why, size,
+				    "GET /metrics no longer reports threads and connections");
 	}
 	if (rc == 0 && t1 - t0 > c1 - c0 + 1) {
 		rc = LC_BH_OUTLIVES;
-		say(why, size,
+		lc_say(
+		    1, why, size,
 		    "while %ld clients left \"%s\"'s close frame unanswered, the program ran %ld "
 		    "thread(s) more than before, its server held %ld connection(s) more: %ld "
 		    "thread(s) outlived their connection, and nothing joins them",
@@ -1107,7 +1109,7 @@ static int check_close_notify(const struct lc_client *cl, const char *host, unsi
 	int rc, err;
 
 	if (!cl->tls)
-		return say(why, size, "close-notify needs wss: start the program with --tls");
+		return lc_say(1, why, size, "close-notify needs wss: start the program with --tls");
 	rc = connect_ws(cl, host, port, slow, &c, why, size);
 	if (rc)
 		return rc;
@@ -1117,21 +1119,22 @@ static int check_close_notify(const struct lc_client *cl, const char *host, unsi
 		goto out;
 	err = ll_ws_conn_close(c, LL_WS_CLOSE_NORMAL, NULL);
 	if (err) {
-		rc = say(why, size, "the close handshake failed: %s", ll_strerror(err));
+		rc = lc_say(1, why, size, "the close handshake failed: %s", ll_strerror(err));
 		goto out;
 	}
 	err = ll_ws_conn_wait_end(c, OP_MS * slow, &notified);
 	if (err == LL_ETIMEDOUT)
-		rc = say(why, size,
-			 "after the close handshake the server kept the connection open for %d ms",
-			 OP_MS * slow);
+		rc = lc_say(
+		    1, why, size,
+		    "after the close handshake the server kept the connection open for %d ms",
+		    OP_MS * slow);
 	else if (err)
-		rc = say(why, size, "the connection failed after the close handshake: %s",
-			 ll_strerror(err));
+		rc = lc_say(1, why, size, "the connection failed after the close handshake: %s",
+			    ll_strerror(err));
 	else if (!notified)
-		rc = say(why, size,
-			 "the server closed TCP without a TLS close_notify: a truncated session "
-			 "to the client (RFC 8446 section 6.1)");
+		rc = lc_say(1, why, size,
+			    "the server closed TCP without a TLS close_notify: a truncated session "
+			    "to the client (RFC 8446 section 6.1)");
 out:
 	ll_ws_conn_destroy(c);
 	return rc;
@@ -1171,5 +1174,5 @@ int lc_behaviour_run(const struct lc_behaviour *b, const struct lc_client *cl, c
 	case LC_BH_BROADCAST: break; /* a case check: below */
 	case LC_BH_CLOSE_NOTIFY: return check_close_notify(cl, host, port, slow, why, why_size);
 	}
-	return say(why, why_size, "unknown behaviour");
+	return lc_say(1, why, why_size, "unknown behaviour");
 }

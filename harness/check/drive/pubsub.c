@@ -8,6 +8,7 @@
  * them; only a subscriber that reads nothing at all falls behind.
  */
 #include "drive/pubsub.h"
+#include "text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,7 +42,7 @@ __attribute__((format(printf, 5, 6))) static int say(char *why, size_t size, boo
 	if (at_connect)
 		*at_connect = is_connect;
 	va_start(ap, fmt);
-	vsnprintf(why, size, fmt, ap);
+	lc_vformat(why, size, fmt, ap);
 	va_end(ap);
 	return -1;
 }
