@@ -10,7 +10,7 @@
  * What leaks: the queue of a subscriber that stops reading. Once its
  * socket buffers are full, its writer waits in send, and every message
  * published meanwhile is copied into its queue, which has no bound. The
- * queue grows with the messages published, about 4 KiB for each one here,
+ * queue grows with the messages published, a copy of each (16 KiB here),
  * for as long as the client stays connected and silent: a phone in a
  * tunnel, a tab in the background, a client that is stuck.
  *
@@ -18,13 +18,15 @@
  * deadline does not help: it bounds the time one send may take, not the
  * messages that pile up behind it.
  *
- * The fix (fixed.c): a high-water mark. A subscriber whose queue holds
- * HIGH_WATER messages is dropped: its backlog is freed, it gets nothing
+ * The fix (fixed.c): a high-water mark in bytes. A subscriber whose queue
+ * holds HIGH_WATER bytes is dropped: its backlog is freed, it gets nothing
  * more, and its writer ends the connection with a close frame, 1008
  * (policy violation, RFC 6455 section 7.4.1), so the client learns why.
- * The subscribers that keep up get every message, as before.
+ * The subscribers that keep up get every message, as before. (A bound in
+ * messages drops healthy clients: a burst of small ones can fill it before
+ * a new client's writer first runs on a busy machine.)
  *
- * Signals: heap grows by about 4 KiB per message for each silent
+ * Signals: heap grows by about 16 KiB per message for each silent
  * subscriber and does not come back while it stays; threads and fds are
  * flat, and at exit nothing is lost (the queue is freed when the client
  * finally goes), so only growth under load shows it.
@@ -36,8 +38,8 @@
 #include <stdbool.h>
 #include <string.h>
 
-/* Messages a subscriber may have waiting; beyond them it is dropped. */
-#define HIGH_WATER 16
+/* Bytes a subscriber may have waiting; beyond them it is dropped. */
+#define HIGH_WATER (256 * 1024)
 
 struct outmsg {
 	struct outmsg *next;
@@ -51,7 +53,7 @@ struct sub {
 	pthread_mutex_t lock;
 	pthread_cond_t ready;
 	struct outmsg *head, *tail; /* the send queue, under lock */
-	size_t queued;
+	size_t queued; /* bytes */
 	bool closing; /* the handler is done: the writer stops */
 	bool dropped; /* too slow: the writer closes with 1008 */
 	pthread_t writer;
@@ -97,7 +99,7 @@ static void *writer_main(void *arg)
 		s->head = m->next;
 		if (!s->head)
 			s->tail = NULL;
-		s->queued--;
+		s->queued -= m->len;
 		pthread_mutex_unlock(&s->lock);
 		err = ll_ws_conn_send(s->conn, LL_WS_OP_TEXT, m->data, m->len);
 		ll_free(m);
@@ -116,7 +118,7 @@ static void enqueue(struct sub *s, const void *data, size_t len)
 
 	pthread_mutex_lock(&s->lock);
 	/*
-	 * FIX: a subscriber that has HIGH_WATER messages waiting is dropped, as
+	 * FIX: a subscriber that has HIGH_WATER bytes waiting is dropped, as
 	 * the gorilla chat hub drops a client whose send channel is full: its
 	 * backlog goes, and it gets nothing more.
 	 */
@@ -135,7 +137,7 @@ static void enqueue(struct sub *s, const void *data, size_t len)
 		else
 			s->head = m;
 		s->tail = m;
-		s->queued++;
+		s->queued += len;
 		pthread_cond_signal(&s->ready);
 	}
 	pthread_mutex_unlock(&s->lock);

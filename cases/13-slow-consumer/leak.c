@@ -18,11 +18,13 @@
  * deadline does not help: it bounds the time one send may take, not the
  * messages that pile up behind it.
  *
- * The fix (fixed.c): a high-water mark. A subscriber whose queue holds
- * HIGH_WATER messages is dropped: its backlog is freed, it gets nothing
+ * The fix (fixed.c): a high-water mark in bytes. A subscriber whose queue
+ * holds HIGH_WATER bytes is dropped: its backlog is freed, it gets nothing
  * more, and its writer ends the connection with a close frame, 1008
  * (policy violation, RFC 6455 section 7.4.1), so the client learns why.
- * The subscribers that keep up get every message, as before.
+ * The subscribers that keep up get every message, as before. (A bound in
+ * messages drops healthy clients: a burst of small ones can fill it before
+ * a new client's writer first runs on a busy machine.)
  *
  * Signals: heap grows by about 16 KiB per message for each silent
  * subscriber (32 KiB with the scenario's two) and does not come back while
@@ -52,7 +54,7 @@ struct sub {
 	pthread_mutex_t lock;
 	pthread_cond_t ready;
 	struct outmsg *head, *tail; /* the send queue, under lock */
-	size_t queued;
+	size_t queued; /* bytes */
 	bool closing; /* the handler is done: the writer stops */
 	pthread_t writer;
 };
@@ -91,7 +93,7 @@ static void *writer_main(void *arg)
 		s->head = m->next;
 		if (!s->head)
 			s->tail = NULL;
-		s->queued--;
+		s->queued -= m->len;
 		pthread_mutex_unlock(&s->lock);
 		err = ll_ws_conn_send(s->conn, LL_WS_OP_TEXT, m->data, m->len);
 		ll_free(m);
@@ -120,7 +122,7 @@ static void enqueue(struct sub *s, const void *data, size_t len)
 		else
 			s->head = m;
 		s->tail = m;
-		s->queued++;
+		s->queued += len;
 		pthread_cond_signal(&s->ready);
 	}
 	pthread_mutex_unlock(&s->lock);

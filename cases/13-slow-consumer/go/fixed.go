@@ -25,8 +25,8 @@ import (
 
 var writeTimeoutMs = 10000
 
-// sendSize is the most messages a client may have waiting (the C fix's
-// high-water mark; the chat example uses 256).
+// sendSize is the most messages a client may have waiting: 16 of the
+// harness's 16 KiB messages, the C fix's 256 KiB (the chat example uses 256).
 const sendSize = 16
 
 type client struct {
