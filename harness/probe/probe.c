@@ -286,6 +286,13 @@ static int spawn(struct ctx *c, char **argv, char **envp)
 		signal(SIGPIPE, SIG_DFL);
 		if (dup2(null_fd, 0) < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0)
 			_exit(127);
+		/*
+		 * The server gets stdin, stdout and stderr alone: a descriptor the
+		 * probe's caller left open without close-on-exec would be counted
+		 * in its fds, and the table would depend on who ran the probe.
+		 */
+		if (close_range(3, ~0U, 0) != 0)
+			_exit(127);
 		execvpe(argv[0], argv, envp);
 		_exit(127);
 	}

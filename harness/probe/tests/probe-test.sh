@@ -64,6 +64,40 @@ row() {
 says() {
 	grep -F -- "$1" "$out/table.txt" >/dev/null || fail "the output does not say \"$1\""
 }
+# Drops from a table (stdin) what moves from run to run: the command line
+# (paths), the port, the log folder, the plot, the settling times,
+# resident memory (never judged) and the rows of the signals named.
+steady() {
+	skip='^(rss \(KiB\)'
+	for s in "$@"; do skip="$skip|$s"; done
+	grep -Ev "$skip) |^\$|^== |^settled: |^logs kept in |^plot: " |
+		sed -E 's/port [0-9]+/port P/; s/127\.0\.0\.1:[0-9]+/127.0.0.1:P/g'
+}
+# quoted MARKER [SIGNAL...]: docs/probe.md quotes this run in the block
+# whose "$ ./leaklab probe" line holds MARKER; that block must be the
+# run's table, line for line, but for what steady drops.
+quoted() {
+	marker=$1
+	shift
+	awk -v m="$marker" 'index($0, "$ ./leaklab probe") == 1 && index($0, m) { on = 1; next }
+		on && /^```/ { exit } on' "$DOC" | steady "$@" >"$out/doc.txt"
+	[ -s "$out/doc.txt" ] || fail "docs/probe.md quotes no run of \"$marker\""
+	steady "$@" <"$out/table.txt" >"$out/run.txt"
+	if ! diff -u "$out/doc.txt" "$out/run.txt"; then
+		fail "docs/probe.md's quote of \"$marker\" is not what the probe says now (above: - doc, + run)"
+	fi
+}
+# fds_said LABEL: docs/probe.md gives this run's fds row, as
+# "`B N 2N 4N` with HELD held (LABEL)".
+fds_said() {
+	said=$(awk -v l="$1" '$1 == "fds" { printf "`%s %s %s %s` with %s held (%s)", $2, $3, $4, $5, $6, l }' \
+		"$out/table.txt")
+	grep -F -- "$said" "$DOC" >/dev/null || fail "docs/probe.md does not say $said"
+}
+# The doc must hold this line of the run's output, whole.
+in_doc() {
+	grep -F -x -- "$1" "$DOC" >/dev/null || fail "docs/probe.md does not quote \"$1\""
+}
 
 GOROUTINES='goroutines,/debug/pprof/goroutine?debug=1,goroutine profile: total'
 
@@ -79,13 +113,7 @@ node-ws)
 	grep -F '<testsuite name="leaklab-probe" tests="5" failures="0" errors="0">' \
 		"$out/probe.xml" >/dev/null || fail "the JUnit report is not a clean suite of 5"
 	grep -F '"exit": 0,' "$out/probe.json" >/dev/null || fail "the JSON says no exit 0"
-	# docs/probe.md quotes this run: its header and verdict lines must still be the probe's.
-	for n in 4 5; do
-		grep -F -x -- "$(sed -n ${n}p "$out/table.txt")" "$DOC" >/dev/null ||
-			fail "docs/probe.md does not quote line $n of the table: $(sed -n ${n}p "$out/table.txt")"
-	done
-	grep -F -x -- "$(grep '^verdict: ' "$out/table.txt")" "$DOC" >/dev/null ||
-		fail "docs/probe.md does not quote the verdict line"
+	quoted "node ws-echo.js"
 	;;
 node-timer-leak)
 	need_node
@@ -94,10 +122,13 @@ node-timer-leak)
 	row fds "drains back"
 	grep -F '<failure message="grows with the load' "$out/probe.xml" >/dev/null ||
 		fail "the JUnit report has no failure"
-	# docs/probe.md quotes this run's verdict: four timers a client (one per
-	# scenario that upgrades) and one a burst, so it is the same every time.
-	grep -F -x -- "$(grep '^verdict: ' "$out/table.txt")" "$DOC" >/dev/null ||
-		fail "docs/probe.md does not quote the verdict line"
+	# Four timers a client (one per scenario that upgrades) and one a
+	# burst: the same every time, and docs/probe.md quotes it.
+	quoted "node node-leaky.js timer"
+	# and its JUnit report, but for the command's path and resident memory.
+	grep -E '^<testsuite |name="(run|fds|timers)"' "$out/probe.xml" | while IFS= read -r line; do
+		in_doc "$line"
+	done || exit 1
 	;;
 node-fd-leak)
 	need_node
@@ -114,18 +145,21 @@ python-websockets)
 	need_python
 	probe 0 -- /usr/bin/python3 "$PEERS/py-echo.py" "{port}"
 	row threads flat
+	fds_said python3-websockets
 	;;
 python-task-leak)
 	need_python
 	probe 1 --runtime tasks,/metrics,app_tasks -- /usr/bin/python3 "$SERVERS/py-leaky.py" task "{port}"
 	row tasks "GROWS with the load"
 	row threads flat
+	says "verdict: LEAK: tasks +4.04 (spread 0.00) per client" # docs/probe.md says so
 	;;
 python-thread-leak)
 	need_python
 	probe 1 --runtime tasks,/metrics,app_tasks -- /usr/bin/python3 "$SERVERS/py-leaky.py" thread "{port}"
 	row threads "GROWS with the load"
 	row tasks "drains back"
+	says "verdict: LEAK: threads +4.04 (spread 0.00) per client" # docs/probe.md says so
 	;;
 python-fixed)
 	need_python
@@ -148,6 +182,7 @@ async def main():
 asyncio.run(main())'
 	row processes "GROWS with the load"
 	row threads flat
+	says "verdict: LEAK: processes +2.00 (spread 0.00) per client" # docs/probe.md says so
 	;;
 python-subprotocol)
 	# Upgrades only at /ws, and only a client that offers the "chat" subprotocol.
@@ -177,6 +212,7 @@ lws)
 	[ -n "$LWS_ECHO" ] || skip "libwebsockets-dev was not found when the build was configured"
 	probe 0 -- "$LWS_ECHO" --port "{port}"
 	row threads flat
+	fds_said libwebsockets
 	;;
 lws-memcheck)
 	[ -n "$LWS_ECHO" ] || skip "libwebsockets-dev was not found when the build was configured"
@@ -184,6 +220,7 @@ lws-memcheck)
 	probe 0 --memcheck --scenario connect-close,connect-drop --load 5 -- "$LWS_ECHO" --port "{port}"
 	row "heap \\(bytes\\)" flat
 	says "memcheck at exit: 0 errors"
+	quoted "lws-echo --port"
 	;;
 lws-heap-leak)
 	# A per-connection log never freed: only memcheck sees it, on heap and lost.
@@ -193,6 +230,7 @@ lws-heap-leak)
 	row "heap \\(bytes\\)" "GROWS with the load"
 	row "lost \\(bytes\\)" "GROWS with the load"
 	row threads flat
+	quoted "lws-leaky --port {port} --leak"
 	;;
 lws-fixed)
 	[ -n "$LWS_LEAKY" ] || skip "libwebsockets-dev was not found when the build was configured"
@@ -205,11 +243,14 @@ go-gorilla)
 	need_go
 	probe 0 --runtime "$GOROUTINES" -- "$out/gorilla-echo" -addr "127.0.0.1:{port}"
 	row goroutines "drains back"
+	fds_said gorilla/websocket
 	;;
 go-goroutine-leak)
 	need_go
 	probe 1 --runtime "$GOROUTINES" -- "$out/gorilla-echo" -leak -addr "127.0.0.1:{port}"
 	row goroutines "GROWS with the load"
+	# The Go runtime adds threads as goroutines block: their row moves.
+	quoted "./gorilla-echo -leak" threads
 	;;
 forks)
 	# Nothing the server started may outlive the probe: not the worker in
@@ -232,12 +273,17 @@ forks)
 		says "still ran after it stopped: killed"
 	done
 	says "did not stop within 1000 ms of SIGTERM"
+	# docs/probe.md quotes how the stubborn one ended.
+	for what in stopped note verdict; do
+		in_doc "$(grep "^$what: " "$out/table.txt")"
+	done
 	;;
 not-websocket)
 	need_python
 	probe 2 -- /usr/bin/python3 -m http.server --bind 127.0.0.1 "{port}"
 	says 'not a WebSocket server: 127.0.0.1:'
 	says 'answered the upgrade to / with "HTTP/1.0 200 OK", not HTTP/1.1 101'
+	quoted "python3 -m http.server"
 	grep -F '<error message="not a WebSocket server' "$out/probe.xml" >/dev/null ||
 		fail "the JUnit report has no error"
 	# A command that cannot run says so.
