@@ -216,9 +216,13 @@ function(leaklab_case)
   file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/cases/${LC_NAME}.manifest CONTENT "${m}")
   set_property(GLOBAL APPEND PROPERTY LEAKLAB_CASES ${LC_NAME})
 
-  # The tests: explicit arguments, so each asserts exactly its signals.
-  # Both variants must pass the behaviour check; the fixed one is driven
-  # through every exit path of VERIFY, as ./leaklab verify drives a fix.
+  # The tests. Both variants must pass the behaviour check; the fixed one
+  # is driven through every exit path of VERIFY, as ./leaklab verify
+  # drives a fix. The native and memcheck checks name the case (its
+  # manifest holds these same arguments) and are the very commands the
+  # walkthroughs quote: record-run keeps each one's output in
+  # build/records, and the walkthrough's docs test compares with that run
+  # instead of making it again (docs/CMakeLists.txt).
   set(common --load ${LC_LOAD})
   if(DEFINED LC_SETTLE_MS)
     list(APPEND common --settle-ms ${LC_SETTLE_MS})
@@ -241,14 +245,14 @@ function(leaklab_case)
   foreach(arg IN LISTS LC_PROGRAM_ARGS)
     list(APPEND common "--program-arg=${arg}")
   endforeach()
-  string(REPLACE ";" "," expect_arg "${LC_EXPECT}")
   string(REPLACE ";" "," mexpect_arg "${LC_MEMCHECK_EXPECT}")
 
+  set(record ${PROJECT_SOURCE_DIR}/harness/tools/record-run ${CMAKE_BINARY_DIR}/records --
+             $<TARGET_FILE:leaklab-check> --case ${LC_NAME})
   foreach(variant IN ITEMS leak fixed)
     set(prog --program $<TARGET_FILE:${LC_NAME}-${variant}> --variant ${variant}
              ${scenario_${variant}})
-    add_test(NAME ${LC_NAME}/${variant}/native
-             COMMAND leaklab-check ${prog} ${common} --expect ${expect_arg} --native)
+    add_test(NAME ${LC_NAME}/${variant}/native COMMAND ${record} --variant ${variant} --native)
     set_tests_properties(${LC_NAME}/${variant}/native PROPERTIES
                          TIMEOUT 60 LABELS "case;${num};${variant};quick")
     if(LEAKLAB_VALGRIND_TESTS AND LC_MODE STREQUAL "drd")
@@ -257,8 +261,7 @@ function(leaklab_case)
       set_tests_properties(${LC_NAME}/${variant}/drd PROPERTIES
                            TIMEOUT 120 LABELS "case;${num};${variant};valgrind;race")
     elseif(LEAKLAB_VALGRIND_TESTS)
-      add_test(NAME ${LC_NAME}/${variant}/memcheck
-               COMMAND leaklab-check ${prog} ${common} --expect ${mexpect_arg} --memcheck)
+      add_test(NAME ${LC_NAME}/${variant}/memcheck COMMAND ${record} --variant ${variant} --memcheck)
       set_tests_properties(${LC_NAME}/${variant}/memcheck PROPERTIES
                            TIMEOUT 120 LABELS "case;${num};${variant};valgrind")
     endif()

@@ -346,9 +346,18 @@ function(_leaklab_case_twins name manifest_var scenario_leak scenario_fixed load
         else()
           set(sc ${scenario_leak})
         endif()
-        add_test(NAME ${test}
-                 COMMAND leaklab-check --program ${prog} --variant ${variant}
-                         ${sc} ${ARGN} ${twin_args} --native)
+        if(more_args)
+          add_test(NAME ${test}
+                   COMMAND leaklab-check --program ${prog} --variant ${variant}
+                           ${sc} ${ARGN} ${twin_args} --native)
+        else()
+          # The manifest holds these arguments: the command a walkthrough
+          # quotes, recorded for its docs test (harness/tools/record-run).
+          add_test(NAME ${test}
+                   COMMAND ${PROJECT_SOURCE_DIR}/harness/tools/record-run
+                           ${CMAKE_BINARY_DIR}/records -- $<TARGET_FILE:leaklab-check>
+                           --case ${name} --variant ${variant} --native --twin ${lang})
+        endif()
       endif()
       set_tests_properties(${test} PROPERTIES TIMEOUT 60 LABELS "twin;${lang};${variant}")
       string(APPEND m "twin.${lang}.${variant}=${prog}\n")
