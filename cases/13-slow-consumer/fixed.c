@@ -53,7 +53,7 @@ struct sub {
 	pthread_mutex_t lock;
 	pthread_cond_t ready;
 	struct outmsg *head, *tail; /* the send queue, under lock */
-	size_t queued; /* bytes */
+	size_t queued;
 	bool closing; /* the handler is done: the writer stops */
 	bool dropped; /* too slow: the writer closes with 1008 */
 	pthread_t writer;

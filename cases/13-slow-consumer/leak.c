@@ -54,7 +54,7 @@ struct sub {
 	pthread_mutex_t lock;
 	pthread_cond_t ready;
 	struct outmsg *head, *tail; /* the send queue, under lock */
-	size_t queued; /* bytes */
+	size_t queued;
 	bool closing; /* the handler is done: the writer stops */
 	pthread_t writer;
 };
