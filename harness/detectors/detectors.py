@@ -428,19 +428,31 @@ def det_asan(ctx, case, variant):
     return det_lsan(ctx, case, variant, "asan")
 
 
+# A race detector sees a race only in a run where the two accesses meet.
+# As the kit's own check gives a race case up to three more bursts, so does
+# TSan here, for either variant: a fix must stay quiet in every run.
+RACE_RUNS = 4
+
+
 def det_tsan(ctx, case, variant):
     prog = ctx.sanitized(case, variant, "tsan")
-    s = Session(ctx, case, prog, tag=f"tsan-{variant}")
-    s.env = {"TSAN_OPTIONS": f"log_path={s.path('report')}:report_thread_leaks=1"}
-    s.run()
-    text = _read_prefixed(s.path("report"))
+    runs = RACE_RUNS if "race" in case["expect"] else 1
+    seconds = 0.0
+    for _ in range(runs):
+        s = Session(ctx, case, prog, tag=f"tsan-{variant}")
+        s.env = {"TSAN_OPTIONS": f"log_path={s.path('report')}:report_thread_leaks=1"}
+        s.run()
+        seconds += s.seconds
+        text = _read_prefixed(s.path("report"))
+        if "WARNING: ThreadSanitizer:" in text:
+            break
     races = len(re.findall(r"WARNING: ThreadSanitizer: data race", text))
     # TSan folds alike thread leaks into one report: "And N more similar".
     tleaks = len(re.findall(r"WARNING: ThreadSanitizer: thread leak", text))
     tleaks += sum(int(n) for n in re.findall(r"And ([0-9]+) more similar thread leaks", text))
     other = len(re.findall(r"WARNING: ThreadSanitizer: (?!data race|thread leak)", text))
     value = f"races {races}, thread leaks {tleaks}" + (f", other {other}" if other else "")
-    return cell(value, bool(races or tleaks or other), s.seconds)
+    return cell(value, bool(races or tleaks or other), seconds)
 
 
 def det_drd(ctx, case, variant):
