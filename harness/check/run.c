@@ -359,7 +359,7 @@ static void sample_runtime(struct ctx *c, int idx, struct lc_point *pt)
  * at once with what was seen. An idle program costs one read of
  * /proc/PID/stat.
  */
-static bool busy_while_idle(struct ctx *c, long cpu0, long t0, int idx,
+static bool busy_while_idle(struct ctx *c, long cpu0, long t0, const struct lc_point *base,
 			    const struct lc_point *settled)
 {
 	long wall = lc_now_ms() - t0, cpu = lc_proc_cpu_ms(c->proc.pid);
@@ -373,13 +373,12 @@ static bool busy_while_idle(struct ctx *c, long cpu0, long t0, int idx,
 		return false;
 	/*
 	 * Clients are left when the check holds silent peers and the program
-	 * still has them (its fds above the baseline; before there is one,
-	 * any held): pinging them is work, not a spin (a Python event loop
+	 * still has them (its fds above the baseline base; before there is
+	 * one, any held): pinging them is work, not a spin (a Python event loop
 	 * pinging sixty of them every 50 ms takes a third of a loaded core).
 	 * The fds row judges that they stayed.
 	 */
-	if (lc_held_count(&c->held) > 0 &&
-	    (idx == LC_P_BASE || settled->fds > c->run->points[LC_P_BASE].fds))
+	if (lc_held_count(&c->held) > 0 && (!base || settled->fds > base->fds))
 		return false;
 	/* Twice in a row: a runtime's collector may be busy for a moment. */
 	if (lc_proc_busy(c->proc.pid, window, why, sizeof(why)) <= 0 ||
@@ -412,7 +411,7 @@ static int sample_point(struct ctx *c, int idx, long load)
 	memset(pt, 0, sizeof(*pt));
 	if (settle(c, settle_phase[idx], target, &first, 0))
 		return LL_ECLOSED;
-	if (busy_while_idle(c, cpu0, t0, idx, &first))
+	if (busy_while_idle(c, cpu0, t0, target, &first))
 		return LL_EBUSY;
 	first.heap = -1;
 	first.lost = -1;
