@@ -294,8 +294,8 @@ def main(argv=None):
             port = args.leak_port if variant == "leak" else args.fixed_port
             run.programs[variant] = drive.Program(case[variant], case["program_args"],
                                                   port=port).start()
-        for prog in run.programs.values():
-            drive.run_client(case, prog.port, check=args.check)
+        for variant, prog in run.programs.items():
+            drive.run_client(case, prog.port, check=args.check, leak=variant == "leak")
         port_box = [0]
         try:
             httpd = Server(("127.0.0.1", args.port), make_handler(run, port_box))

@@ -62,6 +62,7 @@ def main():
     if not programs:
         fail("no programs to check")
     for path, manifest in programs:
+        leak = bool(manifest) and path == manifest["leak"]
         prog = drive.Program(path, manifest["program_args"] if manifest else ())
         try:
             prog.start()
@@ -71,7 +72,7 @@ def main():
             # (a shutdown case's restarts the program: a clean close instead);
             # a program of no case gets a clean close.
             if manifest and manifest["scenario"] != "shutdown":
-                drive.run_client(manifest, prog.port, check=sys.argv[1])
+                drive.run_client(manifest, prog.port, check=sys.argv[1], leak=leak)
             else:
                 drive.ws_close(drive.ws_connect("127.0.0.1", prog.port, tls=tls))
             body = metrics_text(prog.port, tls)

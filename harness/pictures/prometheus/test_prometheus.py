@@ -256,9 +256,9 @@ def main():
                     programs[m["name"], v] = drive.Program(m[v], m["program_args"]).start()
             # The first client pays one-off costs (lazy initialisation,
             # allocator arenas): before the baseline, not in it.
-            for (name, _), p in programs.items():
+            for (name, v), p in programs.items():
                 drive.run_client(next(m for m in cases_driven if m["name"] == name), p.port,
-                                 check=args.check)
+                                 check=args.check, leak=v == "leak")
             config = os.path.join(tmp, "prometheus.yml")
             write_config(config, programs)
             prom, port = start_prometheus(prometheus, config, tmp)
