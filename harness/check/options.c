@@ -60,7 +60,7 @@ static void usage(FILE *f)
 		"  --tour               every built case, leak beside fix, natively and under\n"
 		"                       memcheck (--native or --memcheck for one mode), then a\n"
 		"                       growth table and a memcheck-at-exit table\n"
-		"  --jobs N             the tour's checks at a time (default: cores + 1)\n"
+		"  --jobs N             the tour's checks at a time (default: 2 x cores + 1)\n"
 		"  --plan NN-slug       print the case's plan as JSON: per variant and mode the\n"
 		"                       scenarios, load, signals judged, limits, behaviour\n"
 		"                       checks, exit paths and twins, in a student's words\n"
