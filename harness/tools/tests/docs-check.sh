@@ -1,0 +1,72 @@
+#!/bin/sh
+# docs-check catches an edit (ctest docs/check/catches-an-edit): a page
+# whose quoted block matches its command passes, and the same page with
+# one quoted number edited past docs-check's tolerance fails, for each
+# kind of number it compares (a count exactly, bytes within a fifth, a
+# decimal within a tenth); an edit within the tolerance passes, and a
+# block of output that names no command fails. The command is printf, so
+# the test needs no case and takes a second.
+#
+#   docs-check.sh DOCS_CHECK BUILD_DIR    (KEEP=1 keeps its scratch pages)
+set -u
+check=$1
+build=$2
+work=$(mktemp -d "${TMPDIR:-/tmp}/leaklab-docs-check.XXXXXX")
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+failures=0
+
+run='printf "  threads     +40 at 20 clients, +80 at 40\\n  heap        +1000 B/client (+20000, +40000 B)\\n  growth      +2.00/client, scales 2.0x\\n"'
+
+# page NAME LINE1 LINE2 LINE3: a page quoting the run above with these lines.
+page() {
+	{
+		echo "# A page"
+		echo
+		echo "<!-- output: $run -->"
+		echo '```text'
+		echo "$2"
+		echo "$3"
+		echo "$4"
+		echo '```'
+	} >"$work/$1.md"
+}
+
+# expect STATUS NAME WHAT: docs-check of page NAME must exit STATUS.
+expect() {
+	r=0
+	"$check" --build "$build" "$work/$2.md" >"$work/$2.out" 2>&1 || r=$?
+	if [ "$r" -eq "$1" ]; then
+		echo "ok: $3 (exit $r)"
+	else
+		echo "FAIL: $3: exit $r, expected $1"
+		cat "$work/$2.out"
+		failures=$((failures + 1))
+	fi
+}
+
+t='  threads     +40 at 20 clients, +80 at 40'
+h='  heap        +1000 B/client (+20000, +40000 B)'
+g='  growth      +2.00/client, scales 2.0x'
+page same "$t" "$h" "$g"
+expect 0 same "the page as the run prints it passes"
+page count "  threads     +41 at 20 clients, +80 at 40" "$h" "$g"
+expect 1 count "a count edited by one fails"
+page bytes "$t" "  heap        +1000 B/client (+20000, +52000 B)" "$g"
+expect 1 bytes "bytes edited by 30% fail"
+page bytes-near "$t" "  heap        +1000 B/client (+20000, +42000 B)" "$g"
+expect 0 bytes-near "bytes within 5% pass"
+page decimal "$t" "$h" "  growth      +2.50/client, scales 2.0x"
+expect 1 decimal "a decimal edited by 25% fails"
+page word "$t" "$h" "  growth      +2.00/client, shrinks 2.0x"
+expect 1 word "a word edited fails"
+{
+	echo "# A page"
+	echo
+	echo '```text'
+	echo "$t"
+	echo '```'
+} >"$work/unmarked.md"
+expect 1 unmarked "a block of output that names no command fails"
+
+[ $failures -eq 0 ] && echo "docs-check catches every edit"
+[ $failures -eq 0 ]
