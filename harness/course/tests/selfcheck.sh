@@ -26,14 +26,6 @@ fail() {
 }
 ok() { echo "selfcheck $name: ok: $*"; }
 
-# verify FILE MODE: prints verify's output on failure; returns its exit code.
-verify() {
-	out=$work/verify.out
-	r=0
-	"$root/leaklab" verify "$num" "--file=$1" "--$2" >"$out" 2>&1 || r=$?
-	return $r
-}
-
 # 1. hints.md: a brief, then exactly "## Hint 1", "## Hint 2", "## Hint 3".
 hints=$case_dir/hints.md
 if [ ! -f "$hints" ]; then
@@ -71,64 +63,78 @@ printf '%s' "$plan" | grep -q '"behaviours": \[$' && ok "the plan has a behaviou
 printf '%s' "$plan" | grep -q '"verify": \["' && ok "the plan lists exit paths" ||
 	fail "the plan has no exit paths (VERIFY in its CMakeLists.txt)"
 
+# The verifies run two at a time (each mostly waits for counts to settle;
+# their builds take turns under verify's build lock), and are reported in
+# order once all are done. launch FILE MODE: verify FILE in MODE into
+# FILE.out, its exit code into FILE.rc.
+running=
+launch() {
+	file=$1
+	md=$2
+	# shellcheck disable=SC2086
+	set -- $running
+	if [ $# -ge 2 ]; then
+		wait "$1" || true
+		shift
+	fi
+	(
+		r=0
+		"$root/leaklab" verify "$num" "--file=$file" "--$md" --no-progress \
+			>"$file.out" 2>&1 || r=$?
+		echo "$r" >"$file.rc"
+	) &
+	running="$* $!"
+}
+# rc FILE: the exit code of FILE's verify.
+rc() { cat "$1.rc" 2>/dev/null || echo none; }
+
 # 3. The start file: no LEAK: left, and verify must say "not clean" (1), not 0 or 2.
 "$root/leaklab" start "$num" >/dev/null
-start=$LEAKLAB_EXERCISES/$name.c
+start=$work/start.c
+cp "$LEAKLAB_EXERCISES/$name.c" "$start"
 if grep -q 'LEAK:' "$start"; then
 	fail "the start file still holds LEAK: comments"
 fi
-r=0
-verify "$start" native || r=$?
-if [ $r -eq 1 ]; then
-	ok "the start file fails verify ($(grep -c ' NO$' "$out" || true) row(s) not ok)"
-else
-	fail "the start file: verify exit $r, expected 1"
-	cat "$out"
-fi
+launch "$start" native
 
 # 4. fixed.c passes.
-r=0
-verify "$case_dir/fixed.c" native || r=$?
-if [ $r -eq 0 ]; then
-	ok "fixed.c passes verify"
-else
-	fail "fixed.c: verify exit $r, expected 0"
-	cat "$out"
-fi
+fixed=$work/fixed.c
+cp "$case_dir/fixed.c" "$fixed"
+launch "$fixed" native
 
-# 5. Every wrong fix fails, in the mode it names. Two verifies at a time
-# (each mostly waits for counts to settle; their builds take turns under
-# verify's build lock), reported in the patches' order.
+# 5. Every wrong fix fails, in the mode it names.
 n=0
-running=
 for p in "$case_dir"/wrong-fixes/*.patch; do
 	[ -f "$p" ] || continue
 	n=$((n + 1))
-	w=$work/$(basename "$p" .patch).c
+	w=$work/wrong-$(basename "$p" .patch).c
 	if ! patch -s -o "$w" "$case_dir/fixed.c" <"$p" >/dev/null 2>&1; then
 		echo "patch" >"$w.rc"
 		continue
 	fi
 	mode=$(sed -n 's/^mode: *//p' "$p" | head -n 1)
-	set -- $running
-	if [ $# -ge 2 ]; then
-		wait "$1" || true
-		shift
-		running=$*
-	fi
-	(
-		r=0
-		"$root/leaklab" verify "$num" "--file=$w" "--${mode:-native}" --no-progress \
-			>"$w.out" 2>&1 || r=$?
-		echo "$r" >"$w.rc"
-	) &
-	running="$running $!"
+	launch "$w" "${mode:-native}"
 done
 wait
+
+r=$(rc "$start")
+if [ "$r" = 1 ]; then
+	ok "the start file fails verify ($(grep -c ' NO$' "$start.out" || true) row(s) not ok)"
+else
+	fail "the start file: verify exit $r, expected 1"
+	cat "$start.out"
+fi
+r=$(rc "$fixed")
+if [ "$r" = 0 ]; then
+	ok "fixed.c passes verify"
+else
+	fail "fixed.c: verify exit $r, expected 0"
+	cat "$fixed.out"
+fi
 for p in "$case_dir"/wrong-fixes/*.patch; do
 	[ -f "$p" ] || continue
-	w=$work/$(basename "$p" .patch).c
-	r=$(cat "$w.rc" 2>/dev/null || echo none)
+	w=$work/wrong-$(basename "$p" .patch).c
+	r=$(rc "$w")
 	if [ "$r" = patch ]; then
 		fail "$(basename "$p") does not apply to fixed.c"
 	elif [ "$r" = 1 ]; then
