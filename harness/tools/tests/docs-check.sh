@@ -68,5 +68,17 @@ expect 1 word "a word edited fails"
 } >"$work/unmarked.md"
 expect 1 unmarked "a block of output that names no command fails"
 
+# A run that differs once (the first prints 41, then 40): the block
+# matches on the second run, and the output says what the first said.
+flip="if [ -e $work/ran ]; then echo 'threads +40'; else : >$work/ran; echo 'threads +41'; fi"
+printf '# A page\n\n<!-- output: %s -->\n```text\nthreads +40\n```\n' "$flip" >"$work/retry.md"
+expect 0 retry "a block that matches on its second run passes"
+grep -q "matched on run 2 of 3; run 1 at line 5: threads +40: count 40 in the doc, 41 in the run" \
+	"$work/retry.out" && echo "ok: and says why run 1 did not match" || {
+	echo "FAIL: the retry's first mismatch is not named"
+	cat "$work/retry.out"
+	failures=$((failures + 1))
+}
+
 [ $failures -eq 0 ] && echo "docs-check catches every edit"
 [ $failures -eq 0 ]
