@@ -17,18 +17,20 @@ failures=0
 
 run='printf "  threads     +40 at 20 clients, +80 at 40\\n  heap        +1000 B/client (+20000, +40000 B)\\n  growth      +2.00/client, scales 2.0x\\n"'
 
-# page NAME LINE1 LINE2 LINE3: a page quoting the run above with these lines.
+# page NAME COMMAND LINE...: a page whose block quotes these lines as
+# COMMAND's output (an empty COMMAND: a block that names none).
 page() {
+	name=$1
+	cmd=$2
+	shift 2
 	{
 		echo "# A page"
 		echo
-		echo "<!-- output: $run -->"
+		[ -z "$cmd" ] || echo "<!-- output: $cmd -->"
 		echo '```text'
-		echo "$2"
-		echo "$3"
-		echo "$4"
+		printf '%s\n' "$@"
 		echo '```'
-	} >"$work/$1.md"
+	} >"$work/$name.md"
 }
 
 # expect STATUS NAME WHAT: docs-check of page NAME must exit STATUS.
@@ -47,31 +49,25 @@ expect() {
 t='  threads     +40 at 20 clients, +80 at 40'
 h='  heap        +1000 B/client (+20000, +40000 B)'
 g='  growth      +2.00/client, scales 2.0x'
-page same "$t" "$h" "$g"
+page same "$run" "$t" "$h" "$g"
 expect 0 same "the page as the run prints it passes"
-page count "  threads     +41 at 20 clients, +80 at 40" "$h" "$g"
+page count "$run" "  threads     +41 at 20 clients, +80 at 40" "$h" "$g"
 expect 1 count "a count edited by one fails"
-page bytes "$t" "  heap        +1000 B/client (+20000, +52000 B)" "$g"
+page bytes "$run" "$t" "  heap        +1000 B/client (+20000, +52000 B)" "$g"
 expect 1 bytes "bytes edited by 30% fail"
-page bytes-near "$t" "  heap        +1000 B/client (+20000, +42000 B)" "$g"
+page bytes-near "$run" "$t" "  heap        +1000 B/client (+20000, +42000 B)" "$g"
 expect 0 bytes-near "bytes within 5% pass"
-page decimal "$t" "$h" "  growth      +2.50/client, scales 2.0x"
+page decimal "$run" "$t" "$h" "  growth      +2.50/client, scales 2.0x"
 expect 1 decimal "a decimal edited by 25% fails"
-page word "$t" "$h" "  growth      +2.00/client, shrinks 2.0x"
+page word "$run" "$t" "$h" "  growth      +2.00/client, shrinks 2.0x"
 expect 1 word "a word edited fails"
-{
-	echo "# A page"
-	echo
-	echo '```text'
-	echo "$t"
-	echo '```'
-} >"$work/unmarked.md"
+page unmarked "" "$t"
 expect 1 unmarked "a block of output that names no command fails"
 
 # A run that differs once (the first prints 41, then 40): the block
 # matches on the second run, and the output says what the first said.
 flip="if [ -e $work/ran ]; then echo 'threads +40'; else : >$work/ran; echo 'threads +41'; fi"
-printf '# A page\n\n<!-- output: %s -->\n```text\nthreads +40\n```\n' "$flip" >"$work/retry.md"
+page retry "$flip" "threads +40"
 expect 0 retry "a block that matches on its second run passes"
 grep -q "matched on run 2 of 3; run 1 at line 5: threads +40: count 40 in the doc, 41 in the run" \
 	"$work/retry.out" && echo "ok: and says why run 1 did not match" || {
