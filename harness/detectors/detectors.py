@@ -5,7 +5,7 @@ detector an engineer would reach for, measured.
                  [--jobs N] [--json FILE] [--text FILE] [--no-twins]
     detectors.py ... --verify-doc docs/detectors.md --cells NN:DET,...
 
-Each case's two programs (and twins, with --twins) run under each
+Each case's two programs and its twins (not with --no-twins) run under each
 detector on the case's own scenario and load, as leaklab-check --plan
 states them: the program is started under the detector, one warm-up
 client, then the case's load by the judge's own clients
@@ -1063,7 +1063,10 @@ def main():
     ap.add_argument("--text")
     ap.add_argument("--markdown", help="the matrix as docs/detectors.md quotes it: the grid, "
                     "then one heading and block per case")
-    ap.add_argument("--twins", action="store_true", help="the twins' own counts and goleak too")
+    ap.add_argument("--no-twins", dest="twins", action="store_false",
+                    help="the C programs only: not the twins' own counts and goleak")
+    # Still taken, as the default it now is.
+    ap.add_argument("--twins", dest="twins", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--detectors", help="only these columns (comma-separated keys)")
     ap.add_argument("--write-doc", metavar="MD", help="put this run's grid rows and blocks into "
                     "the doc (docs/detectors.md), then check its prose against them")
@@ -1073,7 +1076,7 @@ def main():
     ap.add_argument("--cells", help="with --verify-doc: NN:KEY,... to re-run")
     args = ap.parse_args()
     if args.write_doc and not args.twins:
-        ap.error("--write-doc: the doc quotes the twins' rows too; add --twins")
+        ap.error("--write-doc: the doc quotes the twins' rows too; leave out --no-twins")
     t0 = time.monotonic()
     try:
         ctx = Context(args)
