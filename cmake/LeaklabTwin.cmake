@@ -457,6 +457,14 @@ function(_leaklab_twin_goleak name why tool)
   endif()
   foreach(variant IN ITEMS leak fixed)
     set(test ${name}/${variant}/goleak)
+    # go test vets what it builds first. The fix's test vets the twin as
+    # the student reads it; the leak's, a few lines apart, skips it: on
+    # a fresh build tree the vet of the standard library's facts is most
+    # of a go test's time (9.3 s against 1.3 s with -vet=off, case 01).
+    set(vet)
+    if(variant STREQUAL "leak")
+      set(vet -vet=off)
+    endif()
     if(why)
       add_test(NAME ${test} COMMAND sh -c "echo \"SKIP: $1\"; exit 77" sh "${why}")
       set_tests_properties(${test} PROPERTIES SKIP_RETURN_CODE 77)
@@ -464,7 +472,7 @@ function(_leaklab_twin_goleak name why tool)
       set(gotest ${CMAKE_COMMAND} -E env GO111MODULE=off GOPROXY=off GOFLAGS=
                  GOPATH=${CMAKE_BINARY_DIR}/gopath:${LEAKLAB_GO_PATH}
                  GOCACHE=${CMAKE_BINARY_DIR}/go-cache
-                 ${tool} test -count=1 ${race_flag} ${variant}.go twin_test.go)
+                 ${tool} test -count=1 ${vet} ${race_flag} ${variant}.go twin_test.go)
       if(variant STREQUAL "leak")
         add_test(NAME ${test}
                  COMMAND sh ${PROJECT_SOURCE_DIR}/harness/tools/expect-exit 1 "${expect}" ${gotest}
