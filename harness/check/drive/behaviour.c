@@ -250,6 +250,26 @@ void lc_behaviour_describe(const struct lc_behaviour *b, char *buf, size_t size)
 	}
 }
 
+/*
+ * After a failed connect: LL_EIO when the connection itself failed (the
+ * check cannot run), 1 when the TLS or opening handshake then failed or
+ * timed out (the program's feature is broken: a finding, as a wrong answer
+ * is), 0 when err is 0.
+ */
+static int connect_failed(int err, const struct lc_client *cl, const char *host, unsigned port,
+			  char *why, size_t size)
+{
+	if (!err)
+		return 0;
+	if (err == LL_EIO) {
+		lc_say(1, why, size, "could not connect to %s:%u: %s", host, port,
+		       ll_strerror(err));
+		return LL_EIO;
+	}
+	return lc_say(1, why, size, "the %s handshake with the program failed: %s",
+		      cl->tls && err == LL_ETLS ? "TLS" : "opening", ll_strerror(err));
+}
+
 static int connect_ws(const struct lc_client *cl, const char *host, unsigned port, int slow,
 		      struct ll_ws_conn **out, char *why, size_t size)
 {
@@ -266,12 +286,7 @@ static int connect_ws(const struct lc_client *cl, const char *host, unsigned por
 		lc_say(1, why, size, "the opening handshake failed (HTTP status %d)", status);
 		return 1;
 	}
-	if (err) {
-		lc_say(1, why, size, "could not connect to %s:%u: %s", host, port,
-		       ll_strerror(err));
-		return LL_EIO;
-	}
-	return 0;
+	return connect_failed(err, cl, host, port, why, size);
 }
 
 /* Sends text and receives the answer into *msg. Returns 0 or 1 (why says what). */
@@ -649,11 +664,8 @@ static int check_upgrade(const struct lc_behaviour *b, const struct lc_client *c
 						    "an upgrade to \"%s\" was answered HTTP "
 						    "%d, expected %ld",
 						    b->text, status, b->number);
-	if (err) {
-		lc_say(1, why, size, "could not connect to %s:%u: %s", host, port,
-		       ll_strerror(err));
-		return LL_EIO;
-	}
+	if (err)
+		return connect_failed(err, cl, host, port, why, size);
 	if (b->number != 101) {
 		ll_ws_conn_destroy(c);
 		return lc_say(1, why, size,

@@ -189,8 +189,12 @@ int lc_teach_exit_code(const struct lc_run *run)
 {
 	if (run->judged)
 		return run->exit_code;
-	/* The student's program died or is stuck: a finding, not harness trouble. */
-	return run->crashed || run->stuck ? 1 : 2;
+	/*
+	 * The student's program died, is stuck, or broke its feature so that
+	 * the scenario's clients could not be served: a finding, not harness
+	 * trouble.
+	 */
+	return run->crashed || run->stuck || run->behaviour_failed ? 1 : 2;
 }
 
 void lc_teach_report(FILE *out, const struct lc_config *cfg, const struct lc_run *run)
@@ -234,6 +238,10 @@ void lc_teach_report(FILE *out, const struct lc_config *cfg, const struct lc_run
 											 : "\n");
 			fprintf(out, "verdict: NOT clean: your program is stuck (exit 1; %.1f s)\n",
 				(double)run->duration_ms / 1000.0);
+		} else if (run->behaviour_failed) {
+			fprintf(out, "  %s\n", run->error);
+			fprintf(out, "verdict: NOT clean: your program does not do its job, so "
+				     "nothing could be measured (exit 1)\n");
 		} else {
 			fprintf(out, "  %s\n", run->error);
 			if (run->log_tail[0])
