@@ -1,8 +1,9 @@
 #!/bin/sh
-# Grading a class (ctest label course): twelve files of case 01 (copies
+# Grading a class (ctest label course): thirty files of case 01 (copies
 # of fixed.c, of the start file and of two wrong fixes) graded at once,
-# four at a time, get the same verdicts as the first six of them (one of
-# each kind) graded one at a time; the
+# five at a time, get the same verdicts as the first six of them (one of
+# each kind, so the same file as each of the thirty) graded one at a
+# time; the
 # instructor's exercises/.progress is untouched; the JSON holds every
 # file, and the JUnit XML is read by a real JUnit parser (Debian's
 # python3-junitparser): one testcase a file, a failure (with the rows
@@ -36,7 +37,7 @@ LEAKLAB_EXERCISES=$work/start "$ll" start 01 >/dev/null
 patch -s -o "$work/every-10th.c" "$case_dir/fixed.c" <"$case_dir/wrong-fixes/every-10th-drop.patch"
 patch -s -o "$work/spins.c" "$case_dir/fixed.c" <"$case_dir/wrong-fixes/spins-on-close.patch"
 i=0
-while [ $i -lt 12 ]; do
+while [ $i -lt 30 ]; do
 	i=$((i + 1))
 	n=$(printf '%02d' $i)
 	case $((i % 6)) in
@@ -50,7 +51,7 @@ done
 
 t0=$(date +%s)
 r=0
-"$ll" grade 01 "$class" --native --jobs 4 --json "$work/at-once.json" \
+"$ll" grade 01 "$class" --native --jobs 5 --json "$work/at-once.json" \
 	--junit "$work/at-once.xml" >"$work/at-once.out" 2>&1 || r=$?
 t1=$(date +%s)
 [ $r -eq 1 ] || { cat "$work/at-once.out"; fail "grade at once: exit $r, expected 1"; }
@@ -59,8 +60,16 @@ r=0
 	>"$work/one-by-one.out" 2>&1 || r=$?
 t2=$(date +%s)
 [ $r -eq 1 ] || { cat "$work/one-by-one.out"; fail "grade one at a time: exit $r, expected 1"; }
-echo "grade: 12 files 4 at a time in $((t1 - t0)) s, 6 of them one at a time in $((t2 - t1)) s"
+echo "grade: 30 files 5 at a time in $((t1 - t0)) s, 6 of them one at a time in $((t2 - t1)) s"
 sed -n '1,12p;$p' "$work/at-once.out" | sed 's/^/  | /'
+
+# The table an instructor reads: a header, then a line a file with its verdict.
+grep -q '^file  *verdict  *rows that failed$' "$work/at-once.out" ||
+	fail "the table has no 'file verdict rows-that-failed' header"
+rows=$(grep -c 'student[0-9][0-9]\.c  *\(pass\|not yet\)' "$work/at-once.out" || true)
+[ "$rows" -eq 30 ] || fail "the table has $rows lines of a file and its verdict, not 30"
+grep -q '^30 files: 20 not yet, 10 pass' "$work/at-once.out" ||
+	fail "the table's last line does not count 20 not yet and 10 pass"
 
 cmp -s "$work/progress.before" "$LEAKLAB_EXERCISES/.progress" ||
 	fail "grading changed the instructor's exercises/.progress"
@@ -80,18 +89,19 @@ def check(cond, what):
         print("  not so: " + what)
         ok = False
 
-check(len(once) == 12 and len(serial) == 6, "12 and 6 records (%d, %d)" % (len(once), len(serial)))
-alone = {r["file"]: r for r in serial}
+check(len(once) == 30 and len(serial) == 6, "30 and 6 records (%d, %d)" % (len(once), len(serial)))
+# Each of the thirty is a copy of the one of its kind graded alone.
+alone = {int(r["file"][-4:-2]) % 6: r for r in serial}
 want = {0: "pass", 1: "pass", 2: "not yet", 3: "not yet", 4: "not yet", 5: "not yet"}
 check([r["file"] for r in once] == sorted(r["file"] for r in once), "the files in order")
 for a in once:
     n = int(a["file"][-4:-2])
-    b = alone.get(a["file"])
+    b = alone.get(n % 6)
     check(a["verdict"].startswith(want[n % 6]),
           "%s: %s, expected %s" % (a["file"], a["verdict"], want[n % 6]))
-    if b is not None:
-        check(a["verdict"] == b["verdict"], "%s: at once %s, one at a time %s"
-              % (a["file"], a["verdict"], b["verdict"]))
+    check(b is not None and a["verdict"] == b["verdict"],
+          "%s: at once %s, its copy one at a time %s"
+          % (a["file"], a["verdict"], b and b["verdict"]))
     check(a["verdict"].startswith("pass") == (not a["failed"]),
           "%s: failed rows iff not a pass" % a["file"])
     if n % 6 == 5:
@@ -114,7 +124,7 @@ for tc in suites[0].findall("testcase"):
 # And by a JUnit parser, as a CI system reads it.
 xml = JUnitXml.fromfile(work + "/at-once.xml")
 cases = [c for s in xml for c in s]
-check(len(cases) == 12, "12 testcases (%d)" % len(cases))
+check(len(cases) == 30, "30 testcases (%d)" % len(cases))
 by_name = {r["file"]: r for r in once}
 failed = 0
 for c in cases:
@@ -132,7 +142,7 @@ for c in cases:
         if results:
             check(results[0].message == "; ".join(r["failed"]),
                   "%s: the failure's message is the rows that failed" % c.name)
-check(failed == 8, "8 failures (%d)" % failed)
+check(failed == 20, "20 failures (%d)" % failed)
 sys.exit(0 if ok else 1)
 PY
 echo "grade: the same verdicts at once and one at a time; JSON and JUnit agree; progress untouched"
