@@ -60,8 +60,10 @@ r=0
 LEAKLAB_BUILD=$kit/build sh "$kit/harness/course/tests/selfcheck.sh" "$kit" 99-my-own-case \
 	>"$work/out" 2>&1 || r=$?
 [ $r -ne 0 ] || { cat "$work/out"; fail "the self-check passed the template's placeholders"; }
-grep -q "the brief is still the template's placeholder" "$work/out" ||
-	{ cat "$work/out"; fail "the self-check did not name the placeholder brief"; }
+for what in "the brief" "hint 1" "hint 2" "hint 3"; do
+	grep -q "$what is still the template's placeholder" "$work/out" ||
+		{ cat "$work/out"; fail "the self-check did not name the placeholder $what"; }
+done
 cat >"$kit/cases/99-my-own-case/hints.md" <<'HINTS'
 # 99-my-own-case
 
