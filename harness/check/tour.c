@@ -25,6 +25,7 @@
 #include "run.h"
 #include "drive/scenario.h"
 #include "judge/teach.h"
+#include "runrec.h"
 #include "twin.h"
 
 /* ----- the tour: every case, leak beside fix, one table ----- */
@@ -55,7 +56,78 @@ struct tour_state {
 	size_t njobs, next;
 	pthread_mutex_t lock;
 	pthread_cond_t done;
+	/*
+	 * LEAKLAB_RECORDS: where the suite's case tests left their records
+	 * (runrec.h), or NULL. A check with a fresh record there is not run
+	 * again: the suite's tour prints the runs its case tests just made.
+	 */
+	const char *records;
+	/* Per case, its manifest (lc_tour's path); it and this checker are a record's elders. */
+	char (*manifests)[4096 + 260];
+	char self[4096];
+	size_t recorded; /* checks taken from their records */
 };
+
+/* The check's configuration: its case's (or twin's), with the variant's program. */
+static void tour_job_config(const struct tour_state *ts, const struct tour_job *job,
+			    struct lc_config *cfg)
+{
+	*cfg = job->twin < 0 ? ts->cfgs[job->i] : ts->twin_cfgs[job->i][job->twin];
+	cfg->program = job->v == LC_LEAK ? cfg->leak_program : cfg->fixed_program;
+}
+
+/* Its mode: a race case's Valgrind column runs DRD. */
+static enum lc_mode tour_job_mode(const struct tour_state *ts, const struct tour_job *job)
+{
+	return job->twin < 0 && job->md == LC_MEMCHECK && ts->tc[job->i].drd ? LC_DRD : job->md;
+}
+
+/*
+ * Takes the record the case's test left of this very check, if it is
+ * fresh (record-run's name for "--case NN-slug --variant V --MODE
+ * [--twin L]"), as the check's run. DRD's run is no case test's recorded
+ * command. Returns true when it did.
+ */
+static bool tour_take_record(struct tour_state *ts, const struct tour_job *job)
+{
+	struct lc_tour_case *tc = &ts->tc[job->i];
+	struct lc_config cfg;
+	struct lc_run *run =
+	    job->twin < 0 ? &tc->runs[job->v][job->md] : &ts->tt[job->i].runs[job->twin][job->v];
+	enum lc_mode md = tour_job_mode(ts, job);
+	char args[512], path[4096], *csv = NULL;
+	const char *elders[4];
+
+	if (md == LC_DRD || !ts->self[0])
+		return false;
+	tour_job_config(ts, job, &cfg);
+	/* The record must be younger than the program, its manifest and this checker. */
+	elders[0] = cfg.program;
+	elders[1] = ts->manifests[job->i];
+	elders[2] = ts->self;
+	elders[3] = NULL;
+	snprintf(args, sizeof(args), "--case %s --variant %s --%s%s%s", tc->name,
+		 lc_variant_name(job->v), lc_mode_name(md), job->twin < 0 ? "" : " --twin ",
+		 job->twin < 0 ? "" : ts->tt[job->i].twin[job->twin].lang);
+	if (lc_runrec_path(path, sizeof(path), ts->records, args) ||
+	    lc_runrec_read(path, elders, run, &csv))
+		return false;
+	/* A record of another variant or mode under this name is no record of this check. */
+	if (run->variant != job->v || run->mode != md) {
+		lc_run_free(run);
+		ll_free(csv);
+		return false;
+	}
+	if (job->twin < 0) {
+		tc->ran[job->v][job->md] = true;
+		tc->csv[job->v][job->md] = csv;
+	} else {
+		ts->tt[job->i].ran[job->twin][job->v] = 1;
+		ll_free(csv);
+	}
+	ts->pending[job->i]--;
+	return true;
+}
 
 static void *tour_worker(void *arg)
 {
@@ -74,14 +146,10 @@ static void *tour_worker(void *arg)
 		job = ts->jobs[ts->next++];
 		pthread_mutex_unlock(&ts->lock);
 
-		cfg = job.twin < 0 ? ts->cfgs[job.i] : ts->twin_cfgs[job.i][job.twin];
-		cfg.program = job.v == LC_LEAK ? cfg.leak_program : cfg.fixed_program;
+		tour_job_config(ts, &job, &cfg);
 		run = job.twin < 0 ? &ts->tc[job.i].runs[job.v][job.md]
 				   : &ts->tt[job.i].runs[job.twin][job.v];
-		lc_run_check(&cfg, job.v,
-			     job.twin < 0 && job.md == LC_MEMCHECK && ts->tc[job.i].drd ? LC_DRD
-											: job.md,
-			     run);
+		lc_run_check(&cfg, job.v, tour_job_mode(ts, &job), run);
 
 		pthread_mutex_lock(&ts->lock);
 		if (job.twin < 0)
@@ -118,17 +186,27 @@ static int tour_jobs(const struct lc_cli *cli)
 /* With --tour --csv DIR: the case's runs as DIR/NN-slug.csv, for the summary plot. */
 static int tour_csv(const char *dir, const struct lc_tour_case *tc)
 {
-	struct lc_run runs[4];
 	char path[4096];
-	size_t n = 0;
-	int v, md;
+	FILE *f;
+	int v, md, bad;
 
-	for (v = LC_LEAK; v <= LC_FIXED; v++)
-		for (md = LC_NATIVE; md <= LC_MEMCHECK; md++)
-			if (tc->ran[v][md])
-				runs[n++] = tc->runs[v][md]; /* a shallow copy, to be read */
 	snprintf(path, sizeof(path), "%s/%s.csv", dir, tc->name);
-	return lc_report_csv(path, runs, n);
+	f = fopen(path, "we");
+	if (!f)
+		return LL_EIO;
+	lc_report_csv_head(f);
+	for (v = LC_LEAK; v <= LC_FIXED; v++)
+		for (md = LC_NATIVE; md <= LC_MEMCHECK; md++) {
+			if (!tc->ran[v][md])
+				continue;
+			if (tc->csv[v][md])
+				fputs(tc->csv[v][md], f); /* a recorded run's rows */
+			else
+				lc_report_csv_rows(f, &tc->runs[v][md]);
+		}
+	bad = fflush(f) != 0 || ferror(f);
+	bad = fclose(f) != 0 || bad;
+	return bad ? LL_EIO : 0;
 }
 
 static void tour_print_run(const char *variant, const char *mode, const struct lc_config *cfg,
@@ -214,8 +292,9 @@ int lc_tour(const struct lc_cli *cli, struct lc_config *base)
 	ts.jobs = ll_calloc((size_t)count * (4 + 2 * LC_MAX_TWINS), sizeof(*ts.jobs));
 	ms = ll_calloc((size_t)count, sizeof(*ms));
 	usable = ll_calloc((size_t)count, sizeof(*usable));
+	ts.manifests = ll_calloc((size_t)count, sizeof(*ts.manifests));
 	if (!ts.tc || !ts.tt || !ts.twin_cfgs || !ts.cfgs || !ts.pending || !ts.jobs || !ms ||
-	    !usable) {
+	    !usable || !ts.manifests) {
 		worst = 2;
 		goto out_free;
 	}
@@ -226,6 +305,7 @@ int lc_tour(const struct lc_cli *cli, struct lc_config *base)
 
 		*cfg = *base;
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+		snprintf(ts.manifests[i], sizeof(ts.manifests[i]), "%s", path);
 		one.tour = false;
 		one.case_file = path;
 		one.case_name = NULL;
@@ -266,9 +346,29 @@ int lc_tour(const struct lc_cli *cli, struct lc_config *base)
 			}
 		}
 	}
+	/* The checks the suite's case tests made already are taken, not run again. */
+	ts.records = getenv("LEAKLAB_RECORDS");
+	if (ts.records && *ts.records) {
+		ssize_t n = readlink("/proc/self/exe", ts.self, sizeof(ts.self) - 1);
+		size_t j, kept = 0;
+
+		ts.self[n > 0 ? n : 0] = '\0';
+		for (j = 0; j < ts.njobs; j++) {
+			if (tour_take_record(&ts, &ts.jobs[j]))
+				ts.recorded++;
+			else
+				ts.jobs[kept++] = ts.jobs[j];
+		}
+		ts.njobs = kept;
+	}
 	want = tour_jobs(cli);
-	printf("leaklab tour: %d cases, each leak beside its fix%s (%d checks at a time)\n", count,
+	printf("leaklab tour: %d cases, each leak beside its fix%s (%d checks at a time", count,
 	       native && memcheck ? ", natively and under memcheck" : "", want);
+	if (ts.recorded)
+		printf("; %zu of the %zu checks are the case tests' runs of this build, from "
+		       "LEAKLAB_RECORDS",
+		       ts.recorded, ts.recorded + ts.njobs);
+	printf(")\n");
 	fflush(stdout);
 	if (pthread_mutex_init(&ts.lock, NULL) != 0) {
 		worst = 2;
@@ -330,13 +430,16 @@ out_free:
 	for (i = 0; i < count; i++) {
 		for (v = 0; v < 2; v++)
 			for (md = 0; md < 2; md++)
-				if (ts.tc && ts.tc[i].ran[v][md])
+				if (ts.tc && ts.tc[i].ran[v][md]) {
 					lc_run_free(&ts.tc[i].runs[v][md]);
+					ll_free(ts.tc[i].csv[v][md]);
+				}
 		if (ts.tt)
 			lc_twin_tour_free(&ts.tt[i]);
 		if (ms)
 			lc_case_free(&ms[i]);
 	}
+	ll_free(ts.manifests);
 	ll_free(ts.twin_cfgs);
 	ll_free(ts.tt);
 	ll_free(usable);

@@ -627,36 +627,44 @@ static void csv_exit_rows(FILE *f, const struct lc_run *run)
 	}
 }
 
+void lc_report_csv_head(FILE *f)
+{
+	fprintf(f, "variant,mode,t_ms,phase,clients,threads,fds,heap,lost,rss,broken,races,"
+		   "no_1001\n");
+}
+
+void lc_report_csv_rows(FILE *f, const struct lc_run *run)
+{
+	size_t j;
+
+	for (j = 0; j < run->nrows; j++) {
+		const struct lc_row *r = &run->rows[j];
+
+		fprintf(f, "%s,%s,%ld,%s,%ld,%ld,%ld,", lc_variant_name(run->variant),
+			lc_mode_name(run->mode), r->t_ms, r->phase, r->clients, r->threads, r->fds);
+		if (r->heap >= 0)
+			fprintf(f, "%lld", r->heap);
+		fprintf(f, ",");
+		if (r->lost >= 0)
+			fprintf(f, "%lld", r->lost);
+		fprintf(f, ",");
+		if (r->rss_kib >= 0)
+			fprintf(f, "%lld", (long long)r->rss_kib * 1024);
+		fprintf(f, ",%ld,,\n", r->broken);
+	}
+	csv_exit_rows(f, run);
+}
+
 int lc_report_csv(const char *path, const struct lc_run *runs, size_t nruns)
 {
 	FILE *f = fopen(path, "we");
-	size_t i, j;
+	size_t i;
 
 	if (!f)
 		return LL_EIO;
-	fprintf(f, "variant,mode,t_ms,phase,clients,threads,fds,heap,lost,rss,broken,races,"
-		   "no_1001\n");
-	for (i = 0; i < nruns; i++) {
-		const struct lc_run *run = &runs[i];
-
-		for (j = 0; j < run->nrows; j++) {
-			const struct lc_row *r = &run->rows[j];
-
-			fprintf(f, "%s,%s,%ld,%s,%ld,%ld,%ld,", lc_variant_name(run->variant),
-				lc_mode_name(run->mode), r->t_ms, r->phase, r->clients, r->threads,
-				r->fds);
-			if (r->heap >= 0)
-				fprintf(f, "%lld", r->heap);
-			fprintf(f, ",");
-			if (r->lost >= 0)
-				fprintf(f, "%lld", r->lost);
-			fprintf(f, ",");
-			if (r->rss_kib >= 0)
-				fprintf(f, "%lld", (long long)r->rss_kib * 1024);
-			fprintf(f, ",%ld,,\n", r->broken);
-		}
-		csv_exit_rows(f, run);
-	}
+	lc_report_csv_head(f);
+	for (i = 0; i < nruns; i++)
+		lc_report_csv_rows(f, &runs[i]);
 	return close_written(f, fflush(f) == 0 && !ferror(f) ? 0 : LL_EIO);
 }
 

@@ -19,7 +19,8 @@ struct lc_tour_case {
 	unsigned signals;	  /* union of what the leak shows in both modes, without lost */
 	struct lc_run runs[2][2]; /* [variant][mode] */
 	bool ran[2][2];
-	bool drd; /* its Valgrind column ran DRD (a race case), not memcheck */
+	bool drd;	 /* its Valgrind column ran DRD (a race case), not memcheck */
+	char *csv[2][2]; /* a run taken from its record (runrec.h): its CSV rows; else NULL */
 };
 
 /*
@@ -62,6 +63,10 @@ int lc_report_json_stream(FILE *f, const struct lc_config *cfg, const struct lc_
  * (the file could not be opened, or a write or the close failed).
  */
 int lc_report_csv(const char *path, const struct lc_run *runs, size_t nruns);
+
+/* The same, a part at a time: the header line, then one run's rows to f. */
+void lc_report_csv_head(FILE *f);
+void lc_report_csv_rows(FILE *f, const struct lc_run *run);
 
 /*
  * With --heap-profile, after the table of a memcheck run: the allocation
