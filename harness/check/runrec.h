@@ -29,7 +29,7 @@ int lc_runrec_path(char *buf, size_t size, const char *dir, const char *args);
 int lc_runrec_write(const char *path, const struct lc_run *run);
 
 /*
- * Reads the record at path into *run (zeroed first; lc_run_free frees it)
+ * Reads the record at path into *run (zeroed first; lc_run_free, run.h, frees it)
  * and its CSV rows into *csv (ll_malloc'd text, the caller frees it), when
  * it is newer than every file of newer_than (NULL-terminated; a file that
  * cannot be stat'd makes the record stale). Returns 0, LL_EIO (no record,
