@@ -63,7 +63,7 @@ struct tour_state {
 	 */
 	const char *records;
 	/* Per case, its manifest (lc_tour's path); it and this checker are a record's elders. */
-	char (*manifests)[4096 + 260];
+	char (*case_files)[4096 + 260];
 	char self[4096];
 	size_t recorded; /* checks taken from their records */
 };
@@ -103,7 +103,7 @@ static bool tour_take_record(struct tour_state *ts, const struct tour_job *job)
 	tour_job_config(ts, job, &cfg);
 	/* The record must be younger than the program, its manifest and this checker. */
 	elders[0] = cfg.program;
-	elders[1] = ts->manifests[job->i];
+	elders[1] = ts->case_files[job->i];
 	elders[2] = ts->self;
 	elders[3] = NULL;
 	snprintf(args, sizeof(args), "--case %s --variant %s --%s%s%s", tc->name,
@@ -292,9 +292,9 @@ int lc_tour(const struct lc_cli *cli, struct lc_config *base)
 	ts.jobs = ll_calloc((size_t)count * (4 + 2 * LC_MAX_TWINS), sizeof(*ts.jobs));
 	ms = ll_calloc((size_t)count, sizeof(*ms));
 	usable = ll_calloc((size_t)count, sizeof(*usable));
-	ts.manifests = ll_calloc((size_t)count, sizeof(*ts.manifests));
+	ts.case_files = ll_calloc((size_t)count, sizeof(*ts.case_files));
 	if (!ts.tc || !ts.tt || !ts.twin_cfgs || !ts.cfgs || !ts.pending || !ts.jobs || !ms ||
-	    !usable || !ts.manifests) {
+	    !usable || !ts.case_files) {
 		worst = 2;
 		goto out_free;
 	}
@@ -305,7 +305,7 @@ int lc_tour(const struct lc_cli *cli, struct lc_config *base)
 
 		*cfg = *base;
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
-		snprintf(ts.manifests[i], sizeof(ts.manifests[i]), "%s", path);
+		snprintf(ts.case_files[i], sizeof(ts.case_files[i]), "%s", path);
 		one.tour = false;
 		one.case_file = path;
 		one.case_name = NULL;
@@ -439,7 +439,7 @@ out_free:
 		if (ms)
 			lc_case_free(&ms[i]);
 	}
-	ll_free(ts.manifests);
+	ll_free(ts.case_files);
 	ll_free(ts.twin_cfgs);
 	ll_free(ts.tt);
 	ll_free(usable);
