@@ -266,22 +266,73 @@ cmd_solution() {
 # --- verify -------------------------------------------------------------
 
 # Builds FILE as case NAME's exercise into DIR/NAME-exercise; on failure
-# prints the compiler's words and returns 1. The exercise target has one
-# source (a wrapper that #includes the file) and one binary, so a build
-# holds the build tree's lock from writing the wrapper to copying the
-# binary out: verifies at once (of one case or many, from grade or two
-# terminals) each build and judge their own file, one build at a time.
+# prints the compiler's words and returns 1.
+#
+# The first build of a case's exercise, and the first after the kit's own
+# sources or the build tree's configuration changed, goes through CMake.
+# Its exercise target has one source (a wrapper that #includes the file)
+# and one binary, so that build holds the build tree's lock from writing
+# the wrapper to copying the binary out, and then records how CMake
+# compiled and linked it (exercise_build.py: BUILD/exercises/NAME.cmds).
+# Every other build runs those two commands itself, into DIR, holding the
+# lock shared: verifies at once (of one case or many, from grade or two
+# terminals) build side by side, each their own file, and a build is the
+# compiler's time alone (0.2 s for case 03, against 0.8 s through make).
 build_exercise() {
 	name=$1
 	file=$2
 	dir=$3
+	cmds=$build_dir/exercises/$name.cmds
 	mkdir -p "$build_dir/exercises"
 	exec 9>"$build_dir/exercises/.build.lock"
 	flock 9
 	rc=0
-	build_exercise_locked "$name" "$file" "$dir" || rc=$?
+	if exercise_cmds_stale "$name" "$cmds"; then
+		build_exercise_locked "$name" "$file" "$dir" || rc=$?
+		if [ $rc -eq 0 ]; then
+			if /usr/bin/python3 "$root/harness/course/exercise_build.py" "$build_dir" "$name" \
+				>"$cmds.new"; then
+				mv "$cmds.new" "$cmds"
+			else
+				rm -f "$cmds.new" "$cmds"
+			fi
+		fi
+	else
+		flock -s 9
+		compile_exercise "$name" "$file" "$dir" "$cmds" || rc=$?
+	fi
 	exec 9>&-
 	return $rc
+}
+
+# exercise_cmds_stale NAME CMDS: true when CMDS is missing, or older than
+# a source of the kit, of the case or of the checker, or than the build
+# tree's configuration: the next build goes through CMake.
+exercise_cmds_stale() {
+	[ -s "$2" ] && [ -x "$bin/leaklab-check" ] || return 0
+	[ -n "$(find "$root/lib" "$root/cmake" "$root/CMakeLists.txt" "$root/cases/CMakeLists.txt" \
+		"$root/cases/$1" "$root/harness/check" "$build_dir/CMakeCache.txt" -newer "$2" \
+		\( -name '*.[ch]' -o -name CMakeLists.txt -o -name '*.cmake' \
+		-o -name CMakeCache.txt \) -print 2>/dev/null | head -n 1)" ]
+}
+
+# compile_exercise NAME FILE DIR CMDS: compiles and links FILE into
+# DIR/NAME-exercise with CMake's own commands for the exercise (CMDS).
+compile_exercise() {
+	{
+		read -r cdir
+		read -r ccmd
+		read -r lcmd
+	} <"$4"
+	# shellcheck disable=SC2016,SC2034 # $obj, $src and $out are eval's, in CMDS
+	if (obj=$3/$1.o src=$2 out=$3/$1-exercise && cd "$cdir" && eval "$ccmd" &&
+		eval "$lcmd") >"$3/build.log" 2>&1; then
+		rm -f "$3/$1.o"
+		return 0
+	fi
+	echo "leaklab: ${2#"$root"/} does not build:"
+	sed "s|$root/||g" "$3/build.log"
+	return 1
 }
 
 build_exercise_locked() {
