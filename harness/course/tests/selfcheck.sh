@@ -63,9 +63,9 @@ printf '%s' "$plan" | grep -q '"behaviours": \[$' && ok "the plan has a behaviou
 printf '%s' "$plan" | grep -q '"verify": \["' && ok "the plan lists exit paths" ||
 	fail "the plan has no exit paths (VERIFY in its CMakeLists.txt)"
 
-# The verifies run two at a time (each mostly waits for counts to settle;
-# their builds take turns under verify's build lock), and are reported in
-# order once all are done. launch FILE MODE: verify FILE in MODE into
+# The verifies run two at a time (each mostly waits for counts to settle,
+# and after the case's first build each compiles its file in a folder of
+# its own), and are reported in order once all are done. launch FILE MODE: verify FILE in MODE into
 # FILE.out, its exit code into FILE.rc.
 running=
 launch() {
