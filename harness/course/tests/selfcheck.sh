@@ -1,7 +1,8 @@
 #!/bin/sh
 # The course's self-check of one case (ctest label course), as rustlings
 # checks its exercises: the start file must fail verify, fixed.c must pass
-# it, every wrong fix in cases/NN-slug/wrong-fixes/ must fail it, hints.md
+# it, every wrong fix in cases/NN-slug/wrong-fixes/ must fail it (a check
+# of it saying NOT clean: a file that does not build fails nothing), hints.md
 # must have its three tiers, in the case's own words (not the new-case
 # template's placeholders), and its plan a behaviour check.
 #
@@ -117,9 +118,16 @@ for p in "$case_dir"/wrong-fixes/*.patch; do
 done
 wait
 
+# judged FILE: verify ran FILE and a check of it said NOT clean: a file
+# that no longer builds is "not yet" too, and proves nothing here.
+judged() { grep -q '^verdict: NOT clean' "$1.out"; }
+
 r=$(rc "$start")
-if [ "$r" = 1 ]; then
+if [ "$r" = 1 ] && judged "$start"; then
 	ok "the start file fails verify ($(grep -c ' NO$' "$start.out" || true) row(s) not ok)"
+elif [ "$r" = 1 ]; then
+	fail "the start file: verify exit 1, but no check of it said NOT clean"
+	cat "$start.out"
 else
 	fail "the start file: verify exit $r, expected 1"
 	cat "$start.out"
@@ -137,8 +145,11 @@ for p in "$case_dir"/wrong-fixes/*.patch; do
 	r=$(rc "$w")
 	if [ "$r" = patch ]; then
 		fail "$(basename "$p") does not apply to fixed.c"
-	elif [ "$r" = 1 ]; then
+	elif [ "$r" = 1 ] && judged "$w"; then
 		ok "wrong fix $(basename "$p" .patch) fails verify: $(grep -m 1 ' NO$' "$w.out" | sed 's/  */ /g')"
+	elif [ "$r" = 1 ]; then
+		fail "wrong fix $(basename "$p" .patch): verify exit 1, but no check of it said NOT clean (does it still build?)"
+		cat "$w.out"
 	else
 		fail "wrong fix $(basename "$p" .patch): verify exit $r, expected 1"
 		cat "$w.out"
