@@ -307,7 +307,7 @@ function(leaklab_case)
              COMMAND sh ${PROJECT_SOURCE_DIR}/harness/course/tests/selfcheck.sh
                      ${PROJECT_SOURCE_DIR} ${LC_NAME})
     set_tests_properties(${LC_NAME}/course PROPERTIES
-                         TIMEOUT 180 LABELS "course;${num}"
+                         TIMEOUT 180 LABELS "course;${num}" COST 15
                          RESOURCE_LOCK exercise-${LC_NAME}
                          ENVIRONMENT "LEAKLAB_BUILD=${CMAKE_BINARY_DIR};LEAKLAB_JOBS=1")
   endif()
