@@ -61,6 +61,13 @@ page decimal "$run" "$t" "$h" "  growth      +2.50/client, scales 2.0x"
 expect 1 decimal "a decimal edited by 25% fails"
 page word "$run" "$t" "$h" "  growth      +2.00/client, shrinks 2.0x"
 expect 1 word "a word edited fails"
+# A table's columns: under "lost" the numbers are bytes (a byte more is
+# within the tolerance), under "fds" counts (one more fails).
+table='printf "case       err       lost  fds\\n11-tls     0    3502401   48\\n"'
+page table "$table" "case       err       lost  fds" "11-tls     0    3502402   48"
+expect 0 table "bytes under a table's lost column within the tolerance pass"
+page table-fds "$table" "case       err       lost  fds" "11-tls     0    3502401   49"
+expect 1 table-fds "a count under a table's fds column edited by one fails"
 page unmarked "" "$t"
 expect 1 unmarked "a block of output that names no command fails"
 
