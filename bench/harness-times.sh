@@ -9,9 +9,10 @@
 #            (what ./leaklab start makes from leak.c) and of fixed.c, each
 #            saved afresh (touched) before its run, natively only
 #            (--native) and whole (native and memcheck), as the median of
-#            --runs runs: the build, the native answer (when the native
-#            rows are shown, counted from the end of the build; from the
-#            whole run) and the totals, wall clock from the command's start
+#            --runs runs: the build, the first answer (the native check's
+#            first answer line when a count fails the file, else its rows,
+#            counted from the end of the build; from the whole run) and the
+#            totals, wall clock from the command's start
 #   ctest    the whole suite with -j2
 #
 # usage: bench/harness-times.sh [--runs N] [--cases "NN NN..."] [--no-checks]
@@ -145,7 +146,8 @@ try:
     rec = json.load(open(sys.argv[1]))
 except (OSError, ValueError):
     rec = {}
-modes = {m["mode"]: m.get("answer_seconds", "") for m in rec.get("modes", [])}
+modes = {m["mode"]: m.get("first_answer_seconds", m.get("answer_seconds", ""))
+         for m in rec.get("modes", [])}
 print("%s,%s,%s" % (rec.get("build_seconds", ""), modes.get("native", ""), modes.get("memcheck", "")))
 ' "$work/record.json")
 					rm -f "$work/record.json"
@@ -174,8 +176,9 @@ def cell(name, variant, mode, key):
 
 
 print("./leaklab verify NN, seconds, median of %s runs; build: the build of the saved file;" % runs)
-print("answer: the native rows, counted from the end of the build (whole run); native: verify")
-print("--native; whole: native and memcheck (DRD for 14), from the command's start")
+print("answer: the first answer line, or else the native rows, counted from the end of the build")
+print("(whole run); native: verify --native; whole: native and memcheck (DRD for 14), from the")
+print("command's start")
 print("%-24s %28s   %28s" % ("", "start file (fails)", "fixed.c (passes)"))
 print("%-24s %6s %7s %7s %6s   %6s %7s %7s %6s" % ("case", "build", "answer", "native", "whole",
                                                  "build", "answer", "native", "whole"))

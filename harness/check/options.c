@@ -119,6 +119,9 @@ static void usage(FILE *f)
 	    "                       program: no settled sample after each exit path (the\n"
 	    "                       native rows name it), and the idle watch for a spin\n"
 	    "                       only from half a core (the native one's from a twentieth)\n"
+	    "  --first-answer-fd N  a fix, natively: when an exit path leaves threads or fds\n"
+	    "                       off the baseline, one line on descriptor N at once; the\n"
+	    "                       whole check goes on (the course's verify shows it first)\n"
 	    "  --twin LANG          with --case: check the case's twin in go, node or python\n"
 	    "                       (natively, with its runtime's own count)\n"
 	    "  --runtime NAME,PATH,LINE  a runtime count to read over HTTP, e.g.\n"
@@ -160,6 +163,7 @@ enum {
 	OPT_LOGS,
 	OPT_QUIET,
 	OPT_BESIDE_NATIVE,
+	OPT_FIRST_ANSWER_FD,
 	OPT_TOUR,
 	OPT_JOBS,
 	OPT_BEHAVIOUR,
@@ -211,6 +215,7 @@ static const struct option long_opts[] = {
     {"logs", required_argument, NULL, OPT_LOGS},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"beside-native", no_argument, NULL, OPT_BESIDE_NATIVE},
+    {"first-answer-fd", required_argument, NULL, OPT_FIRST_ANSWER_FD},
     {"tour", no_argument, NULL, OPT_TOUR},
     {"jobs", required_argument, NULL, OPT_JOBS},
     {"behaviour", required_argument, NULL, OPT_BEHAVIOUR},
@@ -517,6 +522,14 @@ int lc_options_parse(int argc, char **argv, struct lc_cli *cli, struct lc_config
 		case OPT_LOGS: cfg->logs_dir = optarg; break;
 		case OPT_QUIET: cfg->quiet = true; break;
 		case OPT_BESIDE_NATIVE: cfg->beside_native = true; break;
+		case OPT_FIRST_ANSWER_FD: {
+			long fd;
+
+			if (!lc_parse_long(optarg, 1, 1023, &fd))
+				return lc_bad("bad --first-answer-fd \"%s\"", optarg);
+			cfg->first_answer_fd = (int)fd;
+			break;
+		}
 		case OPT_TOUR: cli->tour = true; break;
 		case OPT_PLAN: cli->plan = optarg; break;
 		case OPT_PLAN_TEXT:

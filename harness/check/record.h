@@ -75,6 +75,12 @@ struct lc_config {
 	 * a whole core, a leak's timers a tenth to a third).
 	 */
 	bool beside_native;
+	/*
+	 * A fix checked natively (the course's verify): as soon as an exit
+	 * path leaves a count off the baseline, one line on this descriptor
+	 * says so, and the check goes on to its whole verdict; 0: none.
+	 */
+	int first_answer_fd;
 	const char *flame_path; /* the profile as a flame graph (SVG) and collapsed stacks */
 };
 
@@ -160,6 +166,7 @@ struct lc_run {
 	char own_source[64]; /* --source's file name, or "leak.c" / "fixed.c" with --case, or "" */
 
 	long startup_ms, duration_ms;
+	double first_answer_at; /* when the first answer was written (epoch seconds), or 0 */
 	bool killed;	      /* needed SIGKILL after SIGTERM */
 	bool sanitizer_leaks; /* an ASan build's LeakSanitizer failed the exit */
 	char exit_desc[96];   /* "exit status 0" */

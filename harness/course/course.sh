@@ -512,12 +512,16 @@ cmd_verify() {
 # what the native rows say already (on which exit path a count grew,
 # whether the idle program spins) it does not pay for again at Valgrind's
 # pace: a second for each path, and for each point of a leak's run.
+# The native check says its first answer (a count an exit path left off
+# the baseline fails a fix whatever comes after) on verify's own output at
+# once, through descriptor 3, and its rows when it is done.
 verify_exec() {
 	vmode=$1
 	shift
+	[ "$vmode" != --native ] || set -- "$@" --first-answer-fd 3
 	exec "$bin/leaklab-check" --case "$name" --verify --program "$run/$name-exercise" \
 		--source "$rel" "$vmode" "$@" --quiet --json "$run/${vmode#--}.json" \
-		>"$run/${vmode#--}.out" 2>&1
+		3>&1 >"$run/${vmode#--}.out" 2>&1
 }
 
 # verify_shown MODE EXIT: shows MODE's report and records its exit code

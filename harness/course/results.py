@@ -7,9 +7,10 @@ and ./leaklab grade (sourced through course.sh; python3 is a kit package).
       One verify's record: the verdict, the rows that failed (read from
       each mode's report in DIR, the run's own folder) and each mode's
       leaklab-check JSON, written to FILE. With the run's times file
-      (course.sh writes it): build_seconds, the build's time, and each
-      mode's answer_seconds, when its rows were shown, counted from the end
-      of the build.
+      (course.sh writes it): build_seconds, the build's time, each
+      mode's answer_seconds, when its rows were shown, and the native
+      check's first_answer_seconds, when it said its first answer (a fix
+      that fails on a count), all counted from the end of the build.
 
   results.py grade --case NAME [--json FILE] [--junit FILE] RECORD...
       Many records (one per file, in the order given): a table on stdout
@@ -141,6 +142,11 @@ def cmd_verdict(a):
                 m["report"] = json.load(f)
         except (OSError, ValueError):
             pass
+        firsts = [r["first_answer_at"] for r in m.get("report", {}).get("runs", [])
+                  if "first_answer_at" in r]
+        if "built" in times and firsts:
+            # When the native check said its first answer, from the build's end.
+            m["first_answer_seconds"] = round(min(firsts) - times["built"], 2)
         if m["exit_code"] != 0 and not m["failed"]:
             m["failed"] = [m.get("verdict_line", "exit %d" % m["exit_code"])]
         rec["failed"] += ["%s: %s" % (m["mode"], r) for r in m["failed"]]

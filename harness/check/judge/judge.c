@@ -214,11 +214,33 @@ static void judge_leak_lost(const struct lc_judge_in *in, struct lc_signal_resul
 	r->status = LC_ST_LEAKS;
 }
 
-/* Fixed variant: a count must be back to the baseline exactly. */
+/*
+ * Fixed variant: a count must be back to the baseline exactly, at N and
+ * 2N and after every exit path sampled on the way.
+ */
 static void judge_fixed_count(const struct lc_judge_in *in, enum lc_signal s,
 			      struct lc_signal_result *r)
 {
+	size_t k;
+	int round;
+
 	if (r->at_n == r->base && r->at_2n == r->base) {
+		for (round = 0; round < 2 && (s == LC_THREADS || s == LC_FDS); round++)
+			for (k = 0; k < in->npaths && k < LC_JUDGE_PATHS; k++) {
+				long v = s == LC_THREADS ? in->path_threads[round][k]
+							 : in->path_fds[round][k];
+
+				if ((double)v == r->base)
+					continue;
+				r->status = LC_ST_GROWS;
+				snprintf(r->note, sizeof(r->note),
+					 "%s %+.0f after exit path %s at %s (back at N and 2N; "
+					 "must be 0 after every path)",
+					 sig_name(in, s), (double)v - r->base,
+					 in->path_names[k] ? in->path_names[k] : "?",
+					 round ? "2N" : "N");
+				return;
+			}
 		r->status = LC_ST_FLAT;
 		return;
 	}

@@ -44,6 +44,9 @@ struct lc_signal_result {
 	bool info;	/* a fix's signal shown but not judged (judged mask) */
 };
 
+/* The most exit paths a check drives (LC_MAX_SCENARIOS, model.h). */
+#define LC_JUDGE_PATHS 8
+
 struct lc_judge_in {
 	enum lc_variant variant;
 	enum lc_mode mode;
@@ -82,6 +85,15 @@ struct lc_judge_in {
 	double heap_limit;
 	/* What the runtime signal is called in the verdict ("goroutines"), or NULL. */
 	const char *runtime_name;
+	/*
+	 * A fix's threads and fds after each exit path at N and at 2N, when
+	 * each was sampled (npaths > 0), and the paths' names: a count off
+	 * the baseline after any one fails a fix as one at N or 2N does
+	 * (the course's first answer says so the moment it is seen).
+	 */
+	size_t npaths;
+	long path_threads[2][LC_JUDGE_PATHS], path_fds[2][LC_JUDGE_PATHS];
+	const char *path_names[LC_JUDGE_PATHS];
 };
 
 struct lc_verdict {

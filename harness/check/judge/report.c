@@ -459,6 +459,8 @@ static void json_run(FILE *f, const struct lc_config *cfg, const struct lc_run *
 	fprintf(f,
 		",\n      \"port\": %u,\n      \"startup_ms\": %ld,\n      \"duration_ms\": %ld,\n",
 		run->port, run->startup_ms, run->duration_ms);
+	if (run->first_answer_at > 0)
+		fprintf(f, "      \"first_answer_at\": %.3f,\n", run->first_answer_at);
 	fprintf(f, "      \"exit\": ");
 	json_str(f, run->exit_desc);
 	fprintf(f, ",\n      \"killed\": %s,\n      \"sanitizer_leaks\": %s,\n",

@@ -224,6 +224,41 @@ static void test_fixed_clean(void)
 }
 
 /*
+ * A fix whose counts are back at N and 2N but off the baseline after an
+ * exit path on the way fails on that path (the course's first answer says
+ * so as soon as it is seen, so the verdict must agree); paths all at the
+ * baseline pass.
+ */
+static void test_fixed_path_count(void)
+{
+	struct lc_judge_in in;
+	struct lc_verdict v;
+	int round, k;
+
+	init(&in, LC_FIXED, LC_NATIVE, 0);
+	make_points(&in, 0, 0, 0);
+	in.npaths = 2;
+	in.path_names[0] = "connect-drop";
+	in.path_names[1] = "connect-close";
+	for (round = 0; round < 2; round++)
+		for (k = 0; k < 2; k++) {
+			in.path_threads[round][k] = in.points[LC_P_BASE].threads;
+			in.path_fds[round][k] = in.points[LC_P_BASE].fds;
+		}
+	lc_judge(&in, &v);
+	CHECK(v.passed);
+	CHECK_EQ(v.sig[LC_FDS].status, LC_ST_FLAT);
+
+	in.path_fds[1][0] += 3;
+	lc_judge(&in, &v);
+	CHECK(!v.passed);
+	CHECK_EQ(v.exit_code, 1);
+	CHECK_EQ(v.sig[LC_FDS].status, LC_ST_GROWS);
+	CHECK_EQ(v.sig[LC_THREADS].status, LC_ST_FLAT);
+	CHECK(strstr(v.line, "fds +3 after exit path connect-drop at 2N") != NULL);
+}
+
+/*
  * The heap limit of a fix: 16 bytes per client at both N and 2N fails it,
  * natively and under memcheck; the verdict quotes the table's number.
  */
@@ -558,6 +593,7 @@ int main(int argc, char **argv)
 	RUN(test_leak_unmeasured);
 	RUN(test_leak_memcheck);
 	RUN(test_fixed_clean);
+	RUN(test_fixed_path_count);
 	RUN(test_fixed_heap_limit);
 	RUN(test_fixed_sanitizer_and_clients);
 	RUN(test_behaviour_broken);

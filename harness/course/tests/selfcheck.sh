@@ -4,7 +4,9 @@
 # it, every wrong fix in cases/NN-slug/wrong-fixes/ must fail it (a check
 # of it saying NOT clean: a file that does not build fails nothing), hints.md
 # must have its three tiers, in the case's own words (not the new-case
-# template's placeholders), and its plan a behaviour check.
+# template's placeholders), and its plan a behaviour check. A native
+# verdict that fails on a count was announced by verify's first answer,
+# and no first answer comes before a verdict that passes.
 #
 #   selfcheck.sh ROOT NN-slug
 #
@@ -121,6 +123,34 @@ wait
 # judged FILE: verify ran FILE and a check of it said NOT clean: a file
 # that no longer builds is "not yet" too, and proves nothing here.
 judged() { grep -q '^verdict: NOT clean' "$1.out"; }
+
+# first_agrees FILE: the native check's first answer (verify's first line
+# when an exit path leaves a count off the baseline) is followed by a
+# native verdict that is NOT clean (on its rows, or a program found
+# stuck or crashed after it), and a native report with a threads or fds
+# row not ok had one: a first answer never contradicts the whole one.
+first_agrees() {
+	native=$(awk '/^== .*, native: /{ n = 1; next } /^== /{ n = 0 } n' "$1.out")
+	count_no=$(printf '%s\n' "$native" | grep -cE '^  (threads|fds) .* NO$' || true)
+	if grep -q '^native, first answer: .*: NOT clean' "$1.out"; then
+		printf '%s\n' "$native" | grep -q '^verdict: NOT clean'
+	else
+		[ "$count_no" -eq 0 ]
+	fi
+}
+
+# 6. Every first answer agrees with its native verdict, and every native
+# verdict that fails on a count had one.
+for f in "$start" "$fixed" "$work"/wrong-*.c; do
+	[ -f "$f.out" ] || continue
+	if ! first_agrees "$f"; then
+		fail "$(basename "$f"): the first answer and the native rows disagree"
+		cat "$f.out"
+	fi
+done
+if grep -q '^native, first answer:' "$start.out"; then
+	ok "the start file's first answer: $(grep -m 1 '^native, first answer:' "$start.out" | sed 's/.*(\([0-9.]* s\) in.*/\1 into the native check/')"
+fi
 
 r=$(rc "$start")
 if [ "$r" = 1 ] && judged "$start"; then
