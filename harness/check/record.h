@@ -67,12 +67,16 @@ struct lc_config {
 	/*
 	 * Under Valgrind, beside a native check of the same program (the
 	 * course's verify): what the native one says already is not paid for
-	 * again at Valgrind's pace. No settled sample after each exit path
-	 * (the native rows name the path that grew; each such sample of a
-	 * leak costs a settling window, a second), and the idle program is
-	 * watched for spinning only when it used half a core or more (the
-	 * native check watches from a twentieth; a spin under Valgrind uses
-	 * a whole core, a leak's timers a tenth to a third).
+	 * again at Valgrind's pace. A fix's counts (threads, fds, heap) are
+	 * the native check's: this run drives the same clients without
+	 * settling at any load point (counts_elsewhere in struct lc_run).
+	 * Otherwise (a leak variant, a heap profile, a CSV for a plot) no
+	 * settled sample after each exit path (the native rows name the path
+	 * that grew; each such sample of a leak costs a settling window, a
+	 * second), and the idle program is watched for spinning only when it
+	 * used half a core or more (the native check watches from a
+	 * twentieth; a spin under Valgrind uses a whole core, a leak's timers
+	 * a tenth to a third).
 	 */
 	bool beside_native;
 	/*
@@ -143,6 +147,15 @@ struct lc_run {
 	/* [round 0 = N, 1 = 2N][scenario index], when more than one is driven */
 	struct lc_path_sample path[2][LC_MAX_SCENARIOS];
 	bool paths_sampled; /* path holds a sample of every exit path */
+	/*
+	 * Under Valgrind beside a native check of the same file (the
+	 * course's verify, beside_native): threads, fds and heap are the
+	 * native check's to measure and judge, so this run drives the same
+	 * clients without settling at any load point and judges what
+	 * Valgrind alone can say, at exit: errors, lost bytes, fds left
+	 * open (DRD: races).
+	 */
+	bool counts_elsewhere;
 	/*
 	 * The program is stuck: a thread spins after every client has gone,
 	 * it stopped answering, or it did not stop on SIGTERM. run->error

@@ -343,6 +343,11 @@ static void judge_signal(const struct lc_judge_in *in, enum lc_signal s, struct 
 		judge_race(in, r);
 		return;
 	}
+	/* The counts a native check beside this one judges (counts_elsewhere). */
+	if (in->counts_elsewhere && s != LC_LOST) {
+		r->status = LC_ST_NA;
+		return;
+	}
 	/* DRD replaces malloc and has no leak check: no heap, nothing lost. */
 	if (in->mode == LC_DRD && (s == LC_HEAP || s == LC_LOST)) {
 		r->status = LC_ST_NA;
@@ -517,6 +522,12 @@ static void clean_line(const struct lc_judge_in *in, struct lc_verdict *v)
 		for (k = 0; k < n; k++)
 			lc_appendf(counts, sizeof(counts), "%s%s",
 				   k == 0 ? "" : (k == n - 1 ? " and " : ", "), names[k]);
+	}
+	if (in->counts_elsewhere) {
+		snprintf(v->line, sizeof(v->line), "clean at exit: %s (threads, fds and heap are "
+			 "the native check's)", in->mode == LC_DRD ? "DRD 0 races 0 errors"
+			 : "memcheck 0 errors 0 lost, no fd left open");
+		return;
 	}
 	if (heap_exact && !in->judged)
 		snprintf(v->line, sizeof(v->line), "clean: back to baseline");

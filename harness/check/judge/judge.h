@@ -94,6 +94,12 @@ struct lc_judge_in {
 	size_t npaths;
 	long path_threads[2][LC_JUDGE_PATHS], path_fds[2][LC_JUDGE_PATHS];
 	const char *path_names[LC_JUDGE_PATHS];
+	/*
+	 * Under Valgrind beside a native check of the same fix: threads, fds,
+	 * heap and a runtime count are the native check's to judge; this
+	 * verdict reads Valgrind's report at exit alone.
+	 */
+	bool counts_elsewhere;
 };
 
 struct lc_verdict {

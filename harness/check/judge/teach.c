@@ -254,7 +254,9 @@ void lc_teach_report(FILE *out, const struct lc_config *cfg, const struct lc_run
 	}
 	if (run->shutdown)
 		bad += shutdown_rows(out, run);
-	for (s = LC_THREADS; s <= LC_HEAP && !run->shutdown; s++) {
+	if (run->counts_elsewhere)
+		fprintf(out, "  threads, fds and heap: the native check's rows, beside this one\n");
+	for (s = LC_THREADS; s <= LC_HEAP && !run->shutdown && !run->counts_elsewhere; s++) {
 		const struct lc_signal_result *r = &run->verdict.sig[s];
 		bool ok = r->status == LC_ST_FLAT;
 
@@ -317,8 +319,13 @@ void lc_teach_report(FILE *out, const struct lc_config *cfg, const struct lc_run
 			bad++;
 			fprintf(out, "              %s\n", mc->first_fd);
 		}
-		if (lost == 0 && run->verdict.sig[LC_HEAP].status == LC_ST_GROWS &&
-		    mc->reachable_at[0])
+		if (lost == 0 && run->counts_elsewhere && mc->reachable > 0 && mc->reachable_at[0])
+			fprintf(out,
+				"             %lld bytes still reachable at exit; the biggest block "
+				"was allocated in your file at %s\n",
+				mc->reachable, mc->reachable_at);
+		else if (lost == 0 && run->verdict.sig[LC_HEAP].status == LC_ST_GROWS &&
+			 mc->reachable_at[0])
 			fprintf(out,
 				"             the heap that grows is still reachable; the biggest "
 				"block of it was allocated in your file at %s\n",

@@ -427,6 +427,39 @@ static void test_fixed_not_clean(void)
 	CHECK_EQ(v.exit_code, 2);
 }
 
+/*
+ * Beside a native check (counts_elsewhere), memcheck judges its report at
+ * exit alone: counts it never measured are no failure, its lost bytes are.
+ */
+static void test_fixed_counts_elsewhere(void)
+{
+	struct lc_memcheck mc = {.parsed = true, .finished = true};
+	struct lc_judge_in in;
+	struct lc_verdict v;
+	int i;
+
+	init(&in, LC_FIXED, LC_MEMCHECK, 0);
+	in.mc = &mc;
+	in.counts_elsewhere = true;
+	for (i = 0; i < LC_NPOINTS; i++) {
+		memset(&in.points[i], 0, sizeof(in.points[i]));
+		in.points[i].threads = in.points[i].fds = in.points[i].heap = -1;
+		in.points[i].lost = in.points[i].runtime = -1;
+	}
+	lc_judge(&in, &v);
+	CHECK(v.passed);
+	CHECK_EQ(v.sig[LC_THREADS].status, LC_ST_NA);
+	CHECK_EQ(v.sig[LC_HEAP].status, LC_ST_NA);
+	CHECK_STR(v.line, "clean at exit: memcheck 0 errors 0 lost, no fd left open (threads, "
+			  "fds and heap are the native check's)");
+
+	mc.definitely = 640;
+	lc_judge(&in, &v);
+	CHECK(!v.passed);
+	CHECK_EQ(v.exit_code, 1);
+	CHECK(strstr(v.line, "memcheck: 640 bytes lost at exit") != NULL);
+}
+
 static void test_fixed_memcheck(void)
 {
 	struct lc_memcheck mc = {.parsed = true, .finished = true, .reachable = 4096};
@@ -599,6 +632,7 @@ int main(int argc, char **argv)
 	RUN(test_behaviour_broken);
 	RUN(test_fixed_not_clean);
 	RUN(test_fixed_memcheck);
+	RUN(test_fixed_counts_elsewhere);
 	RUN(test_race_drd);
 	RUN(test_race_native);
 	return check_finish();
