@@ -180,9 +180,9 @@ struct lc_run {
 
 	long startup_ms, duration_ms;
 	double first_answer_at; /* when the first answer was written (epoch seconds), or 0 */
-	bool killed;	      /* needed SIGKILL after SIGTERM */
-	bool sanitizer_leaks; /* an ASan build's LeakSanitizer failed the exit */
-	char exit_desc[96];   /* "exit status 0" */
+	bool killed;		/* needed SIGKILL after SIGTERM */
+	bool sanitizer_leaks;	/* an ASan build's LeakSanitizer failed the exit */
+	char exit_desc[96];	/* "exit status 0" */
 	bool judged;
 	struct lc_verdict verdict;
 	int exit_code;	     /* 0, 1, 2 */

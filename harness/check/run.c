@@ -489,8 +489,7 @@ static void first_answer(struct ctx *c, enum lc_scenario_kind path, long threads
 	if ((judged & LC_SIG_BIT(LC_THREADS)) && threads != base->threads)
 		lc_appendf(grew, sizeof(grew), "threads %+ld", threads - base->threads);
 	if ((judged & LC_SIG_BIT(LC_FDS)) && fds != base->fds)
-		lc_appendf(grew, sizeof(grew), "%sfds %+ld", grew[0] ? ", " : "",
-			   fds - base->fds);
+		lc_appendf(grew, sizeof(grew), "%sfds %+ld", grew[0] ? ", " : "", fds - base->fds);
 	if (!grew[0])
 		return;
 	len = snprintf(line, sizeof(line),

@@ -524,9 +524,11 @@ static void clean_line(const struct lc_judge_in *in, struct lc_verdict *v)
 				   k == 0 ? "" : (k == n - 1 ? " and " : ", "), names[k]);
 	}
 	if (in->counts_elsewhere) {
-		snprintf(v->line, sizeof(v->line), "clean at exit: %s (threads, fds and heap are "
-			 "the native check's)", in->mode == LC_DRD ? "DRD 0 races 0 errors"
-			 : "memcheck 0 errors 0 lost, no fd left open");
+		snprintf(v->line, sizeof(v->line),
+			 "clean at exit: %s (threads, fds and heap are "
+			 "the native check's)",
+			 in->mode == LC_DRD ? "DRD 0 races 0 errors"
+					    : "memcheck 0 errors 0 lost, no fd left open");
 		return;
 	}
 	if (heap_exact && !in->judged)

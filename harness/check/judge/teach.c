@@ -320,10 +320,11 @@ void lc_teach_report(FILE *out, const struct lc_config *cfg, const struct lc_run
 			fprintf(out, "              %s\n", mc->first_fd);
 		}
 		if (lost == 0 && run->counts_elsewhere && mc->reachable > 0 && mc->reachable_at[0])
-			fprintf(out,
-				"             %lld bytes still reachable at exit; the biggest block "
-				"was allocated in your file at %s\n",
-				mc->reachable, mc->reachable_at);
+			fprintf(
+			    out,
+			    "             %lld bytes still reachable at exit; the biggest block "
+			    "was allocated in your file at %s\n",
+			    mc->reachable, mc->reachable_at);
 		else if (lost == 0 && run->verdict.sig[LC_HEAP].status == LC_ST_GROWS &&
 			 mc->reachable_at[0])
 			fprintf(out,
