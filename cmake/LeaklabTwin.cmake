@@ -37,8 +37,8 @@
 # The languages, and where each twin's runtime count comes from:
 #   go      cases/NN-slug/go/{leak,fixed}.go, built offline in GOPATH mode
 #           (GO111MODULE=off, Debian's golang-go and gorilla/websocket in
-#           /usr/share/gocode, lib/twin/go as the package leaklab/twin, a
-#           private GOCACHE under the build tree) into bin/NN-slug-VARIANT-go;
+#           /usr/share/gocode, lib/twin/go as the package leaklab/twin, Go's
+#           own build cache: LEAKLAB_GO_CACHE) into bin/NN-slug-VARIANT-go;
 #           goroutines from GET /debug/pprof/goroutine?debug=1.
 #   node    cases/NN-slug/node/{leak,fixed}.js with Debian's node-ws, run by
 #           bin/NN-slug-VARIANT-node (node --expose-gc); timers from /metrics.
@@ -55,6 +55,22 @@
 # the reason (./leaklab test installs them).
 
 set(LEAKLAB_GO_PATH /usr/share/gocode CACHE PATH "Debian's GOPATH (golang-github-gorilla-websocket-dev)")
+# Go's build cache is the one Go itself uses by default, the user's
+# ($GOCACHE, else $XDG_CACHE_HOME/go-build or ~/.cache/go-build): it is
+# content-addressed, so build trees share it safely, and a second one (a
+# fresh clone, another preset) links the twins from it instead of
+# compiling the standard library, gorilla and Gin again, which a cold
+# cache took 35 s of the build for. With no home, the build tree's own.
+if(NOT "$ENV{GOCACHE}" STREQUAL "")
+  set(_leaklab_go_cache "$ENV{GOCACHE}")
+elseif(NOT "$ENV{XDG_CACHE_HOME}" STREQUAL "")
+  set(_leaklab_go_cache "$ENV{XDG_CACHE_HOME}/go-build")
+elseif(NOT "$ENV{HOME}" STREQUAL "")
+  set(_leaklab_go_cache "$ENV{HOME}/.cache/go-build")
+else()
+  set(_leaklab_go_cache "${CMAKE_BINARY_DIR}/go-cache")
+endif()
+set(LEAKLAB_GO_CACHE "${_leaklab_go_cache}" CACHE PATH "Go's build cache for the twins")
 set(LEAKLAB_TWIN_PYTHON /usr/bin/python3 CACHE FILEPATH "Python that sees python3-websockets")
 set(LEAKLAB_TWIN_NODE_PATH "/usr/share/nodejs:/usr/lib/nodejs" CACHE STRING "Where require('ws') finds Debian's node-ws")
 
@@ -226,10 +242,10 @@ function(_leaklab_twin_program name lang variant tool out)
       set(race_flag -race)
     endif()
     # Offline: GOPATH mode, no proxy, the standard library and Debian's
-    # gorilla only; the build cache is the build tree's own.
+    # gorilla only; the build cache is Go's own (LEAKLAB_GO_CACHE).
     add_custom_command(OUTPUT ${bin}
       COMMAND ${CMAKE_COMMAND} -E env GO111MODULE=off GOPROXY=off GOFLAGS=
-              GOPATH=${gopath}:${LEAKLAB_GO_PATH} GOCACHE=${CMAKE_BINARY_DIR}/go-cache
+              GOPATH=${gopath}:${LEAKLAB_GO_PATH} GOCACHE=${LEAKLAB_GO_CACHE}
               ${tool} build ${race_flag} -o ${bin} ${dir}/${variant}.go
       DEPENDS ${dir}/${variant}.go ${twin_lib}
       COMMENT "Building Go twin ${name}-${variant}-go"
@@ -471,7 +487,7 @@ function(_leaklab_twin_goleak name why tool)
     else()
       set(gotest ${CMAKE_COMMAND} -E env GO111MODULE=off GOPROXY=off GOFLAGS=
                  GOPATH=${CMAKE_BINARY_DIR}/gopath:${LEAKLAB_GO_PATH}
-                 GOCACHE=${CMAKE_BINARY_DIR}/go-cache
+                 GOCACHE=${LEAKLAB_GO_CACHE}
                  ${tool} test -count=1 ${vet} ${race_flag} ${variant}.go twin_test.go)
       if(variant STREQUAL "leak")
         add_test(NAME ${test}
