@@ -191,6 +191,9 @@ struct lc_run {
 	char tmpdir[512];    /* this run's log folder; "" once removed */
 };
 
+/* Under Valgrind beside a native check (counts_elsewhere): the load divided by this. */
+#define LC_BESIDE_LOAD_DIV 4
+
 /* Clients before the baseline when --warmup is not given: min(load, this). */
 #define LC_DEFAULT_WARMUP 8
 

@@ -255,7 +255,8 @@ void lc_teach_report(FILE *out, const struct lc_config *cfg, const struct lc_run
 	if (run->shutdown)
 		bad += shutdown_rows(out, run);
 	if (run->counts_elsewhere)
-		fprintf(out, "  threads, fds and heap: the native check's rows, beside this one\n");
+		fprintf(out, "  threads, fds and heap: the native check's rows; a quarter of its "
+			     "clients here, as Valgrind counts exactly\n");
 	for (s = LC_THREADS; s <= LC_HEAP && !run->shutdown && !run->counts_elsewhere; s++) {
 		const struct lc_signal_result *r = &run->verdict.sig[s];
 		bool ok = r->status == LC_ST_FLAT;
