@@ -254,7 +254,7 @@ void lc_teach_report(FILE *out, const struct lc_config *cfg, const struct lc_run
 	}
 	if (run->shutdown)
 		bad += shutdown_rows(out, run);
-	if (run->counts_elsewhere)
+	if (run->counts_elsewhere && !run->shutdown)
 		fprintf(out, "  threads, fds and heap: the native check's rows; a quarter of its "
 			     "clients here, as Valgrind counts exactly\n");
 	for (s = LC_THREADS; s <= LC_HEAP && !run->shutdown && !run->counts_elsewhere; s++) {
