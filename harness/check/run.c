@@ -1301,6 +1301,31 @@ static int race_retries(struct ctx *c)
 }
 
 /*
+ * The end of a run: held clients leave (a fixed server must still exit
+ * cleanly), SIGTERM, Valgrind's report at exit, the verdict.
+ */
+static int finish(struct ctx *c)
+{
+	struct lc_run *run = c->run;
+	int err;
+
+	run->held_at_end = (long)lc_held_count(&c->held);
+	lc_held_release(&c->held, &c->sc, &run->drive);
+	progress(c, "stopping (SIGTERM)...\n");
+	err = stop(c);
+	if (err)
+		return err;
+	if (run->mode == LC_MEMCHECK)
+		err = read_memcheck(c);
+	else if (run->mode == LC_DRD)
+		err = read_drd(c);
+	if (err)
+		return err;
+	judge(c);
+	return 0;
+}
+
+/*
  * The rest of a run whose counts the native check beside it judges
  * (counts_elsewhere in record.h): the same clients, N and then N more on
  * every exit path, with no load point settled or leak-checked on the way
@@ -1311,7 +1336,6 @@ static int race_retries(struct ctx *c)
  */
 static int exit_only_run(struct ctx *c)
 {
-	struct lc_run *run = c->run;
 	struct lc_point pt;
 	int err;
 
@@ -1323,17 +1347,7 @@ static int exit_only_run(struct ctx *c)
 		return err;
 	if (settle(c, "settle-end", NULL, &pt, native_limits.window_ms))
 		return describe_death(c, "exited during the run");
-	run->held_at_end = (long)lc_held_count(&c->held);
-	lc_held_release(&c->held, &c->sc, &run->drive);
-	progress(c, "stopping (SIGTERM)...\n");
-	err = stop(c);
-	if (err)
-		return err;
-	err = run->mode == LC_MEMCHECK ? read_memcheck(c) : read_drd(c);
-	if (err)
-		return err;
-	judge(c);
-	return 0;
+	return finish(c);
 }
 
 static int do_run(struct ctx *c)
@@ -1397,25 +1411,7 @@ static int do_run(struct ctx *c)
 	go_profile(c, LC_P_2N);
 	lc_heap_profile_sort(&run->profile);
 
-	/* Held clients leave now; a fixed server must still exit cleanly. */
-	run->held_at_end = (long)lc_held_count(&c->held);
-	lc_held_release(&c->held, &c->sc, &run->drive);
-	progress(c, "stopping (SIGTERM)...\n");
-	err = stop(c);
-	if (err)
-		return err;
-	if (run->mode == LC_MEMCHECK) {
-		err = read_memcheck(c);
-		if (err)
-			return err;
-	}
-	if (run->mode == LC_DRD) {
-		err = read_drd(c);
-		if (err)
-			return err;
-	}
-	judge(c);
-	return 0;
+	return finish(c);
 }
 
 /*
