@@ -368,12 +368,50 @@ struct slow_subs {
  * not judged here: a fix that dropped it has closed the connection, and
  * the release reads how it went.
  */
+static int talk_text(char *buf, size_t size, size_t i, long step)
+{
+	return snprintf(buf, size, "slow publisher %zu, step %ld", i, step);
+}
+
 static void say_unread(struct ll_ws_conn *c, size_t i, long step)
 {
 	char text[64];
-	int n = snprintf(text, sizeof(text), "slow publisher %zu, step %ld", i, step);
+	int n = talk_text(text, sizeof(text), i, step);
 
 	(void)ll_ws_conn_send(c, LL_WS_OP_TEXT, text, (size_t)n);
+}
+
+/*
+ * Reads on watch until every one of the n texts has been broadcast to it
+ * (in any order: each comes from a connection of its own). Returns 0, or
+ * -1 with why set.
+ */
+static int heard_all(struct ll_ws_conn *watch, char (*texts)[64], size_t n, int timeout_ms,
+		     char *why, size_t why_size)
+{
+	bool seen[2 * LC_SLOW_SUBS] = {false};
+	size_t left = n, i;
+
+	while (left > 0) {
+		struct ll_ws_msg msg = {0};
+		int err = ll_ws_conn_recv(watch, &msg, timeout_ms);
+
+		if (err) {
+			for (i = 0; i < n && seen[i]; i++)
+				;
+			return say(why, why_size, NULL, false,
+				   "the hub did not broadcast \"%s\" from a slow publisher: %s",
+				   i < n ? texts[i] : "?", ll_strerror(err));
+		}
+		for (i = 0; i < n; i++)
+			if (!seen[i] && msg.len == strlen(texts[i]) &&
+			    memcmp(msg.data, texts[i], msg.len) == 0) {
+				seen[i] = true;
+				left--;
+			}
+		ll_ws_msg_free(&msg);
+	}
+	return 0;
 }
 
 static void drop_slow(struct lc_held *held)
@@ -392,9 +430,11 @@ static int step_of(const struct lc_scenario *sc, long load, struct lc_held *held
 		   bool *at_connect, char *why, size_t why_size)
 {
 	struct slow_subs *s;
+	struct ll_ws_conn *watch = NULL;
 	bool fill = false;
-	size_t i, have = 0;
-	char tag[32];
+	size_t i, have = 0, nsaid = 0;
+	char tag[32], said[2 * LC_SLOW_SUBS][64];
+	int rc;
 
 	pthread_mutex_lock(&held->lock);
 	if (!held->case_state) {
@@ -424,11 +464,39 @@ static int step_of(const struct lc_scenario *sc, long load, struct lc_held *held
 		s->conn[s->n++] = c;
 	}
 	snprintf(tag, sizeof(tag), "s%ld", ++s->steps);
+	/*
+	 * Talkers that have just connected are heard before the step goes
+	 * on: a watcher subscribed first must see each one's message
+	 * broadcast. Otherwise, on a loaded machine, the hub could still be
+	 * broadcasting them when the next exit path's clients connect, and
+	 * an echo client would read a slow publisher's words for its echo;
+	 * and a hub that trusts a client that publishes must have seen it
+	 * publish before the fill below reaches its high-water mark. Later
+	 * steps are not waited for: a fix has dropped them by then.
+	 */
+	if (talk && fill &&
+	    (fast_connect(sc->host, sc->port, sc->timeout_ms, &watch, at_connect, why, why_size) ||
+	     join(watch, "watcher", tag, sc->timeout_ms, why, why_size))) {
+		pthread_mutex_unlock(&held->lock);
+		ll_ws_conn_destroy(watch);
+		return -1;
+	}
 	/* The talking ones publish a message of their own each step, and read none. */
 	for (i = 0; talk && i < s->n; i++)
-		if (s->talks[i])
+		if (s->talks[i]) {
 			say_unread(s->conn[i], i, s->steps);
+			talk_text(said[nsaid++], sizeof(said[0]), i, s->steps);
+		}
 	pthread_mutex_unlock(&held->lock);
+	if (watch) {
+		rc = heard_all(watch, said, nsaid, sc->timeout_ms, why, why_size);
+		if (rc == 0 && ll_ws_conn_close(watch, LL_WS_CLOSE_NORMAL, NULL) == LL_ETIMEDOUT)
+			rc = say(why, why_size, NULL, false,
+				 "the server never answered a close frame");
+		ll_ws_conn_destroy(watch);
+		if (rc)
+			return -1;
+	}
 	if (fill && lc_pubsub_publish(sc->host, sc->port, sc->timeout_ms, "fill",
 				      LC_PREFILL_BYTES / LC_PUB_BYTES, at_connect, why, why_size))
 		return -1;
