@@ -31,3 +31,23 @@ if(LEAKLAB_CLANG_FORMAT)
   set_tests_properties(style/clang-format PROPERTIES TIMEOUT 60 LABELS "style;quick"
                        SKIP_RETURN_CODE 77)
 endif()
+
+# Go's build cache is the one Go itself uses by default, the user's
+# ($GOCACHE, else $XDG_CACHE_HOME/go-build or ~/.cache/go-build): it is
+# content-addressed, so build trees share it safely, and a second one (a
+# fresh clone, another preset) links the twins from it instead of
+# compiling the standard library, gorilla and Gin again, which a cold
+# cache took 35 s of the build for. With no home, the build tree's own.
+# Set here, before any test folder, as every Go build shares it: the
+# twins and their go tests (LeaklabTwin.cmake), the probe's gorilla
+# server and the detectors' go tests (given it as GOCACHE).
+if(NOT "$ENV{GOCACHE}" STREQUAL "")
+  set(_leaklab_go_cache "$ENV{GOCACHE}")
+elseif(NOT "$ENV{XDG_CACHE_HOME}" STREQUAL "")
+  set(_leaklab_go_cache "$ENV{XDG_CACHE_HOME}/go-build")
+elseif(NOT "$ENV{HOME}" STREQUAL "")
+  set(_leaklab_go_cache "$ENV{HOME}/.cache/go-build")
+else()
+  set(_leaklab_go_cache "${CMAKE_BINARY_DIR}/go-cache")
+endif()
+set(LEAKLAB_GO_CACHE "${_leaklab_go_cache}" CACHE PATH "Go's build cache for the twins, the probe's and the detectors' Go builds")

@@ -38,7 +38,8 @@
 #   go      cases/NN-slug/go/{leak,fixed}.go, built offline in GOPATH mode
 #           (GO111MODULE=off, Debian's golang-go and gorilla/websocket in
 #           /usr/share/gocode, lib/twin/go as the package leaklab/twin, Go's
-#           own build cache: LEAKLAB_GO_CACHE) into bin/NN-slug-VARIANT-go;
+#           own build cache: LEAKLAB_GO_CACHE, LeaklabTesting.cmake) into
+#           bin/NN-slug-VARIANT-go;
 #           goroutines from GET /debug/pprof/goroutine?debug=1.
 #   node    cases/NN-slug/node/{leak,fixed}.js with Debian's node-ws, run by
 #           bin/NN-slug-VARIANT-node (node --expose-gc); timers from /metrics.
@@ -55,22 +56,6 @@
 # the reason (./leaklab test installs them).
 
 set(LEAKLAB_GO_PATH /usr/share/gocode CACHE PATH "Debian's GOPATH (golang-github-gorilla-websocket-dev)")
-# Go's build cache is the one Go itself uses by default, the user's
-# ($GOCACHE, else $XDG_CACHE_HOME/go-build or ~/.cache/go-build): it is
-# content-addressed, so build trees share it safely, and a second one (a
-# fresh clone, another preset) links the twins from it instead of
-# compiling the standard library, gorilla and Gin again, which a cold
-# cache took 35 s of the build for. With no home, the build tree's own.
-if(NOT "$ENV{GOCACHE}" STREQUAL "")
-  set(_leaklab_go_cache "$ENV{GOCACHE}")
-elseif(NOT "$ENV{XDG_CACHE_HOME}" STREQUAL "")
-  set(_leaklab_go_cache "$ENV{XDG_CACHE_HOME}/go-build")
-elseif(NOT "$ENV{HOME}" STREQUAL "")
-  set(_leaklab_go_cache "$ENV{HOME}/.cache/go-build")
-else()
-  set(_leaklab_go_cache "${CMAKE_BINARY_DIR}/go-cache")
-endif()
-set(LEAKLAB_GO_CACHE "${_leaklab_go_cache}" CACHE PATH "Go's build cache for the twins")
 set(LEAKLAB_TWIN_PYTHON /usr/bin/python3 CACHE FILEPATH "Python that sees python3-websockets")
 set(LEAKLAB_TWIN_NODE_PATH "/usr/share/nodejs:/usr/lib/nodejs" CACHE STRING "Where require('ws') finds Debian's node-ws")
 

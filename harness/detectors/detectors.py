@@ -843,16 +843,26 @@ def run_twins(ctx, case):
     return out
 
 
+def go_cache(build):
+    """LEAKLAB_GO_CACHE from the build tree's CMakeCache.txt, or the build
+    tree's own go-cache where it says nothing."""
+    try:
+        with open(os.path.join(build, "CMakeCache.txt")) as f:
+            for line in f:
+                if line.startswith("LEAKLAB_GO_CACHE:"):
+                    return line.split("=", 1)[1].strip()
+    except OSError:
+        pass
+    return f"{os.path.abspath(build)}/go-cache"
+
+
 def goleak(ctx, case, variant):
     d = os.path.join(case["source"], "go")
     if not os.path.exists(os.path.join(d, "twin_test.go")):
         return not_run("no go test for this twin")
-    # Go's own build cache, as the twins' build uses it
-    # (cmake/LeaklabTwin.cmake), or the build tree's where there is no home.
-    cache = (os.environ.get("GOCACHE")
-             or (os.environ.get("XDG_CACHE_HOME") and os.environ["XDG_CACHE_HOME"] + "/go-build")
-             or (os.environ.get("HOME") and os.environ["HOME"] + "/.cache/go-build")
-             or f"{os.path.abspath(ctx.build)}/go-cache")
+    # The twins' own build cache (LEAKLAB_GO_CACHE): ctest gives it as
+    # GOCACHE; run by hand, the build tree's CMake cache says where it is.
+    cache = os.environ.get("GOCACHE") or go_cache(ctx.build)
     env = dict(os.environ, GO111MODULE="off", GOPROXY="off", GOFLAGS="",
                GOPATH=f"{os.path.abspath(ctx.build)}/gopath:/usr/share/gocode",
                GOCACHE=cache)

@@ -36,15 +36,13 @@ need_python() {
 		skip "python3-websockets is not installed (apt-get install python3-websockets)"
 }
 # Builds the gorilla echo server offline, in GOPATH mode, into $out, with
-# Go's own build cache (the one the twins' build uses: cmake/LeaklabTwin.cmake),
-# or the scratch folder's where there is no home.
+# the build cache ctest gives (GOCACHE: the twins' own, LEAKLAB_GO_CACHE),
+# or the scratch folder's when run by hand without one.
 need_go() {
 	command -v go >/dev/null 2>&1 || skip "go is not installed"
 	[ -d /usr/share/gocode/src/github.com/gorilla/websocket ] ||
 		skip "gorilla/websocket is not installed (apt-get install golang-github-gorilla-websocket-dev)"
-	gocache=${GOCACHE:-${XDG_CACHE_HOME:+$XDG_CACHE_HOME/go-build}}
-	gocache=${gocache:-${HOME:+$HOME/.cache/go-build}}
-	GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=${gocache:-$SCRATCH/gocache} GOFLAGS= \
+	GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=${GOCACHE:-$SCRATCH/gocache} GOFLAGS= \
 		go build -o "$out/gorilla-echo" "$SERVERS/gorilla-echo.go" ||
 		fail "the gorilla echo server did not build"
 }
