@@ -116,7 +116,7 @@ static void usage(FILE *f)
 	    "                       the 20 newest folders are kept)\n"
 	    "  --quiet              no progress lines on stderr\n"
 	    "  --beside-native      under memcheck or DRD, beside a native check of the same\n"
-	    "                       fix: the same clients, no load point settled; judged on\n"
+	    "                       fix: a quarter of the clients, no point settled; judged on\n"
 	    "                       what Valgrind says at exit (errors, lost bytes, fds left\n"
 	    "                       open; DRD's races), the counts left to the native check\n"
 	    "  --first-answer-fd N  a fix, natively: when an exit path leaves threads or fds\n"

@@ -68,8 +68,9 @@ struct lc_config {
 	 * Under Valgrind, beside a native check of the same program (the
 	 * course's verify): what the native one says already is not paid for
 	 * again at Valgrind's pace. A fix's counts (threads, fds, heap) are
-	 * the native check's: this run drives the same clients without
-	 * settling at any load point (counts_elsewhere in struct lc_run).
+	 * the native check's: this run drives a quarter of its clients
+	 * without settling at any load point (counts_elsewhere in struct
+	 * lc_run).
 	 * Otherwise (a leak variant, a heap profile, a CSV for a plot) no
 	 * settled sample after each exit path (the native rows name the path
 	 * that grew; each such sample of a leak costs a settling window, a
@@ -150,8 +151,9 @@ struct lc_run {
 	/*
 	 * Under Valgrind beside a native check of the same file (the
 	 * course's verify, beside_native): threads, fds and heap are the
-	 * native check's to measure and judge, so this run drives the same
-	 * clients without settling at any load point and judges what
+	 * native check's to measure and judge, so this run drives a quarter
+	 * of its clients (LC_BESIDE_LOAD_DIV) without settling at any load
+	 * point and judges what
 	 * Valgrind alone can say, at exit: errors, lost bytes, fds left
 	 * open (DRD: races).
 	 */

@@ -393,11 +393,6 @@ static bool busy_while_idle(struct ctx *c, long cpu0, long t0, const struct lc_p
 }
 
 /*
- * Settle, ask for /metrics (and a twin's runtime count), settle again (the
- * requests' own threads and sockets must be gone), then under memcheck ask
- * memcheck for the heap.
- */
-/*
  * Natively the heap is the program's word during one GET /metrics, and
  * counts that held still do not prove that no work is under way: on a
  * loaded machine the accept loop can take a connection and be descheduled
@@ -433,6 +428,11 @@ static int heap_agreed(struct ctx *c, const char *phase, struct lc_point *pt)
 	return 0;
 }
 
+/*
+ * Settle, ask for /metrics (and a twin's runtime count), settle again (the
+ * requests' own threads and sockets must be gone; natively, until the
+ * heap's answers agree), then under memcheck ask memcheck for the heap.
+ */
 static int sample_point(struct ctx *c, int idx, long load)
 {
 	static const char *const settle_phase[LC_NPOINTS] = {"settle-base", "settle-N",
@@ -514,15 +514,15 @@ static int describe_death(struct ctx *c, const char *when);
  */
 static void first_answer(struct ctx *c, enum lc_scenario_kind path, long threads, long fds)
 {
-	const struct lc_run *run = c->run;
+	struct lc_run *run = c->run;
 	const struct lc_point *base = &run->points[LC_P_BASE];
-	unsigned judged = c->cfg->judged ? c->cfg->judged : ~LC_SIG_BIT(LC_RUNTIME);
+	unsigned judged = lc_judged_signals(c->cfg->judged);
 	char grew[96] = "", line[320];
 	struct timespec now;
 	int len;
 
 	if (c->cfg->first_answer_fd <= 0 || run->mode != LC_NATIVE || run->variant != LC_FIXED ||
-	    c->run->first_answer_at > 0)
+	    run->first_answer_at > 0)
 		return;
 	if ((judged & LC_SIG_BIT(LC_THREADS)) && threads != base->threads)
 		lc_appendf(grew, sizeof(grew), "threads %+ld", threads - base->threads);
@@ -540,7 +540,7 @@ static void first_answer(struct ctx *c, enum lc_scenario_kind path, long threads
 		/* Nobody reads it any more (watch moved on): the check's verdict still counts. */
 	}
 	clock_gettime(CLOCK_REALTIME, &now);
-	c->run->first_answer_at = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+	run->first_answer_at = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
 /*
@@ -1365,8 +1365,9 @@ static int finish(struct ctx *c)
 
 /*
  * The rest of a run whose counts the native check beside it judges
- * (counts_elsewhere in record.h): the same clients, N and then N more on
- * every exit path, with no load point settled or leak-checked on the way
+ * (counts_elsewhere in record.h): its clients (a quarter of the native
+ * check's, LC_BESIDE_LOAD_DIV), N and then N more on every exit path,
+ * with no load point settled or leak-checked on the way
  * (each costs seconds under Valgrind, and says what the native rows say
  * already); one short settle so that SIGTERM finds the program idle, as
  * it would after a last load point; then the stop and Valgrind's report

@@ -280,9 +280,14 @@ static double heap_limit(const struct lc_judge_in *in)
 }
 
 /* The signals a fix is judged on: the twin's own, or all but runtime. */
+unsigned lc_judged_signals(unsigned judged)
+{
+	return judged ? judged : ~LC_SIG_BIT(LC_RUNTIME);
+}
+
 static unsigned judged_mask(const struct lc_judge_in *in)
 {
-	return in->judged ? in->judged : ~LC_SIG_BIT(LC_RUNTIME);
+	return lc_judged_signals(in->judged);
 }
 
 /*

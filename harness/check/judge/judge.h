@@ -144,6 +144,11 @@ void lc_limit_says(enum lc_limit l, double heap_limit, char *buf, size_t size);
  * unknown name. goroutines, timers and tasks are names of runtime.
  */
 long lc_parse_signals(const char *s);
+/*
+ * The signals a fix is judged on, given a judged mask (struct
+ * lc_judge_in): the twin's own, or 0 for every signal but runtime.
+ */
+unsigned lc_judged_signals(unsigned judged);
 const char *lc_status_text(enum lc_status st);
 
 #endif
