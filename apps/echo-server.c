@@ -29,6 +29,8 @@ int main(int argc, char **argv)
 	    .name = "echo-server",
 	    .summary = "Echoes every WebSocket message back to its sender.",
 	    .handler = echo,
+	    /* A connection that has said nothing yet holds no thread (docs/performance.md). */
+	    .park_fresh = true,
 	};
 
 	return ll_app_main(&app, argc, argv);

@@ -252,6 +252,7 @@ int ll_app_main(const struct ll_app *app, int argc, char **argv)
 	so.drop_user = app->drop_user;
 	so.tls_session = app->tls_session;
 	so.tls_release = app->tls_release;
+	so.park_fresh = app->park_fresh;
 	so.arg = app->arg;
 	r = ll_ws_server_create(&server, &so);
 	if (r) {

@@ -1,7 +1,9 @@
 /*
  * ws_server.c - accept loop, one thread per connection, opening handshake
  * with a deadline, and a graceful stop that closes every connection with
- * 1001 and joins every thread it started.
+ * 1001 and joins every thread it started. With park_fresh, a connection
+ * that has sent nothing since its handshake waits in the parker's epoll
+ * set instead of on a thread of its own.
  *
  * Every accepted socket is a "slot" on the server's list from accept until
  * its thread ends. A slot holds the transport while the handshake runs and
@@ -22,6 +24,8 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -50,7 +54,10 @@ struct slot {
 	struct ll_ws_server *srv;
 	int fd;			 /* the accepted socket, until a transport owns it */
 	struct ll_transport *t;	 /* during the HTTP upgrade */
-	struct ll_ws_conn *conn; /* the server's reference while the handler runs */
+	struct ll_ws_conn *conn; /* the server's reference while the handler runs or waits */
+	int sock;		 /* the socket, for the parker's epoll set */
+	bool parked;		 /* waiting, without a thread, for its first frame */
+	struct slot *unpark;	 /* the parker's list of slots to start at stop */
 };
 
 struct ll_ws_server {
@@ -68,7 +75,37 @@ struct ll_ws_server {
 	struct slot *slots;
 	size_t nslots;
 	struct ll_group *group;
+
+	/*
+	 * With opts.park_fresh: an epoll set of the parked connections'
+	 * sockets and of park_wake (stop's wake-up), watched by one thread,
+	 * the parker. park_open (guarded by lock) says it still takes more.
+	 */
+	int epfd, park_wake;
+	bool park_open;
 };
+
+/* The parker's epoll set, with park_wake in it (data.ptr NULL). Returns 0 or LL_EIO. */
+static int park_prepare(struct ll_ws_server *s)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	s->park_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->epfd < 0 || s->park_wake < 0 ||
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->park_wake, &ev) != 0)
+		return LL_EIO;
+	return 0;
+}
+
+static void park_close(struct ll_ws_server *s)
+{
+	if (s->epfd >= 0)
+		close(s->epfd);
+	if (s->park_wake >= 0)
+		close(s->park_wake);
+	s->epfd = s->park_wake = -1;
+}
 
 int ll_ws_server_create(struct ll_ws_server **out, const struct ll_ws_server_opts *opts)
 {
@@ -88,10 +125,17 @@ int ll_ws_server_create(struct ll_ws_server **out, const struct ll_ws_server_opt
 		s->opts.max_conns = DEFAULT_MAX_CONNS;
 	if (s->opts.handshake_timeout_ms <= 0)
 		s->opts.handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT_MS;
+	s->epfd = s->park_wake = -1;
 
 	err = ll_group_create(&s->group);
 	if (err)
 		goto out_free_server;
+	/* TLS may hold decrypted bytes that the socket's readiness does not show: no parking. */
+	if (opts->park_fresh && !opts->tls) {
+		err = park_prepare(s);
+		if (err)
+			goto out_destroy_group;
+	}
 	if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
 		err = LL_EIO;
 		goto out_destroy_group;
@@ -121,6 +165,7 @@ out_close_pipe:
 	close(s->wake[0]);
 	close(s->wake[1]);
 out_destroy_group:
+	park_close(s);
 	ll_group_destroy(s->group);
 out_free_server:
 	ll_free(s);
@@ -212,10 +257,12 @@ static void respond_metrics(struct ll_ws_server *s, struct ll_transport *t)
 	n = ll_probe_format_metrics(body, BODY);
 	if (n >= 0) {
 		m = snprintf(body + n, BODY - (size_t)n,
-			     "# HELP " LL_PROBE_METRIC_CONNECTIONS
-			     " Connections this server holds, each with its thread.\n"
+			     "# HELP " LL_PROBE_METRIC_CONNECTIONS " %s\n"
 			     "# TYPE " LL_PROBE_METRIC_CONNECTIONS
 			     " gauge\n" LL_PROBE_METRIC_CONNECTIONS " %zu\n",
+			     s->epfd >= 0 ? "Connections this server holds, each with its thread "
+					    "but those parked until they send."
+					  : "Connections this server holds, each with its thread.",
 			     conns);
 		n = m > 0 && m < BODY - n ? n + m : -1;
 	}
@@ -320,6 +367,133 @@ static int start_tls(struct ll_ws_server *s, struct ll_transport *t, int64_t dea
 				       s->opts.arg);
 }
 
+/*
+ * Runs the handler on this thread, which owns conn from here; then drops
+ * the server's reference and the slot.
+ */
+static void serve(struct ll_ws_server *s, struct slot *sl, struct ll_ws_conn *conn)
+{
+	s->opts.handler(conn, s->opts.arg);
+
+	pthread_mutex_lock(&s->lock);
+	conn = sl->conn;
+	sl->conn = NULL;
+	pthread_mutex_unlock(&s->lock);
+	ll_ws_conn_release(conn);
+	unlink_slot(s, sl);
+	ll_free(sl);
+}
+
+/*
+ * Hands a fresh connection to the parker: its socket joins the epoll set
+ * and this thread may end. Returns false when the server does not park
+ * (no park_fresh, TLS, or the parker has stopped taking any) or epoll
+ * refused; the caller then runs the handler itself.
+ */
+static bool park(struct ll_ws_server *s, struct slot *sl)
+{
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.ptr = sl};
+	bool parked = false;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->park_open && !atomic_load(&s->stopping) &&
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, sl->sock, &ev) == 0)
+		parked = sl->parked = true;
+	pthread_mutex_unlock(&s->lock);
+	return parked;
+}
+
+/*
+ * A parked connection's own thread, started once its client sent
+ * something. The handler's reference is the server's pointer: both are
+ * the one connection, and sl->conn changes only after the handler.
+ */
+static void unparked_thread(void *arg)
+{
+	struct slot *sl = arg;
+
+	serve(sl->srv, sl, sl->conn);
+}
+
+/*
+ * Starts the handler of a slot just taken off the parked set. Without a
+ * thread for it (EAGAIN), the connection ends unanswered, as if the
+ * handler had returned at once; the user the check left is dropped.
+ */
+static void unpark(struct ll_ws_server *s, struct slot *sl)
+{
+	struct ll_ws_conn *conn;
+	void *user;
+
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, sl->sock, NULL);
+	if (ll_group_go(s->group, unparked_thread, sl) == 0)
+		return;
+	pthread_mutex_lock(&s->lock);
+	conn = sl->conn;
+	sl->conn = NULL;
+	pthread_mutex_unlock(&s->lock);
+	user = ll_ws_conn_user(conn);
+	ll_ws_conn_set_user(conn, NULL);
+	ll_ws_conn_destroy(conn); /* the handler's reference */
+	ll_ws_conn_release(conn); /* the server's */
+	if (user && s->opts.drop_user)
+		s->opts.drop_user(user, s->opts.arg);
+	unlink_slot(s, sl);
+	ll_free(sl);
+}
+
+/*
+ * The parker: one thread for every connection that has sent nothing since
+ * its handshake. A socket that turns readable (a frame, the peer's FIN, an
+ * error) gets its handler's thread then. At stop, or if epoll fails, every
+ * parked connection gets its thread at once, so that shutdown_connections
+ * finds each one with a reader for the close handshake.
+ */
+static void parker_thread(void *arg)
+{
+	struct ll_ws_server *s = arg;
+	struct epoll_event ev[64];
+	struct slot *list = NULL, *sl;
+	bool stop = false;
+
+	while (!stop) {
+		int n = epoll_wait(s->epfd, ev, 64, -1);
+
+		if (n < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < n; i++) {
+			bool woke;
+
+			sl = ev[i].data.ptr;
+			if (!sl) {
+				stop = true;
+				continue;
+			}
+			pthread_mutex_lock(&s->lock);
+			woke = sl->parked;
+			sl->parked = false;
+			pthread_mutex_unlock(&s->lock);
+			if (woke)
+				unpark(s, sl);
+		}
+	}
+	pthread_mutex_lock(&s->lock);
+	s->park_open = false;
+	for (sl = s->slots; sl; sl = sl->next) {
+		if (sl->parked) {
+			sl->parked = false;
+			sl->unpark = list;
+			list = sl;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	while (list) {
+		sl = list;
+		list = sl->unpark;
+		unpark(s, sl);
+	}
+}
+
 static void conn_thread(void *arg)
 {
 	struct slot *sl = arg;
@@ -383,15 +557,11 @@ static void conn_thread(void *arg)
 	/* A stop that came during the handshake must still reach this one. */
 	if (stopping)
 		ll__ws_conn_close_soon(conn, LL_WS_CLOSE_GOING_AWAY, "server stopping");
+	else if (pre_len == 0 && park(s, sl))
+		return; /* the parker starts the handler once the client sends */
+	serve(s, sl, conn);
+	return;
 
-	/* The handler owns conn from here; the slot keeps only its own reference. */
-	s->opts.handler(conn, s->opts.arg);
-
-	pthread_mutex_lock(&s->lock);
-	conn = sl->conn;
-	sl->conn = NULL;
-	pthread_mutex_unlock(&s->lock);
-	ll_ws_conn_release(conn);
 out_drop_user:
 	/* What the check accepted but the handler never got (the 101 failed, or the conn). */
 	if (user && s->opts.drop_user)
@@ -476,7 +646,7 @@ static bool accept_one(struct ll_ws_server *s)
 		return true;
 	}
 	sl->srv = s;
-	sl->fd = fd;
+	sl->fd = sl->sock = fd;
 	pthread_mutex_lock(&s->lock);
 	sl->next = s->slots;
 	if (s->slots)
@@ -556,6 +726,10 @@ int ll_ws_server_run(struct ll_ws_server *s)
 	int64_t resume = 0; /* while paused (see ACCEPT_BACKOFF_MIN_MS), when to accept again */
 	int err = 0;
 
+	/* Without its thread there is no parking: every handler then runs where its handshake did.
+	 */
+	if (s->epfd >= 0)
+		s->park_open = ll_group_go(s->group, parker_thread, s) == 0;
 	pfd[1].fd = s->wake[0];
 	pfd[1].events = POLLIN;
 	while (!atomic_load(&s->stopping)) {
@@ -589,6 +763,14 @@ int ll_ws_server_run(struct ll_ws_server *s)
 	atomic_store(&s->stopping, true);
 	close(s->lfd);
 	s->lfd = -1;
+	if (s->park_wake >= 0) {
+		uint64_t one = 1;
+
+		/* The parker starts every parked handler, for the close handshake below. */
+		if (write(s->park_wake, &one, sizeof(one)) < 0) {
+			/* Cannot fail: an eventfd's counter is far from full. */
+		}
+	}
 	shutdown_connections(s);
 	return err;
 }
@@ -614,6 +796,7 @@ void ll_ws_server_destroy(struct ll_ws_server *s)
 	close(s->wake[0]);
 	close(s->wake[1]);
 	ll_group_destroy(s->group);
+	park_close(s);
 	pthread_cond_destroy(&s->drained);
 	pthread_mutex_destroy(&s->lock);
 	ll_free(s);

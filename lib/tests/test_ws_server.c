@@ -2,8 +2,9 @@
  * test_ws_server.c - the server and client over real TCP on 127.0.0.1:
  * round trips, refused handshakes and their HTTP statuses, GET /metrics,
  * the connection limit, wss (with the library's sessions and with the
- * application's own), and a graceful stop that closes every connection
- * with 1001 and joins every thread.
+ * application's own), a graceful stop that closes every connection
+ * with 1001 and joins every thread, and fresh connections parked without
+ * a thread.
  */
 #include <leaklab/alloc.h>
 #include <leaklab/error.h>
@@ -528,6 +529,102 @@ static void test_graceful_stop(void)
 	CHECK_EQ(after.fds, before.fds);
 }
 
+/* Waits, bounded (10 s: Valgrind runs threads one at a time), for want threads. */
+static int wait_tasks(int want)
+{
+	int i, n = task_count();
+
+	for (i = 0; i < 2000 && n != want; i++) {
+		sleep_ms(5);
+		n = task_count();
+	}
+	return n;
+}
+
+/*
+ * park_fresh: a connection that has sent nothing since its handshake holds
+ * no thread; its handler starts with the first frame, or with the peer's
+ * hang-up, and a stop still closes a parked connection with 1001.
+ */
+static void test_park_fresh(void)
+{
+	struct ll_ws_server_opts opts = {
+	    .conn = {.close_timeout_ms = 300}, .handler = echo, .park_fresh = true};
+	struct ll_ws_conn *first, *c[8], *gone;
+	struct ll_ws_msg msg;
+	struct running r;
+	int base, i;
+
+	atomic_store(&handlers_done, 0);
+	start(&r, &opts);
+	/* One used connection: the accept loop and the parker are running now. */
+	CHECK_EQ(ll_ws_client_connect(&first, "127.0.0.1", r.port, NULL, NULL), 0);
+	echo_once(first);
+	base = task_count();
+	for (i = 0; i < 8; i++)
+		CHECK_EQ(ll_ws_client_connect(&c[i], "127.0.0.1", r.port, NULL, NULL), 0);
+	/* Eight fresh connections, and not one thread more once their handshakes end. */
+	CHECK_EQ(wait_tasks(base), base);
+	CHECK_EQ(ll_ws_server_conn_count(r.srv), 9);
+	/* The first frame starts a handler, which echoes it. */
+	for (i = 0; i < 4; i++)
+		echo_once(c[i]);
+	CHECK_EQ(wait_tasks(base + 4), base + 4);
+	/* A client that hangs up without a word: its handler runs, sees the end, returns. */
+	CHECK_EQ(ll_ws_client_connect(&gone, "127.0.0.1", r.port, NULL, NULL), 0);
+	ll_ws_conn_destroy(gone);
+	for (i = 0; i < 2000 && atomic_load(&handlers_done) < 1; i++)
+		sleep_ms(5);
+	CHECK_EQ(atomic_load(&handlers_done), 1);
+	CHECK_EQ(ll_ws_server_conn_count(r.srv), 9);
+
+	/* Stop: the four still parked get 1001 like the rest. */
+	ll_ws_server_stop(r.srv);
+	for (i = 0; i < 8; i++) {
+		CHECK_EQ(ll_ws_conn_recv(c[i], &msg, 5000), LL_ECLOSED);
+		CHECK_EQ(ll_ws_conn_close_code(c[i]), LL_WS_CLOSE_GOING_AWAY);
+	}
+	CHECK_EQ(ll_ws_conn_recv(first, &msg, 5000), LL_ECLOSED);
+	pthread_join(r.thread, NULL);
+	CHECK_EQ(r.run_result, 0);
+	CHECK_EQ(atomic_load(&handlers_done), 10);
+	ll_ws_server_destroy(r.srv);
+	for (i = 0; i < 8; i++)
+		ll_ws_conn_destroy(c[i]);
+	ll_ws_conn_destroy(first);
+}
+
+/* With TLS the server does not park: a TLS session may hold bytes the socket does not show. */
+static void test_park_fresh_not_with_tls(void)
+{
+	struct ll_tls_ctx *stls, *ctls;
+	struct ll_ws_server_opts opts = {.handler = echo, .park_fresh = true};
+	struct ll_ws_client_opts copts = {0};
+	struct ll_ws_conn *first, *c;
+	struct running r;
+	int base;
+
+	CHECK_EQ(ll_tls_server_ctx_create(&stls), 0);
+	CHECK_EQ(ll_tls_client_ctx_create(&ctls, NULL), 0);
+	opts.tls = stls;
+	copts.tls = ctls;
+	start(&r, &opts);
+	CHECK_EQ(ll_ws_client_connect(&first, "127.0.0.1", r.port, &copts, NULL), 0);
+	echo_once(first);
+	base = task_count();
+	CHECK_EQ(ll_ws_client_connect(&c, "127.0.0.1", r.port, &copts, NULL), 0);
+	/* Its handler's thread is the one that did the handshake, and it stays. */
+	CHECK_EQ(wait_tasks(base + 1), base + 1);
+	echo_once(c);
+	CHECK_EQ(ll_ws_conn_close(c, LL_WS_CLOSE_NORMAL, NULL), 0);
+	CHECK_EQ(ll_ws_conn_close(first, LL_WS_CLOSE_NORMAL, NULL), 0);
+	ll_ws_conn_destroy(c);
+	ll_ws_conn_destroy(first);
+	stop(&r);
+	ll_tls_ctx_destroy(ctls);
+	ll_tls_ctx_destroy(stls);
+}
+
 /*
  * test_concurrent_clients checks that every client is served, not how
  * fast: under Valgrind's DRD, beside other tests, 32 handshakes at once can
@@ -805,6 +902,8 @@ int main(int argc, char **argv)
 	RUN(test_tls);
 	RUN(test_tls_sessions_of_the_app);
 	RUN(test_graceful_stop);
+	RUN(test_park_fresh);
+	RUN(test_park_fresh_not_with_tls);
 	RUN(test_concurrent_clients);
 	RUN(test_accept_out_of_fds);
 	RUN(test_stop_with_stuck_peer);

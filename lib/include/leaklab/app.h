@@ -61,6 +61,7 @@ struct ll_app {
 	ll_tls_new_fn tls_session;
 	ll_tls_release_fn tls_release;
 	void *arg;			 /* passed to handler, setup, teardown */
+	bool park_fresh;		 /* ll_ws_server_opts.park_fresh */
 	const struct ll_app_knob *knobs; /* terminated by an entry with name NULL; may be NULL */
 	struct ll_ws_conn_opts conn;
 };

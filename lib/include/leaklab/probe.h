@@ -24,7 +24,8 @@
 /*
  * Served by a WebSocket server (ws_server.h) after the four above: the
  * connections it holds, each with its thread, from accept until that
- * thread ends (the request for /metrics itself is one). Read before the
+ * thread ends (the request for /metrics itself is one; with park_fresh,
+ * a parked connection has none until it sends). Read before the
  * threads are, so a thread above the connections is one that no
  * connection accounts for.
  */
