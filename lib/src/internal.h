@@ -176,4 +176,7 @@ struct ll_ws_conn;
  */
 void ll__ws_conn_close_soon(struct ll_ws_conn *c, unsigned code, const char *reason);
 
+/* The connection's socket, or -1 once its owner destroyed it (the server's parker, ws_server.c). */
+int ll__ws_conn_fd(struct ll_ws_conn *c);
+
 #endif

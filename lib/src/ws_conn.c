@@ -772,3 +772,13 @@ void *ll_ws_conn_user(const struct ll_ws_conn *c)
 {
 	return c->user;
 }
+
+int ll__ws_conn_fd(struct ll_ws_conn *c)
+{
+	int fd;
+
+	pthread_mutex_lock(&c->tlock);
+	fd = c->t ? ll_transport_fd(c->t) : -1;
+	pthread_mutex_unlock(&c->tlock);
+	return fd;
+}

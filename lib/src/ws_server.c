@@ -53,11 +53,9 @@ struct slot {
 	struct slot *prev, *next;
 	struct ll_ws_server *srv;
 	int fd;			 /* the accepted socket, until a transport owns it */
+	bool parked;		 /* waiting in the parker's epoll set, without a thread */
 	struct ll_transport *t;	 /* during the HTTP upgrade */
 	struct ll_ws_conn *conn; /* the server's reference while the handler runs or waits */
-	int sock;		 /* the socket, for the parker's epoll set */
-	bool parked;		 /* waiting, without a thread, for its first frame */
-	struct slot *unpark;	 /* the parker's list of slots to start at stop */
 };
 
 struct ll_ws_server {
@@ -367,13 +365,10 @@ static int start_tls(struct ll_ws_server *s, struct ll_transport *t, int64_t dea
 				       s->opts.arg);
 }
 
-/*
- * Runs the handler on this thread, which owns conn from here; then drops
- * the server's reference and the slot.
- */
-static void serve(struct ll_ws_server *s, struct slot *sl, struct ll_ws_conn *conn)
+/* After the handler: drops the server's reference to the connection, and the slot. */
+static void handler_done(struct ll_ws_server *s, struct slot *sl)
 {
-	s->opts.handler(conn, s->opts.arg);
+	struct ll_ws_conn *conn;
 
 	pthread_mutex_lock(&s->lock);
 	conn = sl->conn;
@@ -397,7 +392,7 @@ static bool park(struct ll_ws_server *s, struct slot *sl)
 
 	pthread_mutex_lock(&s->lock);
 	if (s->park_open && !atomic_load(&s->stopping) &&
-	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, sl->sock, &ev) == 0)
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, ll__ws_conn_fd(sl->conn), &ev) == 0)
 		parked = sl->parked = true;
 	pthread_mutex_unlock(&s->lock);
 	return parked;
@@ -411,8 +406,10 @@ static bool park(struct ll_ws_server *s, struct slot *sl)
 static void unparked_thread(void *arg)
 {
 	struct slot *sl = arg;
+	struct ll_ws_server *s = sl->srv;
 
-	serve(sl->srv, sl, sl->conn);
+	s->opts.handler(sl->conn, s->opts.arg);
+	handler_done(s, sl);
 }
 
 /*
@@ -425,7 +422,7 @@ static void unpark(struct ll_ws_server *s, struct slot *sl)
 	struct ll_ws_conn *conn;
 	void *user;
 
-	epoll_ctl(s->epfd, EPOLL_CTL_DEL, sl->sock, NULL);
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, ll__ws_conn_fd(sl->conn), NULL);
 	if (ll_group_go(s->group, unparked_thread, sl) == 0)
 		return;
 	pthread_mutex_lock(&s->lock);
@@ -453,7 +450,7 @@ static void parker_thread(void *arg)
 {
 	struct ll_ws_server *s = arg;
 	struct epoll_event ev[64];
-	struct slot *list = NULL, *sl;
+	struct slot *sl;
 	bool stop = false;
 
 	while (!stop) {
@@ -477,19 +474,20 @@ static void parker_thread(void *arg)
 				unpark(s, sl);
 		}
 	}
-	pthread_mutex_lock(&s->lock);
-	s->park_open = false;
-	for (sl = s->slots; sl; sl = sl->next) {
-		if (sl->parked) {
+	/*
+	 * One parked slot at a time: the list may change whenever the lock is
+	 * let go (a handler ends), and there are at most max_conns slots.
+	 */
+	for (;;) {
+		pthread_mutex_lock(&s->lock);
+		s->park_open = false;
+		for (sl = s->slots; sl && !sl->parked; sl = sl->next)
+			;
+		if (sl)
 			sl->parked = false;
-			sl->unpark = list;
-			list = sl;
-		}
-	}
-	pthread_mutex_unlock(&s->lock);
-	while (list) {
-		sl = list;
-		list = sl->unpark;
+		pthread_mutex_unlock(&s->lock);
+		if (!sl)
+			break;
 		unpark(s, sl);
 	}
 }
@@ -559,7 +557,10 @@ static void conn_thread(void *arg)
 		ll__ws_conn_close_soon(conn, LL_WS_CLOSE_GOING_AWAY, "server stopping");
 	else if (pre_len == 0 && park(s, sl))
 		return; /* the parker starts the handler once the client sends */
-	serve(s, sl, conn);
+
+	/* The handler owns conn from here; the slot keeps only its own reference. */
+	s->opts.handler(conn, s->opts.arg);
+	handler_done(s, sl);
 	return;
 
 out_drop_user:
@@ -646,7 +647,7 @@ static bool accept_one(struct ll_ws_server *s)
 		return true;
 	}
 	sl->srv = s;
-	sl->fd = sl->sock = fd;
+	sl->fd = fd;
 	pthread_mutex_lock(&s->lock);
 	sl->next = s->slots;
 	if (s->slots)
