@@ -556,11 +556,17 @@ static void test_park_fresh(void)
 	int base, i;
 
 	atomic_store(&handlers_done, 0);
+	base = task_count();
 	start(&r, &opts);
-	/* One used connection: the accept loop and the parker are running now. */
+	/*
+	 * One used connection: then the server runs three threads, its accept
+	 * loop, the parker and that connection's handler, once the thread of
+	 * its handshake has ended (under Valgrind that can take a moment).
+	 */
 	CHECK_EQ(ll_ws_client_connect(&first, "127.0.0.1", r.port, NULL, NULL), 0);
 	echo_once(first);
-	base = task_count();
+	base += 3;
+	CHECK_EQ(wait_tasks(base), base);
 	for (i = 0; i < 8; i++)
 		CHECK_EQ(ll_ws_client_connect(&c[i], "127.0.0.1", r.port, NULL, NULL), 0);
 	/* Eight fresh connections, and not one thread more once their handshakes end. */
@@ -608,10 +614,13 @@ static void test_park_fresh_not_with_tls(void)
 	CHECK_EQ(ll_tls_client_ctx_create(&ctls, NULL), 0);
 	opts.tls = stls;
 	copts.tls = ctls;
+	base = task_count();
 	start(&r, &opts);
+	/* The accept loop and the first connection's thread; no parker. */
 	CHECK_EQ(ll_ws_client_connect(&first, "127.0.0.1", r.port, &copts, NULL), 0);
 	echo_once(first);
-	base = task_count();
+	base += 2;
+	CHECK_EQ(wait_tasks(base), base);
 	CHECK_EQ(ll_ws_client_connect(&c, "127.0.0.1", r.port, &copts, NULL), 0);
 	/* Its handler's thread is the one that did the handshake, and it stays. */
 	CHECK_EQ(wait_tasks(base + 1), base + 1);
