@@ -262,11 +262,13 @@ void lc_shut_rows(enum lc_variant variant, unsigned expect, long load,
 		double v[LC_NPOINTS];
 		int p;
 
+		/* A start that did not run (held -1: beside a native check) has no values. */
 		for (p = 0; p < LC_NPOINTS; p++)
-			v[p] = k == LC_THREADS ? (double)r[p].other_close
-			       : k == LC_FDS   ? (double)points[p].fds
-			       : k == LC_LOST  ? (double)r[p].lost
-					       : -1;
+			v[p] = r[p].held < 0	 ? -1
+			       : k == LC_THREADS ? (double)r[p].other_close
+			       : k == LC_FDS	 ? (double)points[p].fds
+			       : k == LC_LOST	 ? (double)r[p].lost
+						 : -1;
 		sr->measured = v[0] >= 0 && v[1] >= 0 && v[2] >= 0;
 		sr->base = v[0];
 		sr->at_n = v[1];
@@ -275,7 +277,7 @@ void lc_shut_rows(enum lc_variant variant, unsigned expect, long load,
 		sr->per_client_n = load > 0 ? (v[1] - v[0]) / (double)load : 0;
 		sr->ratio = v[1] > v[0] ? (v[2] - v[0]) / (v[1] - v[0]) : 0;
 		sr->status = LC_ST_NA;
-		if (k == LC_THREADS && variant == LC_FIXED)
+		if (k == LC_THREADS && variant == LC_FIXED && sr->measured)
 			sr->status = v[1] + v[2] > 0 ? LC_ST_GROWS : LC_ST_FLAT;
 		if (k == LC_THREADS && variant == LC_LEAK && (expect & LC_SIG_BIT(LC_THREADS))) {
 			sr->expected = true;

@@ -32,7 +32,7 @@ struct lc_shut {
 
 /* What the clients of one start saw. */
 struct lc_shut_round {
-	long held;	     /* clients held when SIGTERM was sent */
+	long held;	     /* clients held when SIGTERM was sent; -1: this start did not run */
 	long got_1001;	     /* ... that got a close frame with 1001 before the end */
 	long other_close;    /* ... that got another close code (1006: none) */
 	unsigned first_code; /* the first code other than 1001, or 0 */

@@ -91,6 +91,15 @@ static void race_row(FILE *out, const struct lc_run *run, const struct lc_signal
 		what);
 }
 
+/* One number of a shutdown start, or "-" for a start that did not run. */
+static void shut_field(char buf[24], const struct lc_shut_round *r, long v)
+{
+	if (r->held < 0)
+		snprintf(buf, 24, "-");
+	else
+		snprintf(buf, 24, "%ld", v);
+}
+
 void lc_report_table(FILE *out, const struct lc_config *cfg, const struct lc_run *run)
 {
 	static const char *const labels[LC_NSIGNALS] = {
@@ -216,12 +225,20 @@ void lc_report_table(FILE *out, const struct lc_config *cfg, const struct lc_run
 	if (run->sanitizer_leaks)
 		fprintf(out, "LeakSanitizer reported leaks at exit (the program's log)\n");
 	if (run->shutdown) {
+		char held[3][24], got[3][24], ms[3][24];
+
+		/* A start that did not run (beside a native check) shows as "-". */
+		for (int k = 0; k < LC_NPOINTS; k++) {
+			const struct lc_shut_round *r = &run->shut[k];
+
+			shut_field(held[k], r, r->held);
+			shut_field(got[k], r, r->got_1001);
+			shut_field(ms[k], r, r->exit_ms);
+		}
 		fprintf(out,
-			"shutdown: clients held %ld / %ld / %ld, got 1001 %ld / %ld / %ld, "
-			"exit %ld / %ld / %ld ms after SIGTERM\n",
-			run->shut[0].held, run->shut[1].held, run->shut[2].held,
-			run->shut[0].got_1001, run->shut[1].got_1001, run->shut[2].got_1001,
-			run->shut[0].exit_ms, run->shut[1].exit_ms, run->shut[2].exit_ms);
+			"shutdown: clients held %s / %s / %s, got 1001 %s / %s / %s, "
+			"exit %s / %s / %s ms after SIGTERM\n",
+			held[0], held[1], held[2], got[0], got[1], got[2], ms[0], ms[1], ms[2]);
 		fprintf(out, "(threads: still running at exit, one per client that got no 1001; "
 			     "fds: while the clients were held)\n");
 	}
