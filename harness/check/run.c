@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -627,6 +628,95 @@ static int check_behaviour(struct ctx *c)
 			run->behaviour_failed = true;
 	}
 	return 0;
+}
+
+/*
+ * The behaviour check of verify's native check (first_answer_fd) runs on
+ * a program of its own, started beside the measured one: the check is of
+ * a fresh program either way, and the measured one's first exit path,
+ * and with it the first answer, no longer waits for it (03's pings and
+ * 08's deadline watch a second or so). Its program is killed once the
+ * check is done; the measured one's exit is the one judged.
+ */
+static int start(struct ctx *c);
+
+struct side {
+	struct ctx c;
+	struct lc_run run;
+	pthread_t tid;
+	int err;
+	bool joined;
+};
+
+static void *side_main(void *arg)
+{
+	struct side *sd = arg;
+
+	sd->err = start(&sd->c);
+	if (!sd->err)
+		sd->err = check_behaviour(&sd->c);
+	lc_proc_cleanup(&sd->c.proc);
+	return NULL;
+}
+
+/* Starts the side check, or returns NULL: the caller then checks the behaviour itself. */
+static struct side *side_start(struct ctx *c)
+{
+	struct side *sd;
+
+	if (c->run->mode != LC_NATIVE || c->cfg->first_answer_fd <= 0 || c->cfg->nbehaviours == 0)
+		return NULL;
+	sd = ll_calloc(1, sizeof(*sd));
+	if (!sd)
+		return NULL;
+	sd->c = *c;
+	sd->c.run = &sd->run;
+	sd->run.variant = c->run->variant;
+	sd->run.mode = c->run->mode;
+	sd->run.program = c->run->program;
+	sd->run.expect = c->run->expect;
+	sd->run.t0 = c->run->t0;
+	sd->c.proc.pid = -1;
+	sd->c.proc.out_fd = -1;
+	sd->c.proc.log_fd = -1;
+	snprintf(sd->c.log_path, sizeof(sd->c.log_path), "%s/behaviour.log", c->run->tmpdir);
+	progress(c, "checking the behaviour on a start of its own, beside this one\n");
+	if (pthread_create(&sd->tid, NULL, side_main, sd) != 0) {
+		ll_free(sd);
+		return NULL;
+	}
+	return sd;
+}
+
+/*
+ * Waits for the side check and takes its results into the run. With
+ * take_error, its error (no verdict, or the program died during the
+ * check) becomes the run's, and is returned; 0 otherwise, and always 0
+ * a second time.
+ */
+static int side_join(struct ctx *c, struct side *sd, bool take_error)
+{
+	struct lc_run *run = c->run, *side;
+
+	if (!sd || sd->joined)
+		return 0;
+	pthread_join(sd->tid, NULL);
+	sd->joined = true;
+	side = &sd->run;
+	memcpy(run->behaviour, side->behaviour, sizeof(run->behaviour));
+	run->nbehaviour = side->nbehaviour;
+	run->behaviour_failed = side->behaviour_failed;
+	run->corrupted += side->corrupted;
+	if (!sd->err || !take_error)
+		return 0;
+	memcpy(run->error, side->error, sizeof(run->error));
+	memcpy(run->exit_desc, side->exit_desc, sizeof(run->exit_desc));
+	memcpy(run->log_tail, side->log_tail, sizeof(run->log_tail));
+	run->exit_code = side->exit_code;
+	run->crashed = side->crashed;
+	run->crash_signal = side->crash_signal;
+	run->stuck = side->stuck;
+	return sd->err;
 }
 
 /* The last bytes of the program's log, for the report of a failed run. */
@@ -1399,11 +1489,13 @@ static int exit_only_run(struct ctx *c)
 	return finish(c);
 }
 
+static int measured_run(struct ctx *c, struct side *sd);
+
 static int do_run(struct ctx *c)
 {
 	const struct lc_config *cfg = c->cfg;
 	struct lc_run *run = c->run;
-	size_t k;
+	struct side *sd;
 	int err;
 
 	err = make_logdir(c);
@@ -1414,12 +1506,29 @@ static int do_run(struct ctx *c)
 		 lc_mode_name(run->mode), run->program);
 	if (cfg->scenarios[0] == LC_SC_SHUTDOWN)
 		return do_shutdown_run(c);
+	sd = side_start(c);
+	err = measured_run(c, sd);
+	side_join(c, sd, false); /* after an error of the run's own: the run's is the one told */
+	ll_free(sd);
+	return err;
+}
+
+/* The measured program's run; with sd, its behaviour is checked on the side (side_start). */
+static int measured_run(struct ctx *c, struct side *sd)
+{
+	const struct lc_config *cfg = c->cfg;
+	struct lc_run *run = c->run;
+	size_t k;
+	int err;
+
 	err = start(c);
 	if (err)
 		return err;
-	err = check_behaviour(c);
-	if (err)
-		return err;
+	if (!sd) {
+		err = check_behaviour(c);
+		if (err)
+			return err;
+	}
 
 	for (k = 0; k < cfg->nscenarios && run->warmup > 0; k++) {
 		c->sc.kind = cfg->scenarios[k];
@@ -1452,6 +1561,9 @@ static int do_run(struct ctx *c)
 	last_path_sample(c, 1, &run->points[LC_P_2N]);
 	first_answer(c, cfg->scenarios[cfg->nscenarios - 1], run->points[LC_P_2N].threads,
 		     run->points[LC_P_2N].fds);
+	err = side_join(c, sd, true);
+	if (err)
+		return err;
 	err = race_retries(c);
 	if (err)
 		return err;
