@@ -513,17 +513,41 @@ static int describe_death(struct ctx *c, const char *when);
  * once, in one line, and the check goes on to its whole verdict. The
  * heap is not said: a fix fails it only by growing at both N and 2N.
  */
+/* Writes the first answer's line, what decided it in the middle; once per run. */
+static void announce(struct ctx *c, const char *what)
+{
+	struct lc_run *run = c->run;
+	char line[400];
+	struct timespec now;
+	int len;
+
+	len = snprintf(line, sizeof(line),
+		       "native, first answer: %s: NOT clean (%.1f s in; the whole check goes on)\n",
+		       what, (double)(lc_now_ms() - run->t0) / 1000.0);
+	if (len > 0 && write(c->cfg->first_answer_fd, line, (size_t)len) < 0) {
+		/* Nobody reads it any more (watch moved on): the check's verdict still counts. */
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	run->first_answer_at = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+/* Whether this run gives a first answer and has not given it yet. */
+static bool answers_first(const struct ctx *c)
+{
+	const struct lc_run *run = c->run;
+
+	return c->cfg->first_answer_fd > 0 && run->mode == LC_NATIVE && run->variant == LC_FIXED &&
+	       run->first_answer_at <= 0;
+}
+
 static void first_answer(struct ctx *c, enum lc_scenario_kind path, long threads, long fds)
 {
 	struct lc_run *run = c->run;
 	const struct lc_point *base = &run->points[LC_P_BASE];
 	unsigned judged = lc_judged_signals(c->cfg->judged);
-	char grew[96] = "", line[320];
-	struct timespec now;
-	int len;
+	char grew[96] = "", what[256];
 
-	if (c->cfg->first_answer_fd <= 0 || run->mode != LC_NATIVE || run->variant != LC_FIXED ||
-	    run->first_answer_at > 0)
+	if (!answers_first(c))
 		return;
 	if ((judged & LC_SIG_BIT(LC_THREADS)) && threads != base->threads)
 		lc_appendf(grew, sizeof(grew), "threads %+ld", threads - base->threads);
@@ -531,17 +555,10 @@ static void first_answer(struct ctx *c, enum lc_scenario_kind path, long threads
 		lc_appendf(grew, sizeof(grew), "%sfds %+ld", grew[0] ? ", " : "", fds - base->fds);
 	if (!grew[0])
 		return;
-	len = snprintf(line, sizeof(line),
-		       "native, first answer: %s over the baseline after exit path \"%s\" "
-		       "(%ld %s), where a fix is back to 0: NOT clean (%.1f s in; the whole check "
-		       "goes on)\n",
-		       grew, lc_scenario_name(path), run->load, lc_scenario_unit(path),
-		       (double)(lc_now_ms() - run->t0) / 1000.0);
-	if (len > 0 && write(c->cfg->first_answer_fd, line, (size_t)len) < 0) {
-		/* Nobody reads it any more (watch moved on): the check's verdict still counts. */
-	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	run->first_answer_at = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+	snprintf(what, sizeof(what),
+		 "%s over the baseline after exit path \"%s\" (%ld %s), where a fix is back to 0",
+		 grew, lc_scenario_name(path), run->load, lc_scenario_unit(path));
+	announce(c, what);
 }
 
 /*
@@ -1305,6 +1322,32 @@ static void last_path_sample(struct ctx *c, int round, const struct lc_point *pt
 }
 
 /*
+ * The first answer of a fix in the shutdown scenario: a start that left a
+ * client without its 1001, or took longer than the limit to exit, fails
+ * the fix whatever the other starts do (lc_shut_judge).
+ */
+static void shutdown_first_answer(struct ctx *c, const struct lc_shut_round *r)
+{
+	char what[256];
+
+	if (!answers_first(c))
+		return;
+	if (r->other_close > 0)
+		snprintf(what, sizeof(what),
+			 "%ld of %ld clients held got no 1001 before the program ended, where a "
+			 "fix closes every one with 1001",
+			 r->other_close, r->held);
+	else if (r->exit_ms > LC_SHUTDOWN_EXIT_MS)
+		snprintf(what, sizeof(what),
+			 "exit %ld ms after SIGTERM with %ld clients held, where a fix exits "
+			 "within %d ms",
+			 r->exit_ms, r->held, LC_SHUTDOWN_EXIT_MS);
+	else
+		return;
+	announce(c, what);
+}
+
+/*
  * One start of the shutdown scenario (shutdown.h): the behaviour check,
  * n clients held, a sample, SIGTERM, what each client saw, and under
  * memcheck the lost bytes at exit. again: an earlier start was stopped
@@ -1355,6 +1398,7 @@ static int shutdown_round(struct ctx *c, int idx, bool again, long n, long *erro
 		return describe_death(c, "exited while clients were held");
 	if (stop_err)
 		return stop_err;
+	shutdown_first_answer(c, r);
 	r->lost = -1;
 	if (run->mode == LC_MEMCHECK) {
 		err = read_memcheck(c);
