@@ -430,6 +430,28 @@ static int heap_agreed(struct ctx *c, const char *phase, struct lc_point *pt)
 }
 
 /*
+ * Where the counts were before exit path k of a round was driven: the
+ * baseline, the N point before the second round, or the path before it.
+ * A path that leaves nothing behind is back there at once, so its settle
+ * does not wait out the whole window while an earlier path's leak holds
+ * the counts off the baseline (08's start file waited 450 ms after each
+ * of its five other paths). A clean program's is the baseline throughout.
+ * at holds the counts when they are a path's.
+ */
+static const struct lc_point *before_path(const struct ctx *c, int round, size_t k,
+					  struct lc_point *at)
+{
+	const struct lc_run *run = c->run;
+
+	if (k == 0)
+		return &run->points[round == 0 ? LC_P_BASE : LC_P_N];
+	memset(at, 0, sizeof(*at));
+	at->threads = run->path[round][k - 1].threads;
+	at->fds = run->path[round][k - 1].fds;
+	return at;
+}
+
+/*
  * Settle, ask for /metrics (and a twin's runtime count), settle again (the
  * requests' own threads and sockets must be gone; natively, until the
  * heap's answers agree), then under memcheck ask memcheck for the heap.
@@ -441,13 +463,17 @@ static int sample_point(struct ctx *c, int idx, long load)
 	static const char *const point_phase[LC_NPOINTS] = {"base", "N", "2N"};
 	struct lc_run *run = c->run;
 	struct lc_point *pt = &run->points[idx];
-	struct lc_point first, again;
+	struct lc_point first, again, at;
 	const struct lc_point *target = idx == LC_P_BASE ? NULL : &run->points[LC_P_BASE];
+	/* After several exit paths, the load point is the last one's share (before_path). */
+	const struct lc_point *back_to = idx != LC_P_BASE && run->paths_sampled
+					     ? before_path(c, idx - 1, c->cfg->nscenarios - 1, &at)
+					     : target;
 
 	long t0 = lc_now_ms(), cpu0 = lc_proc_cpu_ms(c->proc.pid);
 
 	memset(pt, 0, sizeof(*pt));
-	if (settle(c, settle_phase[idx], target, &first, 0))
+	if (settle(c, settle_phase[idx], back_to, &first, 0))
 		return LL_ECLOSED;
 	if (busy_while_idle(c, cpu0, t0, target, &first))
 		return LL_EBUSY;
@@ -563,16 +589,17 @@ static void first_answer(struct ctx *c, enum lc_scenario_kind path, long threads
 
 /*
  * One exit path's share of a step, when several are driven: settle (to
- * the baseline, where a clean program is at once), then natively the heap
+ * where the counts were before it, where a path that leaves nothing is at
+ * once), then natively the heap
  * from /metrics and a settle after that request. Under memcheck the heap
  * is asked for only at the load points: a leak check takes a second.
  */
 static int sample_path(struct ctx *c, int round, size_t k)
 {
 	struct lc_path_sample *ps = &c->run->path[round][k];
-	struct lc_point first, again;
+	struct lc_point first, again, at;
 
-	if (settle(c, "settle-path", &c->run->points[LC_P_BASE], &first, 0))
+	if (settle(c, "settle-path", before_path(c, round, k, &at), &first, 0))
 		return LL_ECLOSED;
 	first.heap = -1;
 	if (c->run->mode == LC_NATIVE) {
