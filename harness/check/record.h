@@ -82,8 +82,11 @@ struct lc_config {
 	bool beside_native;
 	/*
 	 * A fix checked natively (the course's verify): as soon as an exit
-	 * path leaves a count off the baseline, one line on this descriptor
-	 * says so, and the check goes on to its whole verdict; 0: none.
+	 * path leaves a count off the baseline, or a start of the shutdown
+	 * scenario a client without its 1001, one line on this descriptor
+	 * says so, and the check goes on to its whole verdict; 0: none. With
+	 * it, the behaviour checks run on a start of their own beside the
+	 * measured one (run.c, side_start).
 	 */
 	int first_answer_fd;
 	const char *flame_path; /* the profile as a flame graph (SVG) and collapsed stacks */
@@ -153,7 +156,7 @@ struct lc_run {
 	 * course's verify, beside_native): threads, fds and heap are the
 	 * native check's to measure and judge, so this run drives a quarter
 	 * of its clients (LC_BESIDE_LOAD_DIV) without settling at any load
-	 * point and judges what
+	 * point (in the shutdown scenario, one start with 2N held) and judges what
 	 * Valgrind alone can say, at exit: errors, lost bytes, fds left
 	 * open (DRD: races).
 	 */

@@ -532,14 +532,11 @@ static int sample_step(struct ctx *c)
 static int describe_death(struct ctx *c, const char *when);
 
 /*
- * The course's first answer (first_answer_fd in record.h): a fix checked
- * natively whose threads or fds, settled after an exit path, are off the
- * baseline fails on that count whatever the rest of its run shows (the
- * judge wants them back to it exactly, at N and at 2N), so it is said at
- * once, in one line, and the check goes on to its whole verdict. The
- * heap is not said: a fix fails it only by growing at both N and 2N.
+ * The course's first answer (first_answer_fd in record.h): what fails a
+ * fix checked natively whatever the rest of its run shows is said at
+ * once, in one line, and the check goes on to its whole verdict.
+ * announce writes that line, what decided it in the middle; once per run.
  */
-/* Writes the first answer's line, what decided it in the middle; once per run. */
 static void announce(struct ctx *c, const char *what)
 {
 	struct lc_run *run = c->run;
@@ -566,6 +563,12 @@ static bool answers_first(const struct ctx *c)
 	       run->first_answer_at <= 0;
 }
 
+/*
+ * The first answer of a fix driven through exit paths: threads or fds,
+ * settled after a path, off the baseline (the judge wants them back to it
+ * exactly, at N, at 2N and after every path). The heap is not said: a fix
+ * fails it only by growing at both N and 2N.
+ */
 static void first_answer(struct ctx *c, enum lc_scenario_kind path, long threads, long fds)
 {
 	struct lc_run *run = c->run;
@@ -708,7 +711,7 @@ static struct side *side_start(struct ctx *c)
 {
 	struct side *sd;
 
-	if (c->run->mode != LC_NATIVE || c->cfg->first_answer_fd <= 0 || c->cfg->nbehaviours == 0)
+	if (!answers_first(c) || c->cfg->nbehaviours == 0)
 		return NULL;
 	sd = ll_calloc(1, sizeof(*sd));
 	if (!sd)

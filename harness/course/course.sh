@@ -513,8 +513,9 @@ cmd_verify() {
 # whether the idle program spins) it does not pay for again at Valgrind's
 # pace: a second for each path, and for each point of a leak's run.
 # The native check says its first answer (a count an exit path left off
-# the baseline fails a fix whatever comes after) on verify's own output at
-# once, through descriptor 3, and its rows when it is done.
+# the baseline, or a client a shutdown start left without its 1001, fails
+# a fix whatever comes after) on verify's own output at once, through
+# descriptor 3, and its rows when it is done.
 verify_exec() {
 	vmode=$1
 	shift

@@ -425,18 +425,13 @@ static void unpark(struct ll_ws_server *s, struct slot *sl)
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, ll__ws_conn_fd(sl->conn), NULL);
 	if (ll_group_go(s->group, unparked_thread, sl) == 0)
 		return;
-	pthread_mutex_lock(&s->lock);
 	conn = sl->conn;
-	sl->conn = NULL;
-	pthread_mutex_unlock(&s->lock);
 	user = ll_ws_conn_user(conn);
 	ll_ws_conn_set_user(conn, NULL);
 	ll_ws_conn_destroy(conn); /* the handler's reference */
-	ll_ws_conn_release(conn); /* the server's */
+	handler_done(s, sl);	  /* the server's, and the slot */
 	if (user && s->opts.drop_user)
 		s->opts.drop_user(user, s->opts.arg);
-	unlink_slot(s, sl);
-	ll_free(sl);
 }
 
 /*
@@ -727,7 +722,9 @@ int ll_ws_server_run(struct ll_ws_server *s)
 	int64_t resume = 0; /* while paused (see ACCEPT_BACKOFF_MIN_MS), when to accept again */
 	int err = 0;
 
-	/* Without its thread there is no parking: every handler then runs where its handshake did.
+	/*
+	 * Without its thread there is no parking: every handler then runs
+	 * where its handshake did.
 	 */
 	if (s->epfd >= 0)
 		s->park_open = ll_group_go(s->group, parker_thread, s) == 0;
