@@ -225,7 +225,7 @@ void lc_report_table(FILE *out, const struct lc_config *cfg, const struct lc_run
 	if (run->sanitizer_leaks)
 		fprintf(out, "LeakSanitizer reported leaks at exit (the program's log)\n");
 	if (run->shutdown) {
-		char held[3][24], got[3][24], ms[3][24];
+		char held[LC_NPOINTS][24], got[LC_NPOINTS][24], ms[LC_NPOINTS][24];
 
 		/* A start that did not run (beside a native check) shows as "-". */
 		for (int k = 0; k < LC_NPOINTS; k++) {

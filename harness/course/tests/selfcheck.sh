@@ -125,7 +125,8 @@ wait
 judged() { grep -q '^verdict: NOT clean' "$1.out"; }
 
 # first_agrees FILE: the native check's first answer (verify's first line
-# when an exit path leaves a count off the baseline) is followed by a
+# when an exit path leaves a count off the baseline, or a shutdown start a
+# client without its 1001) is followed by a
 # native verdict that is NOT clean (on its rows, or a program found
 # stuck or crashed after it), and a native report with a threads or fds
 # row not ok had one: a first answer never contradicts the whole one.
