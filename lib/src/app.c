@@ -34,6 +34,7 @@ struct options {
 	long max_conns;
 	long handshake_timeout_ms; /* 0: the server's default */
 	long write_timeout_ms;	   /* 0: the app's own, else the connection's */
+	long close_timeout_ms;	   /* 0: the app's own, else the connection's */
 	int tls;
 	int metrics;
 };
@@ -50,6 +51,7 @@ enum {
 	OPT_MAX_CONNS,
 	OPT_HANDSHAKE_TIMEOUT,
 	OPT_WRITE_TIMEOUT,
+	OPT_CLOSE_TIMEOUT,
 	OPT_NO_METRICS,
 	OPT_KNOB,
 };
@@ -61,6 +63,7 @@ static const struct option common_options[] = {
     {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
     {"handshake-timeout-ms", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT},
     {"write-timeout-ms", required_argument, NULL, OPT_WRITE_TIMEOUT},
+    {"close-timeout-ms", required_argument, NULL, OPT_CLOSE_TIMEOUT},
     {"no-metrics", no_argument, NULL, OPT_NO_METRICS},
     {"help", no_argument, NULL, 'h'},
 };
@@ -82,6 +85,9 @@ static void usage(const struct ll_app *app, FILE *f)
 		"  --handshake-timeout-ms N  time for TLS and the HTTP upgrade (default 5000)\n");
 	fprintf(f, "  --write-timeout-ms N      time to send one message (default %d)\n",
 		app->conn.write_timeout_ms > 0 ? app->conn.write_timeout_ms : 5000);
+	fprintf(
+	    f, "  --close-timeout-ms N      time to wait for the peer's close reply (default %d)\n",
+	    app->conn.close_timeout_ms > 0 ? app->conn.close_timeout_ms : 2000);
 	fprintf(f, "  --no-metrics      do not serve GET /metrics\n"
 		   "  -h, --help        this text\n");
 	if (app->knobs && app->knobs->name)
@@ -169,6 +175,10 @@ static int parse_args(const struct ll_app *app, int argc, char **argv, struct op
 			r = parse_number(app, "write-timeout-ms", optarg, 1, MAX_TIMEOUT_MS,
 					 &o->write_timeout_ms);
 			break;
+		case OPT_CLOSE_TIMEOUT:
+			r = parse_number(app, "close-timeout-ms", optarg, 1, MAX_TIMEOUT_MS,
+					 &o->close_timeout_ms);
+			break;
 		case OPT_NO_METRICS: o->metrics = 0; break;
 		default:
 			if (c >= OPT_KNOB && (size_t)(c - OPT_KNOB) < nknobs) {
@@ -247,6 +257,8 @@ int ll_app_main(const struct ll_app *app, int argc, char **argv)
 	so.conn = app->conn;
 	if (o.write_timeout_ms)
 		so.conn.write_timeout_ms = (int)o.write_timeout_ms;
+	if (o.close_timeout_ms)
+		so.conn.close_timeout_ms = (int)o.close_timeout_ms;
 	so.handler = app->handler;
 	so.check = app->check;
 	so.drop_user = app->drop_user;

@@ -177,7 +177,8 @@ static void test_value_forms(void)
 	starts(ARGS("--heartbeat-ms=5", "--burst", "7"),
 	       ARGS("option heartbeat-ms=5\n", "option burst=7\n"));
 	starts(ARGS("--host=127.0.0.1", "--max-conns=1", "--handshake-timeout-ms", "100",
-		    "--write-timeout-ms=100", "--no-metrics", "--heartbeat-ms", "0"),
+		    "--write-timeout-ms=100", "--close-timeout-ms", "100", "--no-metrics",
+		    "--heartbeat-ms", "0"),
 	       ARGS("option heartbeat-ms=0\n"));
 	/* The largest value a knob takes: it fits an int. */
 	starts(ARGS("--heartbeat-ms=2147483647"), ARGS("option heartbeat-ms=2147483647\n"));
@@ -234,6 +235,8 @@ static void test_bad_values(void)
 	refused(ARGS("--handshake-timeout-ms=0"), "--handshake-timeout-ms needs a whole number");
 	refused(ARGS("--write-timeout-ms=3600001"),
 		"--write-timeout-ms needs a whole number from 1 to 3600000");
+	refused(ARGS("--close-timeout-ms=0"),
+		"--close-timeout-ms needs a whole number from 1 to 3600000");
 	refused(ARGS("--heartbeat-ms", "4294967296"),
 		"--heartbeat-ms needs a whole number from 0 to 2147483647, not '4294967296'");
 	refused(ARGS("--heartbeat-ms=2147483648"), "not '2147483648'");

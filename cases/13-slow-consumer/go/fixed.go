@@ -25,6 +25,10 @@ import (
 
 var writeTimeoutMs = 10000
 
+// closeTimeoutMs is how long a dropped client has to answer its close
+// frame before its connection goes, as the C library's close timeout.
+var closeTimeoutMs = 2000
+
 // sendSize is the most messages a client may have waiting: 16 of the
 // harness's 16 KiB messages, the C fix's 256 KiB (the chat example uses 256).
 const sendSize = 16
@@ -67,6 +71,8 @@ func (c *client) writePump(done <-chan struct{}) {
 			if !ok {
 				c.conn.WriteMessage(websocket.CloseMessage,
 					websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "too slow"))
+				// A client that never answers would hold its handler in a read for good.
+				c.conn.SetReadDeadline(time.Now().Add(time.Duration(closeTimeoutMs) * time.Millisecond))
 				return
 			}
 			if c.conn.WriteMessage(websocket.TextMessage, msg) != nil {
@@ -125,5 +131,6 @@ func main() {
 	twin.Main("13-slow-consumer-fixed-go",
 		"Chat hub that drops a client whose buffered send channel is full (1008).",
 		handle,
-		twin.Knob{Name: "write-timeout-ms", Value: &writeTimeoutMs, Help: "deadline of one write to a client"})
+		twin.Knob{Name: "write-timeout-ms", Value: &writeTimeoutMs, Help: "deadline of one write to a client"},
+		twin.Knob{Name: "close-timeout-ms", Value: &closeTimeoutMs, Help: "time a dropped client has to answer its close frame"})
 }

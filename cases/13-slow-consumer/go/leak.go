@@ -39,6 +39,11 @@ import (
 
 var writeTimeoutMs = 10000
 
+// closeTimeoutMs is the fix's: how long a dropped client has to answer
+// its close frame. The leak drops no one; it takes the option so that
+// both twins share one command line.
+var closeTimeoutMs = 2000
+
 type client struct {
 	conn *websocket.Conn
 	mu   sync.Mutex
@@ -145,5 +150,6 @@ func main() {
 	twin.Main("13-slow-consumer-leak-go",
 		"Chat hub whose per-client queue grows without bound for a client that never reads.",
 		handle,
-		twin.Knob{Name: "write-timeout-ms", Value: &writeTimeoutMs, Help: "deadline of one write to a client"})
+		twin.Knob{Name: "write-timeout-ms", Value: &writeTimeoutMs, Help: "deadline of one write to a client"},
+		twin.Knob{Name: "close-timeout-ms", Value: &closeTimeoutMs, Help: "time a dropped client has to answer its close frame"})
 }
