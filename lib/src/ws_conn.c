@@ -330,9 +330,16 @@ static int send_close_locked(struct ll_ws_conn *c, unsigned code, const char *re
 			memcpy(payload + 2, reason, reason_len);
 		len = 2 + reason_len;
 	}
-	atomic_store(&c->close_deadline, ll__now_ms() + timeout_ms);
+	/*
+	 * The peer cannot answer a frame it has not been sent: behind a peer
+	 * that reads slowly the write itself may wait, so the wait for the
+	 * reply starts when the write ends (a failed write ends it then).
+	 */
+	atomic_store(&c->close_deadline,
+		     ll__now_ms() + c->opts.write_timeout_ms + (int64_t)timeout_ms);
 	atomic_store(&c->close_sent, true);
 	err = write_frame_locked(c, LL_WS_OP_CLOSE, true, payload, len);
+	atomic_store(&c->close_deadline, ll__now_ms() + (err ? 0 : (int64_t)timeout_ms));
 	wake_reader(c);
 	return err;
 }

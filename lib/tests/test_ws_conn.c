@@ -276,6 +276,81 @@ static void test_close_start_other_thread(void)
 	close(peer);
 }
 
+struct close_call {
+	struct ll_ws_conn *c;
+	int err;
+};
+
+static void *close_start_main(void *arg)
+{
+	struct close_call *cc = arg;
+
+	cc->err = ll_ws_conn_close_start(cc->c, 1001, "bye");
+	return NULL;
+}
+
+/*
+ * The wait for the peer's close reply starts when the close frame is out.
+ * Behind a peer that reads slowly, the frame waits in the write for room
+ * (up to write_timeout_ms); a deadline that ran from the call instead had
+ * the reader give up, and shut the socket under the write, before the
+ * peer could ever see the frame: it read the backlog, then 1006.
+ */
+static void test_close_deadline_after_write(void)
+{
+	struct ll_ws_conn_opts opts = {.close_timeout_ms = 100, .write_timeout_ms = 5000};
+	static const uint8_t frame[4 + 1024] = {0x82, 126, 0x04, 0x00};
+	static const uint8_t empty[2] = {0x82, 0x00};
+	struct ll_transport *ts, *tc;
+	struct ll_ws_conn *k;
+	struct recv_result r;
+	struct close_call cc;
+	pthread_t reader, closer;
+	long n = 0, got = 0;
+	int sv[2], err;
+
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	/*
+	 * Fill the server's side with whole frames the peer has not read: 1 KiB
+	 * ones, then empty ones, until not even a close frame would fit.
+	 */
+	while (send(sv[0], frame, sizeof(frame), MSG_DONTWAIT) == (ssize_t)sizeof(frame))
+		n++;
+	while (send(sv[0], empty, sizeof(empty), MSG_DONTWAIT) == (ssize_t)sizeof(empty))
+		n++;
+	CHECK(n > 0);
+	CHECK_EQ(ll_transport_plain(&ts, sv[0]), 0);
+	CHECK_EQ(ll_transport_plain(&tc, sv[1]), 0);
+	CHECK_EQ(ll_ws_conn_create(&r.c, ts, LL_WS_SERVER, &opts, NULL, 0), 0);
+	CHECK_EQ(ll_ws_conn_create(&k, tc, LL_WS_CLIENT, &opts, NULL, 0), 0);
+	r.err = -99;
+	CHECK_EQ(pthread_create(&reader, NULL, recv_once, &r), 0);
+	cc.c = r.c;
+	cc.err = -99;
+	CHECK_EQ(pthread_create(&closer, NULL, close_start_main, &cc), 0);
+	/* Four close timeouts pass while the frame waits for room. */
+	usleep(400 * 1000);
+	for (;;) {
+		struct ll_ws_msg msg;
+
+		err = ll_ws_conn_recv(k, &msg, 5000);
+		if (err)
+			break;
+		got++;
+		ll_ws_msg_free(&msg);
+	}
+	pthread_join(closer, NULL);
+	pthread_join(reader, NULL);
+	CHECK_EQ(got, n);
+	CHECK_EQ(err, LL_ECLOSED);
+	CHECK_EQ(ll_ws_conn_close_code(k), 1001);
+	CHECK_EQ(cc.err, 0);
+	CHECK_EQ(r.err, LL_ECLOSED);
+	CHECK_EQ(ll_ws_conn_close_code(r.c), 1001);
+	ll_ws_conn_destroy(k);
+	ll_ws_conn_destroy(r.c);
+}
+
 /* shutdown from another thread wakes a reader blocked with no deadline. */
 static void test_shutdown_wakes_reader(void)
 {
@@ -706,6 +781,7 @@ int main(int argc, char **argv)
 	RUN(test_close_handshake);
 	RUN(test_close_deadline);
 	RUN(test_close_start_other_thread);
+	RUN(test_close_deadline_after_write);
 	RUN(test_shutdown_wakes_reader);
 	RUN(test_protocol_errors);
 	RUN(test_abnormal_end);

@@ -113,8 +113,9 @@ int ll_ws_conn_ping(struct ll_ws_conn *c, const void *data, size_t len);
  * most 123 bytes) and arms the close deadline. Does not wait: the reader
  * (ll_ws_conn_recv) then discards data until the peer's close arrives or
  * the deadline passes, and returns LL_ECLOSED either way; a reader asleep
- * in recv is woken to wait for the deadline. Blocks while the frame is
- * written (at most write_timeout_ms). Thread-safe; a second call does
+ * in recv is woken to wait for the deadline, which runs from when the
+ * frame is out. Blocks while the frame is written (at most
+ * write_timeout_ms). Thread-safe; a second call does
  * nothing. Returns 0, LL_ECLOSED (a close frame was already sent, or the
  * connection is shut or its peer gone), LL_EINVAL (code not sendable, or
  * reason over 123 bytes or not UTF-8), or LL_ETIMEDOUT / LL_EIO / LL_ETLS
