@@ -276,25 +276,20 @@ static void test_close_start_other_thread(void)
 	close(peer);
 }
 
-struct close_call {
-	struct ll_ws_conn *c;
-	int err;
-};
-
 static void *close_start_main(void *arg)
 {
-	struct close_call *cc = arg;
+	struct closer *cl = arg;
 
-	cc->err = ll_ws_conn_close_start(cc->c, 1001, "bye");
+	cl->err = ll_ws_conn_close_start(cl->c, 1001, "bye");
 	return NULL;
 }
 
 /*
  * The wait for the peer's close reply starts when the close frame is out.
  * Behind a peer that reads slowly, the frame waits in the write for room
- * (up to write_timeout_ms); a deadline that ran from the call instead had
- * the reader give up, and shut the socket under the write, before the
- * peer could ever see the frame: it read the backlog, then 1006.
+ * (up to write_timeout_ms). A deadline that ran from the call had passed
+ * by the time the write ended and woke the reader, which gave up at once:
+ * the peer got the frame and answered it, and the server still said 1006.
  */
 static void test_close_deadline_after_write(void)
 {
@@ -304,7 +299,7 @@ static void test_close_deadline_after_write(void)
 	struct ll_transport *ts, *tc;
 	struct ll_ws_conn *k;
 	struct recv_result r;
-	struct close_call cc;
+	struct closer cc;
 	pthread_t reader, closer;
 	long n = 0, got = 0;
 	int sv[2], err;
