@@ -26,7 +26,8 @@
  * fix's high-water mark is passed under Valgrind too. The kernel absorbs
  * some first: the slow subscriber's small segments keep that to some
  * 80 KiB (with loopback's own 64 KiB segments, 2.9 MiB); test_pubsub
- * measures it and holds this to twice that plus a 256 KiB high-water mark.
+ * measures it and holds this to at least twice the sum of that and a
+ * 256 KiB high-water mark.
  */
 #define LC_PREFILL_BYTES (1L << 20)
 /* Slow subscribers a slow-consumer run holds from its first step to its end. */
