@@ -265,6 +265,7 @@ int ll_app_main(const struct ll_app *app, int argc, char **argv)
 	so.tls_session = app->tls_session;
 	so.tls_release = app->tls_release;
 	so.park_fresh = app->park_fresh;
+	so.on_message = app->on_message;
 	so.arg = app->arg;
 	r = ll_ws_server_create(&server, &so);
 	if (r) {

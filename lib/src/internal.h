@@ -152,6 +152,18 @@ int ll__transport_adopt_tls(struct ll_transport *t, struct ssl_st *ssl, bool ser
 void ll__transport_set_wake(struct ll_transport *t, int fd);
 
 /*
+ * For a plain socket served from an epoll loop (ws_server.c): fn(arg) runs
+ * on the reader's thread just before any read or write of t would wait,
+ * so the loop can hand itself to another thread first. While fn is set, a
+ * read with no time left that the last short read says would find nothing
+ * returns LL_ETIMEDOUT at once: the loop's epoll, not a poll(), says when
+ * more comes. Setting or clearing the hook forgets that guess (the loop
+ * sets it when epoll reported the socket readable). fn NULL clears it.
+ * Reader's thread only.
+ */
+void ll__transport_set_block_hook(struct ll_transport *t, void (*fn)(void *arg), void *arg);
+
+/*
  * Writes a header and a payload as one stream of bytes, in one system call
  * where the transport allows (sendmsg on a plain socket), so a frame never
  * costs two TCP segments. Same returns as ll_transport_write.
@@ -178,5 +190,20 @@ void ll__ws_conn_close_soon(struct ll_ws_conn *c, unsigned code, const char *rea
 
 /* The connection's socket, or -1 once its owner destroyed it (the server's parker, ws_server.c). */
 int ll__ws_conn_fd(struct ll_ws_conn *c);
+
+/*
+ * The server's parker reads c's messages itself (ll_ws_server_opts.on_message):
+ * on_block(arg) runs before any of c's reads or writes would wait, and a
+ * read with no time left answers LL_ETIMEDOUT without a poll() once the
+ * socket is drained (ll__transport_set_block_hook). on_block NULL ends it.
+ * The owner's thread only, like every read.
+ */
+void ll__ws_conn_serve(struct ll_ws_conn *c, void (*on_block)(void *arg), void *arg);
+
+/* A close frame went out, or waits for the reader to send it: the close deadline runs. */
+bool ll__ws_conn_closing(struct ll_ws_conn *c);
+
+/* Bytes read but not parsed yet, which no epoll event will announce. Owner only. */
+bool ll__ws_conn_buffered(const struct ll_ws_conn *c);
 
 #endif

@@ -46,6 +46,9 @@ struct ll_transport {
 	bool broken;	      /* a fatal TLS or socket error: no close_notify */
 	bool drained;	      /* the last plain read emptied the socket; reader only */
 	int wake_fd;	      /* polled beside fd by reads (ll__transport_set_wake), or -1 */
+	/* Called before a plain read or write waits (ll__transport_set_block_hook); reader only. */
+	void (*block_fn)(void *arg);
+	void *block_arg;
 	/* An application's own session (ll_transport_adopt_tls): ssl and fd are its. */
 	ll_tls_release_fn release;
 	void *release_arg;
@@ -487,6 +490,22 @@ void ll__transport_set_wake(struct ll_transport *t, int fd)
 	t->wake_fd = fd;
 }
 
+void ll__transport_set_block_hook(struct ll_transport *t, void (*fn)(void *arg), void *arg)
+{
+	t->block_fn = fn;
+	t->block_arg = arg;
+	/* The caller's epoll said the socket is readable, or the hook is going. */
+	t->drained = false;
+}
+
+/* wait_fd() on a plain socket, telling its block hook first if this may wait at all. */
+static int wait_plain(struct ll_transport *t, short events, int64_t deadline, int wake_fd)
+{
+	if (t->block_fn && ll__remaining(deadline) != 0)
+		t->block_fn(t->block_arg);
+	return wait_fd(t->fd, events, deadline, wake_fd);
+}
+
 static ssize_t plain_read(struct ll_transport *t, void *buf, size_t len, int64_t deadline)
 {
 	for (;;) {
@@ -503,7 +522,13 @@ static ssize_t plain_read(struct ll_transport *t, void *buf, size_t len, int64_t
 		 * times out leaves the guess standing for the next read.
 		 */
 		if (t->drained) {
-			rc = wait_fd(t->fd, POLLIN, deadline, t->wake_fd);
+			/*
+			 * Under a block hook the caller's epoll watches the socket:
+			 * a read that may not wait needs no poll() to say "nothing".
+			 */
+			if (t->block_fn && ll__remaining(deadline) == 0)
+				return LL_ETIMEDOUT;
+			rc = wait_plain(t, POLLIN, deadline, t->wake_fd);
 			if (rc)
 				return rc;
 			t->drained = false;
@@ -598,7 +623,7 @@ static int plain_write(struct ll_transport *t, const char *p, size_t len, int64_
 			continue;
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 			return errno == EPIPE || errno == ECONNRESET ? LL_ECLOSED : LL_EIO;
-		rc = wait_fd(t->fd, POLLOUT, deadline, -1);
+		rc = wait_plain(t, POLLOUT, deadline, -1);
 		if (rc)
 			return rc;
 	}
@@ -683,7 +708,7 @@ static int plain_write2(struct ll_transport *t, const char *head, size_t hlen, c
 			continue;
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 			return errno == EPIPE || errno == ECONNRESET ? LL_ECLOSED : LL_EIO;
-		rc = wait_fd(t->fd, POLLOUT, deadline, -1);
+		rc = wait_plain(t, POLLOUT, deadline, -1);
 		if (rc)
 			return rc;
 	}

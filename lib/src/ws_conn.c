@@ -45,8 +45,12 @@
 /*
  * The read buffer: READ_BUF_MIN on the stack to start with, doubled on the
  * heap (up to READ_BUF_MAX) each time a read fills it, back to the stack
- * when a read uses a quarter of it or less. A stream of 4 KiB messages
- * settles at 8 KiB and stays there; small messages never leave the stack.
+ * when two reads in a row use a quarter of it or less. A stream of 4 KiB
+ * messages settles at 8 KiB after two of them and then takes one read
+ * each (with one small read allowed to end the buffer, a message's short
+ * tail sent it back to the stack, and every 4 KiB message took four
+ * reads: 512, 1024, 2048 and the rest); small messages never leave the
+ * stack.
  */
 #define READ_BUF_MIN	    512
 #define READ_BUF_MAX	    (16 * 1024)
@@ -81,7 +85,7 @@ struct ll_ws_conn {
 	uint8_t *rbuf;	     /* NULL, the heap, or recv's stack buffer while it runs */
 	size_t rsize;	     /* bytes at rbuf */
 	size_t rstart, rend; /* unparsed bytes in rbuf */
-	size_t rlast;	     /* what the last read returned */
+	size_t rlast, rprev; /* what the last read returned, and the one before */
 	int end_err;	     /* why the reader finished: what ll_ws_conn_close reports */
 
 	int wake_fd;		    /* eventfd: a write wakes the reader (see the top) */
@@ -510,7 +514,8 @@ static void size_read_buffer(struct ll_ws_conn *c, uint8_t *sbuf)
 
 	if (c->rbuf && c->rlast == c->rsize && c->rsize < READ_BUF_MAX)
 		want = c->rsize * 2;
-	else if (c->rbuf && c->rsize > READ_BUF_MIN && c->rlast <= c->rsize / 4)
+	else if (c->rbuf && c->rsize > READ_BUF_MIN && c->rlast <= c->rsize / 4 &&
+		 c->rprev <= c->rsize / 4)
 		want = READ_BUF_MIN;
 	if (want == READ_BUF_MIN) {
 		if (c->rbuf != sbuf)
@@ -619,6 +624,7 @@ static int recv_frames(struct ll_ws_conn *c, struct ll_ws_msg *msg, int timeout_
 		n = ll_transport_read(c->t, c->rbuf, c->rsize, ll__remaining(wait_until));
 		if (n > 0) {
 			c->rend = (size_t)n;
+			c->rprev = c->rlast;
 			c->rlast = (size_t)n;
 			continue;
 		}
@@ -788,4 +794,21 @@ int ll__ws_conn_fd(struct ll_ws_conn *c)
 	fd = c->t ? ll_transport_fd(c->t) : -1;
 	pthread_mutex_unlock(&c->tlock);
 	return fd;
+}
+
+void ll__ws_conn_serve(struct ll_ws_conn *c, void (*on_block)(void *arg), void *arg)
+{
+	/* c->t changes only in the owner's destroy, and the caller is the owner. */
+	if (c->t)
+		ll__transport_set_block_hook(c->t, on_block, arg);
+}
+
+bool ll__ws_conn_closing(struct ll_ws_conn *c)
+{
+	return atomic_load(&c->close_sent) || atomic_load(&c->close_pending);
+}
+
+bool ll__ws_conn_buffered(const struct ll_ws_conn *c)
+{
+	return c->rstart < c->rend;
 }

@@ -48,12 +48,20 @@
  */
 #define ACCEPT_BACKOFF_MIN_MS 5
 #define ACCEPT_BACKOFF_MAX_MS 1000
+/* Events the parker takes from epoll at once. */
+#define PARK_BATCH 64
+/* Messages the parker serves from one connection before it looks at the others. */
+#define SERVE_MESSAGES 16
 
 struct slot {
 	struct slot *prev, *next;
 	struct ll_ws_server *srv;
-	int fd;			 /* the accepted socket, until a transport owns it */
-	bool parked;		 /* waiting in the parker's epoll set, without a thread */
+	int fd;	     /* the accepted socket, until a transport owns it */
+	bool parked; /* waiting in the parker's epoll set, without a thread */
+	/* With on_message (all guarded by the server's lock): */
+	bool again;		 /* readable again while served: serve once more */
+	uint8_t outcome;	 /* how a retired parker's serve ended (enum serve_end) */
+	struct slot *ret_next;	 /* on the server's returned list */
 	struct ll_transport *t;	 /* during the HTTP upgrade */
 	struct ll_ws_conn *conn; /* the server's reference while the handler runs or waits */
 };
@@ -81,17 +89,37 @@ struct ll_ws_server {
 	 */
 	int epfd, park_wake;
 	bool park_open;
+	/*
+	 * With on_message: slots that a retired parker finished serving, for
+	 * the parker to settle (serve_done), and an eventfd in the set
+	 * (data.ptr RET_MARK) that says the list has some.
+	 */
+	struct slot *returned;
+	int ret_wake;
 };
 
-/* The parker's epoll set, with park_wake in it (data.ptr NULL). Returns 0 or LL_EIO. */
+/* The epoll data of ret_wake: neither NULL (stop) nor a slot. */
+static char ret_mark;
+#define RET_MARK ((void *)&ret_mark)
+
+/*
+ * The parker's epoll set, with park_wake in it (data.ptr NULL) and, with
+ * on_message, ret_wake (RET_MARK). Returns 0 or LL_EIO.
+ */
 static int park_prepare(struct ll_ws_server *s)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+	struct epoll_event rev = {.events = EPOLLIN, .data.ptr = RET_MARK};
 
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->park_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->epfd < 0 || s->park_wake < 0 ||
 	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->park_wake, &ev) != 0)
+		return LL_EIO;
+	if (!s->opts.on_message)
+		return 0;
+	s->ret_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->ret_wake < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->ret_wake, &rev) != 0)
 		return LL_EIO;
 	return 0;
 }
@@ -102,7 +130,9 @@ static void park_close(struct ll_ws_server *s)
 		close(s->epfd);
 	if (s->park_wake >= 0)
 		close(s->park_wake);
-	s->epfd = s->park_wake = -1;
+	if (s->ret_wake >= 0)
+		close(s->ret_wake);
+	s->epfd = s->park_wake = s->ret_wake = -1;
 }
 
 int ll_ws_server_create(struct ll_ws_server **out, const struct ll_ws_server_opts *opts)
@@ -123,7 +153,7 @@ int ll_ws_server_create(struct ll_ws_server **out, const struct ll_ws_server_opt
 		s->opts.max_conns = DEFAULT_MAX_CONNS;
 	if (s->opts.handshake_timeout_ms <= 0)
 		s->opts.handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT_MS;
-	s->epfd = s->park_wake = -1;
+	s->epfd = s->park_wake = s->ret_wake = -1;
 
 	err = ll_group_create(&s->group);
 	if (err)
@@ -380,6 +410,18 @@ static void handler_done(struct ll_ws_server *s, struct slot *sl)
 }
 
 /*
+ * How a parked socket is watched. Without on_message, once: its first
+ * event takes it off the set for good. With it, edge-triggered for the
+ * connection's life, so that going back to the set after each message
+ * costs no system call; the slot's parked flag says who owns it, and an
+ * event that finds it served sets again instead.
+ */
+static uint32_t park_events(const struct ll_ws_server *s)
+{
+	return EPOLLIN | EPOLLRDHUP | (s->opts.on_message ? EPOLLET : EPOLLONESHOT);
+}
+
+/*
  * Hands a fresh connection to the parker: its socket joins the epoll set
  * and this thread may end. Returns false when the server does not park
  * (no park_fresh, TLS, or the parker has stopped taking any) or epoll
@@ -387,7 +429,7 @@ static void handler_done(struct ll_ws_server *s, struct slot *sl)
  */
 static bool park(struct ll_ws_server *s, struct slot *sl)
 {
-	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.ptr = sl};
+	struct epoll_event ev = {.events = park_events(s), .data.ptr = sl};
 	bool parked = false;
 
 	pthread_mutex_lock(&s->lock);
@@ -413,20 +455,14 @@ static void unparked_thread(void *arg)
 }
 
 /*
- * Starts the handler of a slot just taken off the parked set. Without a
- * thread for it (EAGAIN), the connection ends unanswered, as if the
- * handler had returned at once; the user the check left is dropped.
+ * The end of a connection that has no handler running: the server
+ * destroys it for the handler, and passes on a user it still holds.
  */
-static void unpark(struct ll_ws_server *s, struct slot *sl)
+static void end_unhandled(struct ll_ws_server *s, struct slot *sl)
 {
-	struct ll_ws_conn *conn;
-	void *user;
+	struct ll_ws_conn *conn = sl->conn;
+	void *user = ll_ws_conn_user(conn);
 
-	epoll_ctl(s->epfd, EPOLL_CTL_DEL, ll__ws_conn_fd(sl->conn), NULL);
-	if (ll_group_go(s->group, unparked_thread, sl) == 0)
-		return;
-	conn = sl->conn;
-	user = ll_ws_conn_user(conn);
 	ll_ws_conn_set_user(conn, NULL);
 	ll_ws_conn_destroy(conn); /* the handler's reference */
 	handler_done(s, sl);	  /* the server's, and the slot */
@@ -435,55 +471,281 @@ static void unpark(struct ll_ws_server *s, struct slot *sl)
 }
 
 /*
- * The parker: one thread for every connection that has sent nothing since
- * its handshake. A socket that turns readable (a frame, the peer's FIN, an
- * error) gets its handler's thread then. At stop, or if epoll fails, every
- * parked connection gets its thread at once, so that shutdown_connections
- * finds each one with a reader for the close handshake.
+ * Starts the handler of a slot just taken off the parked set. Without a
+ * thread for it (EAGAIN), the connection ends unanswered, as if the
+ * handler had returned at once; the user the check left is dropped.
+ */
+static void unpark(struct ll_ws_server *s, struct slot *sl)
+{
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, ll__ws_conn_fd(sl->conn), NULL);
+	if (ll_group_go(s->group, unparked_thread, sl) != 0)
+		end_unhandled(s, sl);
+}
+
+/*
+ * Serving with on_message. The parker takes a readable slot off the set
+ * and serves it (serve), then settles it (serve_done): back to the set,
+ * to a thread of its own, or ended. At most one parker waits in
+ * epoll_wait at a time, and only it settles slots, so an event it holds
+ * never names a slot that another thread freed: epoll reports a socket
+ * once per epoll_wait, and EPOLL_CTL_DEL comes before any free. A parker
+ * whose connection is about to block on a write hands the set to a new
+ * parker (hand_off) and is "retired": it finishes that connection alone,
+ * returns the slot to the server's list for the parker to settle, and
+ * ends.
+ */
+enum serve_end {
+	SERVE_DRAINED, /* nothing more to read now */
+	SERVE_BUDGET,  /* SERVE_MESSAGES messages, and more waiting in the socket */
+	SERVE_CLOSING, /* a close is under way: its deadline needs a reader that waits */
+	SERVE_ENDED,   /* the connection is over */
+};
+
+struct parker {
+	struct ll_ws_server *srv;
+	struct epoll_event ev[PARK_BATCH];
+	int n, next; /* events in ev, and the first not yet taken */
+	bool retired;
+};
+
+static void parker_thread(void *arg);
+
+/*
+ * The block hook of a connection the parker serves (ll__ws_conn_serve):
+ * a write is about to wait on its peer. The events of this batch not
+ * taken yet go back to epoll (a parked socket is reported again if it is
+ * still readable; a slot served elsewhere is marked again), then a new
+ * parker takes the set, and this thread stays with its connection alone.
+ * Without a thread to spare, the parker waits (and so does every parked
+ * connection), as a handler's thread would.
+ */
+static void hand_off(void *arg)
+{
+	struct parker *p = arg;
+	struct ll_ws_server *s = p->srv;
+
+	if (p->retired)
+		return;
+	pthread_mutex_lock(&s->lock);
+	for (int i = p->next; i < p->n; i++) {
+		struct slot *sl = p->ev[i].data.ptr;
+		struct epoll_event ev = {.events = park_events(s), .data.ptr = sl};
+
+		/* The stop and returned-list events are level-triggered: seen again. */
+		if (sl == NULL || sl == RET_MARK)
+			continue;
+		if (sl->parked)
+			epoll_ctl(s->epfd, EPOLL_CTL_MOD, ll__ws_conn_fd(sl->conn), &ev);
+		else
+			sl->again = true;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (ll_group_go(s->group, parker_thread, s) != 0)
+		return;
+	p->retired = true;
+	p->n = p->next;
+}
+
+/*
+ * Serves a slot just taken off the parked set with on_message: its
+ * messages until the socket is drained, or SERVE_MESSAGES of them so that
+ * one busy client cannot starve the rest.
+ */
+static enum serve_end serve(struct parker *p, struct slot *sl)
+{
+	struct ll_ws_server *s = p->srv;
+	struct ll_ws_conn *conn = sl->conn;
+	enum serve_end end = SERVE_DRAINED;
+	int budget = SERVE_MESSAGES;
+
+	ll__ws_conn_serve(conn, hand_off, p);
+	for (;;) {
+		struct ll_ws_msg msg;
+		int err = ll_ws_conn_recv(conn, &msg, 0);
+
+		if (err == LL_ETIMEDOUT)
+			break;
+		if (err == 0) {
+			err = s->opts.on_message(conn, &msg, s->opts.arg);
+			ll_ws_msg_free(&msg);
+		}
+		if (err) {
+			end = SERVE_ENDED;
+			break;
+		}
+		/* Bytes read but not parsed are no event's to announce: those are served now. */
+		if (--budget <= 0 && !ll__ws_conn_buffered(conn)) {
+			end = SERVE_BUDGET;
+			break;
+		}
+	}
+	ll__ws_conn_serve(conn, NULL, NULL);
+	if (end != SERVE_ENDED && ll__ws_conn_closing(conn))
+		end = SERVE_CLOSING;
+	return end;
+}
+
+/*
+ * Settles a slot after serve. Parked again, unless an event came while it
+ * was served (it is served once more) or the set takes no more (stop:
+ * its handler's thread then answers the 1001). Returns true when the
+ * caller should serve it again.
+ */
+static bool serve_done(struct ll_ws_server *s, struct slot *sl, enum serve_end end)
+{
+	struct epoll_event ev = {.events = park_events(s), .data.ptr = sl};
+	bool open, again = false;
+
+	if (end == SERVE_ENDED) {
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, ll__ws_conn_fd(sl->conn), NULL);
+		end_unhandled(s, sl);
+		return false;
+	}
+	pthread_mutex_lock(&s->lock);
+	open = s->park_open && !atomic_load(&s->stopping) && end != SERVE_CLOSING;
+	if (open && sl->again) {
+		sl->again = false;
+		again = true;
+	} else if (open) {
+		sl->parked = true;
+		/* Left unread by the budget: EPOLL_CTL_MOD reports it again, after the others. */
+		if (end == SERVE_BUDGET)
+			epoll_ctl(s->epfd, EPOLL_CTL_MOD, ll__ws_conn_fd(sl->conn), &ev);
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (!open)
+		unpark(s, sl);
+	return again;
+}
+
+/* Serves a slot and settles it, as often as it asks. */
+static void serve_slot(struct parker *p, struct slot *sl)
+{
+	struct ll_ws_server *s = p->srv;
+	enum serve_end end;
+
+	do {
+		end = serve(p, sl);
+		if (p->retired) {
+			uint64_t one = 1;
+			bool queued = false;
+
+			/* The parker settles it, unless it has stopped: then nobody reads events.
+			 */
+			pthread_mutex_lock(&s->lock);
+			if (s->park_open) {
+				sl->outcome = end;
+				sl->ret_next = s->returned;
+				s->returned = sl;
+				queued = true;
+			}
+			pthread_mutex_unlock(&s->lock);
+			if (queued && write(s->ret_wake, &one, sizeof(one)) < 0) {
+				/* Cannot fail: an eventfd's counter is far from full. */
+			}
+			if (queued)
+				return;
+		}
+	} while (serve_done(s, sl, end));
+}
+
+/* The next slot a retired parker returned, or NULL. */
+static struct slot *take_returned(struct ll_ws_server *s)
+{
+	struct slot *sl;
+
+	pthread_mutex_lock(&s->lock);
+	sl = s->returned;
+	if (sl)
+		s->returned = sl->ret_next;
+	pthread_mutex_unlock(&s->lock);
+	return sl;
+}
+
+/*
+ * The parker: one thread for every connection that has no handler
+ * running. A socket that turns readable (a frame, the peer's FIN, an
+ * error) is served here with on_message, or gets its handler's thread.
+ * At stop, or if epoll fails, every parked connection gets its thread at
+ * once, so that shutdown_connections finds each one with a reader for the
+ * close handshake.
  */
 static void parker_thread(void *arg)
 {
-	struct ll_ws_server *s = arg;
-	struct epoll_event ev[64];
+	struct parker p = {.srv = arg};
+	struct ll_ws_server *s = p.srv;
 	struct slot *sl;
 	bool stop = false;
 
-	while (!stop) {
-		int n = epoll_wait(s->epfd, ev, 64, -1);
-
-		if (n < 0 && errno != EINTR)
+	while (!stop && !p.retired) {
+		/* One at a time: a serve may retire this parker, and the rest are the next one's.
+		 */
+		while (!p.retired && (sl = take_returned(s)) != NULL)
+			if (serve_done(s, sl, sl->outcome))
+				serve_slot(&p, sl);
+		if (p.retired)
 			break;
-		for (int i = 0; i < n; i++) {
+		p.n = epoll_wait(s->epfd, p.ev, PARK_BATCH, -1);
+		if (p.n < 0 && errno != EINTR)
+			break;
+		for (p.next = 0; p.next < p.n;) {
 			bool woke;
 
-			sl = ev[i].data.ptr;
+			sl = p.ev[p.next++].data.ptr;
 			if (!sl) {
 				stop = true;
+				continue;
+			}
+			if (sl == RET_MARK) {
+				uint64_t v;
+
+				/* Drained here; the list is taken at the top of the loop. */
+				if (read(s->ret_wake, &v, sizeof(v)) < 0) {
+					/* EAGAIN: nothing to drain. */
+				}
 				continue;
 			}
 			pthread_mutex_lock(&s->lock);
 			woke = sl->parked;
 			sl->parked = false;
+			if (!woke)
+				sl->again = true; /* served elsewhere: once more when that ends */
 			pthread_mutex_unlock(&s->lock);
-			if (woke)
+			if (woke && s->opts.on_message && !stop)
+				serve_slot(&p, sl);
+			else if (woke)
 				unpark(s, sl);
 		}
 	}
+	/* A new parker has the set, and sees the stop event if there is one. */
+	if (p.retired)
+		return;
 	/*
-	 * One parked slot at a time: the list may change whenever the lock is
-	 * let go (a handler ends), and there are at most max_conns slots.
+	 * One slot at a time, parked or returned: the list may change whenever
+	 * the lock is let go (a handler ends), and there are at most max_conns
+	 * slots. park_open false from here: a parker retired later settles
+	 * its own slot.
 	 */
 	for (;;) {
+		enum serve_end end = SERVE_DRAINED;
+
 		pthread_mutex_lock(&s->lock);
 		s->park_open = false;
 		for (sl = s->slots; sl && !sl->parked; sl = sl->next)
 			;
-		if (sl)
+		if (sl) {
 			sl->parked = false;
+		} else if ((sl = s->returned) != NULL) {
+			s->returned = sl->ret_next;
+			end = sl->outcome;
+		}
 		pthread_mutex_unlock(&s->lock);
 		if (!sl)
 			break;
-		unpark(s, sl);
+		if (end == SERVE_ENDED)
+			serve_done(s, sl, end);
+		else
+			unpark(s, sl);
 	}
 }
 

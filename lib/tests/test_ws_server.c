@@ -861,6 +861,116 @@ static void test_stop_with_stuck_peer(void)
 	close(stuck);
 }
 
+static atomic_int served;
+
+/* echo()'s loop body as on_message; "bye" ends the connection instead. */
+static int echo_message(struct ll_ws_conn *conn, struct ll_ws_msg *msg, void *arg)
+{
+	(void)arg;
+	atomic_fetch_add(&served, 1);
+	if (msg->len == 3 && memcmp(msg->data, "bye", 3) == 0)
+		return LL_ECLOSED;
+	return ll_ws_conn_send(conn, msg->opcode, msg->data, msg->len);
+}
+
+/* Waits, bounded like wait_tasks, for the server to count want connections. */
+static size_t wait_conns(struct ll_ws_server *srv, size_t want)
+{
+	size_t n = ll_ws_server_conn_count(srv);
+
+	for (int i = 0; i < 2000 && n != want; i++) {
+		sleep_ms(5);
+		n = ll_ws_server_conn_count(srv);
+	}
+	return n;
+}
+
+/*
+ * on_message: a used connection holds no thread either, its messages are
+ * served from the parker (in order, however many come at once), a peer
+ * that stops reading holds up no other (the parker hands its set to a new
+ * thread and waits on that write alone), on_message's error ends its
+ * connection without a handler, and a stop still closes every connection
+ * with 1001 from its handler's thread.
+ */
+static void test_on_message(void)
+{
+	enum { CONNS = 8, BURST = 200 };
+	struct ll_ws_server_opts opts = {
+	    .conn = {.close_timeout_ms = 300, .write_timeout_ms = 10000},
+	    .handler = echo,
+	    .park_fresh = true,
+	    .on_message = echo_message};
+	struct ll_ws_conn *c[CONNS], *quitter;
+	struct ll_ws_msg msg;
+	struct running r;
+	struct pollfd p;
+	int base, stuck, i, k;
+	char text[16];
+
+	atomic_store(&handlers_done, 0);
+	atomic_store(&served, 0);
+	base = task_count();
+	start(&r, &opts);
+	for (i = 0; i < CONNS; i++) {
+		CHECK_EQ(ll_ws_client_connect(&c[i], "127.0.0.1", r.port, NULL, NULL), 0);
+		for (k = 0; k < 3; k++)
+			echo_once(c[i]);
+	}
+	/* The accept loop and the parker: not one thread for the eight used connections. */
+	base += 2;
+	CHECK_EQ(wait_tasks(base), base);
+	CHECK_EQ(atomic_load(&served), 3 * CONNS);
+	CHECK_EQ(atomic_load(&handlers_done), 0);
+
+	/* Many at once, past the parker's per-turn budget: every echo, in order. */
+	for (k = 0; k < BURST; k++) {
+		snprintf(text, sizeof(text), "m%d", k);
+		CHECK_EQ(ll_ws_conn_send(c[0], LL_WS_OP_TEXT, text, strlen(text)), 0);
+	}
+	for (k = 0; k < BURST; k++) {
+		snprintf(text, sizeof(text), "m%d", k);
+		CHECK_EQ(ll_ws_conn_recv(c[0], &msg, 5000), 0);
+		CHECK_STR((char *)msg.data, text);
+		ll_ws_msg_free(&msg);
+	}
+
+	/*
+	 * A peer that stops reading: the echo of its 8 MiB blocks, a new parker
+	 * takes the set, and the others are answered while that write waits.
+	 */
+	stuck = stuck_peer(r.port, 8u << 20);
+	CHECK_EQ(wait_tasks(base + 1), base + 1);
+	for (i = 0; i < CONNS; i++)
+		echo_once(c[i]);
+	p = (struct pollfd){.fd = stuck, .events = POLLRDHUP};
+	CHECK_EQ(poll(&p, 1, 0), 0); /* still connected: the server's write still waits */
+	/* Its reset fails that write: the connection ends and its thread with it. */
+	close(stuck);
+	CHECK_EQ(wait_conns(r.srv, CONNS), CONNS);
+	CHECK_EQ(wait_tasks(base), base);
+
+	/* on_message's error: the server destroys the connection; no handler ran. */
+	CHECK_EQ(ll_ws_client_connect(&quitter, "127.0.0.1", r.port, NULL, NULL), 0);
+	CHECK_EQ(ll_ws_conn_send(quitter, LL_WS_OP_TEXT, "bye", 3), 0);
+	CHECK_EQ(ll_ws_conn_recv(quitter, &msg, 5000), LL_ECLOSED);
+	ll_ws_conn_destroy(quitter);
+	CHECK_EQ(wait_conns(r.srv, CONNS), CONNS);
+	CHECK_EQ(atomic_load(&handlers_done), 0);
+
+	ll_ws_server_stop(r.srv);
+	for (i = 0; i < CONNS; i++) {
+		CHECK_EQ(ll_ws_conn_recv(c[i], &msg, 5000), LL_ECLOSED);
+		CHECK_EQ(ll_ws_conn_close_code(c[i]), LL_WS_CLOSE_GOING_AWAY);
+	}
+	pthread_join(r.thread, NULL);
+	CHECK_EQ(r.run_result, 0);
+	CHECK_EQ(atomic_load(&handlers_done), CONNS);
+	ll_ws_server_destroy(r.srv);
+	for (i = 0; i < CONNS; i++)
+		ll_ws_conn_destroy(c[i]);
+}
+
 /*
  * Stop must reach a client still in its TLS handshake. The transport used
  * to reach the slot only after the handshake, so one TCP client that says
@@ -916,6 +1026,7 @@ int main(int argc, char **argv)
 	RUN(test_concurrent_clients);
 	RUN(test_accept_out_of_fds);
 	RUN(test_stop_with_stuck_peer);
+	RUN(test_on_message);
 	RUN(test_stop_during_tls_handshake);
 	return check_finish();
 }

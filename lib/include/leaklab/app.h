@@ -60,8 +60,9 @@ struct ll_app {
 	 */
 	ll_tls_new_fn tls_session;
 	ll_tls_release_fn tls_release;
-	void *arg;			 /* passed to handler, setup, teardown */
+	void *arg;			 /* passed to handler, on_message, setup, teardown */
 	bool park_fresh;		 /* ll_ws_server_opts.park_fresh */
+	ll_ws_message_fn on_message;	 /* ll_ws_server_opts.on_message; needs park_fresh */
 	const struct ll_app_knob *knobs; /* terminated by an entry with name NULL; may be NULL */
 	struct ll_ws_conn_opts conn;
 };

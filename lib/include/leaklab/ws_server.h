@@ -30,6 +30,13 @@ struct ll_http_request;
 typedef void (*ll_ws_handler_fn)(struct ll_ws_conn *conn, void *arg);
 
 /*
+ * One message of a connection served by the parker (ll_ws_server_opts.
+ * on_message), which frees msg afterwards. Returns 0 to go on, anything
+ * else to end the connection, as a handler's loop breaks and destroys it.
+ */
+typedef int (*ll_ws_message_fn)(struct ll_ws_conn *conn, struct ll_ws_msg *msg, void *arg);
+
+/*
  * An application's say on each upgrade (Go: checking a token in the HTTP
  * handler before calling Upgrade). It runs on the connection's thread once
  * the request is a valid WebSocket upgrade (RFC 6455 section 4.2.1), before
@@ -79,7 +86,28 @@ struct ll_ws_server_opts {
 	 * parked connection gets its thread for the close handshake.
 	 */
 	bool park_fresh;
-	void *arg; /* passed to handler, check and drop_user */
+	/*
+	 * With park_fresh: messages that arrive on a parked connection are
+	 * handled on the parker's thread, one call each, and the connection
+	 * goes back to the epoll set once its socket is drained. So a
+	 * connection has no thread of its own while idle, used or not, and
+	 * many ready connections are served per wake-up instead of a thread
+	 * woken per message. It suits a handler that is a plain
+	 * receive-and-answer loop, and must behave as that loop's body would:
+	 * handler still runs, on a thread of the connection's own, wherever a
+	 * connection needs one (at stop; once a close handshake it started is
+	 * under way; when parking fails), from the message on_message would
+	 * have had next. on_message may block only on writes to its own
+	 * connection: before such a write (or a pong) would wait, the parker
+	 * gives its epoll set to a new thread and finishes this connection's
+	 * messages alone, so one peer that stops reading holds up no other.
+	 * A connection that ends while served (its peer closed, a protocol
+	 * error, on_message returned non-zero) is destroyed by the server, and
+	 * its user, if still set, goes to drop_user. NULL: every connection
+	 * gets its thread at its first frame.
+	 */
+	ll_ws_message_fn on_message;
+	void *arg; /* passed to handler, on_message, check and drop_user */
 };
 
 /*
