@@ -484,13 +484,14 @@ def cut_mid_payload(srv):
         s.sendall(frame_header(0x2, MIB) + key + mask_bytes(payload, key))
         socks.append(s)
 
-    # While held, each one is a live thread (and socket) in the server: the
-    # measurement can see them, so their return to baseline means something.
+    # While held, each one is a live socket in the server (and, unless the
+    # server serves it from its epoll loop, a thread): the measurement can
+    # see them, so their return to baseline means something.
     def all_held():
         m = metrics_once(srv)
-        return m if m and m["threads"] >= base["threads"] + n else None
+        return m if m and m["open_fds"] >= base["open_fds"] + n else None
 
-    held = wait_for(all_held, 10, f"{n} held connections visible as threads")
+    held = wait_for(all_held, 10, f"{n} held connections visible as fds")
     print(f"held {n} cut frames: {show(held)}", flush=True)
     figure("cut-mid-payload held: threads/fds over baseline",
            f"+{held['threads'] - base['threads']:.0f} / +{held['open_fds'] - base['open_fds']:.0f}")
