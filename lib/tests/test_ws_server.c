@@ -825,17 +825,16 @@ static int stuck_peer(unsigned port, size_t payload)
  * healthy client got its 1001 2.5-4 s after stop). Every healthy client
  * must get it within 0.5 s.
  */
-static void test_stop_with_stuck_peer(void)
+static void stop_with_stuck_peer(const struct ll_ws_server_opts *opts)
 {
 	enum { HEALTHY = 4 };
-	struct ll_ws_server_opts opts = {.conn = {.close_timeout_ms = 300}, .handler = echo};
 	struct ll_ws_conn *c[HEALTHY];
 	struct ll_ws_msg msg;
 	long long t0, took, worst = 0;
 	struct running r;
 	int stuck, i;
 
-	start(&r, &opts);
+	start(&r, opts);
 	for (i = 0; i < HEALTHY; i++) {
 		CHECK_EQ(ll_ws_client_connect(&c[i], "127.0.0.1", r.port, NULL, NULL), 0);
 		echo_once(c[i]);
@@ -861,6 +860,13 @@ static void test_stop_with_stuck_peer(void)
 	close(stuck);
 }
 
+static void test_stop_with_stuck_peer(void)
+{
+	struct ll_ws_server_opts opts = {.conn = {.close_timeout_ms = 300}, .handler = echo};
+
+	stop_with_stuck_peer(&opts);
+}
+
 static atomic_int served;
 
 /* echo()'s loop body as on_message; "bye" ends the connection instead. */
@@ -871,6 +877,20 @@ static int echo_message(struct ll_ws_conn *conn, struct ll_ws_msg *msg, void *ar
 	if (msg->len == 3 && memcmp(msg->data, "bye", 3) == 0)
 		return LL_ECLOSED;
 	return ll_ws_conn_send(conn, msg->opcode, msg->data, msg->len);
+}
+
+/*
+ * The same with every connection served by the parker: the stuck peer's
+ * write waits on a retired parker, which stop must still reach and join.
+ */
+static void test_stop_with_stuck_peer_served(void)
+{
+	struct ll_ws_server_opts opts = {.conn = {.close_timeout_ms = 300},
+					 .handler = echo,
+					 .park_fresh = true,
+					 .on_message = echo_message};
+
+	stop_with_stuck_peer(&opts);
 }
 
 /* Waits, bounded like wait_tasks, for the server to count want connections. */
@@ -1027,6 +1047,7 @@ int main(int argc, char **argv)
 	RUN(test_accept_out_of_fds);
 	RUN(test_stop_with_stuck_peer);
 	RUN(test_on_message);
+	RUN(test_stop_with_stuck_peer_served);
 	RUN(test_stop_during_tls_handshake);
 	return check_finish();
 }
