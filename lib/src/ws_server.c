@@ -630,8 +630,7 @@ static void serve_slot(struct parker *p, struct slot *sl)
 			uint64_t one = 1;
 			bool queued = false;
 
-			/* The parker settles it, unless it has stopped: then nobody reads events.
-			 */
+			/* The parker settles it; once it has stopped, nobody reads events. */
 			pthread_mutex_lock(&s->lock);
 			if (s->park_open) {
 				sl->outcome = end;
@@ -678,8 +677,7 @@ static void parker_thread(void *arg)
 	bool stop = false;
 
 	while (!stop && !p.retired) {
-		/* One at a time: a serve may retire this parker, and the rest are the next one's.
-		 */
+		/* One at a time: a serve may retire this parker; the rest are the next one's. */
 		while (!p.retired && (sl = take_returned(s)) != NULL)
 			if (serve_done(s, sl, sl->outcome))
 				serve_slot(&p, sl);
