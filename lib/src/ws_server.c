@@ -3,12 +3,13 @@
  * with a deadline, and a graceful stop that closes every connection with
  * 1001 and joins every thread it started. With park_fresh, a connection
  * that has sent nothing since its handshake waits in the parker's epoll
- * set instead of on a thread of its own.
+ * set instead of on a thread of its own; with on_message, the parker also
+ * serves its messages and it stays in the set (see serve below).
  *
  * Every accepted socket is a "slot" on the server's list from accept until
- * its thread ends. A slot holds the transport while the handshake runs and
- * a reference to the connection while the handler runs, so that stop can
- * reach both. The handler owns the connection itself.
+ * its thread ends, or until the parker ends it. A slot holds the transport while the handshake runs
+ * and a reference to the connection while the handler runs, so that stop can reach both. The
+ * handler owns the connection itself.
  */
 #include <leaklab/alloc.h>
 #include <leaklab/error.h>

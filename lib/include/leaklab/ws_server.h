@@ -4,7 +4,9 @@
  *
  * Each accepted socket gets a thread that runs the opening handshake (with
  * a deadline), then hands the connection to the application's handler
- * (with park_fresh, on a new thread once the client first sends).
+ * (with park_fresh, on a new thread once the client first sends; with
+ * on_message as well, its messages are served from the parker's epoll
+ * loop, and the handler runs only where a thread is needed).
  * The handler owns the connection, exactly as a Go handler owns the
  * *websocket.Conn the Upgrader returned: it must ll_ws_conn_destroy() it
  * before it returns, on every path. The server keeps only a reference
