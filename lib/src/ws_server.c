@@ -7,9 +7,9 @@
  * serves its messages and it stays in the set (see serve below).
  *
  * Every accepted socket is a "slot" on the server's list from accept until
- * its thread ends, or until the parker ends it. A slot holds the transport while the handshake runs
- * and a reference to the connection while the handler runs, so that stop can reach both. The
- * handler owns the connection itself.
+ * its thread ends, or until the parker ends it. A slot holds the transport
+ * while the handshake runs and a reference to the connection while the
+ * handler runs, so that stop can reach both; the handler owns the connection.
  */
 #include <leaklab/alloc.h>
 #include <leaklab/error.h>
@@ -422,6 +422,14 @@ static uint32_t park_events(const struct ll_ws_server *s)
 	return EPOLLIN | EPOLLRDHUP | (s->opts.on_message ? EPOLLET : EPOLLONESHOT);
 }
 
+/* Has epoll report a parked socket again if it is readable now (EPOLL_CTL_MOD does). */
+static void rearm(struct ll_ws_server *s, struct slot *sl)
+{
+	struct epoll_event ev = {.events = park_events(s), .data.ptr = sl};
+
+	epoll_ctl(s->epfd, EPOLL_CTL_MOD, ll__ws_conn_fd(sl->conn), &ev);
+}
+
 /*
  * Hands a fresh connection to the parker: its socket joins the epoll set
  * and this thread may end. Returns false when the server does not park
@@ -530,13 +538,12 @@ static void hand_off(void *arg)
 	pthread_mutex_lock(&s->lock);
 	for (int i = p->next; i < p->n; i++) {
 		struct slot *sl = p->ev[i].data.ptr;
-		struct epoll_event ev = {.events = park_events(s), .data.ptr = sl};
 
 		/* The stop and returned-list events are level-triggered: seen again. */
 		if (sl == NULL || sl == RET_MARK)
 			continue;
 		if (sl->parked)
-			epoll_ctl(s->epfd, EPOLL_CTL_MOD, ll__ws_conn_fd(sl->conn), &ev);
+			rearm(s, sl);
 		else
 			sl->again = true;
 	}
@@ -594,7 +601,6 @@ static enum serve_end serve(struct parker *p, struct slot *sl)
  */
 static bool serve_done(struct ll_ws_server *s, struct slot *sl, enum serve_end end)
 {
-	struct epoll_event ev = {.events = park_events(s), .data.ptr = sl};
 	bool open, again = false;
 
 	if (end == SERVE_ENDED) {
@@ -609,9 +615,9 @@ static bool serve_done(struct ll_ws_server *s, struct slot *sl, enum serve_end e
 		again = true;
 	} else if (open) {
 		sl->parked = true;
-		/* Left unread by the budget: EPOLL_CTL_MOD reports it again, after the others. */
+		/* Left unread by the budget: reported again, after the others. */
 		if (end == SERVE_BUDGET)
-			epoll_ctl(s->epfd, EPOLL_CTL_MOD, ll__ws_conn_fd(sl->conn), &ev);
+			rearm(s, sl);
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (!open)
@@ -619,34 +625,40 @@ static bool serve_done(struct ll_ws_server *s, struct slot *sl, enum serve_end e
 	return again;
 }
 
+/*
+ * A retired parker's slot, served: onto the returned list for the parker
+ * to settle. Returns false once the parker has stopped (nobody reads
+ * events then), and the caller settles it itself.
+ */
+static bool give_back(struct ll_ws_server *s, struct slot *sl, enum serve_end end)
+{
+	uint64_t one = 1;
+	bool queued;
+
+	pthread_mutex_lock(&s->lock);
+	queued = s->park_open;
+	if (queued) {
+		sl->outcome = end;
+		sl->ret_next = s->returned;
+		s->returned = sl;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (queued && write(s->ret_wake, &one, sizeof(one)) < 0) {
+		/* Cannot fail: an eventfd's counter is far from full. */
+	}
+	return queued;
+}
+
 /* Serves a slot and settles it, as often as it asks. */
 static void serve_slot(struct parker *p, struct slot *sl)
 {
-	struct ll_ws_server *s = p->srv;
 	enum serve_end end;
 
 	do {
 		end = serve(p, sl);
-		if (p->retired) {
-			uint64_t one = 1;
-			bool queued = false;
-
-			/* The parker settles it; once it has stopped, nobody reads events. */
-			pthread_mutex_lock(&s->lock);
-			if (s->park_open) {
-				sl->outcome = end;
-				sl->ret_next = s->returned;
-				s->returned = sl;
-				queued = true;
-			}
-			pthread_mutex_unlock(&s->lock);
-			if (queued && write(s->ret_wake, &one, sizeof(one)) < 0) {
-				/* Cannot fail: an eventfd's counter is far from full. */
-			}
-			if (queued)
-				return;
-		}
-	} while (serve_done(s, sl, end));
+		if (p->retired && give_back(p->srv, sl, end))
+			return;
+	} while (serve_done(p->srv, sl, end));
 }
 
 /* The next slot a retired parker returned, or NULL. */
