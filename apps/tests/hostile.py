@@ -485,13 +485,16 @@ def cut_mid_payload(srv):
         socks.append(s)
 
     # While held, each one is a live socket in the server (and, unless the
-    # server serves it from its epoll loop, a thread): the measurement can
-    # see them, so their return to baseline means something.
+    # server serves it from its epoll loop, a thread) holding the 10 KiB it
+    # read: the measurement can see them, so their return to baseline means
+    # something. Waiting for the heap too makes sure every frame was read
+    # before the resets; a loaded run once sampled two of four still unread.
     def all_held():
         m = metrics_once(srv)
-        return m if m and m["open_fds"] >= base["open_fds"] + n else None
+        return m if (m and m["open_fds"] >= base["open_fds"] + n and
+                     m["heap_bytes"] >= base["heap_bytes"] + n * len(payload)) else None
 
-    held = wait_for(all_held, 10, f"{n} held connections visible as fds")
+    held = wait_for(all_held, 10, f"{n} held connections visible as fds and heap")
     print(f"held {n} cut frames: {show(held)}", flush=True)
     figure("cut-mid-payload held: threads/fds over baseline",
            f"+{held['threads'] - base['threads']:.0f} / +{held['open_fds'] - base['open_fds']:.0f}")

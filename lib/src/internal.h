@@ -159,9 +159,14 @@ void ll__transport_set_wake(struct ll_transport *t, int fd);
  * returns LL_ETIMEDOUT at once: the loop's epoll, not a poll(), says when
  * more comes. Setting or clearing the hook forgets that guess (the loop
  * sets it when epoll reported the socket readable). fn NULL clears it.
+ * hangup says the loop's epoll saw the peer hang up (or the socket fail):
+ * a short read is then no sign of an empty socket, since the end the read
+ * did not reach yet was announced by that same, edge-triggered, event.
+ * Reads go on until the socket itself says EAGAIN, end or error.
  * Reader's thread only.
  */
-void ll__transport_set_block_hook(struct ll_transport *t, void (*fn)(void *arg), void *arg);
+void ll__transport_set_block_hook(struct ll_transport *t, void (*fn)(void *arg), void *arg,
+				  bool hangup);
 
 /*
  * Writes a header and a payload as one stream of bytes, in one system call
@@ -195,10 +200,11 @@ int ll__ws_conn_fd(struct ll_ws_conn *c);
  * The server's parker reads c's messages itself (ll_ws_server_opts.on_message):
  * on_block(arg) runs before any of c's reads or writes would wait, and a
  * read with no time left answers LL_ETIMEDOUT without a poll() once the
- * socket is drained (ll__transport_set_block_hook). on_block NULL ends it.
+ * socket is drained (ll__transport_set_block_hook, which hangup is passed
+ * to: the loop saw the peer hang up). on_block NULL ends it.
  * The owner's thread only, like every read.
  */
-void ll__ws_conn_serve(struct ll_ws_conn *c, void (*on_block)(void *arg), void *arg);
+void ll__ws_conn_serve(struct ll_ws_conn *c, void (*on_block)(void *arg), void *arg, bool hangup);
 
 /* A close frame went out, or waits for the reader to send it: the close deadline runs. */
 bool ll__ws_conn_closing(struct ll_ws_conn *c);

@@ -45,6 +45,7 @@ struct ll_transport {
 	pthread_mutex_t lock; /* guards ssl and broken; used for TLS only */
 	bool broken;	      /* a fatal TLS or socket error: no close_notify */
 	bool drained;	      /* the last plain read emptied the socket; reader only */
+	bool hangup;	      /* the hook's caller saw the peer hang up: no guessing; reader only */
 	int wake_fd;	      /* polled beside fd by reads (ll__transport_set_wake), or -1 */
 	/* Called before a plain read or write waits (ll__transport_set_block_hook); reader only. */
 	void (*block_fn)(void *arg);
@@ -490,10 +491,12 @@ void ll__transport_set_wake(struct ll_transport *t, int fd)
 	t->wake_fd = fd;
 }
 
-void ll__transport_set_block_hook(struct ll_transport *t, void (*fn)(void *arg), void *arg)
+void ll__transport_set_block_hook(struct ll_transport *t, void (*fn)(void *arg), void *arg,
+				  bool hangup)
 {
 	t->block_fn = fn;
 	t->block_arg = arg;
+	t->hangup = fn && hangup;
 	/* The caller's epoll said the socket is readable, or the hook is going. */
 	t->drained = false;
 }
@@ -536,7 +539,12 @@ static ssize_t plain_read(struct ll_transport *t, void *buf, size_t len, int64_t
 		}
 		n = recv(t->fd, buf, len, 0);
 		if (n >= 0) {
-			t->drained = n > 0 && (size_t)n < len;
+			/*
+			 * Not after a hang-up: the end (or a reset) may be
+			 * queued behind the data, and the edge-triggered
+			 * event that said so is spent. Only recv sees it.
+			 */
+			t->drained = n > 0 && (size_t)n < len && !t->hangup;
 			return n;
 		}
 		if (errno == EINTR)

@@ -796,11 +796,11 @@ int ll__ws_conn_fd(struct ll_ws_conn *c)
 	return fd;
 }
 
-void ll__ws_conn_serve(struct ll_ws_conn *c, void (*on_block)(void *arg), void *arg)
+void ll__ws_conn_serve(struct ll_ws_conn *c, void (*on_block)(void *arg), void *arg, bool hangup)
 {
 	/* c->t changes only in the owner's destroy, and the caller is the owner. */
 	if (c->t)
-		ll__transport_set_block_hook(c->t, on_block, arg);
+		ll__transport_set_block_hook(c->t, on_block, arg, hangup);
 }
 
 bool ll__ws_conn_closing(struct ll_ws_conn *c)

@@ -61,6 +61,7 @@ struct slot {
 	bool parked; /* waiting in the parker's epoll set, without a thread */
 	/* With on_message (all guarded by the server's lock): */
 	bool again;		 /* readable again while served: serve once more */
+	bool hangup;		 /* epoll reported the peer's hang-up or an error */
 	uint8_t outcome;	 /* how a retired parker's serve ended (enum serve_end) */
 	struct slot *ret_next;	 /* on the server's returned list */
 	struct ll_transport *t;	 /* during the HTTP upgrade */
@@ -520,6 +521,18 @@ struct parker {
 static void parker_thread(void *arg);
 
 /*
+ * Notes an event's hang-up on its slot, under the server's lock. Edge-
+ * triggered, the peer's FIN or reset is reported once, often in the event
+ * that reports the last data: serve must then read on to the end, not stop
+ * at a short read (ll__transport_set_block_hook).
+ */
+static void note_hangup(struct slot *sl, uint32_t events)
+{
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		sl->hangup = true;
+}
+
+/*
  * The block hook of a connection the parker serves (ll__ws_conn_serve):
  * a write is about to wait on its peer. The events of this batch not
  * taken yet go back to epoll (a parked socket is reported again if it is
@@ -542,6 +555,7 @@ static void hand_off(void *arg)
 		/* The stop and returned-list events are level-triggered: seen again. */
 		if (sl == NULL || sl == RET_MARK)
 			continue;
+		note_hangup(sl, p->ev[i].events);
 		if (sl->parked)
 			rearm(s, sl);
 		else
@@ -559,14 +573,14 @@ static void hand_off(void *arg)
  * messages until the socket is drained, or SERVE_MESSAGES of them so that
  * one busy client cannot starve the rest.
  */
-static enum serve_end serve(struct parker *p, struct slot *sl)
+static enum serve_end serve(struct parker *p, struct slot *sl, bool hangup)
 {
 	struct ll_ws_server *s = p->srv;
 	struct ll_ws_conn *conn = sl->conn;
 	enum serve_end end = SERVE_DRAINED;
 	int budget = SERVE_MESSAGES;
 
-	ll__ws_conn_serve(conn, hand_off, p);
+	ll__ws_conn_serve(conn, hand_off, p, hangup);
 	for (;;) {
 		struct ll_ws_msg msg;
 		int err = ll_ws_conn_recv(conn, &msg, 0);
@@ -587,7 +601,7 @@ static enum serve_end serve(struct parker *p, struct slot *sl)
 			break;
 		}
 	}
-	ll__ws_conn_serve(conn, NULL, NULL);
+	ll__ws_conn_serve(conn, NULL, NULL, false);
 	if (end != SERVE_ENDED && ll__ws_conn_closing(conn))
 		end = SERVE_CLOSING;
 	return end;
@@ -597,9 +611,9 @@ static enum serve_end serve(struct parker *p, struct slot *sl)
  * Settles a slot after serve. Parked again, unless an event came while it
  * was served (it is served once more) or the set takes no more (stop:
  * its handler's thread then answers the 1001). Returns true when the
- * caller should serve it again.
+ * caller should serve it again, with *hangup as serve's.
  */
-static bool serve_done(struct ll_ws_server *s, struct slot *sl, enum serve_end end)
+static bool serve_done(struct ll_ws_server *s, struct slot *sl, enum serve_end end, bool *hangup)
 {
 	bool open, again = false;
 
@@ -613,6 +627,7 @@ static bool serve_done(struct ll_ws_server *s, struct slot *sl, enum serve_end e
 	if (open && sl->again) {
 		sl->again = false;
 		again = true;
+		*hangup = sl->hangup;
 	} else if (open) {
 		sl->parked = true;
 		/* Left unread by the budget: reported again, after the others. */
@@ -649,16 +664,16 @@ static bool give_back(struct ll_ws_server *s, struct slot *sl, enum serve_end en
 	return queued;
 }
 
-/* Serves a slot and settles it, as often as it asks. */
-static void serve_slot(struct parker *p, struct slot *sl)
+/* Serves a slot and settles it, as often as it asks. hangup: sl->hangup, read under the lock. */
+static void serve_slot(struct parker *p, struct slot *sl, bool hangup)
 {
 	enum serve_end end;
 
 	do {
-		end = serve(p, sl);
+		end = serve(p, sl, hangup);
 		if (p->retired && give_back(p->srv, sl, end))
 			return;
-	} while (serve_done(p->srv, sl, end));
+	} while (serve_done(p->srv, sl, end, &hangup));
 }
 
 /* The next slot a retired parker returned, or NULL. */
@@ -687,19 +702,20 @@ static void parker_thread(void *arg)
 	struct parker p = {.srv = arg};
 	struct ll_ws_server *s = p.srv;
 	struct slot *sl;
-	bool stop = false;
+	bool stop = false, hangup;
 
 	while (!stop && !p.retired) {
 		/* One at a time: a serve may retire this parker; the rest are the next one's. */
 		while (!p.retired && (sl = take_returned(s)) != NULL)
-			if (serve_done(s, sl, sl->outcome))
-				serve_slot(&p, sl);
+			if (serve_done(s, sl, sl->outcome, &hangup))
+				serve_slot(&p, sl, hangup);
 		if (p.retired)
 			break;
 		p.n = epoll_wait(s->epfd, p.ev, PARK_BATCH, -1);
 		if (p.n < 0 && errno != EINTR)
 			break;
 		for (p.next = 0; p.next < p.n;) {
+			uint32_t events = p.ev[p.next].events;
 			bool woke;
 
 			sl = p.ev[p.next++].data.ptr;
@@ -717,13 +733,15 @@ static void parker_thread(void *arg)
 				continue;
 			}
 			pthread_mutex_lock(&s->lock);
+			note_hangup(sl, events);
+			hangup = sl->hangup;
 			woke = sl->parked;
 			sl->parked = false;
 			if (!woke)
 				sl->again = true; /* served elsewhere: once more when that ends */
 			pthread_mutex_unlock(&s->lock);
 			if (woke && s->opts.on_message && !stop)
-				serve_slot(&p, sl);
+				serve_slot(&p, sl, hangup);
 			else if (woke)
 				unpark(s, sl);
 		}
@@ -754,7 +772,7 @@ static void parker_thread(void *arg)
 		if (!sl)
 			break;
 		if (end == SERVE_ENDED)
-			serve_done(s, sl, end);
+			serve_done(s, sl, end, NULL);
 		else
 			unpark(s, sl);
 	}
